@@ -1,0 +1,88 @@
+package datapath
+
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
+// FlowKey holds every header field the OpenFlow pipeline can match on, in
+// host byte order for integers and wire order for addresses. Its layout has
+// no implicit padding (a test checks it) so that it can be viewed as an
+// array of 64-bit words for masking and hashing: two keys are equal exactly
+// when their words are.
+type FlowKey struct {
+	TunID     uint64 // VXLAN VNI of a decapsulated packet
+	TunSrc    uint32 // outer IPv4 source of a decapsulated packet
+	TunDst    uint32 // outer IPv4 destination
+	InPort    uint32 // the datapath port the packet arrived on
+	MPLSLSE   uint32 // top MPLS label stack entry (label, tc, bos, ttl)
+	EthDst    [6]byte
+	EthSrc    [6]byte
+	EthType   uint16 // innermost Ethertype after VLAN and MPLS tags are skipped
+	VlanTCI   uint16 // outer 802.1Q tag; VlanPresent set when a tag exists
+	Vlan2TCI  uint16 // inner tag of a double-tagged frame; VlanPresent when present
+	TCPFlags  uint16
+	NwSrc     uint32 // IPv4 source, or ARP SPA
+	NwDst     uint32 // IPv4 destination, or ARP TPA
+	NwProto   uint8  // IP protocol, or the low byte of the ARP opcode
+	NwTos     uint8  // DSCP << 2 | ECN
+	NwTTL     uint8
+	NwFrag    uint8  // FragAny, FragLater
+	TpSrc     uint16 // TCP/UDP/SCTP source port, ICMP type
+	TpDst     uint16 // TCP/UDP/SCTP destination port, ICMP code
+	IPv6Src   [16]byte
+	IPv6Dst   [16]byte
+	IPv6Label uint32
+	ArpSHA    [6]byte // ARP source hardware address, or ND source link-layer address
+	ArpTHA    [6]byte // ARP target hardware address, or ND target link-layer address
+	NDTarget  [16]byte
+	_         [4]byte // keeps the size a multiple of 8 with no implicit padding
+}
+
+// VlanPresent is set in FlowKey.VlanTCI when the frame carries that tag; it
+// takes the place of the CFI/DEI bit, as in Open vSwitch.
+const VlanPresent = 0x1000
+
+// Fragment flags in FlowKey.NwFrag.
+const (
+	FragAny   = 1 << 0 // the packet is an IP fragment
+	FragLater = 1 << 1 // the fragment offset is non-zero (no L4 header)
+)
+
+// KeyWords is the size of a FlowKey in 64-bit words.
+const KeyWords = int(unsafe.Sizeof(FlowKey{}) / 8)
+
+// Words views k as an array of 64-bit words.
+func (k *FlowKey) Words() *[KeyWords]uint64 {
+	return (*[KeyWords]uint64)(unsafe.Pointer(k))
+}
+
+// And sets k to the field-wise AND of a and mask.
+func (k *FlowKey) And(a, mask *FlowKey) {
+	kw, aw, mw := k.Words(), a.Words(), mask.Words()
+	for i := range kw {
+		kw[i] = aw[i] & mw[i]
+	}
+}
+
+// Or merges mask bits from m into k (used to union masks).
+func (k *FlowKey) Or(m *FlowKey) {
+	kw, mw := k.Words(), m.Words()
+	for i := range kw {
+		kw[i] |= mw[i]
+	}
+}
+
+// Hash returns a 64-bit hash of the key.
+func (k *FlowKey) Hash() uint64 {
+	var h uint64 = 0x9e3779b97f4a7c15
+	for _, w := range k.Words() {
+		h ^= w
+		h *= 0xff51afd7ed558ccd
+		h ^= h >> 32
+	}
+	return h
+}
+
+// IPv4 helpers convert between wire and key order.
+func ipv4(b []byte) uint32 { return binary.BigEndian.Uint32(b) }

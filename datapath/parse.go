@@ -1,0 +1,246 @@
+package datapath
+
+import "encoding/binary"
+
+// Ethertypes and IP protocols the parser understands.
+const (
+	EthTypeIPv4  = 0x0800
+	EthTypeARP   = 0x0806
+	EthTypeVLAN  = 0x8100
+	EthTypeQinQ  = 0x88a8
+	EthTypeIPv6  = 0x86dd
+	EthTypeMPLS  = 0x8847
+	EthTypeMPLSM = 0x8848
+
+	IPProtoICMP   = 1
+	IPProtoTCP    = 6
+	IPProtoUDP    = 17
+	IPProtoICMPv6 = 58
+	IPProtoSCTP   = 132
+)
+
+// Offsets records where each layer starts in the frame, so that actions can
+// rewrite headers without parsing again. A negative offset means the layer
+// is absent.
+type Offsets struct {
+	L3 int16
+	L4 int16
+}
+
+// Parse extracts the flow key of frame, which arrived on inPort, into key
+// and returns the header offsets. It never allocates and never fails: a
+// truncated or malformed header simply stops the parse, leaving the fields of
+// deeper layers zero, as a switch must still forward (or drop by rule) such
+// frames.
+func Parse(frame []byte, inPort uint32, key *FlowKey) Offsets {
+	*key = FlowKey{InPort: inPort}
+	off := Offsets{L3: -1, L4: -1}
+	if len(frame) < 14 {
+		return off
+	}
+	copy(key.EthDst[:], frame[0:6])
+	copy(key.EthSrc[:], frame[6:12])
+	p := 12
+	typ := binary.BigEndian.Uint16(frame[p:])
+	p += 2
+	if typ == EthTypeVLAN || typ == EthTypeQinQ {
+		if len(frame) < p+4 {
+			key.EthType = typ
+			return off
+		}
+		key.VlanTCI = binary.BigEndian.Uint16(frame[p:]) | VlanPresent
+		typ = binary.BigEndian.Uint16(frame[p+2:])
+		p += 4
+		if typ == EthTypeVLAN || typ == EthTypeQinQ {
+			if len(frame) < p+4 {
+				key.EthType = typ
+				return off
+			}
+			key.Vlan2TCI = binary.BigEndian.Uint16(frame[p:]) | VlanPresent
+			typ = binary.BigEndian.Uint16(frame[p+2:])
+			p += 4
+		}
+	}
+	key.EthType = typ
+	switch typ {
+	case EthTypeIPv4:
+		off.L3 = int16(p)
+		off.L4 = parseIPv4(frame[p:], key, p)
+	case EthTypeIPv6:
+		off.L3 = int16(p)
+		off.L4 = parseIPv6(frame[p:], key, p)
+	case EthTypeARP:
+		off.L3 = int16(p)
+		parseARP(frame[p:], key)
+	case EthTypeMPLS, EthTypeMPLSM:
+		off.L3 = int16(p)
+		if len(frame) >= p+4 {
+			key.MPLSLSE = binary.BigEndian.Uint32(frame[p:])
+		}
+	}
+	return off
+}
+
+func parseARP(b []byte, key *FlowKey) {
+	// Only Ethernet/IPv4 ARP carries the fields OpenFlow matches on.
+	if len(b) < 28 || binary.BigEndian.Uint16(b[0:]) != 1 || binary.BigEndian.Uint16(b[2:]) != EthTypeIPv4 ||
+		b[4] != 6 || b[5] != 4 {
+		return
+	}
+	op := binary.BigEndian.Uint16(b[6:])
+	if op <= 0xff {
+		key.NwProto = uint8(op)
+	}
+	copy(key.ArpSHA[:], b[8:14])
+	key.NwSrc = ipv4(b[14:18])
+	copy(key.ArpTHA[:], b[18:24])
+	key.NwDst = ipv4(b[24:28])
+}
+
+// parseIPv4 fills the IPv4 and transport fields and returns the L4 offset in
+// the frame (base is the offset of b), or -1.
+func parseIPv4(b []byte, key *FlowKey, base int) int16 {
+	if len(b) < 20 || b[0]>>4 != 4 {
+		return -1
+	}
+	ihl := int(b[0]&0x0f) * 4
+	total := int(binary.BigEndian.Uint16(b[2:]))
+	if ihl < 20 || len(b) < ihl || total < ihl {
+		return -1
+	}
+	if total < len(b) {
+		b = b[:total] // drop Ethernet padding
+	}
+	key.NwTos = b[1]
+	key.NwTTL = b[8]
+	key.NwProto = b[9]
+	key.NwSrc = ipv4(b[12:16])
+	key.NwDst = ipv4(b[16:20])
+	frag := binary.BigEndian.Uint16(b[6:])
+	if frag&0x3fff != 0 { // MF set or offset non-zero
+		key.NwFrag = FragAny
+		if frag&0x1fff != 0 {
+			key.NwFrag |= FragLater
+			return -1
+		}
+	}
+	parseL4(b[ihl:], key, key.NwProto)
+	return int16(base + ihl)
+}
+
+// IPv6 extension headers the parser skips to reach the transport header.
+const (
+	ipv6HopByHop = 0
+	ipv6Routing  = 43
+	ipv6Fragment = 44
+	ipv6AH       = 51
+	ipv6DestOpts = 60
+)
+
+func parseIPv6(b []byte, key *FlowKey, base int) int16 {
+	if len(b) < 40 || b[0]>>4 != 6 {
+		return -1
+	}
+	vtcfl := binary.BigEndian.Uint32(b[0:])
+	key.NwTos = uint8(vtcfl >> 20)
+	key.IPv6Label = vtcfl & 0xfffff
+	payload := int(binary.BigEndian.Uint16(b[4:]))
+	if 40+payload < len(b) {
+		b = b[:40+payload]
+	}
+	next := b[6]
+	key.NwTTL = b[7]
+	copy(key.IPv6Src[:], b[8:24])
+	copy(key.IPv6Dst[:], b[24:40])
+	p := 40
+	// Each extension header is at least 8 bytes, so this loop is bounded by
+	// the frame length.
+	for {
+		switch next {
+		case ipv6HopByHop, ipv6Routing, ipv6DestOpts:
+			if len(b) < p+8 {
+				key.NwProto = next
+				return -1
+			}
+			next, p = b[p], p+(int(b[p+1])+1)*8
+			continue
+		case ipv6AH:
+			if len(b) < p+8 {
+				key.NwProto = next
+				return -1
+			}
+			next, p = b[p], p+(int(b[p+1])+2)*4
+			continue
+		case ipv6Fragment:
+			if len(b) < p+8 {
+				key.NwProto = next
+				return -1
+			}
+			key.NwFrag = FragAny
+			if binary.BigEndian.Uint16(b[p+2:])&0xfff8 != 0 {
+				key.NwFrag |= FragLater
+				key.NwProto = b[p]
+				return -1
+			}
+			next, p = b[p], p+8
+			continue
+		}
+		break
+	}
+	key.NwProto = next
+	if p > len(b) {
+		return -1
+	}
+	parseL4(b[p:], key, next)
+	return int16(base + p)
+}
+
+func parseL4(b []byte, key *FlowKey, proto uint8) {
+	switch proto {
+	case IPProtoTCP:
+		if len(b) >= 20 {
+			key.TpSrc = binary.BigEndian.Uint16(b[0:])
+			key.TpDst = binary.BigEndian.Uint16(b[2:])
+			key.TCPFlags = binary.BigEndian.Uint16(b[12:]) & 0x0fff
+		}
+	case IPProtoUDP, IPProtoSCTP:
+		if len(b) >= 8 {
+			key.TpSrc = binary.BigEndian.Uint16(b[0:])
+			key.TpDst = binary.BigEndian.Uint16(b[2:])
+		}
+	case IPProtoICMP:
+		if len(b) >= 4 {
+			key.TpSrc = uint16(b[0])
+			key.TpDst = uint16(b[1])
+		}
+	case IPProtoICMPv6:
+		if len(b) >= 4 {
+			key.TpSrc = uint16(b[0])
+			key.TpDst = uint16(b[1])
+			if (b[0] == 135 || b[0] == 136) && len(b) >= 24 {
+				parseND(b, key)
+			}
+		}
+	}
+}
+
+// parseND reads the target address and link-layer address options of an
+// IPv6 neighbour solicitation (135) or advertisement (136).
+func parseND(b []byte, key *FlowKey) {
+	copy(key.NDTarget[:], b[8:24])
+	for p := 24; p+8 <= len(b); {
+		typ, n := b[p], int(b[p+1])*8
+		if n == 0 || p+n > len(b) {
+			return
+		}
+		if n == 8 {
+			switch typ {
+			case 1:
+				copy(key.ArpSHA[:], b[p+2:p+8])
+			case 2:
+				copy(key.ArpTHA[:], b[p+2:p+8])
+			}
+		}
+		p += n
+	}
+}

@@ -1,0 +1,60 @@
+package datapath
+
+import (
+	"net"
+	"unsafe"
+)
+
+// BurstSize is the number of packets moved per receive or transmit call.
+// Every per-packet cost that crosses cgo is amortised over a burst of this size.
+const BurstSize = 32
+
+// Packet is a view of one frame. Data aliases memory owned by the port that
+// received the packet (a DPDK mbuf's data room, or a memory port's buffer);
+// Buf is that port's opaque handle for the frame (an rte_mbuf pointer for
+// DPDK ports, nil for frames that live only in Go memory such as
+// packet-outs). A Packet stays valid until the receiving port's Release.
+type Packet struct {
+	Data []byte
+	Buf  unsafe.Pointer
+}
+
+// PortInfo describes a port as the OpenFlow layer reports it.
+type PortInfo struct {
+	Name    string
+	HWAddr  net.HardwareAddr
+	MTU     int
+	LinkUp  bool
+	SpeedMb uint32 // current link speed in Mbit/s, 0 if unknown
+}
+
+// PortStats are a port's cumulative counters.
+type PortStats struct {
+	RxPackets, TxPackets uint64
+	RxBytes, TxBytes     uint64
+	RxDropped, TxDropped uint64
+	RxErrors, TxErrors   uint64
+}
+
+// Port is one packet I/O endpoint of the datapath. Recv, Send and Release are
+// called only from the datapath thread that polls the port; Info, Stats and
+// Close may be called from any goroutine.
+//
+// Ownership: packets returned by Recv belong to the datapath until it hands
+// them back with Release. Send never takes ownership: a port that can
+// transmit the caller's buffer without copying (DPDK to DPDK) takes its own
+// reference, every other port copies. So one received packet can be sent to
+// many ports (flood) and is then released once.
+type Port interface {
+	Info() PortInfo
+	// Recv fills pkts (at most len(pkts), normally BurstSize) and returns
+	// how many it filled.
+	Recv(pkts []Packet) int
+	// Send transmits pkts and returns how many the device accepted; the
+	// rest are counted as tx drops.
+	Send(pkts []*Packet) int
+	// Release returns packets obtained from this port's Recv.
+	Release(pkts []Packet)
+	Stats() PortStats
+	Close() error
+}
