@@ -20,10 +20,9 @@ type Action struct {
 }
 
 // Userspace carries the OpenFlow layer's context for a packet sent to user
-// space. The datapath only reads MaxLen.
+// space; the datapath passes it back untouched.
 type Userspace struct {
-	MaxLen int // bytes of the packet to copy; <= 0 means the whole packet
-	Arg    any // opaque to the datapath
+	Arg any
 }
 
 // FlowStats are counters shared between a rule of the OpenFlow layer and

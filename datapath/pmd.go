@@ -147,11 +147,7 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey) {
 			if p.dp.cfg.Upcaller == nil {
 				continue
 			}
-			data := pkt.Data
-			if a.user.MaxLen > 0 && a.user.MaxLen < len(data) {
-				data = data[:a.user.MaxLen]
-			}
-			p.dp.cfg.Upcaller.Upcall(data, key, a.user)
+			p.dp.cfg.Upcaller.Upcall(pkt.Data, key, a.user)
 		}
 	}
 }

@@ -1,0 +1,99 @@
+// Command switchd is the goko switch daemon. See README.md and
+// docs/config.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	switchd "github.com/goko-net/goko/switch"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "switchd:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	fs := pflag.NewFlagSet("switchd", pflag.ContinueOnError)
+	fs.SortFlags = false
+	var (
+		configFile  = fs.String("config", "", "YAML configuration file (see docs/config.md)")
+		bridge      = fs.String("bridge", "", "bridge name (a bridge given by flags is added to the config file's)")
+		dpid        = fs.String("datapath-id", "", "datapath id, hex (0x...) or decimal (default: derived from the bridge name)")
+		ports       = fs.StringArray("port", nil, "port: [NUMBER=]IFNAME (kernel interface) or [NUMBER=]dpdk:DEVARGS; repeatable")
+		controllers = fs.StringArray("controller", nil, "active controller: tcp:HOST[:PORT] or unix:PATH; repeatable")
+		listen      = fs.StringArray("listen", nil, "passive OpenFlow listener: ptcp:[PORT][:IP] or punix:PATH; repeatable")
+		runDir      = fs.String("run-dir", "", "directory of the management sockets (default /run/goko)")
+		logLevel    = fs.String("log-level", "", "debug, info, warn or error (default info)")
+		hugepages   = fs.Bool("dpdk-hugepages", false, "use hugepages instead of --no-huge (they must be reserved and mounted)")
+		memMB       = fs.Int("dpdk-memory", 0, "DPDK memory in MB (default 512)")
+		prefix      = fs.String("dpdk-file-prefix", "", "DPDK file prefix (default goko-<pid>)")
+		pci         = fs.Bool("dpdk-pci", false, "scan the PCI bus for NICs bound to vfio-pci")
+		ealArgs     = fs.StringArray("dpdk-arg", nil, "extra EAL argument; repeatable")
+	)
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: switchd [--config FILE] [--bridge NAME --port ... --listen ... --controller ...]\n\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if err == pflag.ErrHelp {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+
+	var cfg switchd.Config
+	if *configFile != "" {
+		var err error
+		if cfg, err = switchd.LoadConfig(*configFile); err != nil {
+			return err
+		}
+	}
+	if *bridge != "" {
+		cfg.Bridges = append(cfg.Bridges, switchd.BridgeConfig{
+			Name: *bridge, DatapathID: *dpid, Ports: *ports, Controllers: *controllers, Listen: *listen,
+		})
+	} else if *dpid != "" || len(*ports) > 0 || len(*controllers) > 0 || len(*listen) > 0 {
+		return fmt.Errorf("--datapath-id, --port, --controller and --listen need --bridge")
+	}
+	set := func(name string, apply func()) {
+		if fs.Changed(name) {
+			apply()
+		}
+	}
+	set("run-dir", func() { cfg.RunDir = *runDir })
+	set("log-level", func() { cfg.LogLevel = *logLevel })
+	set("dpdk-hugepages", func() { cfg.DPDK.Hugepages = *hugepages })
+	set("dpdk-memory", func() { cfg.DPDK.MemoryMB = *memMB })
+	set("dpdk-file-prefix", func() { cfg.DPDK.FilePrefix = *prefix })
+	set("dpdk-pci", func() { cfg.DPDK.PCI = *pci })
+	set("dpdk-arg", func() { cfg.DPDK.ExtraArgs = append(cfg.DPDK.ExtraArgs, *ealArgs...) })
+
+	var level slog.Level
+	if cfg.LogLevel != "" {
+		if err := level.UnmarshalText([]byte(strings.ToLower(cfg.LogLevel))); err != nil {
+			return fmt.Errorf("log level %q: want debug, info, warn or error", cfg.LogLevel)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+	if os.Geteuid() != 0 {
+		log.Warn("not running as root: DPDK ports and /run/goko will likely fail")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return switchd.Run(ctx, cfg, log)
+}

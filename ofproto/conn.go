@@ -1,0 +1,256 @@
+package ofproto
+
+// OpenFlow connections.
+//
+// Each connection has a reader goroutine that decodes and handles requests
+// strictly in order (so a BARRIER_REPLY is sent only after everything before
+// it took effect), and a writer goroutine that drains a queue of encoded
+// messages. Replies wait for room in the queue; asynchronous messages
+// (packet-in, flow-removed, port-status) are dropped when it is full, so a
+// slow controller can never stall the datapath.
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/goko-net/goko/openflow"
+)
+
+const (
+	connQueueLen  = 1024
+	probeInterval = 5 * time.Second // idle time before we send an ECHO_REQUEST
+	probeTimeout  = 3 * probeInterval
+)
+
+// Conn is one OpenFlow session with a controller or a management client.
+type Conn struct {
+	b      *Bridge
+	nc     net.Conn
+	log    *slog.Logger
+	out    chan []byte
+	done   chan struct{}
+	once   sync.Once
+	xid    atomic.Uint32
+	ready  atomic.Bool // HELLO exchanged
+	role   atomic.Uint32
+	async  atomic.Pointer[openflow.AsyncConfig]
+	lastRx atomic.Int64
+
+	asyncDrops atomic.Uint64
+}
+
+// defaultAsync is the spec's default asynchronous configuration: masters and
+// equals get every packet-in, port-status and flow-removed reason; slaves
+// only port-status.
+var defaultAsync = openflow.AsyncConfig{
+	PacketInMask:    [2]uint32{0x7, 0},
+	PortStatusMask:  [2]uint32{0x7, 0x7},
+	FlowRemovedMask: [2]uint32{0xf, 0},
+}
+
+// Serve runs an OpenFlow session on nc until the peer disconnects or the
+// bridge closes it. It always closes nc.
+func (b *Bridge) Serve(nc net.Conn) {
+	c := &Conn{
+		b:    b,
+		nc:   nc,
+		log:  b.log.With("peer", nc.RemoteAddr().String()),
+		out:  make(chan []byte, connQueueLen),
+		done: make(chan struct{}),
+	}
+	a := defaultAsync
+	c.async.Store(&a)
+	c.role.Store(uint32(openflow.RoleEqual))
+	c.lastRx.Store(time.Now().UnixNano())
+	b.connMu.Lock()
+	b.conns[c] = struct{}{}
+	b.connMu.Unlock()
+	defer func() {
+		b.connMu.Lock()
+		delete(b.conns, c)
+		b.connMu.Unlock()
+	}()
+
+	c.log.Info("openflow connection")
+	go c.writer()
+	go c.prober()
+	c.send(openflow.NewHello(openflow.Version))
+	err := c.reader()
+	c.Close()
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		c.log.Info("openflow connection closed", "err", err)
+	} else {
+		c.log.Info("openflow connection closed")
+	}
+}
+
+// Close ends the session.
+func (c *Conn) Close() {
+	c.once.Do(func() {
+		close(c.done)
+		c.nc.Close()
+	})
+}
+
+func (c *Conn) reader() error {
+	r := bufio.NewReaderSize(c.nc, 64<<10)
+	var buf []byte
+	for {
+		raw, err := openflow.ReadMessage(r, buf)
+		if err != nil {
+			if code, ok := openflow.CodeOf(err); ok {
+				// The framing is lost: report and hang up.
+				c.sendXID(0, openflow.NewErrorReply(code, raw))
+			}
+			return err
+		}
+		buf = raw[:0]
+		c.lastRx.Store(time.Now().UnixNano())
+		xid, msg, err := openflow.Decode(raw)
+		if err != nil {
+			c.log.Debug("bad message", "err", err)
+			c.sendXID(xid, openflow.ErrorReplyFor(err, raw, openflow.BRCBadType))
+			continue
+		}
+		if err := c.handle(xid, msg, raw); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Conn) writer() {
+	w := bufio.NewWriterSize(c.nc, 64<<10)
+	for {
+		select {
+		case <-c.done:
+			return
+		case m := <-c.out:
+			if _, err := w.Write(m); err != nil {
+				c.Close()
+				return
+			}
+			// Flush only when nothing else is queued, to batch bursts.
+			if len(c.out) == 0 {
+				if err := w.Flush(); err != nil {
+					c.Close()
+					return
+				}
+			}
+		}
+	}
+}
+
+// prober sends ECHO_REQUESTs on an idle connection and drops a peer that
+// stops answering, as OVS's inactivity probe does.
+func (c *Conn) prober() {
+	t := time.NewTicker(probeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			idle := time.Since(time.Unix(0, c.lastRx.Load()))
+			if idle > probeTimeout {
+				c.log.Warn("no message from peer, disconnecting", "idle", idle.Round(time.Second))
+				c.Close()
+				return
+			}
+			if idle >= probeInterval && c.ready.Load() {
+				c.sendAsync(&openflow.EchoRequest{})
+			}
+		}
+	}
+}
+
+// send queues a message with a fresh xid, waiting for room.
+func (c *Conn) send(m openflow.Message) { c.sendXID(c.xid.Add(1), m) }
+
+// sendXID queues a reply, waiting for room.
+func (c *Conn) sendXID(xid uint32, m openflow.Message) {
+	b, err := openflow.Marshal(xid, m)
+	if err != nil {
+		c.log.Error("encode reply", "type", m.Type(), "err", err)
+		return
+	}
+	select {
+	case c.out <- b:
+	case <-c.done:
+	}
+}
+
+// sendAsync queues an asynchronous message, dropping it if the queue is full.
+func (c *Conn) sendAsync(m openflow.Message) {
+	b, err := openflow.Marshal(c.xid.Add(1), m)
+	if err != nil {
+		c.log.Error("encode async message", "type", m.Type(), "err", err)
+		return
+	}
+	c.queueAsync(b)
+}
+
+func (c *Conn) queueAsync(b []byte) {
+	select {
+	case c.out <- b:
+	default:
+		if c.asyncDrops.Add(1)&1023 == 1 {
+			c.log.Warn("controller too slow, dropping asynchronous messages", "dropped", c.asyncDrops.Load())
+		}
+	}
+}
+
+// wants reports whether this connection should receive an asynchronous
+// message of the given kind and reason under its role and async config.
+func (c *Conn) wants(kind int, reason uint8) bool {
+	if !c.ready.Load() {
+		return false
+	}
+	a := c.async.Load()
+	idx := 0
+	if openflow.ControllerRole(c.role.Load()) == openflow.RoleSlave {
+		idx = 1
+	}
+	var mask uint32
+	switch kind {
+	case asyncPacketIn:
+		mask = a.PacketInMask[idx]
+	case asyncPortStatus:
+		mask = a.PortStatusMask[idx]
+	case asyncFlowRemoved:
+		mask = a.FlowRemovedMask[idx]
+	}
+	return mask&(1<<reason) != 0
+}
+
+const (
+	asyncPacketIn = iota
+	asyncPortStatus
+	asyncFlowRemoved
+)
+
+// broadcast sends an asynchronous message to every connection that wants
+// it. Asynchronous messages carry xid 0; the encoding is shared.
+func (b *Bridge) broadcast(kind int, reason uint8, m openflow.Message) {
+	var enc []byte
+	b.connMu.Lock()
+	defer b.connMu.Unlock()
+	for c := range b.conns {
+		if !c.wants(kind, reason) {
+			continue
+		}
+		if enc == nil {
+			var err error
+			if enc, err = openflow.Marshal(0, m); err != nil {
+				b.log.Error("encode async message", "type", m.Type(), "err", err)
+				return
+			}
+		}
+		c.queueAsync(enc)
+	}
+}

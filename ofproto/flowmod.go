@@ -1,0 +1,208 @@
+package ofproto
+
+import (
+	"time"
+
+	"github.com/goko-net/goko/datapath"
+	"github.com/goko-net/goko/openflow"
+)
+
+// tableAll is OFPTT_ALL, valid in delete and stats requests.
+const tableAll = 0xff
+
+// validFlowFlags are the OFPFF_* bits OpenFlow 1.3 defines.
+const validFlowFlags = openflow.FlowModFlags(0x1f)
+
+// FlowMod applies a flow-mod. The error, if any, carries the OpenFlow error
+// type and code for the reply.
+func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
+	if fm.Flags&^validFlowFlags != 0 {
+		return openflow.Errorf(openflow.FMFCBadFlags, "unknown flags %#x", uint16(fm.Flags&^validFlowFlags))
+	}
+	var m flowMatch
+	switch fm.Command {
+	case openflow.FlowAdd, openflow.FlowModify, openflow.FlowModifyStrict:
+		if fm.TableID >= numTables {
+			return openflow.Errorf(openflow.FMFCBadTableID, "table %d does not exist (0-%d)", fm.TableID, numTables-1)
+		}
+	case openflow.FlowDelete, openflow.FlowDeleteStrict:
+		if fm.TableID >= numTables && fm.TableID != tableAll {
+			return openflow.Errorf(openflow.FMFCBadTableID, "table %d does not exist (0-%d)", fm.TableID, numTables-1)
+		}
+	default:
+		return openflow.Errorf(openflow.FMFCBadCommand, "unknown flow-mod command %d", fm.Command)
+	}
+	if err := fm.Match.CheckPrereqs(); err != nil {
+		return err
+	}
+	m, err := compileMatch(&fm.Match)
+	if err != nil {
+		return err
+	}
+	if fm.Command == openflow.FlowAdd || fm.Command == openflow.FlowModify || fm.Command == openflow.FlowModifyStrict {
+		if err := b.checkInstructions(fm.TableID, fm.Instructions); err != nil {
+			return err
+		}
+	}
+
+	var removed []*rule
+	b.mu.Lock()
+	switch fm.Command {
+	case openflow.FlowAdd:
+		err = b.addFlow(fm, &m)
+	case openflow.FlowModify, openflow.FlowModifyStrict:
+		b.modifyFlows(fm, &m, fm.Command == openflow.FlowModifyStrict)
+	case openflow.FlowDelete, openflow.FlowDeleteStrict:
+		removed = b.deleteFlows(fm, &m, fm.Command == openflow.FlowDeleteStrict)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	b.dp.Invalidate()
+	now := time.Now()
+	for _, r := range removed {
+		b.sendFlowRemoved(r, openflow.FlowRemovedDelete, now)
+	}
+	if fm.BufferID != openflow.NoBuffer && fm.Command != openflow.FlowDelete && fm.Command != openflow.FlowDeleteStrict {
+		// The flow-mod took effect; goko buffers no packets, so the
+		// buffer it names cannot exist.
+		return openflow.Errorf(openflow.BRCBufferUnknown, "buffer %#x: goko does not buffer packets", fm.BufferID)
+	}
+	return nil
+}
+
+func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
+	t := &b.tables[fm.TableID]
+	if fm.Flags&openflow.FlowFlagCheckOverlap != 0 {
+		for _, r := range t.rules {
+			if r.priority == fm.Priority && r.fm.overlaps(m) {
+				return openflow.Errorf(openflow.FMFCOverlap, "overlaps an existing flow of priority %d", fm.Priority)
+			}
+		}
+	}
+	r := &rule{
+		tableID:      fm.TableID,
+		priority:     fm.Priority,
+		match:        fm.Match,
+		fm:           *m,
+		cookie:       fm.Cookie,
+		idleTimeout:  fm.IdleTimeout,
+		hardTimeout:  fm.HardTimeout,
+		flags:        fm.Flags,
+		instructions: fm.Instructions,
+		stats:        new(datapath.FlowStats),
+		created:      time.Now(),
+	}
+	if i := t.findStrict(m, fm.Priority); i >= 0 {
+		// An identical rule is replaced; its counters carry over unless
+		// the controller asked for them to be reset.
+		old := t.rules[i]
+		if fm.Flags&openflow.FlowFlagResetCounts == 0 {
+			r.stats = old.stats
+		}
+		t.rules[i] = r
+		return nil
+	}
+	t.insert(r)
+	return nil
+}
+
+func (b *Bridge) modifyFlows(fm *openflow.FlowMod, m *flowMatch, strict bool) {
+	b.eachSelected(fm, m, strict, func(r *rule) {
+		r.instructions = fm.Instructions
+		if fm.Flags&openflow.FlowFlagResetCounts != 0 {
+			// Megaflows still point at the old counters until the
+			// invalidation that follows; the new ones start at zero.
+			r.stats = new(datapath.FlowStats)
+		}
+	})
+}
+
+func (b *Bridge) deleteFlows(fm *openflow.FlowMod, m *flowMatch, strict bool) []*rule {
+	var removed []*rule
+	for t := range b.tables {
+		if fm.TableID != tableAll && int(fm.TableID) != t {
+			continue
+		}
+		removed = append(removed, b.tables[t].removeIf(func(r *rule) bool {
+			return b.selected(fm, m, strict, r) && r.outputsTo(fm.OutPort) && r.usesGroup(fm.OutGroup)
+		})...)
+	}
+	return removed
+}
+
+// eachSelected calls fn for every rule a modify selects.
+func (b *Bridge) eachSelected(fm *openflow.FlowMod, m *flowMatch, strict bool, fn func(*rule)) {
+	for _, r := range b.tables[fm.TableID].rules {
+		if b.selected(fm, m, strict, r) {
+			fn(r)
+		}
+	}
+}
+
+// selected implements the rule selection shared by modify, delete and
+// flow stats: strict means same match and priority, otherwise every rule at
+// least as specific as the match; both filtered by cookie and mask.
+func (b *Bridge) selected(fm *openflow.FlowMod, m *flowMatch, strict bool, r *rule) bool {
+	if fm.CookieMask != 0 && (r.cookie^fm.Cookie)&fm.CookieMask != 0 {
+		return false
+	}
+	if strict {
+		return r.priority == fm.Priority && r.fm.equal(m)
+	}
+	return m.covers(&r.fm)
+}
+
+// checkInstructions rejects instructions and actions goko cannot execute,
+// with the error the spec assigns.
+func (b *Bridge) checkInstructions(table uint8, ins []openflow.Instruction) error {
+	seen := map[openflow.InstructionType]bool{}
+	for _, in := range ins {
+		if seen[in.InstructionType()] {
+			return openflow.Errorf(openflow.BICUnsupInst, "instruction %v appears twice", in.InstructionType())
+		}
+		seen[in.InstructionType()] = true
+		switch in := in.(type) {
+		case openflow.InstGotoTable:
+			if in.TableID <= table || in.TableID >= numTables {
+				return openflow.Errorf(openflow.BICBadTableID, "goto_table:%d from table %d (must go forward, below %d)", in.TableID, table, numTables)
+			}
+		case openflow.InstWriteMetadata, openflow.InstClearActions:
+		case openflow.InstApplyActions:
+			if err := b.checkActions(in.Actions); err != nil {
+				return err
+			}
+		case openflow.InstWriteActions:
+			if err := b.checkActions(in.Actions); err != nil {
+				return err
+			}
+		case openflow.InstMeter:
+			return openflow.Errorf(openflow.BICUnsupInst, "meters are not supported yet")
+		case openflow.InstExperimenter:
+			return openflow.Errorf(openflow.BICBadExperimenter, "unknown experimenter instruction %#x", in.Experimenter)
+		default:
+			return openflow.Errorf(openflow.BICUnknownInst, "unknown instruction %v", in.InstructionType())
+		}
+	}
+	return nil
+}
+
+func (b *Bridge) checkActions(actions []openflow.Action) error {
+	for _, a := range actions {
+		switch a := a.(type) {
+		case openflow.ActionOutput:
+			switch {
+			case a.Port == 0, a.Port == openflow.PortAny, a.Port == openflow.PortTable:
+				return openflow.Errorf(openflow.BACBadOutPort, "output to port %#x is not allowed in a flow", a.Port)
+			case a.Port == openflow.PortNormal:
+				return openflow.Errorf(openflow.BACBadOutPort, "output:NORMAL is not supported")
+			case a.Port > openflow.PortMax && a.Port < openflow.PortInPort:
+				return openflow.Errorf(openflow.BACBadOutPort, "output to reserved port %#x", a.Port)
+			}
+		default:
+			return openflow.Errorf(openflow.BACBadType, "action %v is not supported yet", a.ActionType())
+		}
+	}
+	return nil
+}

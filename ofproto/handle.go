@@ -1,0 +1,294 @@
+package ofproto
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/goko-net/goko/datapath"
+	"github.com/goko-net/goko/openflow"
+)
+
+// handle processes one decoded request. Errors for the peer are sent as
+// ERROR replies; a returned error ends the session.
+func (c *Conn) handle(xid uint32, msg openflow.Message, raw []byte) error {
+	if h, ok := msg.(*openflow.Hello); ok {
+		if _, ok := h.Negotiate(); !ok {
+			c.sendXID(xid, openflow.NewErrorReply(openflow.HFCIncompatible,
+				[]byte(fmt.Sprintf("goko speaks OpenFlow 1.3 (0x04) only; peer offered version %#x", h.Version))))
+			return fmt.Errorf("hello: no common version with peer (offered %#x)", h.Version)
+		}
+		c.ready.Store(true)
+		return nil
+	}
+	if err := c.dispatch(xid, msg, raw); err != nil {
+		c.sendXID(xid, openflow.ErrorReplyFor(err, raw, openflow.BRCEperm))
+	}
+	return nil
+}
+
+// modifiesState lists the requests a slave controller may not send
+// (OpenFlow 1.3 section 6.3.5).
+func modifiesState(msg openflow.Message) bool {
+	switch msg.(type) {
+	case *openflow.FlowMod, *openflow.PacketOut, *openflow.PortMod, *openflow.TableMod,
+		*openflow.GroupMod, *openflow.MeterMod:
+		return true
+	}
+	return false
+}
+
+func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
+	b := c.b
+	if modifiesState(msg) && openflow.ControllerRole(c.role.Load()) == openflow.RoleSlave {
+		return openflow.Errorf(openflow.BRCIsSlave, "%v from a slave controller", msg.Type())
+	}
+	switch m := msg.(type) {
+	case *openflow.EchoRequest:
+		c.sendXID(xid, &openflow.EchoReply{Data: m.Data})
+	case *openflow.EchoReply, *openflow.BarrierReply:
+		// Answers to our probes; lastRx already moved.
+	case *openflow.FeaturesRequest:
+		c.sendXID(xid, &openflow.FeaturesReply{
+			DatapathID:   b.cfg.DatapathID,
+			NBuffers:     0,
+			NTables:      numTables,
+			Capabilities: openflow.CapFlowStats | openflow.CapTableStats | openflow.CapPortStats,
+		})
+	case *openflow.GetConfigRequest:
+		c.sendXID(xid, &openflow.GetConfigReply{SwitchConfig: openflow.SwitchConfig{
+			Flags:       openflow.ConfigFlags(b.switchFlags.Load()),
+			MissSendLen: uint16(b.missSendLen.Load()),
+		}})
+	case *openflow.SetConfig:
+		if m.Flags&^openflow.FragMask != 0 {
+			return openflow.Errorf(openflow.SCFCBadFlags, "unknown config flags %#x", uint16(m.Flags))
+		}
+		if m.Flags&openflow.FragMask == openflow.FragReasm {
+			return openflow.Errorf(openflow.SCFCBadFlags, "IP reassembly is not supported")
+		}
+		b.switchFlags.Store(uint32(m.Flags))
+		b.missSendLen.Store(uint32(m.MissSendLen))
+	case *openflow.BarrierRequest:
+		// Requests are handled in order, so everything before the barrier
+		// is applied; Sync makes sure no packet still sees older state.
+		b.dp.Sync()
+		c.sendXID(xid, &openflow.BarrierReply{})
+	case *openflow.FlowMod:
+		return b.FlowMod(m)
+	case *openflow.PacketOut:
+		return b.PacketOut(m)
+	case *openflow.PortMod:
+		return b.PortMod(m)
+	case *openflow.MultipartRequest:
+		return c.multipart(xid, m)
+	case *openflow.RoleRequest:
+		return c.roleRequest(xid, m)
+	case *openflow.GetAsyncRequest:
+		c.sendXID(xid, &openflow.GetAsyncReply{AsyncConfig: *c.async.Load()})
+	case *openflow.SetAsync:
+		a := m.AsyncConfig
+		c.async.Store(&a)
+	case *openflow.Experimenter:
+		return openflow.Errorf(openflow.BRCBadExperimenter, "unknown experimenter %#x", m.Experimenter)
+	case *openflow.TableMod:
+		if m.TableID >= numTables && m.TableID != tableAll {
+			return openflow.Errorf(openflow.TMFCBadTable, "table %d does not exist", m.TableID)
+		}
+		// OpenFlow 1.3 defines no table config bits; nothing to store.
+	case *openflow.GroupMod:
+		return openflow.Errorf(openflow.BRCBadType, "groups are not supported yet")
+	case *openflow.MeterMod:
+		return openflow.Errorf(openflow.BRCBadType, "meters are not supported yet")
+	default:
+		return openflow.Errorf(openflow.BRCBadType, "%v is not a request a switch accepts", msg.Type())
+	}
+	return nil
+}
+
+// roleRequest implements master/slave election with generation ids
+// (OpenFlow 1.3 section 6.3.5).
+func (c *Conn) roleRequest(xid uint32, m *openflow.RoleRequest) error {
+	b := c.b
+	switch m.Role {
+	case openflow.RoleNoChange:
+	case openflow.RoleEqual, openflow.RoleMaster, openflow.RoleSlave:
+		if m.Role != openflow.RoleEqual {
+			b.connMu.Lock()
+			if b.genIDSet && int64(m.GenerationID-b.genID) < 0 {
+				b.connMu.Unlock()
+				return openflow.Errorf(openflow.RRFCStale, "generation id %d is older than %d", m.GenerationID, b.genID)
+			}
+			b.genID, b.genIDSet = m.GenerationID, true
+			if m.Role == openflow.RoleMaster {
+				for other := range b.conns {
+					if other != c && openflow.ControllerRole(other.role.Load()) == openflow.RoleMaster {
+						other.role.Store(uint32(openflow.RoleSlave))
+					}
+				}
+			}
+			b.connMu.Unlock()
+		}
+		c.role.Store(uint32(m.Role))
+	default:
+		return openflow.Errorf(openflow.RRFCBadRole, "unknown role %d", m.Role)
+	}
+	b.connMu.Lock()
+	gen := b.genID
+	b.connMu.Unlock()
+	c.sendXID(xid, &openflow.RoleReply{RoleMsg: openflow.RoleMsg{Role: openflow.ControllerRole(c.role.Load()), GenerationID: gen}})
+	return nil
+}
+
+// PacketOut injects a controller's packet into the datapath.
+func (b *Bridge) PacketOut(po *openflow.PacketOut) error {
+	if po.BufferID != openflow.NoBuffer {
+		return openflow.Errorf(openflow.BRCBufferUnknown, "buffer %#x: goko does not buffer packets", po.BufferID)
+	}
+	in := po.InPort
+	if in != openflow.PortController && in != openflow.PortLocal && in != openflow.PortAny && (in == 0 || in > openflow.PortMax) {
+		return openflow.Errorf(openflow.BRCBadPort, "packet-out in_port %#x is not valid", in)
+	}
+	if len(po.Data) < 14 {
+		return openflow.Errorf(openflow.BRCBadPacket, "packet-out carries %d bytes, less than an Ethernet header", len(po.Data))
+	}
+	for _, a := range po.Actions {
+		if o, ok := a.(openflow.ActionOutput); ok && o.Port == openflow.PortTable {
+			continue
+		}
+		if err := b.checkActions([]openflow.Action{a}); err != nil {
+			return err
+		}
+	}
+	pkt := append([]byte(nil), po.Data...)
+	var key datapath.FlowKey
+	datapath.Parse(pkt, in, &key)
+	var mf datapath.Megaflow
+	b.mu.RLock()
+	x := xlate{b: b, key: &key, mf: &mf}
+	for _, a := range po.Actions {
+		if o, ok := a.(openflow.ActionOutput); ok && o.Port == openflow.PortTable {
+			x.pipeline(0)
+			continue
+		}
+		x.action(a)
+	}
+	b.mu.RUnlock()
+	return b.dp.Inject(in, pkt, mf.Actions)
+}
+
+// PortMod changes a port's administrative configuration.
+func (b *Bridge) PortMod(pm *openflow.PortMod) error {
+	const settable = openflow.PortConfigDown | openflow.PortConfigNoRecv | openflow.PortConfigNoFwd | openflow.PortConfigNoPacketIn
+	b.mu.Lock()
+	p := b.ports[pm.PortNo]
+	if p == nil {
+		b.mu.Unlock()
+		return openflow.Errorf(openflow.PMFCBadPort, "port %d does not exist", pm.PortNo)
+	}
+	mac := p.dp.Info().HWAddr
+	if len(mac) == 6 && [6]byte(mac) != pm.HWAddr {
+		b.mu.Unlock()
+		return openflow.Errorf(openflow.PMFCBadHWAddr, "hw_addr %x does not match port %d (%s)", pm.HWAddr, pm.PortNo, mac)
+	}
+	if pm.Mask&^settable != 0 {
+		b.mu.Unlock()
+		return openflow.Errorf(openflow.PMFCBadConfig, "config bits %#x cannot be set", uint32(pm.Mask&^settable))
+	}
+	p.config = p.config&^pm.Mask | pm.Config&pm.Mask
+	desc := b.portDesc(p)
+	b.mu.Unlock()
+	b.dp.Invalidate()
+	b.broadcastPortStatus(openflow.PortReasonModify, desc)
+	return nil
+}
+
+// portDesc describes p for PORT_DESC and PORT_STATUS; b.mu must be held.
+func (b *Bridge) portDesc(p *port) openflow.Port {
+	info := p.dp.Info()
+	d := openflow.Port{PortNo: p.no, Name: info.Name, Config: p.config}
+	if len(d.Name) > 15 {
+		d.Name = d.Name[:15]
+	}
+	copy(d.HWAddr[:], info.HWAddr)
+	if info.LinkUp {
+		d.State = openflow.PortStateLive
+	} else {
+		d.State = openflow.PortStateLinkDown
+	}
+	d.CurrSpeed = info.SpeedMb * 1000
+	d.MaxSpeed = d.CurrSpeed
+	d.Curr = speedFeature(info.SpeedMb) | openflow.PortFeatureCopper
+	d.Supported = d.Curr
+	return d
+}
+
+func speedFeature(mb uint32) openflow.PortFeatures {
+	switch {
+	case mb >= 1000000:
+		return openflow.PortFeature1TbFD
+	case mb >= 100000:
+		return openflow.PortFeature100GbFD
+	case mb >= 40000:
+		return openflow.PortFeature40GbFD
+	case mb >= 10000:
+		return openflow.PortFeature10GbFD
+	case mb >= 1000:
+		return openflow.PortFeature1GbFD
+	case mb >= 100:
+		return openflow.PortFeature100MbFD
+	case mb > 0:
+		return openflow.PortFeature10MbFD
+	}
+	return openflow.PortFeatureOther
+}
+
+func (b *Bridge) broadcastPortStatus(reason openflow.PortReason, desc openflow.Port) {
+	b.broadcast(asyncPortStatus, uint8(reason), &openflow.PortStatus{Reason: reason, Desc: desc})
+}
+
+func (b *Bridge) sendFlowRemoved(r *rule, reason openflow.FlowRemovedReason, now time.Time) {
+	if r.flags&openflow.FlowFlagSendFlowRem == 0 {
+		return
+	}
+	d := now.Sub(r.created)
+	b.broadcast(asyncFlowRemoved, uint8(reason), &openflow.FlowRemoved{
+		Cookie:       r.cookie,
+		Priority:     r.priority,
+		Reason:       reason,
+		TableID:      r.tableID,
+		DurationSec:  uint32(d / time.Second),
+		DurationNsec: uint32(d % time.Second),
+		IdleTimeout:  r.idleTimeout,
+		HardTimeout:  r.hardTimeout,
+		PacketCount:  r.stats.Packets.Load(),
+		ByteCount:    r.stats.Bytes.Load(),
+		Match:        r.match,
+	})
+}
+
+// Upcall implements datapath.Upcaller: it turns a packet the pipeline sent
+// to the controller into a PACKET_IN for every connection that wants it.
+// It runs on a datapath thread and never blocks.
+func (b *Bridge) Upcall(pkt []byte, key *datapath.FlowKey, u *datapath.Userspace) {
+	arg, ok := u.Arg.(*packetInArg)
+	if !ok {
+		return
+	}
+	data := pkt
+	if arg.maxLen != openflow.ControllerMaxLenNoBuffer && int(arg.maxLen) < len(data) {
+		data = data[:arg.maxLen]
+	}
+	pi := &openflow.PacketIn{
+		BufferID: openflow.NoBuffer,
+		TotalLen: uint16(min(len(pkt), 0xffff)),
+		Reason:   arg.reason,
+		TableID:  arg.tableID,
+		Cookie:   arg.cookie,
+		Match:    openflow.NewMatch(openflow.OXMInPortVal(key.InPort)),
+		Data:     data,
+	}
+	if key.TunID != 0 {
+		pi.Match.Add(openflow.OXMUint(openflow.OXMTunnelID, key.TunID))
+	}
+	b.broadcast(asyncPacketIn, uint8(arg.reason), pi)
+}

@@ -1,0 +1,210 @@
+package ofproto
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/goko-net/goko/openflow"
+)
+
+// Switch description reported in OFPMP_DESC.
+const (
+	mfrDesc = "goko project"
+	hwDesc  = "goko userspace switch (DPDK)"
+	swDesc  = "goko 0.1"
+)
+
+func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
+	b := c.b
+	var body openflow.MultipartBody
+	switch r := req.Body.(type) {
+	case *openflow.DescRequest:
+		body = &openflow.DescReply{MfrDesc: mfrDesc, HWDesc: hwDesc, SWDesc: swDesc, SerialNum: "None", DPDesc: b.cfg.Name}
+	case *openflow.FlowStatsRequest:
+		body = &openflow.FlowStatsReply{Stats: b.flowStats(r)}
+	case *openflow.AggregateStatsRequest:
+		fs := (*openflow.FlowStatsRequest)(r)
+		stats := b.flowStats(fs)
+		agg := &openflow.AggregateStatsReply{FlowCount: uint32(len(stats))}
+		for _, s := range stats {
+			agg.PacketCount += s.PacketCount
+			agg.ByteCount += s.ByteCount
+		}
+		body = agg
+	case *openflow.TableStatsRequest:
+		body = b.tableStats()
+	case *openflow.PortStatsRequest:
+		reply, err := b.portStats(r.PortNo)
+		if err != nil {
+			return err
+		}
+		body = reply
+	case *openflow.PortDescRequest:
+		b.mu.RLock()
+		reply := &openflow.PortDescReply{}
+		for _, p := range b.portList {
+			reply.Ports = append(reply.Ports, b.portDesc(p))
+		}
+		b.mu.RUnlock()
+		body = reply
+	case *openflow.TableFeaturesRequest:
+		if len(r.Tables) > 0 {
+			return openflow.Errorf(openflow.TFFCEperm, "changing table features is not supported")
+		}
+		body = &openflow.TableFeaturesReply{Tables: tableFeatures()}
+	default:
+		return openflow.Errorf(openflow.BRCBadMultipart, "multipart request %v is not supported", req.Body.MultipartType())
+	}
+	enc, err := openflow.AppendMultipartReplies(nil, xid, body, 0)
+	if err != nil {
+		return err
+	}
+	select {
+	case c.out <- enc:
+	case <-c.done:
+	}
+	return nil
+}
+
+// flowStats selects rules as a non-strict delete would and reports them.
+func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) []openflow.FlowStats {
+	if r.TableID >= numTables && r.TableID != tableAll {
+		return nil
+	}
+	m, err := compileMatch(&r.Match)
+	if err != nil {
+		return nil
+	}
+	sel := &openflow.FlowMod{Cookie: r.Cookie, CookieMask: r.CookieMask}
+	now := time.Now()
+	var out []openflow.FlowStats
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for t := range b.tables {
+		if r.TableID != tableAll && int(r.TableID) != t {
+			continue
+		}
+		for _, ru := range b.tables[t].rules {
+			if !b.selected(sel, &m, false, ru) || !ru.outputsTo(r.OutPort) || !ru.usesGroup(r.OutGroup) {
+				continue
+			}
+			d := now.Sub(ru.created)
+			out = append(out, openflow.FlowStats{
+				TableID:      ru.tableID,
+				DurationSec:  uint32(d / time.Second),
+				DurationNsec: uint32(d % time.Second),
+				Priority:     ru.priority,
+				IdleTimeout:  ru.idleTimeout,
+				HardTimeout:  ru.hardTimeout,
+				Flags:        ru.flags,
+				Cookie:       ru.cookie,
+				PacketCount:  ru.stats.Packets.Load(),
+				ByteCount:    ru.stats.Bytes.Load(),
+				Match:        ru.match,
+				Instructions: ru.instructions,
+			})
+		}
+	}
+	return out
+}
+
+func (b *Bridge) tableStats() *openflow.TableStatsReply {
+	reply := &openflow.TableStatsReply{Stats: make([]openflow.TableStats, numTables)}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for i := range b.tables {
+		t := &b.tables[i]
+		reply.Stats[i] = openflow.TableStats{
+			TableID:      uint8(i),
+			ActiveCount:  uint32(len(t.rules)),
+			LookupCount:  t.lookups.Load(),
+			MatchedCount: t.matches.Load(),
+		}
+	}
+	return reply
+}
+
+func (b *Bridge) portStats(no uint32) (*openflow.PortStatsReply, error) {
+	reply := &openflow.PortStatsReply{}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if no != openflow.PortAny && b.ports[no] == nil {
+		return nil, openflow.Errorf(openflow.BRCBadPort, "port %d does not exist", no)
+	}
+	d := time.Since(b.started)
+	for _, p := range b.portList {
+		if no != openflow.PortAny && p.no != no {
+			continue
+		}
+		s := p.dp.Stats()
+		reply.Stats = append(reply.Stats, openflow.PortStats{
+			PortNo: p.no, RxPackets: s.RxPackets, TxPackets: s.TxPackets, RxBytes: s.RxBytes, TxBytes: s.TxBytes,
+			RxDropped: s.RxDropped, TxDropped: s.TxDropped, RxErrors: s.RxErrors, TxErrors: s.TxErrors,
+			DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+		})
+	}
+	return reply, nil
+}
+
+// matchFields are the OXM fields compileMatch accepts, and maskable says
+// which of them take a mask. TABLE_FEATURES reports exactly these.
+var matchFields = []openflow.Field{
+	openflow.OXMInPort, openflow.OXMInPhyPort, openflow.OXMMetadata, openflow.OXMEthDst, openflow.OXMEthSrc,
+	openflow.OXMEthType, openflow.OXMVlanVID, openflow.OXMVlanPCP, openflow.OXMIPDSCP, openflow.OXMIPECN,
+	openflow.OXMIPProto, openflow.OXMIPv4Src, openflow.OXMIPv4Dst, openflow.OXMTCPSrc, openflow.OXMTCPDst,
+	openflow.OXMUDPSrc, openflow.OXMUDPDst, openflow.OXMSCTPSrc, openflow.OXMSCTPDst, openflow.OXMICMPv4Type,
+	openflow.OXMICMPv4Code, openflow.OXMARPOp, openflow.OXMARPSPA, openflow.OXMARPTPA, openflow.OXMARPSHA,
+	openflow.OXMARPTHA, openflow.OXMIPv6Src, openflow.OXMIPv6Dst, openflow.OXMIPv6FLabel, openflow.OXMICMPv6Type,
+	openflow.OXMICMPv6Code, openflow.OXMIPv6NDTarget, openflow.OXMIPv6NDSLL, openflow.OXMIPv6NDTLL,
+	openflow.OXMMPLSLabel, openflow.OXMMPLSTC, openflow.OXMMPLSBOS, openflow.OXMTunnelID,
+}
+
+// tableFeatures describes every table: what goko really supports, with the
+// eight properties OpenFlow requires in each entry.
+func tableFeatures() []openflow.TableFeatures {
+	var match, wild []openflow.OXMID
+	for _, f := range matchFields {
+		match = append(match, openflow.NewOXMID(f, f.Maskable()))
+		wild = append(wild, openflow.NewOXMID(f, false))
+	}
+	actions := []openflow.ActionID{{Type: openflow.ActionTypeOutput}}
+	out := make([]openflow.TableFeatures, numTables)
+	for i := range out {
+		insts := []openflow.InstructionID{
+			{Type: openflow.InstTypeApplyActions}, {Type: openflow.InstTypeClearActions},
+			{Type: openflow.InstTypeWriteActions}, {Type: openflow.InstTypeWriteMetadata},
+		}
+		var next []uint8
+		if i < numTables-1 {
+			insts = append(insts, openflow.InstructionID{Type: openflow.InstTypeGotoTable})
+			for n := i + 1; n < numTables; n++ {
+				next = append(next, uint8(n))
+			}
+		}
+		out[i] = openflow.TableFeatures{
+			TableID:       uint8(i),
+			Name:          tableName(i),
+			MetadataMatch: ^uint64(0),
+			MetadataWrite: ^uint64(0),
+			MaxEntries:    1 << 24,
+			Properties: []openflow.TableFeatureProp{
+				&openflow.TFPInstructions{Type: openflow.TFPTInstructions, Instructions: insts},
+				&openflow.TFPNextTables{Type: openflow.TFPTNextTables, TableIDs: next},
+				&openflow.TFPActions{Type: openflow.TFPTWriteActions, Actions: actions},
+				&openflow.TFPActions{Type: openflow.TFPTApplyActions, Actions: actions},
+				&openflow.TFPOXM{Type: openflow.TFPTMatch, Fields: match},
+				&openflow.TFPOXM{Type: openflow.TFPTWildcards, Fields: wild},
+				&openflow.TFPOXM{Type: openflow.TFPTWriteSetfield},
+				&openflow.TFPOXM{Type: openflow.TFPTApplySetfield},
+			},
+		}
+	}
+	return out
+}
+
+func tableName(i int) string {
+	if i == 0 {
+		return "classifier"
+	}
+	return "table" + strconv.Itoa(i)
+}

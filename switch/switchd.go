@@ -1,0 +1,309 @@
+package switchd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/goko-net/goko/datapath"
+	"github.com/goko-net/goko/datapath/dpdk"
+	"github.com/goko-net/goko/ofproto"
+)
+
+// Daemon is a running switchd.
+type Daemon struct {
+	cfg     Config
+	log     *slog.Logger
+	eal     *dpdk.EAL
+	bridges []*bridge
+	wg      sync.WaitGroup
+	vdevSeq map[string]int // next instance number per DPDK driver name
+	mu      sync.Mutex     // guards vdevSeq and EAL port opening
+}
+
+type bridge struct {
+	cfg       BridgeConfig
+	of        *ofproto.Bridge
+	dp        *datapath.Datapath
+	listeners []net.Listener
+	mgmtPath  string
+}
+
+// Run starts everything cfg describes and blocks until ctx is cancelled,
+// then shuts down cleanly: connections closed, ports stopped and freed,
+// DPDK's runtime directory removed.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	d := &Daemon{cfg: cfg, log: log, vdevSeq: map[string]int{}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer d.shutdown() // deferred first, so it runs after cancel
+	defer cancel()
+	if err := d.start(ctx); err != nil {
+		return err
+	}
+	log.Info("switchd running", "bridges", len(d.bridges))
+	<-ctx.Done()
+	log.Info("switchd stopping")
+	return nil
+}
+
+func (d *Daemon) start(ctx context.Context) error {
+	needDPDK := false
+	for _, b := range d.cfg.Bridges {
+		needDPDK = needDPDK || len(b.Ports) > 0
+	}
+	if needDPDK {
+		eal, err := dpdk.Init(dpdk.EALConfig{
+			FilePrefix: d.cfg.DPDK.FilePrefix,
+			MemoryMB:   d.cfg.DPDK.MemoryMB,
+			Hugepages:  d.cfg.DPDK.Hugepages,
+			PCI:        d.cfg.DPDK.PCI,
+			ExtraArgs:  d.cfg.DPDK.ExtraArgs,
+		})
+		if err != nil {
+			return fmt.Errorf("start DPDK: %w", err)
+		}
+		d.eal = eal
+		d.log.Info("DPDK initialised", "args", eal.Args())
+	}
+	if err := os.MkdirAll(d.cfg.RunDir, 0o755); err != nil {
+		return fmt.Errorf("run dir: %w", err)
+	}
+	for _, bc := range d.cfg.Bridges {
+		if err := d.startBridge(ctx, bc); err != nil {
+			return fmt.Errorf("bridge %s: %w", bc.Name, err)
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
+	dpid := defaultDatapathID(bc.Name)
+	if bc.DatapathID != "" {
+		dpid, _ = ParseDatapathID(bc.DatapathID) // validated already
+	}
+	log := d.log.With("bridge", bc.Name)
+	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log})
+	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log}
+	if d.eal != nil {
+		dpCfg.ThreadInit = dpdk.RegisterThread
+	}
+	dp := datapath.New(dpCfg)
+	of.SetDatapath(dp)
+	br := &bridge{cfg: bc, of: of, dp: dp}
+	d.bridges = append(d.bridges, br)
+	if err := dp.Start(); err != nil {
+		return err
+	}
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); of.Run(ctx) }()
+
+	for _, ps := range bc.Ports {
+		spec, _ := ParsePortSpec(ps) // validated already
+		if err := d.openPort(br, spec); err != nil {
+			// One bad port must not take the others down: report it and
+			// keep retrying, since the interface may appear later.
+			log.Error("port not added; retrying every 5s", "port", spec.String(), "err", err)
+			d.wg.Add(1)
+			go func() { defer d.wg.Done(); d.retryPort(ctx, br, spec) }()
+		}
+	}
+
+	mgmt := filepath.Join(d.cfg.RunDir, bc.Name+".mgmt")
+	ln, err := listenUnix(mgmt)
+	if err != nil {
+		return fmt.Errorf("management socket: %w", err)
+	}
+	br.mgmtPath = mgmt
+	d.serve(br, ln)
+	log.Info("management socket", "path", mgmt)
+	for _, l := range bc.Listen {
+		t, _ := ParseListen(l)
+		var ln net.Listener
+		var err error
+		if t.Network == "unix" {
+			ln, err = listenUnix(t.Address)
+		} else {
+			ln, err = net.Listen(t.Network, t.Address)
+		}
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", l, err)
+		}
+		log.Info("listening for OpenFlow", "addr", ln.Addr().String())
+		d.serve(br, ln)
+	}
+	for _, c := range bc.Controllers {
+		t, _ := ParseController(c)
+		d.wg.Add(1)
+		go func() { defer d.wg.Done(); d.connect(ctx, br, t) }()
+	}
+	return nil
+}
+
+// listenUnix listens on a Unix socket readable only by root, replacing a
+// stale socket file left by a crashed process.
+func listenUnix(path string) (net.Listener, error) {
+	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("%s is in use by another process", path)
+	}
+	os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+func (d *Daemon) serve(br *bridge, ln net.Listener) {
+	br.listeners = append(br.listeners, ln)
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		var conns sync.WaitGroup
+		defer conns.Wait()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				if !errors.Is(err, net.ErrClosed) {
+					d.log.Error("accept", "addr", ln.Addr().String(), "err", err)
+				}
+				return
+			}
+			conns.Add(1)
+			go func() { defer conns.Done(); br.of.Serve(c) }()
+		}
+	}()
+}
+
+// connect keeps an active connection to a controller, reconnecting with
+// exponential backoff (1s to 8s), until ctx ends.
+func (d *Daemon) connect(ctx context.Context, br *bridge, t Target) {
+	backoff := time.Second
+	log := d.log.With("bridge", br.cfg.Name, "controller", t.Network+":"+t.Address)
+	for ctx.Err() == nil {
+		var dialer net.Dialer
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, err := dialer.DialContext(dctx, t.Network, t.Address)
+		cancel()
+		if err == nil {
+			log.Info("connected to controller")
+			backoff = time.Second
+			done := make(chan struct{})
+			go func() {
+				select {
+				case <-ctx.Done():
+					c.Close()
+				case <-done:
+				}
+			}()
+			br.of.Serve(c)
+			close(done)
+		} else {
+			log.Debug("controller connection failed", "err", err, "retry", backoff)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 8*time.Second)
+	}
+}
+
+// openPort opens one configured port and attaches it to the bridge.
+func (d *Daemon) openPort(br *bridge, spec PortSpec) error {
+	if d.eal == nil {
+		return errors.New("DPDK is not initialised")
+	}
+	var devargs, name string
+	switch spec.Kind {
+	case PortKernel:
+		if _, err := net.InterfaceByName(spec.Name); err != nil {
+			return fmt.Errorf("kernel interface %q does not exist", spec.Name)
+		}
+		devargs = fmt.Sprintf("%s,iface=%s,qpairs=1", d.nextVdev("net_af_packet"), spec.Name)
+		name = spec.Name
+	case PortDPDK:
+		devargs = spec.Name
+	}
+	d.mu.Lock()
+	p, err := d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name})
+	d.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	no, err := br.of.AddPort(spec.Number, p)
+	if err != nil {
+		p.Close()
+		return err
+	}
+	d.log.Info("port added", "bridge", br.cfg.Name, "port", no, "name", p.Info().Name, "devargs", devargs)
+	return nil
+}
+
+func (d *Daemon) retryPort(ctx context.Context, br *bridge, spec PortSpec) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
+		}
+		if err := d.openPort(br, spec); err == nil {
+			return
+		} else {
+			d.log.Debug("port still unavailable", "port", spec.String(), "err", err)
+		}
+	}
+}
+
+// nextVdev returns a fresh DPDK vdev name for a driver: vdev names must be
+// unique within a process, also across a failed and a retried probe.
+func (d *Daemon) nextVdev(driver string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := d.vdevSeq[driver]
+	d.vdevSeq[driver] = n + 1
+	return fmt.Sprintf("%s%d", driver, n)
+}
+
+func (d *Daemon) shutdown() {
+	for _, br := range d.bridges {
+		for _, ln := range br.listeners {
+			ln.Close()
+		}
+		br.of.Close()
+	}
+	d.wg.Wait()
+	for _, br := range d.bridges {
+		br.dp.Stop()
+		if br.mgmtPath != "" {
+			os.Remove(br.mgmtPath)
+		}
+	}
+	if d.eal != nil {
+		if err := d.eal.Close(); err != nil {
+			d.log.Error("DPDK cleanup", "err", err)
+		}
+	}
+}
+
+// defaultDatapathID derives a stable datapath id from the bridge name.
+func defaultDatapathID(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64() & 0x0000ffffffffffff
+}

@@ -1,0 +1,215 @@
+package tests
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var nPackets = regexp.MustCompile(`n_packets=(\d+)`)
+
+// packetCounts returns the n_packets of every line of a dump-flows output.
+func packetCounts(t *testing.T, dump string) []int {
+	t.Helper()
+	var out []int
+	for _, m := range nPackets.FindAllStringSubmatch(dump, -1) {
+		n, _ := strconv.Atoi(m[1])
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestPingWithOfctl(t *testing.T) {
+	h1, h2 := newHost(t, "10.77.0.1"), newHost(t, "10.77.0.2")
+	sw := startSwitchd(t, "--port", "1="+h1.swPort, "--port", "2="+h2.swPort)
+
+	if h1.ping(h2.ip, 2) {
+		t.Fatal("ping succeeded with an empty flow table; OpenFlow 1.3 drops on table miss")
+	}
+	sw.mustOfctl("add-flow", "br0", "priority=10,in_port=1,actions=output:2")
+	sw.mustOfctl("add-flow", "br0", "priority=10,in_port=2,actions=output:1")
+	if !h1.ping(h2.ip, 3) {
+		t.Fatalf("no ping through the switch\n%s", sw.mustOfctl("dump-flows", "br0"))
+	}
+	dump := sw.mustOfctl("dump-flows", "br0")
+	counts := packetCounts(t, dump)
+	if len(counts) != 2 {
+		t.Fatalf("dump-flows shows %d flows, want 2:\n%s", len(counts), dump)
+	}
+	for _, n := range counts {
+		if n < 3 {
+			t.Errorf("n_packets = %d, want >= 3 (3 echo requests and replies):\n%s", n, dump)
+		}
+	}
+	// Counters keep growing with traffic.
+	h1.ping(h2.ip, 2)
+	after := packetCounts(t, sw.mustOfctl("dump-flows", "br0"))
+	if len(after) != 2 || after[0] <= counts[0] {
+		t.Errorf("n_packets did not grow: before %v after %v", counts, after)
+	}
+
+	sw.mustOfctl("del-flows", "br0")
+	if out := sw.mustOfctl("dump-flows", "br0"); strings.Contains(out, "n_packets") {
+		t.Fatalf("flows left after del-flows:\n%s", out)
+	}
+	if h1.ping(h2.ip, 2) {
+		t.Fatal("ping still works after del-flows")
+	}
+}
+
+func TestPingWithOvsOfctl(t *testing.T) {
+	if _, err := exec.LookPath("ovs-ofctl"); err != nil {
+		t.Skip("ovs-ofctl not installed (Debian package openvswitch-common)")
+	}
+	h1, h2 := newHost(t, "10.78.0.1"), newHost(t, "10.78.0.2")
+	sw := startSwitchd(t, "--port", "1="+h1.swPort, "--port", "2="+h2.swPort)
+
+	show, err := sw.ovsOfctl("show")
+	if err != nil {
+		t.Fatalf("ovs-ofctl show: %v\n%s", err, show)
+	}
+	for _, want := range []string{"dpid:0000000000000001", "n_tables:254", "1(" + h1.swPort + ")", "2(" + h2.swPort + ")"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("ovs-ofctl show lacks %q:\n%s", want, show)
+		}
+	}
+	for _, f := range []string{"priority=10,in_port=1,actions=output:2", "priority=10,in_port=2,actions=output:1",
+		"priority=20,tcp,nw_dst=10.78.0.0/24,tp_dst=9,actions=drop"} {
+		if out, err := sw.ovsOfctl("add-flow", f); err != nil {
+			t.Fatalf("ovs-ofctl add-flow %s: %v\n%s", f, err, out)
+		}
+	}
+	if !h1.ping(h2.ip, 3) {
+		t.Fatal("no ping through the switch with flows from ovs-ofctl")
+	}
+	dump, err := sw.ovsOfctl("dump-flows")
+	if err != nil {
+		t.Fatalf("ovs-ofctl dump-flows: %v\n%s", err, dump)
+	}
+	counts := packetCounts(t, dump)
+	if len(counts) != 3 {
+		t.Fatalf("ovs-ofctl dump-flows shows %d flows, want 3:\n%s", len(counts), dump)
+	}
+	if !strings.Contains(dump, "tcp,nw_dst=10.78.0.0/24,tp_dst=9 actions=drop") {
+		t.Errorf("dump-flows does not show the tcp rule as added:\n%s", dump)
+	}
+	// goko's ofctl sees the same flows.
+	if ours := sw.mustOfctl("dump-flows", "br0"); len(packetCounts(t, ours)) != 3 {
+		t.Errorf("ofctl dump-flows disagrees with ovs-ofctl:\n%s\n%s", ours, dump)
+	}
+	ports, err := sw.ovsOfctl("dump-ports")
+	if err != nil {
+		t.Fatalf("ovs-ofctl dump-ports: %v\n%s", err, ports)
+	}
+	if !regexp.MustCompile(`port +1: rx pkts=[1-9]`).MatchString(ports) {
+		t.Errorf("dump-ports shows no received packets on port 1:\n%s", ports)
+	}
+	if out, err := sw.ovsOfctl("del-flows"); err != nil {
+		t.Fatalf("ovs-ofctl del-flows: %v\n%s", err, out)
+	}
+	if h1.ping(h2.ip, 2) {
+		t.Fatal("ping still works after ovs-ofctl del-flows")
+	}
+}
+
+func TestBadFlowStringAndMissingInterface(t *testing.T) {
+	h1, h2 := newHost(t, "10.79.0.1"), newHost(t, "10.79.0.2")
+	missing := uniq("gkmiss")
+	sw := startSwitchd(t, "--port", "1="+h1.swPort, "--port", "2="+missing, "--port", "3="+h2.swPort)
+
+	// The missing interface is reported clearly, and the switch carries on.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(sw.logText(), missing) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if log := sw.logText(); !strings.Contains(log, `kernel interface "`+missing+`" does not exist`) {
+		t.Errorf("no clear error for the missing interface in the log:\n%s", log)
+	}
+
+	for _, bad := range []string{
+		"in_port=1,nw_dst=10.0.0.0/33,actions=output:2",
+		"in_port=1,actions=output:",
+		"in_prot=1,actions=drop",
+		"tcp_dst=80,actions=drop",
+	} {
+		out, err := sw.ofctl("add-flow", "br0", bad)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("ofctl add-flow %q: err %v, want exit status 2\n%s", bad, err, out)
+		}
+		if !strings.Contains(out, "ofctl:") || len(strings.TrimSpace(out)) < 20 {
+			t.Errorf("ofctl add-flow %q: unclear error %q", bad, out)
+		}
+	}
+
+	sw.mustOfctl("add-flow", "br0", "in_port=1,actions=output:3")
+	sw.mustOfctl("add-flow", "br0", "in_port=3,actions=output:1")
+	if !h1.ping(h2.ip, 3) {
+		t.Fatalf("ports 1 and 3 do not forward while port 2 is missing\n%s", sw.logText())
+	}
+	// The port comes back once its interface exists.
+	run(t, "ip", "link", "add", missing, "type", "veth", "peer", "name", missing+"p")
+	t.Cleanup(func() { exec.Command("ip", "link", "del", missing).Run() })
+	run(t, "ip", "link", "set", missing, "up")
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		if out := sw.mustOfctl("show", "br0"); strings.Contains(out, "2("+missing+")") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("port 2 was not added after its interface appeared:\n%s", sw.mustOfctl("show", "br0"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestSigtermCleansUp(t *testing.T) {
+	h1, h2 := newHost(t, "10.80.0.1"), newHost(t, "10.80.0.2")
+	sw := startSwitchd(t, "--port", "1="+h1.swPort, "--port", "2="+h2.swPort)
+	sw.mustOfctl("add-flow", "br0", "actions=flood")
+	if !h1.ping(h2.ip, 2) {
+		t.Fatal("no ping with a flood rule")
+	}
+	runtimeDir := "/var/run/dpdk/" + sw.prefix
+	if _, err := os.Stat(runtimeDir); err != nil {
+		t.Fatalf("DPDK runtime dir %s missing while running: %v", runtimeDir, err)
+	}
+	pid := sw.cmd.Process.Pid
+	sw.cmd.Process.Signal(os.Interrupt) // SIGINT here; the cleanup sends SIGTERM
+	select {
+	case <-sw.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("switchd did not exit on SIGINT")
+	}
+	sw.stopped = true
+	if code := sw.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code %d, want 0:\n%s", code, sw.logText())
+	}
+	if err := exec.Command("kill", "-0", strconv.Itoa(pid)).Run(); err == nil {
+		t.Errorf("process %d still exists", pid)
+	}
+	if _, err := os.Stat(runtimeDir); !os.IsNotExist(err) {
+		t.Errorf("DPDK runtime dir %s left behind", runtimeDir)
+	}
+	if _, err := os.Stat(filepath.Join(sw.runDir, "br0.mgmt")); !os.IsNotExist(err) {
+		t.Errorf("management socket left behind")
+	}
+}
+
+func TestSigtermExitsCleanly(t *testing.T) {
+	h1 := newHost(t, "10.81.0.1")
+	sw := startSwitchd(t, "--port", "1="+h1.swPort)
+	sw.stop()
+	if code := sw.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0:\n%s", code, sw.logText())
+	}
+	if _, err := os.Stat("/var/run/dpdk/" + sw.prefix); !os.IsNotExist(err) {
+		t.Errorf("DPDK runtime dir left behind after SIGTERM")
+	}
+}
