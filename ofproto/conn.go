@@ -77,16 +77,16 @@ func (b *Bridge) Serve(nc net.Conn) {
 		b.connMu.Unlock()
 	}()
 
-	c.log.Info("openflow connection")
+	c.log.Debug("openflow connection")
 	go c.writer()
 	go c.prober()
 	c.send(openflow.NewHello(openflow.Version))
 	err := c.reader()
 	c.Close()
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-		c.log.Info("openflow connection closed", "err", err)
+		c.log.Debug("openflow connection closed", "err", err)
 	} else {
-		c.log.Info("openflow connection closed")
+		c.log.Debug("openflow connection closed")
 	}
 }
 
