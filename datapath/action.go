@@ -6,23 +6,107 @@ import "sync/atomic"
 type ActionKind uint8
 
 // Datapath actions. They are flat and pre-resolved: the OpenFlow layer has
-// already expanded flood, all and in_port into plain outputs.
+// already expanded flood, all, in_port and indirect/all/fast-failover groups
+// into plain actions. Header-changing actions keep checksums right
+// (incrementally) and update the packet's flow key, so later actions (a
+// select group's hash, a second set_field) see the new values.
 const (
-	ActOutput    ActionKind = iota + 1 // send to Port
-	ActUserspace                       // hand a copy to the Upcaller (packet-in)
+	ActOutput     ActionKind = iota + 1 // send to Port
+	ActUserspace                        // hand the packet to the Upcaller (packet-in)
+	ActSetField                         // set header Field to Value
+	ActPushVLAN                         // push an 802.1Q/802.1ad tag with TPID Arg
+	ActPopVLAN                          // pop the outer VLAN tag
+	ActPushMPLS                         // push an MPLS label stack entry; Ethertype Arg (0x8847/0x8848)
+	ActPopMPLS                          // pop the top MPLS entry; Arg is the new Ethertype
+	ActSetMPLSTTL                       // set the top MPLS TTL to Arg
+	ActDecMPLSTTL                       // decrement the MPLS TTL; see User for invalid TTLs
+	ActSetNwTTL                         // set the IPv4 TTL / IPv6 hop limit to Arg
+	ActDecNwTTL                         // decrement TTL / hop limit; see User for invalid TTLs
+	ActCopyTTLOut                       // copy the TTL from the next-to-outermost header outwards
+	ActCopyTTLIn                        // copy the TTL from the outermost header inwards
+	ActSelect                           // run one bucket of Group, chosen by a hash of the flow
+	ActClone                            // run Nested on a copy of the packet (group buckets)
+	ActMeter                            // pass the packet through Meter; it may drop it or remark DSCP
+	ActSetQueue                         // select egress queue Arg32 (ports have one queue: recorded only)
+)
+
+// Field names a packet header field that ActSetField can write.
+type Field uint8
+
+// Settable fields. Values are in network byte order, left-aligned in
+// Action.Value, with the field's natural width (e.g. 6 bytes for a MAC, 2
+// for a port, 1 for DSCP in its low 6 bits, 3 bytes for an MPLS label in
+// its low 20 bits).
+const (
+	FieldEthDst Field = iota + 1
+	FieldEthSrc
+	FieldVlanVID // 2 bytes, the 12-bit VID
+	FieldVlanPCP // 1 byte
+	FieldIPv4Src
+	FieldIPv4Dst
+	FieldIPDSCP // 1 byte, low 6 bits
+	FieldIPECN  // 1 byte, low 2 bits
+	FieldIPv6Src
+	FieldIPv6Dst
+	FieldIPv6Label // 4 bytes, low 20 bits
+	FieldTpSrc     // TCP, UDP or SCTP source port, 2 bytes
+	FieldTpDst
+	FieldICMPType // ICMPv4 or ICMPv6, 1 byte
+	FieldICMPCode
+	FieldARPOp // 2 bytes
+	FieldARPSPA
+	FieldARPTPA
+	FieldARPSHA
+	FieldARPTHA
+	FieldNDTarget
+	FieldNDSLL
+	FieldNDTLL
+	FieldMPLSLabel // 4 bytes, low 20 bits
+	FieldMPLSTC    // 1 byte
+	FieldMPLSBOS   // 1 byte
+	FieldTunID     // 8 bytes: metadata for a later tunnel push
+	FieldTunSrc    // 4 bytes
+	FieldTunDst    // 4 bytes
 )
 
 // Action is one step of a megaflow's action list.
 type Action struct {
-	Kind ActionKind
-	Port uint32     // ActOutput: datapath port number
-	User *Userspace // ActUserspace: passed back to the Upcaller untouched
+	Kind   ActionKind
+	Field  Field      // ActSetField
+	Arg    uint16     // Ethertype or TTL, per Kind
+	Port   uint32     // ActOutput: datapath port number; ActSetQueue: queue id
+	Value  [16]byte   // ActSetField
+	User   *Userspace // ActUserspace; ActDec*TTL: packet-in for an invalid TTL (nil: drop)
+	Group  *SelectGroup
+	Meter  *Meter
+	Nested []Action // ActClone
 }
 
 // Userspace carries the OpenFlow layer's context for a packet sent to user
 // space; the datapath passes it back untouched.
 type Userspace struct {
 	Arg any
+}
+
+// SelectGroup is an OpenFlow select group resolved for the datapath. The
+// bucket is chosen by a hash of the flow key's L2-L4 fields, weighted, so
+// one flow always takes the same bucket while the group is unchanged.
+// Buckets whose watch port or group is down have already been left out.
+type SelectGroup struct {
+	Buckets []Bucket
+	Stats   *GroupStats
+}
+
+// Bucket is one bucket of a select group.
+type Bucket struct {
+	Weight  uint16
+	Actions []Action
+	Stats   *FlowStats // bucket counters
+}
+
+// GroupStats are a group's counters, shared with the OpenFlow layer.
+type GroupStats struct {
+	FlowStats
 }
 
 // FlowStats are counters shared between a rule of the OpenFlow layer and
@@ -33,10 +117,26 @@ type FlowStats struct {
 	Used    atomic.Int64 // unix nanoseconds of the last hit, 0 if never
 }
 
+// FilterCheck is one step of an Oko filter chain: the program must return
+// Want for the megaflow to apply.
+type FilterCheck struct {
+	Filter Filter
+	Want   bool
+}
+
+// Filter is a packet filter program run by the datapath (an eBPF program).
+// Match must be safe for concurrent use by several datapath threads and
+// must not allocate.
+type Filter interface {
+	Match(pkt []byte) bool
+}
+
 // Megaflow is a cache entry: every packet whose key equals Key in the bits
-// set in Mask gets Actions, and counts towards Stats.
+// set in Mask, and whose Filters all give their expected result, gets
+// Actions, and counts towards Stats.
 type Megaflow struct {
 	Key, Mask FlowKey
+	Filters   []FilterCheck
 	Actions   []Action
 	Stats     []*FlowStats
 }

@@ -169,3 +169,7 @@ func BenchmarkForwardMemport(b *testing.B) {
 	el := time.Since(start)
 	b.ReportMetric(float64(sink.Stats().TxPackets)/el.Seconds()/1e6, "Mpps")
 }
+
+type recorder struct{ n atomic.Int64 }
+
+func (r *recorder) Upcall(pkt []byte, key *datapath.FlowKey, u *datapath.Userspace) { r.n.Add(1) }

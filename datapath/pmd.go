@@ -10,9 +10,12 @@ type pmd struct {
 	cache    flowCache
 	tx       []txQueue // parallel to ps.list
 	pkts     [BurstSize]Packet
+	rel      [BurstSize]Packet // the packets as received, for Release
 	keys     [BurstSize]FlowKey
+	offs     [BurstSize]Offsets
 	scratch  Megaflow
 	now      int64 // unix nanoseconds at the start of the current burst
+	arena    arena
 }
 
 type txQueue struct {
@@ -21,16 +24,23 @@ type txQueue struct {
 	n    int
 }
 
-// execAction is an Action with its output port resolved to a tx queue index.
+// execAction is an Action resolved for this pmd: output ports are tx queue
+// indexes, and each output knows whether a later action of the same list
+// rewrites the packet, in which case it must send a copy (the device may
+// still be reading the frame when the rewrite happens).
 type execAction struct {
-	kind ActionKind
-	out  int
-	user *Userspace
+	a       *Action
+	out     int // ActOutput: tx queue index, -1 if the port is gone
+	copyOut bool
+	nested  []execAction   // ActClone
+	buckets [][]execAction // ActSelect, parallel to a.Group.Buckets
+	total   uint32         // ActSelect: sum of bucket weights
 }
 
 func newPMD(dp *Datapath) *pmd {
 	p := &pmd{dp: dp}
 	p.cache.init()
+	p.arena.init()
 	return p
 }
 
@@ -56,9 +66,11 @@ func (p *pmd) poll() int {
 			continue
 		}
 		got += n
+		copy(p.rel[:n], p.pkts[:n])
 		p.processBurst(vp.no, p.pkts[:n])
 		p.flushTx()
-		vp.port.Release(p.pkts[:n])
+		vp.port.Release(p.rel[:n])
+		p.arena.reset()
 	}
 	for i := 0; i < BurstSize; i++ {
 		select {
@@ -69,16 +81,13 @@ func (p *pmd) poll() int {
 			i = BurstSize
 		}
 	}
-	if got > 0 {
-		p.flushTx()
-	}
 	return got
 }
 
 func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 	for i := range pkts {
 		key := &p.keys[i]
-		Parse(pkts[i].Data, inPort, key)
+		p.offs[i] = Parse(pkts[i].Data, inPort, key)
 		f := p.cache.lookup(key)
 		if f == nil {
 			f = p.upcall(&pkts[i], key)
@@ -92,7 +101,7 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 			s.Bytes.Add(n)
 			s.Used.Store(p.now)
 		}
-		p.execute(f.actions, &pkts[i], key)
+		p.execute(f.actions, &pkts[i], key, &p.offs[i])
 	}
 }
 
@@ -110,57 +119,199 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
 	}
 	mf.Key.And(key, &mf.Mask)
 	f := &cachedFlow{mf: &Megaflow{Key: mf.Key, Mask: mf.Mask, Actions: mf.Actions, Stats: mf.Stats}}
-	f.actions = p.resolve(mf.Actions)
+	f.actions = p.resolve(f.mf.Actions, false)
 	if ver == p.cacheVer && p.dp.version.Load() == ver {
 		p.cache.insert(f)
 	}
 	return f
 }
 
-func (p *pmd) resolve(actions []Action) []execAction {
-	out := make([]execAction, 0, len(actions))
-	for _, a := range actions {
+// modifies reports whether an action changes the packet's bytes.
+func modifies(a *Action) bool {
+	switch a.Kind {
+	case ActOutput, ActUserspace, ActSetQueue, ActClone:
+		return false
+	case ActSelect:
+		for i := range a.Group.Buckets {
+			for j := range a.Group.Buckets[i].Actions {
+				if modifies(&a.Group.Buckets[i].Actions[j]) {
+					return true
+				}
+			}
+		}
+		return false
+	case ActSetField:
+		return a.Field != FieldTunID && a.Field != FieldTunSrc && a.Field != FieldTunDst
+	}
+	return true // header edits, TTLs, and meters (DSCP remark)
+}
+
+// resolve binds actions to this pmd's tx queues. laterModifies says
+// whether something after this list (in an enclosing list) rewrites the
+// packet.
+func (p *pmd) resolve(actions []Action, laterModifies bool) []execAction {
+	out := make([]execAction, len(actions))
+	mod := laterModifies
+	// Walk backwards so each output knows whether a rewrite follows it.
+	for i := len(actions) - 1; i >= 0; i-- {
+		a := &actions[i]
+		e := execAction{a: a, out: -1}
 		switch a.Kind {
 		case ActOutput:
-			if i, ok := p.ps.byNo[a.Port]; ok {
-				out = append(out, execAction{kind: ActOutput, out: i})
+			if j, ok := p.ps.byNo[a.Port]; ok {
+				e.out = j
 			}
-		case ActUserspace:
-			out = append(out, execAction{kind: ActUserspace, user: a.User})
+			e.copyOut = mod
+		case ActClone:
+			// A clone works on its own copy when it rewrites; otherwise it
+			// shares the packet and must copy before later rewrites.
+			e.nested = p.resolve(a.Nested, mod && !cloneCopies(a.Nested))
+		case ActSelect:
+			for _, b := range a.Group.Buckets {
+				e.buckets = append(e.buckets, p.resolve(b.Actions, mod && !cloneCopies(b.Actions)))
+				e.total += uint32(b.Weight)
+			}
 		}
+		out[i] = e
+		mod = mod || modifies(a)
 	}
 	return out
 }
 
-func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey) {
+// cloneCopies reports whether a nested list will run on its own copy.
+func cloneCopies(actions []Action) bool {
 	for i := range actions {
-		a := &actions[i]
-		switch a.kind {
+		if modifies(&actions[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// execute runs actions on pkt. It returns false if the packet was dropped
+// (an invalid TTL or a meter), which ends the list.
+func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offsets) bool {
+	h := headers{frame: pkt.Data, key: key, off: off}
+	for i := range actions {
+		e := &actions[i]
+		a := e.a
+		switch a.Kind {
 		case ActOutput:
-			q := &p.tx[a.out]
+			if e.out < 0 {
+				continue
+			}
+			out := pkt
+			if e.copyOut {
+				out = p.arena.clone(pkt, 0)
+			}
+			q := &p.tx[e.out]
 			if q.n == BurstSize {
 				p.flushQueue(q)
 			}
-			q.pkts[q.n] = pkt
+			q.pkts[q.n] = out
 			q.n++
 		case ActUserspace:
-			if p.dp.cfg.Upcaller == nil {
+			if p.dp.cfg.Upcaller != nil {
+				p.dp.cfg.Upcaller.Upcall(pkt.Data, key, a.User)
+			}
+		case ActSetField:
+			h.setField(a.Field, &a.Value)
+		case ActPushVLAN:
+			p.pushVLAN(pkt, key, off, a.Arg)
+			h.frame = pkt.Data
+		case ActPopVLAN:
+			p.popVLAN(pkt, key, off)
+			h.frame = pkt.Data
+		case ActPushMPLS:
+			p.pushMPLS(pkt, key, off, a.Arg)
+			h.frame = pkt.Data
+		case ActPopMPLS:
+			p.popMPLS(pkt, key, off, a.Arg)
+			h.frame = pkt.Data
+		case ActSetMPLSTTL:
+			h.setMPLSTTL(uint8(a.Arg))
+		case ActDecMPLSTTL:
+			if !h.decMPLSTTL() {
+				p.invalidTTL(a, pkt, key)
+				return false
+			}
+		case ActSetNwTTL:
+			h.setNwTTL(uint8(a.Arg))
+		case ActDecNwTTL:
+			if !h.decNwTTL() {
+				p.invalidTTL(a, pkt, key)
+				return false
+			}
+		case ActCopyTTLOut:
+			h.copyTTL(true)
+		case ActCopyTTLIn:
+			h.copyTTL(false)
+		case ActClone:
+			p.runNested(e.nested, a.Nested, pkt, key, off)
+		case ActSelect:
+			if e.total == 0 {
 				continue
 			}
-			p.dp.cfg.Upcaller.Upcall(pkt.Data, key, a.user)
+			pick := uint32(selectHash(key) % uint64(e.total))
+			for b := range a.Group.Buckets {
+				w := uint32(a.Group.Buckets[b].Weight)
+				if pick >= w {
+					pick -= w
+					continue
+				}
+				bk := &a.Group.Buckets[b]
+				if bk.Stats != nil {
+					bk.Stats.Packets.Add(1)
+					bk.Stats.Bytes.Add(uint64(len(pkt.Data)))
+				}
+				p.runNested(e.buckets[b], bk.Actions, pkt, key, off)
+				break
+			}
+		case ActMeter:
+			drop, prec := a.Meter.apply(p.now, len(pkt.Data))
+			if drop {
+				return false
+			}
+			if prec > 0 {
+				h.remarkDSCP(prec)
+			}
+		case ActSetQueue:
+			// One queue per port: nothing to select.
 		}
+	}
+	return true
+}
+
+// runNested runs a group bucket or clone list, on a copy of the packet
+// when the list rewrites it.
+func (p *pmd) runNested(exec []execAction, actions []Action, pkt *Packet, key *FlowKey, off *Offsets) {
+	if !cloneCopies(actions) {
+		p.execute(exec, pkt, key, off)
+		return
+	}
+	c := p.arena.clone(pkt, 64)
+	k, o := *key, *off
+	p.execute(exec, c, &k, &o)
+}
+
+// invalidTTL sends a packet whose TTL ran out to user space when the
+// action asks for it (packet-in with reason INVALID_TTL).
+func (p *pmd) invalidTTL(a *Action, pkt *Packet, key *FlowKey) {
+	if a.User != nil && p.dp.cfg.Upcaller != nil {
+		p.dp.cfg.Upcaller.Upcall(pkt.Data, key, a.User)
 	}
 }
 
 func (p *pmd) runInjected(in injected) {
-	pkt := Packet{Data: in.pkt}
+	pkt := &Packet{Data: in.pkt}
 	var key FlowKey
-	Parse(in.pkt, in.inPort, &key)
+	off := Parse(in.pkt, in.inPort, &key)
 	// Injected packets are rare (packet-out): resolving per packet is fine.
-	p.execute(p.resolve(in.actions), &pkt, &key)
+	p.execute(p.resolve(in.actions, false), pkt, &key, &off)
 	// The packet's memory is Go-owned and must outlive the tx that copies
 	// it, so flush now rather than with the next burst.
 	p.flushTx()
+	p.arena.reset()
 }
 
 func (p *pmd) flushTx() {

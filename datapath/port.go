@@ -14,9 +14,14 @@ const BurstSize = 32
 // Buf is that port's opaque handle for the frame (an rte_mbuf pointer for
 // DPDK ports, nil for frames that live only in Go memory such as
 // packet-outs). A Packet stays valid until the receiving port's Release.
+//
+// Head is how many bytes of the same buffer precede Data[0] and may be
+// written, so that a header push can grow Data at the front without a copy.
+// Ports that cannot offer headroom leave it 0; the datapath then copies.
 type Packet struct {
 	Data []byte
 	Buf  unsafe.Pointer
+	Head int
 }
 
 // PortInfo describes a port as the OpenFlow layer reports it.
