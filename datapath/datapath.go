@@ -37,6 +37,10 @@ type Config struct {
 	// ThreadInit, if set, runs on the pmd's OS thread before polling starts
 	// (DPDK needs rte_thread_register there).
 	ThreadInit func() error
+	// EMCInsertInv inserts one in this many megaflow hits into the
+	// exact-match cache (as OVS's emc-insert-inv-prob); 0 means the
+	// default of 100, and a negative value turns the EMC off.
+	EMCInsertInv int
 }
 
 // Datapath forwards packets between its ports.
@@ -53,6 +57,25 @@ type Datapath struct {
 	done    chan struct{}
 
 	upcallErrors atomic.Uint64
+	stats        struct{ packets, misses, upcallDrops atomic.Uint64 }
+}
+
+// Stats are a datapath's cumulative counters.
+type Stats struct {
+	Packets     uint64 // received from ports
+	Misses      uint64 // missed both cache levels
+	UpcallDrops uint64 // dropped by the upcall rate limit
+	Lost        uint64 // dropped because translation failed
+}
+
+// Stats returns the datapath's counters.
+func (dp *Datapath) Stats() Stats {
+	return Stats{
+		Packets:     dp.stats.packets.Load(),
+		Misses:      dp.stats.misses.Load(),
+		UpcallDrops: dp.stats.upcallDrops.Load(),
+		Lost:        dp.upcallErrors.Load(),
+	}
 }
 
 type vport struct {
@@ -76,6 +99,9 @@ type injected struct {
 func New(cfg Config) *Datapath {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.EMCInsertInv == 0 {
+		cfg.EMCInsertInv = emcInsertInv
 	}
 	dp := &Datapath{
 		cfg:    cfg,

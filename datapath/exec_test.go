@@ -202,22 +202,29 @@ func TestSelectGroupIsStablePerFlow(t *testing.T) {
 }
 
 func TestMeterDropsAboveRate(t *testing.T) {
-	m := datapath.NewMeter(true, []datapath.MeterBand{{Rate: 100, Burst: 10, Drop: true}})
+	const rate, burst = 20, 10
+	m := datapath.NewMeter(true, []datapath.MeterBand{{Rate: rate, Burst: burst, Drop: true}})
 	_, ports := harness(t, 2, []datapath.Action{{Kind: datapath.ActMeter, Meter: m}, out(2)})
+	start := time.Now()
 	for i := 0; i < 1000; i++ {
 		ports[1].Inject(tcpFrame())
 	}
 	got := 0
+	for m.Packets.Load() < 1000 {
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
 	for {
-		if _, ok := ports[2].Receive(200 * time.Millisecond); !ok {
+		if _, ok := ports[2].Receive(100 * time.Millisecond); !ok {
 			break
 		}
 		got++
 	}
-	// 1000 packets arrive within milliseconds: the burst (10) and what 100
-	// pps refills in that time pass; the rest are dropped.
-	if got < 10 || got > 60 {
-		t.Errorf("%d of 1000 packets passed a 100 pps meter with burst 10", got)
+	// The burst passes, plus what the rate refilled while the 1000
+	// packets were being processed; everything else is dropped.
+	limit := burst + int(rate*elapsed.Seconds()) + 1
+	if got < burst || got > limit {
+		t.Errorf("%d of 1000 packets passed a %d pps meter with burst %d in %v (want %d..%d)", got, rate, burst, elapsed, burst, limit)
 	}
 	if m.Packets.Load() != 1000 || m.BandStats(0).Packets.Load() != uint64(1000-got) {
 		t.Errorf("meter counted %d packets, band %d drops; passed %d", m.Packets.Load(), m.BandStats(0).Packets.Load(), got)

@@ -16,6 +16,11 @@ type pmd struct {
 	scratch  Megaflow
 	now      int64 // unix nanoseconds at the start of the current burst
 	arena    arena
+
+	touched      []*cachedFlow // flows hit in the current burst
+	upcallTokens float64
+	upcallLast   int64
+	lastMaint    int64
 }
 
 type txQueue struct {
@@ -38,8 +43,8 @@ type execAction struct {
 }
 
 func newPMD(dp *Datapath) *pmd {
-	p := &pmd{dp: dp}
-	p.cache.init()
+	p := &pmd{dp: dp, touched: make([]*cachedFlow, 0, BurstSize)}
+	p.cache.init(dp.cfg.EMCInsertInv)
 	p.arena.init()
 	return p
 }
@@ -59,6 +64,10 @@ func (p *pmd) poll() int {
 		p.cacheVer = v
 	}
 	p.now = time.Now().UnixNano()
+	if p.now-p.lastMaint > 1e9 {
+		p.cache.maintain(p.now)
+		p.lastMaint = p.now
+	}
 	got := 0
 	for _, vp := range p.ps.list {
 		n := vp.port.Recv(p.pkts[:])
@@ -85,29 +94,55 @@ func (p *pmd) poll() int {
 }
 
 func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
+	pc := p.cache.classifier(inPort, false)
+	keys, offs := p.keys[:len(pkts)], p.offs[:len(pkts)]
+	// Parse the whole burst first: the key array then stays hot in the
+	// cache for the lookups.
 	for i := range pkts {
-		key := &p.keys[i]
-		p.offs[i] = Parse(pkts[i].Data, inPort, key)
-		f := p.cache.lookup(key)
+		offs[i] = Parse(pkts[i].Data, inPort, &keys[i])
+	}
+	for i := range pkts {
+		key := &keys[i]
+		f := p.cache.lookup(pkts[i].Data, key, pc)
 		if f == nil {
+			p.dp.stats.misses.Add(1)
 			f = p.upcall(&pkts[i], key)
 			if f == nil {
 				continue
 			}
+			pc = p.cache.classifier(inPort, false)
 		}
-		n := uint64(len(pkts[i].Data))
+		if f.burstPkts == 0 {
+			p.touched = append(p.touched, f)
+		}
+		f.burstPkts++
+		f.burstBytes += uint64(len(pkts[i].Data))
+		p.execute(f.actions, &pkts[i], key, &offs[i])
+	}
+	for _, f := range p.touched {
+		f.used = p.now
 		for _, s := range f.mf.Stats {
-			s.Packets.Add(1)
-			s.Bytes.Add(n)
+			s.Packets.Add(f.burstPkts)
+			s.Bytes.Add(f.burstBytes)
 			s.Used.Store(p.now)
 		}
-		p.execute(f.actions, &pkts[i], key, &p.offs[i])
+		f.burstPkts, f.burstBytes = 0, 0
 	}
+	clear(p.touched)
+	p.touched = p.touched[:0]
+	p.dp.stats.packets.Add(uint64(len(pkts)))
 }
 
 // upcall translates a packet that missed the cache and installs the result
-// if no invalidation raced with the translation.
+// if no invalidation raced with the translation. Upcalls are rate-limited
+// per pmd (a token bucket of upcallRate per second), so a storm of new
+// flows costs a bounded share of the thread; packets over the limit are
+// dropped and counted.
 func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
+	if !p.takeUpcallToken() {
+		p.dp.stats.upcallDrops.Add(1)
+		return nil
+	}
 	ver := p.dp.version.Load()
 	mf := &p.scratch
 	*mf = Megaflow{}
@@ -117,13 +152,34 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
 		}
 		return nil
 	}
+	mf.Mask.InPort = ^uint32(0) // subtables are per input port
 	mf.Key.And(key, &mf.Mask)
-	f := &cachedFlow{mf: &Megaflow{Key: mf.Key, Mask: mf.Mask, Actions: mf.Actions, Stats: mf.Stats}}
+	f := &cachedFlow{mf: &Megaflow{Key: mf.Key, Mask: mf.Mask, Filters: mf.Filters, Actions: mf.Actions, Stats: mf.Stats}}
 	f.actions = p.resolve(f.mf.Actions, false)
 	if ver == p.cacheVer && p.dp.version.Load() == ver {
 		p.cache.insert(f)
 	}
 	return f
+}
+
+const (
+	upcallRate  = 200000 // upcalls per second per pmd
+	upcallBurst = 20000
+)
+
+func (p *pmd) takeUpcallToken() bool {
+	if p.upcallLast == 0 {
+		p.upcallLast, p.upcallTokens = p.now, upcallBurst
+	}
+	if d := p.now - p.upcallLast; d > 0 {
+		p.upcallTokens = min(upcallBurst, p.upcallTokens+float64(d)*upcallRate/1e9)
+		p.upcallLast = p.now
+	}
+	if p.upcallTokens < 1 {
+		return false
+	}
+	p.upcallTokens--
+	return true
 }
 
 // modifies reports whether an action changes the packet's bytes.
@@ -326,64 +382,4 @@ func (p *pmd) flushQueue(q *txQueue) {
 	q.vp.port.Send(q.pkts[:q.n])
 	clear(q.pkts[:q.n])
 	q.n = 0
-}
-
-// cachedFlow is a megaflow with its actions resolved for this pmd.
-type cachedFlow struct {
-	mf      *Megaflow
-	actions []execAction
-}
-
-// flowCache is a tuple-space-search classifier: one hash table per distinct
-// mask. Lookups probe the subtables in order and take the first hit; this is
-// correct because megaflows installed under one version never overlap (each
-// is the exact region of key space where one translation holds).
-type flowCache struct {
-	subtables []*subtable
-	entries   int
-}
-
-type subtable struct {
-	mask  FlowKey
-	flows map[FlowKey]*cachedFlow
-	hits  uint64
-}
-
-// maxCachedFlows bounds the cache; past it the cache is flushed, which is
-// crude but keeps memory bounded until a proper eviction policy exists.
-const maxCachedFlows = 65536
-
-func (c *flowCache) init() { c.subtables = nil }
-
-func (c *flowCache) flush() {
-	c.subtables = nil
-	c.entries = 0
-}
-
-func (c *flowCache) lookup(key *FlowKey) *cachedFlow {
-	var masked FlowKey
-	for _, st := range c.subtables {
-		masked.And(key, &st.mask)
-		if f, ok := st.flows[masked]; ok {
-			st.hits++
-			return f
-		}
-	}
-	return nil
-}
-
-func (c *flowCache) insert(f *cachedFlow) {
-	if c.entries >= maxCachedFlows {
-		c.flush()
-	}
-	for _, st := range c.subtables {
-		if st.mask == f.mf.Mask {
-			st.flows[f.mf.Key] = f
-			c.entries++
-			return
-		}
-	}
-	st := &subtable{mask: f.mf.Mask, flows: map[FlowKey]*cachedFlow{f.mf.Key: f}}
-	c.subtables = append(c.subtables, st)
-	c.entries++
 }
