@@ -7,7 +7,8 @@ GO ?= go
 BIN := bin
 
 DEB_PKGS := clang llvm libbpf-dev libdpdk-dev dpdk pkg-config iproute2 ethtool \
-	iputils-ping openvswitch-common tcpdump libpcap-dev gcc make
+	iputils-ping openvswitch-common openvswitch-testcontroller python3-os-ken \
+	tcpdump libpcap-dev gcc make
 
 .PHONY: all deps build demo test unit integration lint fuzz bench clean
 

@@ -89,24 +89,22 @@ type Userspace struct {
 }
 
 // SelectGroup is an OpenFlow select group resolved for the datapath. The
-// bucket is chosen by a hash of the flow key's L2-L4 fields, weighted, so
-// one flow always takes the same bucket while the group is unchanged.
-// Buckets whose watch port or group is down have already been left out.
+// bucket is chosen by a hash of the flow key's L2-L4 fields (SelectMask),
+// weighted, so one flow always takes the same bucket while the group is
+// unchanged. Buckets whose watch port or group is down have already been
+// left out; with no bucket left the packet is dropped. The group's total
+// counters are not kept here: the OpenFlow layer puts them on the
+// megaflow's Stats, so that cache hits count.
 type SelectGroup struct {
 	Buckets []Bucket
-	Stats   *GroupStats
 }
 
-// Bucket is one bucket of a select group.
+// Bucket is one bucket of a select group. A bucket whose actions rewrite
+// the packet runs on a copy of it.
 type Bucket struct {
 	Weight  uint16
 	Actions []Action
-	Stats   *FlowStats // bucket counters
-}
-
-// GroupStats are a group's counters, shared with the OpenFlow layer.
-type GroupStats struct {
-	FlowStats
+	Stats   *FlowStats // counted once per packet that takes this bucket
 }
 
 // FlowStats are counters shared between a rule of the OpenFlow layer and

@@ -34,10 +34,14 @@ type Bridge struct {
 	log *slog.Logger
 	dp  *datapath.Datapath
 
-	mu       sync.RWMutex // guards tables, ports, portList
+	mu       sync.RWMutex // guards tables, ports, portList, groups, meters
 	tables   [numTables]flowTable
 	ports    map[uint32]*port
 	portList []*port // sorted by number
+	groups   map[uint32]*group
+	meters   map[uint32]*meter
+
+	buffers pktBuffer // packets held for packet-in buffer ids
 
 	switchFlags atomic.Uint32 // openflow.ConfigFlags
 	missSendLen atomic.Uint32
@@ -68,6 +72,8 @@ func New(cfg Config) *Bridge {
 		cfg:     cfg,
 		log:     cfg.Logger.With("bridge", cfg.Name),
 		ports:   map[uint32]*port{},
+		groups:  map[uint32]*group{},
+		meters:  map[uint32]*meter{},
 		conns:   map[*Conn]struct{}{},
 		started: time.Now(),
 	}
@@ -161,6 +167,11 @@ func (b *Bridge) checkLinks() {
 		}
 	}
 	b.mu.Unlock()
+	if len(changed) > 0 {
+		// Fast-failover and select groups watch link state: translations
+		// made under the old state are stale.
+		b.dp.Invalidate()
+	}
 	for _, d := range changed {
 		b.log.Info("port link changed", "port", d.PortNo, "name", d.Name, "state", d.State)
 		b.broadcastPortStatus(openflow.PortReasonModify, d)

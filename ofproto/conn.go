@@ -43,6 +43,8 @@ type Conn struct {
 	lastRx atomic.Int64
 
 	asyncDrops atomic.Uint64
+
+	mpPending map[uint32]*mpPending // multipart requests being reassembled; reader goroutine only
 }
 
 // defaultAsync is the spec's default asynchronous configuration: masters and

@@ -19,9 +19,10 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 	if fm.Flags&^validFlowFlags != 0 {
 		return openflow.Errorf(openflow.FMFCBadFlags, "unknown flags %#x", uint16(fm.Flags&^validFlowFlags))
 	}
-	var m flowMatch
+	adds := false
 	switch fm.Command {
 	case openflow.FlowAdd, openflow.FlowModify, openflow.FlowModifyStrict:
+		adds = true
 		if fm.TableID >= numTables {
 			return openflow.Errorf(openflow.FMFCBadTableID, "table %d does not exist (0-%d)", fm.TableID, numTables-1)
 		}
@@ -39,21 +40,23 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 	if err != nil {
 		return err
 	}
-	if fm.Command == openflow.FlowAdd || fm.Command == openflow.FlowModify || fm.Command == openflow.FlowModifyStrict {
-		if err := b.checkInstructions(fm.TableID, fm.Instructions); err != nil {
-			return err
-		}
-	}
 
 	var removed []*rule
 	b.mu.Lock()
-	switch fm.Command {
-	case openflow.FlowAdd:
-		err = b.addFlow(fm, &m)
-	case openflow.FlowModify, openflow.FlowModifyStrict:
-		b.modifyFlows(fm, &m, fm.Command == openflow.FlowModifyStrict)
-	case openflow.FlowDelete, openflow.FlowDeleteStrict:
-		removed = b.deleteFlows(fm, &m, fm.Command == openflow.FlowDeleteStrict)
+	if adds {
+		// Checked under the lock: instructions name groups and meters,
+		// which must still exist when the rule goes in.
+		err = b.checkInstructions(fm.TableID, &fm.Match, fm.Instructions)
+	}
+	if err == nil {
+		switch fm.Command {
+		case openflow.FlowAdd:
+			err = b.addFlow(fm, &m)
+		case openflow.FlowModify, openflow.FlowModifyStrict:
+			b.modifyFlows(fm, &m, fm.Command == openflow.FlowModifyStrict)
+		case openflow.FlowDelete, openflow.FlowDeleteStrict:
+			removed = b.deleteFlows(fm, &m, fm.Command == openflow.FlowDeleteStrict)
+		}
 	}
 	b.mu.Unlock()
 	if err != nil {
@@ -64,10 +67,14 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 	for _, r := range removed {
 		b.sendFlowRemoved(r, openflow.FlowRemovedDelete, now)
 	}
-	if fm.BufferID != openflow.NoBuffer && fm.Command != openflow.FlowDelete && fm.Command != openflow.FlowDeleteStrict {
-		// The flow-mod took effect; goko buffers no packets, so the
-		// buffer it names cannot exist.
-		return openflow.Errorf(openflow.BRCBufferUnknown, "buffer %#x: goko does not buffer packets", fm.BufferID)
+	if fm.BufferID != openflow.NoBuffer && adds {
+		// The flow-mod took effect; now the buffered packet goes through
+		// the pipeline, which sees the new rule (OpenFlow 1.3 section 6.4).
+		pkt, inPort, err := b.buffers.take(fm.BufferID)
+		if err != nil {
+			return err
+		}
+		return b.runPacketOut(inPort, pkt, []openflow.Action{openflow.ActionOutput{Port: openflow.PortTable}})
 	}
 	return nil
 }
@@ -155,9 +162,32 @@ func (b *Bridge) selected(fm *openflow.FlowMod, m *flowMatch, strict bool, r *ru
 }
 
 // checkInstructions rejects instructions and actions goko cannot execute,
-// with the error the spec assigns.
-func (b *Bridge) checkInstructions(table uint8, ins []openflow.Instruction) error {
+// with the error the spec assigns. b.mu must be held.
+func (b *Bridge) checkInstructions(table uint8, match *openflow.Match, ins []openflow.Instruction) error {
 	seen := map[openflow.InstructionType]bool{}
+	ctx := matchCtx(match)
+	var write []openflow.Action
+	for _, typ := range instructionOrder {
+		for _, in := range ins {
+			if in.InstructionType() != typ {
+				continue
+			}
+			switch in := in.(type) {
+			case openflow.InstApplyActions:
+				// Checked in execution order, against the headers the
+				// packet has at that point.
+				if err := b.checkActions(in.Actions, actionCheck{ctx: ctx}); err != nil {
+					return err
+				}
+			case openflow.InstWriteActions:
+				write = mergeActionSet(write, in.Actions)
+			}
+		}
+	}
+	// The action set runs after apply-actions, in its own order.
+	if err := b.checkActions(sortedActionSet(write), actionCheck{ctx: ctx}); err != nil {
+		return err
+	}
 	for _, in := range ins {
 		if seen[in.InstructionType()] {
 			return openflow.Errorf(openflow.BICUnsupInst, "instruction %v appears twice", in.InstructionType())
@@ -168,40 +198,18 @@ func (b *Bridge) checkInstructions(table uint8, ins []openflow.Instruction) erro
 			if in.TableID <= table || in.TableID >= numTables {
 				return openflow.Errorf(openflow.BICBadTableID, "goto_table:%d from table %d (must go forward, below %d)", in.TableID, table, numTables)
 			}
-		case openflow.InstWriteMetadata, openflow.InstClearActions:
-		case openflow.InstApplyActions:
-			if err := b.checkActions(in.Actions); err != nil {
-				return err
-			}
-		case openflow.InstWriteActions:
-			if err := b.checkActions(in.Actions); err != nil {
-				return err
-			}
+		case openflow.InstWriteMetadata, openflow.InstClearActions, openflow.InstApplyActions, openflow.InstWriteActions:
 		case openflow.InstMeter:
-			return openflow.Errorf(openflow.BICUnsupInst, "meters are not supported yet")
+			if in.MeterID == 0 || in.MeterID > openflow.MeterMax {
+				return openflow.Errorf(openflow.MMFCInvalidMeter, "meter %#x is not a configurable meter", in.MeterID)
+			}
+			if b.meters[in.MeterID] == nil {
+				return openflow.Errorf(openflow.MMFCUnknownMeter, "meter %d does not exist", in.MeterID)
+			}
 		case openflow.InstExperimenter:
 			return openflow.Errorf(openflow.BICBadExperimenter, "unknown experimenter instruction %#x", in.Experimenter)
 		default:
 			return openflow.Errorf(openflow.BICUnknownInst, "unknown instruction %v", in.InstructionType())
-		}
-	}
-	return nil
-}
-
-func (b *Bridge) checkActions(actions []openflow.Action) error {
-	for _, a := range actions {
-		switch a := a.(type) {
-		case openflow.ActionOutput:
-			switch {
-			case a.Port == 0, a.Port == openflow.PortAny, a.Port == openflow.PortTable:
-				return openflow.Errorf(openflow.BACBadOutPort, "output to port %#x is not allowed in a flow", a.Port)
-			case a.Port == openflow.PortNormal:
-				return openflow.Errorf(openflow.BACBadOutPort, "output:NORMAL is not supported")
-			case a.Port > openflow.PortMax && a.Port < openflow.PortInPort:
-				return openflow.Errorf(openflow.BACBadOutPort, "output to reserved port %#x", a.Port)
-			}
-		default:
-			return openflow.Errorf(openflow.BACBadType, "action %v is not supported yet", a.ActionType())
 		}
 	}
 	return nil

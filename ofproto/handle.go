@@ -50,9 +50,9 @@ func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
 	case *openflow.FeaturesRequest:
 		c.sendXID(xid, &openflow.FeaturesReply{
 			DatapathID:   b.cfg.DatapathID,
-			NBuffers:     0,
+			NBuffers:     bufferSlots,
 			NTables:      numTables,
-			Capabilities: openflow.CapFlowStats | openflow.CapTableStats | openflow.CapPortStats,
+			Capabilities: openflow.CapFlowStats | openflow.CapTableStats | openflow.CapPortStats | openflow.CapGroupStats,
 		})
 	case *openflow.GetConfigRequest:
 		c.sendXID(xid, &openflow.GetConfigReply{SwitchConfig: openflow.SwitchConfig{
@@ -68,6 +68,8 @@ func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
 		}
 		b.switchFlags.Store(uint32(m.Flags))
 		b.missSendLen.Store(uint32(m.MissSendLen))
+		// Fragment handling is decided at translation time.
+		b.dp.Invalidate()
 	case *openflow.BarrierRequest:
 		// Requests are handled in order, so everything before the barrier
 		// is applied; Sync makes sure no packet still sees older state.
@@ -96,9 +98,9 @@ func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
 		}
 		// OpenFlow 1.3 defines no table config bits; nothing to store.
 	case *openflow.GroupMod:
-		return openflow.Errorf(openflow.BRCBadType, "groups are not supported yet")
+		return b.GroupMod(m)
 	case *openflow.MeterMod:
-		return openflow.Errorf(openflow.BRCBadType, "meters are not supported yet")
+		return b.MeterMod(m)
 	default:
 		return openflow.Errorf(openflow.BRCBadType, "%v is not a request a switch accepts", msg.Type())
 	}
@@ -141,38 +143,65 @@ func (c *Conn) roleRequest(xid uint32, m *openflow.RoleRequest) error {
 
 // PacketOut injects a controller's packet into the datapath.
 func (b *Bridge) PacketOut(po *openflow.PacketOut) error {
-	if po.BufferID != openflow.NoBuffer {
-		return openflow.Errorf(openflow.BRCBufferUnknown, "buffer %#x: goko does not buffer packets", po.BufferID)
-	}
 	in := po.InPort
 	if in != openflow.PortController && in != openflow.PortLocal && in != openflow.PortAny && (in == 0 || in > openflow.PortMax) {
 		return openflow.Errorf(openflow.BRCBadPort, "packet-out in_port %#x is not valid", in)
 	}
-	if len(po.Data) < 14 {
+	if po.BufferID == openflow.NoBuffer && len(po.Data) < 14 {
 		return openflow.Errorf(openflow.BRCBadPacket, "packet-out carries %d bytes, less than an Ethernet header", len(po.Data))
 	}
-	for _, a := range po.Actions {
-		if o, ok := a.(openflow.ActionOutput); ok && o.Port == openflow.PortTable {
-			continue
-		}
-		if err := b.checkActions([]openflow.Action{a}); err != nil {
+	// Actions are checked against the packet itself, the only "match" a
+	// packet-out has; nothing is consumed before they pass.
+	pkt := po.Data
+	if po.BufferID != openflow.NoBuffer {
+		var err error
+		if pkt, err = b.buffers.peek(po.BufferID); err != nil {
 			return err
 		}
 	}
-	pkt := append([]byte(nil), po.Data...)
+	var key datapath.FlowKey
+	datapath.Parse(pkt, in, &key)
+	b.mu.RLock()
+	err := b.checkActions(po.Actions, actionCheck{ctx: keyCtx(&key), packetOut: true})
+	b.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	if po.BufferID != openflow.NoBuffer {
+		if pkt, _, err = b.buffers.take(po.BufferID); err != nil {
+			return err
+		}
+	} else {
+		pkt = append([]byte(nil), po.Data...)
+	}
+	return b.runPacketOut(in, pkt, po.Actions)
+}
+
+// runPacketOut translates actions for pkt, which arrived on in, and hands
+// the packet to the datapath. output:TABLE runs the pipeline; the counters
+// the pipeline touched count this packet, as the datapath does not count
+// injected packets.
+func (b *Bridge) runPacketOut(in uint32, pkt []byte, actions []openflow.Action) error {
 	var key datapath.FlowKey
 	datapath.Parse(pkt, in, &key)
 	var mf datapath.Megaflow
 	b.mu.RLock()
-	x := xlate{b: b, key: &key, mf: &mf}
-	for _, a := range po.Actions {
+	x := newXlate(b, &key, &mf)
+	for _, a := range actions {
 		if o, ok := a.(openflow.ActionOutput); ok && o.Port == openflow.PortTable {
+			x.rule, x.md, x.actionSet = nil, 0, nil
 			x.pipeline(0)
 			continue
 		}
 		x.action(a)
 	}
 	b.mu.RUnlock()
+	now := time.Now().UnixNano()
+	for _, s := range mf.Stats {
+		s.Packets.Add(1)
+		s.Bytes.Add(uint64(len(pkt)))
+		s.Used.Store(now)
+	}
 	return b.dp.Inject(in, pkt, mf.Actions)
 }
 
@@ -274,18 +303,30 @@ func (b *Bridge) Upcall(pkt []byte, key *datapath.FlowKey, u *datapath.Userspace
 	if !ok {
 		return
 	}
-	data := pkt
-	if arg.maxLen != openflow.ControllerMaxLenNoBuffer && int(arg.maxLen) < len(data) {
-		data = data[:arg.maxLen]
+	maxLen := arg.maxLen
+	if arg.missSendLen {
+		// Packet-ins not caused by an output action carry miss_send_len
+		// bytes (OpenFlow 1.3.5 section 7.4.1).
+		maxLen = uint16(b.missSendLen.Load())
+	}
+	data, bufID := pkt, openflow.NoBuffer
+	if maxLen != openflow.ControllerMaxLenNoBuffer && int(maxLen) < len(pkt) {
+		// Truncated: the whole packet waits in a buffer the controller
+		// can name in a packet-out or flow-mod.
+		bufID = b.buffers.store(pkt, key.InPort)
+		data = pkt[:maxLen]
 	}
 	pi := &openflow.PacketIn{
-		BufferID: openflow.NoBuffer,
+		BufferID: bufID,
 		TotalLen: uint16(min(len(pkt), 0xffff)),
 		Reason:   arg.reason,
 		TableID:  arg.tableID,
 		Cookie:   arg.cookie,
 		Match:    openflow.NewMatch(openflow.OXMInPortVal(key.InPort)),
 		Data:     data,
+	}
+	if arg.metadata != 0 {
+		pi.Match.Add(openflow.OXMUint(openflow.OXMMetadata, arg.metadata))
 	}
 	if key.TunID != 0 {
 		pi.Match.Add(openflow.OXMUint(openflow.OXMTunnelID, key.TunID))

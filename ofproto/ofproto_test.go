@@ -184,7 +184,7 @@ func TestFlowModErrors(t *testing.T) {
 			return f
 		}(), openflow.BICBadTableID},
 		{"output to port 0", addFlow(1, openflow.Match{}, output(0)), openflow.BACBadOutPort},
-		{"unsupported action", addFlow(1, openflow.Match{}, []openflow.Instruction{openflow.InstApplyActions{Actions: []openflow.Action{openflow.ActionPopVLAN{}}}}), openflow.BACBadType},
+		{"unsupported action", addFlow(1, openflow.Match{}, []openflow.Instruction{openflow.InstApplyActions{Actions: []openflow.Action{openflow.ActionPushPBB{EtherType: 0x88e7}}}}), openflow.BACBadType},
 		{"bad command", func() *openflow.FlowMod { f := addFlow(1, openflow.Match{}, nil); f.Command = 9; return f }(), openflow.FMFCBadCommand},
 	}
 	for _, tt := range tests {

@@ -14,8 +14,68 @@ const (
 	swDesc  = "goko 0.1"
 )
 
+// Multipart requests split with OFPMPF_REQ_MORE are reassembled per xid
+// before being handled, so a request is answered once, after its last
+// part. Only table-features and experimenter bodies have content that can
+// span parts; for the fixed-size bodies the first part is used.
+const (
+	maxPendingMultipart = 16   // xids being reassembled per connection
+	maxMultipartParts   = 1024 // parts per request
+)
+
+type mpPending struct {
+	body  openflow.MultipartBody
+	parts int
+}
+
+// reassemble returns the complete request once its last part has arrived,
+// or nil while parts are missing.
+func (c *Conn) reassemble(xid uint32, req *openflow.MultipartRequest) (*openflow.MultipartRequest, error) {
+	p := c.mpPending[xid]
+	if p == nil && req.Flags&openflow.MultipartMore == 0 {
+		return req, nil
+	}
+	if p == nil {
+		if len(c.mpPending) >= maxPendingMultipart {
+			return nil, openflow.Errorf(openflow.BRCMultipartBufferOverflow, "more than %d multipart requests in reassembly", maxPendingMultipart)
+		}
+		if c.mpPending == nil {
+			c.mpPending = map[uint32]*mpPending{}
+		}
+		p = &mpPending{body: req.Body}
+		c.mpPending[xid] = p
+	} else {
+		if p.body.MultipartType() != req.Body.MultipartType() {
+			delete(c.mpPending, xid)
+			return nil, openflow.Errorf(openflow.BRCBadMultipart, "multipart part of type %v continues a %v request", req.Body.MultipartType(), p.body.MultipartType())
+		}
+		switch body := req.Body.(type) {
+		case *openflow.TableFeaturesRequest:
+			first := p.body.(*openflow.TableFeaturesRequest)
+			first.Tables = append(first.Tables, body.Tables...)
+		case *openflow.MultipartExperimenterBody:
+			first := p.body.(*openflow.MultipartExperimenterBody)
+			first.Data = append(first.Data, body.Data...)
+		}
+	}
+	p.parts++
+	if p.parts > maxMultipartParts {
+		delete(c.mpPending, xid)
+		return nil, openflow.Errorf(openflow.BRCMultipartBufferOverflow, "multipart request of more than %d parts", maxMultipartParts)
+	}
+	if req.Flags&openflow.MultipartMore != 0 {
+		return nil, nil
+	}
+	delete(c.mpPending, xid)
+	return &openflow.MultipartRequest{Body: p.body}, nil
+}
+
 func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 	b := c.b
+	req, err := c.reassemble(xid, req)
+	if err != nil || req == nil {
+		return err
+	}
 	var body openflow.MultipartBody
 	switch r := req.Body.(type) {
 	case *openflow.DescRequest:
@@ -52,6 +112,18 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 			return openflow.Errorf(openflow.TFFCEperm, "changing table features is not supported")
 		}
 		body = &openflow.TableFeaturesReply{Tables: tableFeatures()}
+	case *openflow.GroupStatsRequest:
+		body = b.groupStats(r.GroupID)
+	case *openflow.GroupDescRequest:
+		body = b.groupDesc()
+	case *openflow.GroupFeaturesRequest:
+		body = groupFeatures()
+	case *openflow.MeterStatsRequest:
+		body = b.meterStats(r.MeterID)
+	case *openflow.MeterConfigRequest:
+		body = b.meterConfig(r.MeterID)
+	case *openflow.MeterFeaturesRequest:
+		body = meterFeatures()
 	default:
 		return openflow.Errorf(openflow.BRCBadMultipart, "multipart request %v is not supported", req.Body.MultipartType())
 	}
@@ -117,8 +189,8 @@ func (b *Bridge) tableStats() *openflow.TableStatsReply {
 		reply.Stats[i] = openflow.TableStats{
 			TableID:      uint8(i),
 			ActiveCount:  uint32(len(t.rules)),
-			LookupCount:  t.lookups.Load(),
-			MatchedCount: t.matches.Load(),
+			LookupCount:  t.lookupStats.Packets.Load(),
+			MatchedCount: t.matchStats.Packets.Load(),
 		}
 	}
 	return reply
@@ -167,12 +239,20 @@ func tableFeatures() []openflow.TableFeatures {
 		match = append(match, openflow.NewOXMID(f, f.Maskable()))
 		wild = append(wild, openflow.NewOXMID(f, false))
 	}
-	actions := []openflow.ActionID{{Type: openflow.ActionTypeOutput}}
+	var actions []openflow.ActionID
+	for _, t := range supportedActions {
+		actions = append(actions, openflow.ActionID{Type: t})
+	}
+	var setf []openflow.OXMID
+	for _, f := range settableFields {
+		setf = append(setf, openflow.NewOXMID(f, false))
+	}
 	out := make([]openflow.TableFeatures, numTables)
 	for i := range out {
 		insts := []openflow.InstructionID{
 			{Type: openflow.InstTypeApplyActions}, {Type: openflow.InstTypeClearActions},
 			{Type: openflow.InstTypeWriteActions}, {Type: openflow.InstTypeWriteMetadata},
+			{Type: openflow.InstTypeMeter},
 		}
 		var next []uint8
 		if i < numTables-1 {
@@ -194,8 +274,8 @@ func tableFeatures() []openflow.TableFeatures {
 				&openflow.TFPActions{Type: openflow.TFPTApplyActions, Actions: actions},
 				&openflow.TFPOXM{Type: openflow.TFPTMatch, Fields: match},
 				&openflow.TFPOXM{Type: openflow.TFPTWildcards, Fields: wild},
-				&openflow.TFPOXM{Type: openflow.TFPTWriteSetfield},
-				&openflow.TFPOXM{Type: openflow.TFPTApplySetfield},
+				&openflow.TFPOXM{Type: openflow.TFPTWriteSetfield, Fields: setf},
+				&openflow.TFPOXM{Type: openflow.TFPTApplySetfield, Fields: setf},
 			},
 		}
 	}

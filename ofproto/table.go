@@ -16,7 +16,6 @@ package ofproto
 
 import (
 	"sort"
-	"sync/atomic"
 	"time"
 
 	"github.com/goko-net/goko/datapath"
@@ -88,20 +87,21 @@ func (r *rule) eachAction(fn func(openflow.Action)) {
 	}
 }
 
+// flowTable is one OpenFlow table. Its lookup and match counters are
+// FlowStats that translation attaches to megaflows, so the datapath counts
+// every packet, cache hit or not.
 type flowTable struct {
-	rules   []*rule
-	lookups atomic.Uint64
-	matches atomic.Uint64
+	rules       []*rule
+	lookupStats datapath.FlowStats
+	matchStats  datapath.FlowStats
 }
 
-// lookup returns the highest-priority rule matching key and md, and ORs the
-// masks of every rule it examined into mask.
-func (t *flowTable) lookup(key *datapath.FlowKey, md uint64, mask *datapath.FlowKey) *rule {
-	t.lookups.Add(1)
+// lookup returns the highest-priority rule matching key and md, and passes
+// the mask of every rule it examined to mask.
+func (t *flowTable) lookup(key *datapath.FlowKey, md uint64, mask func(*datapath.FlowKey)) *rule {
 	for _, r := range t.rules {
-		mask.Or(&r.fm.mask)
+		mask(&r.fm.mask)
 		if r.fm.matches(key, md) {
-			t.matches.Add(1)
 			return r
 		}
 	}
@@ -142,4 +142,14 @@ func (t *flowTable) removeIf(pred func(*rule) bool) []*rule {
 	clear(t.rules[len(kept):])
 	t.rules = kept
 	return removed
+}
+
+// meterID returns the meter r's meter instruction names, or 0.
+func (r *rule) meterID() uint32 {
+	for _, in := range r.instructions {
+		if m, ok := in.(openflow.InstMeter); ok {
+			return m.MeterID
+		}
+	}
+	return 0
 }

@@ -5,33 +5,86 @@ package ofproto
 // Instructions of a rule run in the order the spec fixes (meter, apply,
 // clear, write, write-metadata, goto), not the order they were sent in.
 // Apply-actions take effect at once; write-actions accumulate in the action
-// set, which runs when the pipeline ends without a goto. Output actions
-// become datapath outputs resolved against the current port set: flood, all
-// and in_port are expanded here, so the datapath only ever sees plain port
-// numbers. Because flood depends on the input port, every megaflow mask
-// includes in_port.
+// set, which runs in the spec's order when the pipeline ends without a
+// goto. Output actions become datapath outputs resolved against the current
+// port set: flood, all and in_port are expanded here, so the datapath only
+// ever sees plain port numbers. Because flood depends on the input port,
+// every megaflow mask includes in_port.
+//
+// The key and the mask. Translation works on a copy of the packet's key and
+// applies every header change to it, so later tables match on the packet as
+// modified. The megaflow mask, though, is about the ORIGINAL key: it must
+// hold every original bit the result depended on. x.dirty marks the bits of
+// the copy that no longer come from the original packet:
+//   - set_field makes its field's bits constant: they are dirty, and a
+//     later match on them needs no original bits (mask |= rule mask &^ dirty).
+//   - push and pop move bits between fields (pop_vlan makes the outer tag
+//     what the inner one was). They OR every field they read or write into
+//     the mask first, so the result is a function of masked bits, and then
+//     mark the fields they wrote dirty.
+// So the copy is always determined by the masked original bits plus
+// constants, which is what makes the megaflow correct.
+//
+// Groups. Indirect, all and fast-failover groups are expanded inline; their
+// liveness (fast failover) is resolved here, so link and group changes must
+// invalidate the datapath (they do). Select groups become one ActSelect
+// whose live buckets are pre-translated; the datapath picks a bucket per
+// packet. A group bucket acts on a copy of the packet (OpenFlow: the packet
+// is cloned for each bucket), so a bucket whose actions change headers is
+// wrapped in ActClone, and the key copy is restored after every bucket.
+//
+// Counters. Translation appends the FlowStats of every table looked up,
+// every table that matched, every rule hit and every group and bucket
+// expanded inline to the megaflow; the datapath counts each packet into all
+// of them, so cache hits count like misses. A select group's buckets are
+// counted by the datapath when it picks one (Bucket.Stats); the group's
+// total goes on the megaflow like the rest.
+//
+// Known limits, both needing recirculation to lift:
+//   - after pop_mpls the inner packet's L3/L4 fields are not in the ORIGINAL
+//     key (the parser stops at MPLS), so the mask cannot express them; later
+//     tables see them as zero. The datapath does reparse, so set_field and
+//     TTL actions on the inner header still work.
+//   - a DSCP remark by a meter band happens per packet; later tables match
+//     the DSCP the packet had before the meter.
 
 import (
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/openflow"
 )
 
+// maxGroupDepth bounds group chaining at translation time. Loops are
+// rejected at group-mod time; this only guards against very long chains.
+const maxGroupDepth = 16
+
 // packetInArg is the context of a packet sent to the controller; it rides
 // on the datapath's Userspace action.
 type packetInArg struct {
-	reason  openflow.PacketInReason
-	tableID uint8
-	cookie  uint64
-	maxLen  uint16
+	reason      openflow.PacketInReason
+	tableID     uint8
+	cookie      uint64
+	maxLen      uint16
+	missSendLen bool // use the switch's miss_send_len (invalid TTL) instead of maxLen
+	metadata    uint64
 }
 
 type xlate struct {
 	b         *Bridge
-	key       *datapath.FlowKey
+	key       datapath.FlowKey // the packet as modified so far
+	dirty     datapath.FlowKey // bits of key that no longer come from the packet
 	mf        *datapath.Megaflow
+	acts      *[]datapath.Action // where actions go (a bucket's list inside groups)
 	actionSet []openflow.Action
 	tableID   uint8
 	rule      *rule
+	md        uint64
+	depth     int
+}
+
+func newXlate(b *Bridge, key *datapath.FlowKey, mf *datapath.Megaflow) *xlate {
+	x := &xlate{b: b, key: *key, mf: mf}
+	x.acts = &mf.Actions
+	return x
 }
 
 // Translate implements datapath.Translator.
@@ -39,21 +92,37 @@ func (b *Bridge) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaf
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	mf.Mask.InPort = ^uint32(0)
-	x := xlate{b: b, key: key, mf: mf}
-	x.pipeline(0)
+	if openflow.ConfigFlags(b.switchFlags.Load())&openflow.FragMask == openflow.FragDrop {
+		// OFPC_FRAG_DROP: IP fragments are dropped before the pipeline.
+		mf.Mask.NwFrag |= datapath.FragAny
+		if key.NwFrag&datapath.FragAny != 0 {
+			return nil
+		}
+	}
+	newXlate(b, key, mf).pipeline(0)
 	return nil
 }
 
+// mask ORs the bits of m that still come from the original packet into the
+// megaflow mask.
+func (x *xlate) mask(m *datapath.FlowKey) {
+	mw, dw, kw := m.Words(), x.dirty.Words(), x.mf.Mask.Words()
+	for i := range kw {
+		kw[i] |= mw[i] &^ dw[i]
+	}
+}
+
 func (x *xlate) pipeline(table uint8) {
-	var md uint64
 	for {
 		x.tableID = table
-		r := x.b.tables[table].lookup(x.key, md, &x.mf.Mask)
+		t := &x.b.tables[table]
+		x.mf.Stats = append(x.mf.Stats, &t.lookupStats)
+		r := t.lookup(&x.key, x.md, x.mask)
 		if r == nil {
 			return // OpenFlow 1.3: a table miss with no table-miss rule drops
 		}
 		x.rule = r
-		x.mf.Stats = append(x.mf.Stats, r.stats)
+		x.mf.Stats = append(x.mf.Stats, &t.matchStats, r.stats)
 		var gotoTable *openflow.InstGotoTable
 		for _, typ := range instructionOrder {
 			for _, in := range r.instructions {
@@ -61,6 +130,10 @@ func (x *xlate) pipeline(table uint8) {
 					continue
 				}
 				switch in := in.(type) {
+				case openflow.InstMeter:
+					if m := x.b.meters[in.MeterID]; m != nil {
+						x.emit(datapath.Action{Kind: datapath.ActMeter, Meter: m.dp})
+					}
 				case openflow.InstApplyActions:
 					for _, a := range in.Actions {
 						x.action(a)
@@ -68,16 +141,18 @@ func (x *xlate) pipeline(table uint8) {
 				case openflow.InstClearActions:
 					x.actionSet = x.actionSet[:0]
 				case openflow.InstWriteActions:
-					x.writeActions(in.Actions)
+					x.actionSet = mergeActionSet(x.actionSet, in.Actions)
 				case openflow.InstWriteMetadata:
-					md = md&^in.Mask | in.Metadata&in.Mask
+					x.md = x.md&^in.Mask | in.Metadata&in.Mask
 				case openflow.InstGotoTable:
 					gotoTable = &in
 				}
 			}
 		}
 		if gotoTable == nil {
-			x.runActionSet()
+			for _, a := range orderedActionSet(x.actionSet) {
+				x.action(a)
+			}
 			return
 		}
 		table = gotoTable.TableID
@@ -90,51 +165,202 @@ var instructionOrder = [...]openflow.InstructionType{
 	openflow.InstTypeWriteActions, openflow.InstTypeWriteMetadata, openflow.InstTypeGotoTable,
 }
 
-// writeActions merges actions into the action set: one action of each type,
-// a later one replacing an earlier one.
-func (x *xlate) writeActions(actions []openflow.Action) {
-	for _, a := range actions {
-		replaced := false
-		for i, old := range x.actionSet {
-			if old.ActionType() == a.ActionType() {
-				x.actionSet[i], replaced = a, true
-				break
-			}
-		}
-		if !replaced {
-			x.actionSet = append(x.actionSet, a)
-		}
-	}
-}
+func (x *xlate) emit(a datapath.Action) { *x.acts = append(*x.acts, a) }
 
-// runActionSet executes the action set in the spec's order; of the actions
-// goko supports so far only output remains, and a group would take its
-// place.
-func (x *xlate) runActionSet() {
-	for _, a := range x.actionSet {
-		if a.ActionType() == openflow.ActionTypeOutput {
-			x.action(a)
-		}
+// full is a FlowKey of all ones, for masking whole fields.
+var full = func() (k datapath.FlowKey) {
+	for i := range k.Words() {
+		k.Words()[i] = ^uint64(0)
 	}
-}
+	return
+}()
 
 func (x *xlate) action(a openflow.Action) {
-	if o, ok := a.(openflow.ActionOutput); ok {
-		x.output(o)
+	k := &x.key
+	switch a := a.(type) {
+	case openflow.ActionOutput:
+		x.output(a)
+	case openflow.ActionGroup:
+		x.group(a.GroupID)
+	case openflow.ActionSetField:
+		x.setField(a.Field)
+	case openflow.ActionSetQueue:
+		x.emit(datapath.Action{Kind: datapath.ActSetQueue, Port: a.QueueID})
+	case openflow.ActionPushVLAN:
+		// The new tag copies the outer one's VID and PCP, or is zero.
+		x.mf.Mask.VlanTCI, x.mf.Mask.Vlan2TCI = 0xffff, 0xffff
+		k.Vlan2TCI = k.VlanTCI
+		k.VlanTCI |= datapath.VlanPresent
+		x.dirty.VlanTCI, x.dirty.Vlan2TCI = 0xffff, 0xffff
+		x.emit(datapath.Action{Kind: datapath.ActPushVLAN, Arg: a.EtherType})
+	case openflow.ActionPopVLAN:
+		x.mf.Mask.VlanTCI, x.mf.Mask.Vlan2TCI = 0xffff, 0xffff
+		k.VlanTCI, k.Vlan2TCI = k.Vlan2TCI, 0
+		x.dirty.VlanTCI, x.dirty.Vlan2TCI = 0xffff, 0xffff
+		x.emit(datapath.Action{Kind: datapath.ActPopVLAN})
+	case openflow.ActionPushMPLS:
+		// As the datapath does: label and TC zero, the TTL of the outer
+		// entry (bottom-of-stack clear) or of the IP header (set).
+		x.mask(&datapath.FlowKey{EthType: 0xffff, MPLSLSE: ^uint32(0), NwTTL: 0xff})
+		if k.EthType == datapath.EthTypeMPLS || k.EthType == datapath.EthTypeMPLSM {
+			k.MPLSLSE &= 0xff
+		} else {
+			k.MPLSLSE = 0x100 | uint32(k.NwTTL)
+		}
+		k.EthType = a.EtherType
+		x.dirty.EthType, x.dirty.MPLSLSE = 0xffff, ^uint32(0)
+		x.emit(datapath.Action{Kind: datapath.ActPushMPLS, Arg: a.EtherType})
+	case openflow.ActionPopMPLS:
+		x.mask(&datapath.FlowKey{EthType: 0xffff, MPLSLSE: ^uint32(0)})
+		k.EthType, k.MPLSLSE = a.EtherType, 0
+		x.dirty.EthType, x.dirty.MPLSLSE = 0xffff, ^uint32(0)
+		x.emit(datapath.Action{Kind: datapath.ActPopMPLS, Arg: a.EtherType})
+	case openflow.ActionSetMPLSTTL:
+		x.emit(datapath.Action{Kind: datapath.ActSetMPLSTTL, Arg: uint16(a.TTL)})
+	case openflow.ActionDecMPLSTTL:
+		x.emit(datapath.Action{Kind: datapath.ActDecMPLSTTL, User: x.invalidTTL()})
+	case openflow.ActionSetNWTTL:
+		x.emit(datapath.Action{Kind: datapath.ActSetNwTTL, Arg: uint16(a.TTL)})
+	case openflow.ActionDecNWTTL:
+		x.emit(datapath.Action{Kind: datapath.ActDecNwTTL, User: x.invalidTTL()})
+	case openflow.ActionCopyTTLOut:
+		x.emit(datapath.Action{Kind: datapath.ActCopyTTLOut})
+	case openflow.ActionCopyTTLIn:
+		x.emit(datapath.Action{Kind: datapath.ActCopyTTLIn})
 	}
+	// Flow-mod validation rejects everything else (PBB, experimenter).
+}
+
+// invalidTTL is the packet-in a TTL decrement sends when the TTL is invalid
+// (reason INVALID_TTL; connections filter it by their async config).
+func (x *xlate) invalidTTL() *datapath.Userspace {
+	if p := x.b.ports[x.key.InPort]; p != nil && p.config&openflow.PortConfigNoPacketIn != 0 {
+		return nil
+	}
+	return &datapath.Userspace{Arg: x.packetIn(openflow.PacketInReasonInvalidTTL, 0, true)}
+}
+
+func (x *xlate) packetIn(reason openflow.PacketInReason, maxLen uint16, missSendLen bool) *packetInArg {
+	arg := &packetInArg{reason: reason, tableID: x.tableID, maxLen: maxLen, missSendLen: missSendLen, metadata: x.md}
+	if x.rule != nil {
+		arg.cookie = x.rule.cookie
+	}
+	return arg
+}
+
+// setField writes a field of the key copy and emits the datapath action. A
+// field whose header the packet lacks is left alone, as the datapath would
+// have nowhere to write it; the decision depends on the protocol fields,
+// which therefore join the mask.
+func (x *xlate) setField(o openflow.OXM) {
+	df, ok := setFields[o.Field]
+	if !ok {
+		return
+	}
+	pm := prereqMask(o.Field)
+	x.mask(&pm)
+	if !keyCtx(&x.key).allowsSet(o.Field) {
+		return
+	}
+	a := datapath.Action{Kind: datapath.ActSetField, Field: df}
+	copy(a.Value[:], o.Value)
+	k, d := &x.key, &x.dirty
+	switch o.Field {
+	case openflow.OXMEthDst:
+		copy(k.EthDst[:], o.Value)
+		d.EthDst = full.EthDst
+	case openflow.OXMEthSrc:
+		copy(k.EthSrc[:], o.Value)
+		d.EthSrc = full.EthSrc
+	case openflow.OXMVlanVID:
+		vid := o.Uint16() & 0xfff
+		a.Value[0], a.Value[1] = byte(vid>>8), byte(vid)
+		k.VlanTCI = k.VlanTCI&^0xfff | vid
+		d.VlanTCI |= 0xfff
+	case openflow.OXMVlanPCP:
+		k.VlanTCI = k.VlanTCI&^0xe000 | uint16(o.Uint8()&7)<<13
+		d.VlanTCI |= 0xe000
+	case openflow.OXMIPDSCP:
+		k.NwTos = k.NwTos&3 | o.Uint8()<<2
+		d.NwTos |= 0xfc
+	case openflow.OXMIPECN:
+		k.NwTos = k.NwTos&^3 | o.Uint8()&3
+		d.NwTos |= 3
+	case openflow.OXMIPv4Src, openflow.OXMARPSPA:
+		k.NwSrc, d.NwSrc = o.Uint32(), ^uint32(0)
+	case openflow.OXMIPv4Dst, openflow.OXMARPTPA:
+		k.NwDst, d.NwDst = o.Uint32(), ^uint32(0)
+	case openflow.OXMTCPSrc, openflow.OXMUDPSrc, openflow.OXMSCTPSrc:
+		k.TpSrc, d.TpSrc = o.Uint16(), 0xffff
+	case openflow.OXMTCPDst, openflow.OXMUDPDst, openflow.OXMSCTPDst:
+		k.TpDst, d.TpDst = o.Uint16(), 0xffff
+	case openflow.OXMICMPv4Type, openflow.OXMICMPv6Type:
+		k.TpSrc, d.TpSrc = uint16(o.Uint8()), 0xffff
+	case openflow.OXMICMPv4Code, openflow.OXMICMPv6Code:
+		k.TpDst, d.TpDst = uint16(o.Uint8()), 0xffff
+	case openflow.OXMARPOp:
+		k.NwProto, d.NwProto = uint8(o.Uint16()), 0xff
+	case openflow.OXMARPSHA, openflow.OXMIPv6NDSLL:
+		copy(k.ArpSHA[:], o.Value)
+		d.ArpSHA = full.ArpSHA
+	case openflow.OXMARPTHA, openflow.OXMIPv6NDTLL:
+		copy(k.ArpTHA[:], o.Value)
+		d.ArpTHA = full.ArpTHA
+	case openflow.OXMIPv6Src:
+		copy(k.IPv6Src[:], o.Value)
+		d.IPv6Src = full.IPv6Src
+	case openflow.OXMIPv6Dst:
+		copy(k.IPv6Dst[:], o.Value)
+		d.IPv6Dst = full.IPv6Dst
+	case openflow.OXMIPv6FLabel:
+		k.IPv6Label, d.IPv6Label = o.Uint32(), ^uint32(0)
+	case openflow.OXMIPv6NDTarget:
+		copy(k.NDTarget[:], o.Value)
+		d.NDTarget = full.NDTarget
+	case openflow.OXMMPLSLabel:
+		k.MPLSLSE = k.MPLSLSE&0xfff | o.Uint32()<<12
+		d.MPLSLSE |= 0xfffff000
+	case openflow.OXMMPLSTC:
+		k.MPLSLSE = k.MPLSLSE&^0xe00 | uint32(o.Uint8()&7)<<9
+		d.MPLSLSE |= 0xe00
+	case openflow.OXMMPLSBOS:
+		k.MPLSLSE = k.MPLSLSE&^0x100 | uint32(o.Uint8()&1)<<8
+		d.MPLSLSE |= 0x100
+	case openflow.OXMTunnelID:
+		k.TunID, d.TunID = o.Uint64(), ^uint64(0)
+	}
+	x.emit(a)
+}
+
+// prereqMask is the part of the key that decides whether a packet has the
+// header field f lives in.
+func prereqMask(f openflow.Field) datapath.FlowKey {
+	switch f {
+	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID:
+		return datapath.FlowKey{}
+	case openflow.OXMVlanVID, openflow.OXMVlanPCP:
+		return datapath.FlowKey{VlanTCI: datapath.VlanPresent}
+	case openflow.OXMTCPSrc, openflow.OXMTCPDst, openflow.OXMUDPSrc, openflow.OXMUDPDst,
+		openflow.OXMSCTPSrc, openflow.OXMSCTPDst, openflow.OXMICMPv4Type, openflow.OXMICMPv4Code,
+		openflow.OXMICMPv6Type, openflow.OXMICMPv6Code:
+		return datapath.FlowKey{EthType: 0xffff, NwProto: 0xff}
+	case openflow.OXMIPv6NDTarget, openflow.OXMIPv6NDSLL, openflow.OXMIPv6NDTLL:
+		return datapath.FlowKey{EthType: 0xffff, NwProto: 0xff, TpSrc: 0xffff}
+	}
+	return datapath.FlowKey{EthType: 0xffff}
 }
 
 func (x *xlate) output(o openflow.ActionOutput) {
 	in := x.key.InPort
 	switch o.Port {
 	case openflow.PortInPort:
-		x.emit(in)
+		x.emit(datapath.Action{Kind: datapath.ActOutput, Port: in})
 	case openflow.PortFlood, openflow.PortAll:
 		for _, p := range x.b.portList {
 			if p.no == in || p.config&openflow.PortConfigNoFwd != 0 || p.config&openflow.PortConfigDown != 0 {
 				continue
 			}
-			x.emit(p.no)
+			x.emit(datapath.Action{Kind: datapath.ActOutput, Port: p.no})
 		}
 	case openflow.PortController:
 		if p := x.b.ports[in]; p != nil && p.config&openflow.PortConfigNoPacketIn != 0 {
@@ -144,12 +370,11 @@ func (x *xlate) output(o openflow.ActionOutput) {
 		if x.rule != nil && x.rule.isTableMiss() {
 			reason = openflow.PacketInReasonNoMatch
 		}
-		var cookie uint64
-		if x.rule != nil {
-			cookie = x.rule.cookie
-		}
-		x.mf.Actions = append(x.mf.Actions, datapath.Action{Kind: datapath.ActUserspace,
-			User: &datapath.Userspace{Arg: &packetInArg{reason: reason, tableID: x.tableID, cookie: cookie, maxLen: o.MaxLen}}})
+		x.emit(datapath.Action{Kind: datapath.ActUserspace,
+			User: &datapath.Userspace{Arg: x.packetIn(reason, o.MaxLen, false)}})
+	case openflow.PortLocal:
+		// goko bridges have no local port (no host interface): output to
+		// LOCAL is accepted and drops, as a port that does not exist would.
 	default:
 		// A packet never goes back out of its input port unless the rule
 		// says IN_PORT (OpenFlow 1.3 section 7.2.5).
@@ -157,11 +382,7 @@ func (x *xlate) output(o openflow.ActionOutput) {
 			return
 		}
 		if p := x.b.ports[o.Port]; p != nil && p.config&(openflow.PortConfigNoFwd|openflow.PortConfigDown) == 0 {
-			x.emit(o.Port)
+			x.emit(datapath.Action{Kind: datapath.ActOutput, Port: o.Port})
 		}
 	}
-}
-
-func (x *xlate) emit(port uint32) {
-	x.mf.Actions = append(x.mf.Actions, datapath.Action{Kind: datapath.ActOutput, Port: port})
 }

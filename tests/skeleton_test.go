@@ -128,7 +128,8 @@ func TestBadFlowStringAndMissingInterface(t *testing.T) {
 	for !strings.Contains(sw.logText(), missing) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if log := sw.logText(); !strings.Contains(log, `kernel interface "`+missing+`" does not exist`) {
+	// slog's text handler quotes the error, escaping its inner quotes.
+	if log := sw.logText(); !strings.Contains(log, `kernel interface \"`+missing+`\" does not exist`) {
 		t.Errorf("no clear error for the missing interface in the log:\n%s", log)
 	}
 

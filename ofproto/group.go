@@ -1,0 +1,406 @@
+package ofproto
+
+// Groups.
+//
+// A group is stored exactly as the controller configured it (type and
+// buckets as received), so GROUP_DESC returns what was sent. Nothing is
+// precomputed: translation resolves a group each time a packet misses the
+// caches, under Bridge.mu held for reading, and every group change or port
+// liveness change invalidates the datapath. Invariants kept at group-mod
+// time, under Bridge.mu held for writing:
+//   - every group action (in flows and in buckets) names an existing group;
+//   - the group graph has no cycle (OFPGMFC_LOOP);
+//   - a group another group forwards to cannot be deleted
+//     (OFPGMFC_CHAINED_GROUP); deleting a group deletes the flows that use
+//     it, with flow-removed reason GROUP_DELETE.
+//
+// Liveness (fast-failover, and select buckets that watch something): a
+// port is live when it exists, its link is up and it is not administratively
+// down; a group is live when one of its buckets is live; a bucket is live
+// when what it watches is. Counters: group and bucket FlowStats are shared
+// with the datapath (see xlate.go).
+
+import (
+	"time"
+
+	"github.com/goko-net/goko/datapath"
+	"github.com/goko-net/goko/openflow"
+)
+
+// maxGroups bounds the number of groups of each type.
+const maxGroups = 65536
+
+type group struct {
+	id          uint32
+	typ         openflow.GroupType
+	buckets     []openflow.Bucket // as configured
+	stats       *datapath.FlowStats
+	bucketStats []*datapath.FlowStats
+	created     time.Time
+}
+
+// refs lists the groups g's buckets forward to.
+func (g *group) refs() []uint32 {
+	var out []uint32
+	for i := range g.buckets {
+		for _, a := range g.buckets[i].Actions {
+			if ga, ok := a.(openflow.ActionGroup); ok {
+				out = append(out, ga.GroupID)
+			}
+		}
+	}
+	return out
+}
+
+// GroupMod applies a group-mod.
+func (b *Bridge) GroupMod(gm *openflow.GroupMod) error {
+	var removed []*rule
+	b.mu.Lock()
+	var err error
+	switch gm.Command {
+	case openflow.GroupAdd, openflow.GroupModify:
+		err = b.addModifyGroup(gm)
+	case openflow.GroupDelete:
+		removed, err = b.deleteGroup(gm.GroupID)
+	default:
+		err = openflow.Errorf(openflow.GMFCBadCommand, "unknown group-mod command %d", gm.Command)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	b.dp.Invalidate()
+	now := time.Now()
+	for _, r := range removed {
+		b.sendFlowRemoved(r, openflow.FlowRemovedGroupDelete, now)
+	}
+	return nil
+}
+
+func (b *Bridge) addModifyGroup(gm *openflow.GroupMod) error {
+	if gm.GroupID > openflow.GroupMax {
+		return openflow.Errorf(openflow.GMFCInvalidGroup, "group id %#x is reserved", gm.GroupID)
+	}
+	switch gm.GroupType {
+	case openflow.GroupTypeAll, openflow.GroupTypeSelect, openflow.GroupTypeFF:
+	case openflow.GroupTypeIndirect:
+		if len(gm.Buckets) != 1 {
+			return openflow.Errorf(openflow.GMFCInvalidGroup, "an indirect group has exactly one bucket, not %d", len(gm.Buckets))
+		}
+	default:
+		return openflow.Errorf(openflow.GMFCBadType, "unknown group type %d", gm.GroupType)
+	}
+	old := b.groups[gm.GroupID]
+	if gm.Command == openflow.GroupAdd && old != nil {
+		return openflow.Errorf(openflow.GMFCGroupExists, "group %d exists", gm.GroupID)
+	}
+	if gm.Command == openflow.GroupModify && old == nil {
+		return openflow.Errorf(openflow.GMFCUnknownGroup, "group %d does not exist", gm.GroupID)
+	}
+	if old == nil && len(b.groups) >= maxGroups {
+		return openflow.Errorf(openflow.GMFCOutOfGroups, "at most %d groups", maxGroups)
+	}
+	for i := range gm.Buckets {
+		bk := &gm.Buckets[i]
+		if bk.WatchPort != openflow.PortAny && (bk.WatchPort == 0 || bk.WatchPort > openflow.PortMax) {
+			return openflow.Errorf(openflow.GMFCBadWatch, "bucket %d watches port %#x, which cannot be watched", i, bk.WatchPort)
+		}
+		if bk.WatchGroup != openflow.GroupAny && bk.WatchGroup > openflow.GroupMax {
+			return openflow.Errorf(openflow.GMFCBadWatch, "bucket %d watches reserved group %#x", i, bk.WatchGroup)
+		}
+		if gm.GroupType == openflow.GroupTypeFF && bk.WatchPort == openflow.PortAny && bk.WatchGroup == openflow.GroupAny {
+			return openflow.Errorf(openflow.GMFCBadWatch, "fast-failover bucket %d watches neither a port nor a group", i)
+		}
+		if bk.WatchGroup == gm.GroupID {
+			return openflow.Errorf(openflow.GMFCLoop, "bucket %d watches its own group", i)
+		}
+		for _, a := range bk.Actions {
+			if ga, ok := a.(openflow.ActionGroup); ok && ga.GroupID == gm.GroupID {
+				return openflow.Errorf(openflow.GMFCLoop, "bucket %d forwards to its own group %d", i, gm.GroupID)
+			}
+		}
+		if err := b.checkActions(bk.Actions, actionCheck{}); err != nil {
+			return err
+		}
+	}
+	g := &group{id: gm.GroupID, typ: gm.GroupType, buckets: gm.Buckets, created: time.Now()}
+	for range gm.Buckets {
+		g.bucketStats = append(g.bucketStats, new(datapath.FlowStats))
+	}
+	if old != nil {
+		// The group keeps its counters and age; buckets are new.
+		g.stats, g.created = old.stats, old.created
+		if b.reaches(g, gm.GroupID) {
+			return openflow.Errorf(openflow.GMFCLoop, "group %d would forward to itself through a chain", gm.GroupID)
+		}
+	} else {
+		g.stats = new(datapath.FlowStats)
+	}
+	b.groups[gm.GroupID] = g
+	return nil
+}
+
+// reaches reports whether g, directly or through chained groups, forwards
+// to target. The existing graph has no cycle, so the walk ends.
+func (b *Bridge) reaches(g *group, target uint32) bool {
+	seen := map[uint32]bool{}
+	var walk func(*group) bool
+	walk = func(g *group) bool {
+		for _, id := range g.refs() {
+			if id == target {
+				return true
+			}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if n := b.groups[id]; n != nil && walk(n) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(g)
+}
+
+func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
+	var victims map[uint32]bool
+	switch {
+	case id == openflow.GroupAll:
+		victims = map[uint32]bool{}
+		for gid := range b.groups {
+			victims[gid] = true
+		}
+	case b.groups[id] == nil:
+		return nil, nil // deleting a missing group is not an error
+	default:
+		for _, g := range b.groups {
+			for _, r := range g.refs() {
+				if r == id {
+					return nil, openflow.Errorf(openflow.GMFCChainedGroup, "group %d forwards to group %d", g.id, id)
+				}
+			}
+		}
+		victims = map[uint32]bool{id: true}
+	}
+	for gid := range victims {
+		delete(b.groups, gid)
+	}
+	var removed []*rule
+	for t := range b.tables {
+		removed = append(removed, b.tables[t].removeIf(func(r *rule) bool {
+			found := false
+			r.eachAction(func(a openflow.Action) {
+				if g, ok := a.(openflow.ActionGroup); ok && victims[g.GroupID] {
+					found = true
+				}
+			})
+			return found
+		})...)
+	}
+	return removed, nil
+}
+
+// portLive reports whether port no can forward. b.mu must be held.
+func (b *Bridge) portLive(no uint32) bool {
+	p := b.ports[no]
+	return p != nil && p.linkUp && p.config&openflow.PortConfigDown == 0
+}
+
+// bucketLive reports whether what bk watches is live. b.mu must be held.
+func (b *Bridge) bucketLive(bk *openflow.Bucket, depth int) bool {
+	if bk.WatchPort != openflow.PortAny && !b.portLive(bk.WatchPort) {
+		return false
+	}
+	if bk.WatchGroup != openflow.GroupAny && !b.groupLive(bk.WatchGroup, depth+1) {
+		return false
+	}
+	return true
+}
+
+// groupLive reports whether group id has a live bucket.
+func (b *Bridge) groupLive(id uint32, depth int) bool {
+	g := b.groups[id]
+	if g == nil || depth > maxGroupDepth {
+		return false
+	}
+	for i := range g.buckets {
+		if b.bucketLive(&g.buckets[i], depth) {
+			return true
+		}
+	}
+	return false
+}
+
+// group translates a group action (see xlate.go).
+func (x *xlate) group(id uint32) {
+	g := x.b.groups[id]
+	if g == nil || x.depth >= maxGroupDepth {
+		return
+	}
+	x.depth++
+	defer func() { x.depth-- }()
+	switch g.typ {
+	case openflow.GroupTypeAll, openflow.GroupTypeIndirect:
+		x.mf.Stats = append(x.mf.Stats, g.stats)
+		for i := range g.buckets {
+			x.inlineBucket(g, i)
+		}
+	case openflow.GroupTypeFF:
+		x.mf.Stats = append(x.mf.Stats, g.stats)
+		for i := range g.buckets {
+			if x.b.bucketLive(&g.buckets[i], 0) {
+				x.inlineBucket(g, i)
+				break
+			}
+		}
+		// No live bucket: the packet is dropped by this group.
+	case openflow.GroupTypeSelect:
+		// The datapath hashes the packet's L2-L4 fields to pick a bucket;
+		// they join the mask (datapath.SelectMask) so that one megaflow
+		// stays one flow. The datapath runs a bucket that rewrites the
+		// packet on a copy by itself, so no clone is needed here. It
+		// counts the chosen bucket (Bucket.Stats); the group's own total
+		// is counted through the megaflow like every other counter, so
+		// SelectGroup.Stats stays nil.
+		sm := datapath.SelectMask()
+		x.mask(&sm)
+		x.mf.Stats = append(x.mf.Stats, g.stats)
+		sg := &datapath.SelectGroup{}
+		for i := range g.buckets {
+			if !x.b.bucketLive(&g.buckets[i], 0) {
+				continue
+			}
+			acts := x.bucketActions(g, i)
+			sg.Buckets = append(sg.Buckets, datapath.Bucket{Weight: g.buckets[i].Weight, Actions: acts, Stats: g.bucketStats[i]})
+		}
+		x.emit(datapath.Action{Kind: datapath.ActSelect, Group: sg})
+	}
+}
+
+// inlineBucket emits bucket i of g, on a clone of the packet if it changes
+// headers, and counts it.
+func (x *xlate) inlineBucket(g *group, i int) {
+	x.mf.Stats = append(x.mf.Stats, g.bucketStats[i])
+	acts := x.bucketActions(g, i)
+	if isPure(acts) {
+		*x.acts = append(*x.acts, acts...)
+	} else {
+		x.emit(datapath.Action{Kind: datapath.ActClone, Nested: acts})
+	}
+}
+
+// bucketActions translates bucket i of g into its own action list. The key
+// copy is restored afterwards: the bucket worked on a copy of the packet.
+func (x *xlate) bucketActions(g *group, i int) []datapath.Action {
+	savedKey, savedDirty, savedActs := x.key, x.dirty, x.acts
+	var acts []datapath.Action
+	x.acts = &acts
+	for _, a := range g.buckets[i].Actions {
+		x.action(a)
+	}
+	x.key, x.dirty, x.acts = savedKey, savedDirty, savedActs
+	return acts
+}
+
+// isPure reports whether acts leave the packet unchanged, so they can run
+// on the packet itself rather than a clone.
+func isPure(acts []datapath.Action) bool {
+	for i := range acts {
+		switch acts[i].Kind {
+		case datapath.ActOutput, datapath.ActUserspace, datapath.ActClone:
+		case datapath.ActSelect:
+			// The datapath runs a rewriting bucket on a copy.
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// groupStats reports group id's counters (GroupAll: every group).
+func (b *Bridge) groupStats(id uint32) *openflow.GroupStatsReply {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	reply := &openflow.GroupStatsReply{}
+	now := time.Now()
+	for _, g := range b.sortedGroups(id) {
+		d := now.Sub(g.created)
+		s := openflow.GroupStats{
+			GroupID: g.id, RefCount: b.groupRefCount(g.id),
+			PacketCount: g.stats.Packets.Load(), ByteCount: g.stats.Bytes.Load(),
+			DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+		}
+		for _, bs := range g.bucketStats {
+			s.Buckets = append(s.Buckets, openflow.BucketCounter{PacketCount: bs.Packets.Load(), ByteCount: bs.Bytes.Load()})
+		}
+		reply.Stats = append(reply.Stats, s)
+	}
+	return reply
+}
+
+// groupRefCount counts the flows and groups that forward to group id.
+func (b *Bridge) groupRefCount(id uint32) uint32 {
+	var n uint32
+	for t := range b.tables {
+		for _, r := range b.tables[t].rules {
+			found := false
+			r.eachAction(func(a openflow.Action) {
+				if g, ok := a.(openflow.ActionGroup); ok && g.GroupID == id {
+					found = true
+				}
+			})
+			if found {
+				n++
+			}
+		}
+	}
+	for _, g := range b.groups {
+		for _, r := range g.refs() {
+			if r == id {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func (b *Bridge) sortedGroups(id uint32) []*group {
+	var out []*group
+	if id != openflow.GroupAll {
+		if g := b.groups[id]; g != nil {
+			out = append(out, g)
+		}
+		return out
+	}
+	for _, g := range b.groups {
+		out = append(out, g)
+	}
+	sortBy(out, func(g *group) uint32 { return g.id })
+	return out
+}
+
+func (b *Bridge) groupDesc() *openflow.GroupDescReply {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	reply := &openflow.GroupDescReply{}
+	for _, g := range b.sortedGroups(openflow.GroupAll) {
+		reply.Groups = append(reply.Groups, openflow.GroupDesc{GroupType: g.typ, GroupID: g.id, Buckets: g.buckets})
+	}
+	return reply
+}
+
+func groupFeatures() *openflow.GroupFeaturesReply {
+	var acts uint32
+	for _, t := range supportedActions {
+		acts |= 1 << t
+	}
+	return &openflow.GroupFeaturesReply{
+		Types: 1<<openflow.GroupTypeAll | 1<<openflow.GroupTypeSelect | 1<<openflow.GroupTypeIndirect | 1<<openflow.GroupTypeFF,
+		Capabilities: openflow.GroupCapSelectWeight | openflow.GroupCapSelectLiveness |
+			openflow.GroupCapChaining | openflow.GroupCapChainingChecks,
+		MaxGroups: [4]uint32{maxGroups, maxGroups, maxGroups, maxGroups},
+		Actions:   [4]uint32{acts, acts, acts, acts},
+	}
+}
