@@ -1,0 +1,6 @@
+package dpdk
+
+import "runtime"
+
+func runtimeLock()   { runtime.LockOSThread() }
+func runtimeUnlock() { runtime.UnlockOSThread() }
