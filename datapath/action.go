@@ -28,6 +28,7 @@ const (
 	ActClone                            // run Nested on a copy of the packet (group buckets)
 	ActMeter                            // pass the packet through Meter; it may drop it or remark DSCP
 	ActSetQueue                         // select egress queue Arg32 (ports have one queue: recorded only)
+	ActCTCommit                         // record the packet's connection in conntrack zone Zone (see conntrack.go)
 )
 
 // Field names a packet header field that ActSetField can write.
@@ -75,6 +76,7 @@ type Action struct {
 	Field  Field      // ActSetField
 	Arg    uint16     // Ethertype or TTL, per Kind
 	Port   uint32     // ActOutput: datapath port number; ActSetQueue: queue id
+	Zone   uint32     // ActCTCommit: conntrack zone
 	Value  [16]byte   // ActSetField
 	User   *Userspace // ActUserspace; ActDec*TTL: packet-in for an invalid TTL (nil: drop)
 	Group  *SelectGroup
@@ -137,6 +139,11 @@ type Megaflow struct {
 	Filters   []FilterCheck
 	Actions   []Action
 	Stats     []*FlowStats
+	// Known holds, during translation only, filter results the datapath
+	// already computed for this packet while looking it up; a translator
+	// uses them instead of running those programs again, so a program runs
+	// at most once per packet. It is not part of the cache entry.
+	Known []FilterCheck
 }
 
 // Translator turns a packet that missed the caches into a megaflow. It is

@@ -89,10 +89,7 @@ type flowCache struct {
 	memoN int
 }
 
-type memoEntry struct {
-	f      Filter
-	result bool
-}
+type memoEntry = FilterCheck
 
 func (c *flowCache) init(emcInv int) {
 	c.emc = make([]emcEntry, emcEntries)
@@ -126,18 +123,18 @@ func emcSlots(h uint64) (int, int) {
 
 // lookup finds the cached flow for a packet, or nil.
 func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cachedFlow {
+	c.memoN = 0 // a new packet: forget the last one's filter results
 	h := key.Hash()
 	i, j := emcSlots(h)
-	if e := &c.emc[i]; e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt, true) {
+	if e := &c.emc[i]; e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
 		return e.flow
 	}
-	if e := &c.emc[j]; e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt, true) {
+	if e := &c.emc[j]; e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
 		return e.flow
 	}
 	if pc == nil {
 		return nil
 	}
-	c.memoN = 0
 	for _, st := range pc.subtables {
 		if f := st.find(key, pkt, c); f != nil {
 			st.hits++
@@ -148,14 +145,11 @@ func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cached
 	return nil
 }
 
-// filtersPass runs f's filter chain on pkt. fresh resets the memo (a new
-// packet).
-func (c *flowCache) filtersPass(f *cachedFlow, pkt []byte, fresh bool) bool {
+// filtersPass runs f's filter chain on pkt, reusing results the packet
+// already got from the same programs.
+func (c *flowCache) filtersPass(f *cachedFlow, pkt []byte) bool {
 	if len(f.mf.Filters) == 0 {
 		return true
-	}
-	if fresh {
-		c.memoN = 0
 	}
 	for _, fc := range f.mf.Filters {
 		if c.runFilter(fc.Filter, pkt) != fc.Want {
@@ -167,13 +161,13 @@ func (c *flowCache) filtersPass(f *cachedFlow, pkt []byte, fresh bool) bool {
 
 func (c *flowCache) runFilter(flt Filter, pkt []byte) bool {
 	for i := 0; i < c.memoN; i++ {
-		if c.memo[i].f == flt {
-			return c.memo[i].result
+		if c.memo[i].Filter == flt {
+			return c.memo[i].Want
 		}
 	}
 	r := flt.Match(pkt)
 	if c.memoN < len(c.memo) {
-		c.memo[c.memoN] = memoEntry{flt, r}
+		c.memo[c.memoN] = FilterCheck{Filter: flt, Want: r}
 		c.memoN++
 	}
 	return r
@@ -294,7 +288,7 @@ func (st *subtable) find(key *FlowKey, pkt []byte, c *flowCache) *cachedFlow {
 			continue
 		}
 		for ; f != nil; f = f.next {
-			if c.filtersPass(f, pkt, false) {
+			if c.filtersPass(f, pkt) {
 				return f
 			}
 		}

@@ -253,7 +253,19 @@ func (b *Bridge) checkAction(a openflow.Action, ac actionCheck) error {
 	case openflow.ActionPushPBB, openflow.ActionPopPBB:
 		return openflow.Errorf(openflow.BACBadType, "%v is not supported (the datapath has no PBB encapsulation)", a.ActionType())
 	case openflow.ActionExperimenter:
-		return openflow.Errorf(openflow.BACBadExperimenter, "unknown experimenter action %#x", a.Experimenter)
+		sm, err := openflow.ParseGokoSendMaps(a)
+		if err != nil {
+			return err
+		}
+		f := b.filters.progs[sm.ProgID]
+		if f == nil {
+			return gokoErr(openflow.GokoErrUnknownProg, "send_maps: filter program %d is not loaded", sm.ProgID)
+		}
+		for _, name := range sm.Maps {
+			if f.prog.Load().Map(name) == nil {
+				return gokoErr(openflow.GokoErrUnknownMap, "send_maps: program %d has no map %q", sm.ProgID, name)
+			}
+		}
 	default:
 		return openflow.Errorf(openflow.BACBadType, "action %v is not supported", a.ActionType())
 	}

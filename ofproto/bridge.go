@@ -46,6 +46,8 @@ type Bridge struct {
 	switchFlags atomic.Uint32 // openflow.ConfigFlags
 	missSendLen atomic.Uint32
 
+	filters filterRegistry // filter programs by id; guarded by mu
+
 	connMu   sync.Mutex // guards conns and the role election state
 	conns    map[*Conn]struct{}
 	genID    uint64 // last generation id of a master/slave role request

@@ -45,6 +45,7 @@ type Conn struct {
 	asyncDrops atomic.Uint64
 
 	mpPending map[uint32]*mpPending // multipart requests being reassembled; reader goroutine only
+	load      *pendingLoad          // filter program being loaded in chunks; reader goroutine only
 }
 
 // defaultAsync is the spec's default asynchronous configuration: masters and

@@ -43,7 +43,15 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 
 	var removed []*rule
 	b.mu.Lock()
-	if adds {
+	if m.filterID != 0 {
+		m.filter, err = b.lookupFilter(m.filterID)
+		if err != nil && !adds {
+			// Deleting or dumping flows of an unloaded program selects
+			// nothing, which is not an error.
+			err = nil
+		}
+	}
+	if err == nil && adds {
 		// Checked under the lock: instructions name groups and meters,
 		// which must still exist when the rule goes in.
 		err = b.checkInstructions(fm.TableID, &fm.Match, fm.Instructions)

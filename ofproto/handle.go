@@ -1,6 +1,7 @@
 package ofproto
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,7 +22,14 @@ func (c *Conn) handle(xid uint32, msg openflow.Message, raw []byte) error {
 		return nil
 	}
 	if err := c.dispatch(xid, msg, raw); err != nil {
-		c.sendXID(xid, openflow.ErrorReplyFor(err, raw, openflow.BRCEperm))
+		var ge *gokoError
+		if errors.As(err, &ge) {
+			// goko's own failures carry their reason as text (for a
+			// verifier rejection, the verifier's log).
+			c.sendXID(xid, openflow.GokoError(ge.code, "%s", ge.msg))
+		} else {
+			c.sendXID(xid, openflow.ErrorReplyFor(err, raw, openflow.BRCEperm))
+		}
 	}
 	return nil
 }
@@ -91,7 +99,10 @@ func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
 		a := m.AsyncConfig
 		c.async.Store(&a)
 	case *openflow.Experimenter:
-		return openflow.Errorf(openflow.BRCBadExperimenter, "unknown experimenter %#x", m.Experimenter)
+		if m.Experimenter != openflow.GokoExperimenter {
+			return openflow.Errorf(openflow.BRCBadExperimenter, "unknown experimenter %#x", m.Experimenter)
+		}
+		return c.gokoMessage(xid, m)
 	case *openflow.TableMod:
 		if m.TableID >= numTables && m.TableID != tableAll {
 			return openflow.Errorf(openflow.TMFCBadTable, "table %d does not exist", m.TableID)
@@ -187,6 +198,7 @@ func (b *Bridge) runPacketOut(in uint32, pkt []byte, actions []openflow.Action) 
 	var mf datapath.Megaflow
 	b.mu.RLock()
 	x := newXlate(b, &key, &mf)
+	x.pkt = pkt
 	for _, a := range actions {
 		if o, ok := a.(openflow.ActionOutput); ok && o.Port == openflow.PortTable {
 			x.rule, x.md, x.actionSet = nil, 0, nil
@@ -299,6 +311,10 @@ func (b *Bridge) sendFlowRemoved(r *rule, reason openflow.FlowRemovedReason, now
 // to the controller into a PACKET_IN for every connection that wants it.
 // It runs on a datapath thread and never blocks.
 func (b *Bridge) Upcall(pkt []byte, key *datapath.FlowKey, u *datapath.Userspace) {
+	if sm, ok := u.Arg.(*sendMapsArg); ok {
+		b.sendMaps(sm)
+		return
+	}
 	arg, ok := u.Arg.(*packetInArg)
 	if !ok {
 		return

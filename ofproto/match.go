@@ -15,6 +15,10 @@ import (
 type flowMatch struct {
 	value, mask datapath.FlowKey
 	md, mdMask  uint64
+	// filterID is the filter_prog of the match (0: none); filter is the
+	// registry entry it resolved to when the flow was added.
+	filterID uint32
+	filter   *filterProg
 }
 
 // compileMatch converts m, whose fields the codec has already checked for
@@ -110,6 +114,13 @@ func compileMatch(m *openflow.Match) (flowMatch, error) {
 		case openflow.OXMTunnelID:
 			v.TunID, k.TunID = binary.BigEndian.Uint64(val), binary.BigEndian.Uint64(msk)
 		default:
+			if id, ok := o.FilterProgID(); ok {
+				if id == 0 {
+					return fm, openflow.Errorf(openflow.BMCBadValue, "filter_prog=0 is not a program")
+				}
+				fm.filterID = id
+				continue
+			}
 			return fm, openflow.Errorf(openflow.BMCBadField, "matching on %v is not supported", o.Field)
 		}
 	}
@@ -138,6 +149,9 @@ func (fm *flowMatch) matches(key *datapath.FlowKey, md uint64) bool {
 // i.e. other is at least as specific on every field fm constrains. This is
 // the non-strict selection of OpenFlow modify and delete.
 func (fm *flowMatch) covers(other *flowMatch) bool {
+	if fm.filterID != 0 && fm.filterID != other.filterID {
+		return false
+	}
 	if fm.mdMask&^other.mdMask != 0 || other.md&fm.mdMask != fm.md {
 		return false
 	}
@@ -168,6 +182,9 @@ func (fm *flowMatch) overlaps(other *flowMatch) bool {
 
 // equal reports whether two matches select exactly the same packets.
 func (fm *flowMatch) equal(other *flowMatch) bool {
+	if fm.filterID != other.filterID {
+		return false
+	}
 	return fm.value == other.value && fm.mask == other.mask && fm.md == other.md && fm.mdMask == other.mdMask
 }
 

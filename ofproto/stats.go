@@ -112,6 +112,11 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 			return openflow.Errorf(openflow.TFFCEperm, "changing table features is not supported")
 		}
 		body = &openflow.TableFeaturesReply{Tables: tableFeatures()}
+	case *openflow.MultipartExperimenterBody:
+		if r.Experimenter != openflow.GokoExperimenter {
+			return openflow.Errorf(openflow.BRCBadExperimenter, "unknown experimenter %#x", r.Experimenter)
+		}
+		return c.gokoMultipart(xid, r)
 	case *openflow.GroupStatsRequest:
 		body = b.groupStats(r.GroupID)
 	case *openflow.GroupDescRequest:

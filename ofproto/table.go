@@ -98,10 +98,14 @@ type flowTable struct {
 
 // lookup returns the highest-priority rule matching key and md, and passes
 // the mask of every rule it examined to mask.
-func (t *flowTable) lookup(key *datapath.FlowKey, md uint64, mask func(*datapath.FlowKey)) *rule {
+//
+// A rule with a filter program matches only if the program also says so;
+// pass runs it (and records the result for the megaflow). A filter that
+// says no sends the lookup on to lower-priority rules, as in Oko.
+func (t *flowTable) lookup(key *datapath.FlowKey, md uint64, mask func(*datapath.FlowKey), pass func(*filterProg) bool) *rule {
 	for _, r := range t.rules {
 		mask(&r.fm.mask)
-		if r.fm.matches(key, md) {
+		if r.fm.matches(key, md) && (r.fm.filter == nil || pass(r.fm.filter)) {
 			return r
 		}
 	}

@@ -79,6 +79,7 @@ type xlate struct {
 	rule      *rule
 	md        uint64
 	depth     int
+	pkt       []byte // the packet as received, for filter programs
 }
 
 func newXlate(b *Bridge, key *datapath.FlowKey, mf *datapath.Megaflow) *xlate {
@@ -99,8 +100,33 @@ func (b *Bridge) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaf
 			return nil
 		}
 	}
-	newXlate(b, key, mf).pipeline(0)
+	x := newXlate(b, key, mf)
+	x.pkt = pkt
+	x.pipeline(0)
 	return nil
+}
+
+// filterPass runs a filter program on the packet, at most once per
+// translation, and records its result in the megaflow's filter chain so
+// the datapath checks it for every later packet. Programs always see the
+// packet as received: the datapath runs the chain before any action.
+func (x *xlate) filterPass(f *filterProg) bool {
+	for _, fc := range x.mf.Filters {
+		if fc.Filter == datapath.Filter(f) {
+			return fc.Want
+		}
+	}
+	res, known := false, false
+	for _, fc := range x.mf.Known {
+		if fc.Filter == datapath.Filter(f) {
+			res, known = fc.Want, true
+		}
+	}
+	if !known {
+		res = f.Match(x.pkt)
+	}
+	x.mf.Filters = append(x.mf.Filters, datapath.FilterCheck{Filter: f, Want: res})
+	return res
 }
 
 // mask ORs the bits of m that still come from the original packet into the
@@ -117,7 +143,7 @@ func (x *xlate) pipeline(table uint8) {
 		x.tableID = table
 		t := &x.b.tables[table]
 		x.mf.Stats = append(x.mf.Stats, &t.lookupStats)
-		r := t.lookup(&x.key, x.md, x.mask)
+		r := t.lookup(&x.key, x.md, x.mask, x.filterPass)
 		if r == nil {
 			return // OpenFlow 1.3: a table miss with no table-miss rule drops
 		}
@@ -178,6 +204,14 @@ var full = func() (k datapath.FlowKey) {
 func (x *xlate) action(a openflow.Action) {
 	k := &x.key
 	switch a := a.(type) {
+	case openflow.ActionExperimenter:
+		// send_maps (the only experimenter action checkAction lets in).
+		if sm, err := openflow.ParseGokoSendMaps(a); err == nil {
+			if f := x.b.filters.progs[sm.ProgID]; f != nil {
+				x.emit(datapath.Action{Kind: datapath.ActUserspace,
+					User: &datapath.Userspace{Arg: &sendMapsArg{prog: f, maps: sm.Maps}}})
+			}
+		}
 	case openflow.ActionOutput:
 		x.output(a)
 	case openflow.ActionGroup:

@@ -1,0 +1,260 @@
+package ubpf
+
+import "fmt"
+
+// ctx field loads the verifier found (per instruction), rewritten at decode.
+const (
+	ctxNone uint8 = iota
+	ctxData
+	ctxDataEnd
+	ctxDataMeta
+)
+
+var aluOps64 = map[uint8][2]uint8{ // code -> {imm form, reg form}
+	aluADD: {opAdd64I, opAdd64R}, aluSUB: {opSub64I, opSub64R}, aluMUL: {opMul64I, opMul64R},
+	aluDIV: {opDiv64I, opDiv64R}, aluOR: {opOr64I, opOr64R}, aluAND: {opAnd64I, opAnd64R},
+	aluLSH: {opLsh64I, opLsh64R}, aluRSH: {opRsh64I, opRsh64R}, aluMOD: {opMod64I, opMod64R},
+	aluXOR: {opXor64I, opXor64R}, aluMOV: {opMov64I, opMov64R}, aluARSH: {opArsh64I, opArsh64R},
+}
+
+var aluOps32 = map[uint8][2]uint8{
+	aluADD: {opAdd32I, opAdd32R}, aluSUB: {opSub32I, opSub32R}, aluMUL: {opMul32I, opMul32R},
+	aluDIV: {opDiv32I, opDiv32R}, aluOR: {opOr32I, opOr32R}, aluAND: {opAnd32I, opAnd32R},
+	aluLSH: {opLsh32I, opLsh32R}, aluRSH: {opRsh32I, opRsh32R}, aluMOD: {opMod32I, opMod32R},
+	aluXOR: {opXor32I, opXor32R}, aluMOV: {opMov32I, opMov32R}, aluARSH: {opArsh32I, opArsh32R},
+}
+
+var jmpOps = map[uint8][4]uint8{ // code -> {64 imm, 64 reg, 32 imm, 32 reg}
+	jmpJEQ: {opJeq64I, opJeq64R, opJeq32I, opJeq32R}, jmpJNE: {opJne64I, opJne64R, opJne32I, opJne32R},
+	jmpJGT: {opJgt64I, opJgt64R, opJgt32I, opJgt32R}, jmpJGE: {opJge64I, opJge64R, opJge32I, opJge32R},
+	jmpJLT: {opJlt64I, opJlt64R, opJlt32I, opJlt32R}, jmpJLE: {opJle64I, opJle64R, opJle32I, opJle32R},
+	jmpJSGT: {opJsgt64I, opJsgt64R, opJsgt32I, opJsgt32R}, jmpJSGE: {opJsge64I, opJsge64R, opJsge32I, opJsge32R},
+	jmpJSLT: {opJslt64I, opJslt64R, opJslt32I, opJslt32R}, jmpJSLE: {opJsle64I, opJsle64R, opJsle32I, opJsle32R},
+	jmpJSET: {opJset64I, opJset64R, opJset32I, opJset32R},
+}
+
+// decode turns verified raw instructions into the interpreter's form.
+// ldImm holds the resolved 64-bit value of every LDDW (map handles and
+// addresses included); ctx the rewritten context loads; helper the
+// index into p.helpers of every helper call.
+func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) error {
+	raw := p.raw
+	out := make([]insn, len(raw))
+	helperIdx := map[int32]int32{}
+	for pc := 0; pc < len(raw); pc++ {
+		in := raw[pc]
+		d := insn{dst: in.Dst, src: in.Src}
+		cls := in.class()
+		code := in.Op & 0xf0
+		isReg := in.Op&srcX != 0
+		switch cls {
+		case classALU64, classALU:
+			is64 := cls == classALU64
+			switch {
+			case code == aluNEG:
+				d.op = opNeg32
+				if is64 {
+					d.op = opNeg64
+				}
+			case code == aluEND:
+				switch {
+				case !is64 && !isReg && in.Imm == 16:
+					d.op = opLe16
+				case !is64 && !isReg && in.Imm == 32:
+					d.op = opLe32
+				case !is64 && !isReg && in.Imm == 64:
+					d.op = opNop
+				case in.Imm == 16:
+					d.op = opBswap16
+				case in.Imm == 32:
+					d.op = opBswap32
+				default:
+					d.op = opBswap64
+				}
+			case code == aluMOV && isReg && in.Off != 0:
+				switch {
+				case in.Off == 8 && is64:
+					d.op = opMovsx64B
+				case in.Off == 16 && is64:
+					d.op = opMovsx64H
+				case in.Off == 32 && is64:
+					d.op = opMovsx64W
+				case in.Off == 8:
+					d.op = opMovsx32B
+				default:
+					d.op = opMovsx32H
+				}
+			default:
+				tab := aluOps32
+				if is64 {
+					tab = aluOps64
+				}
+				forms := tab[code]
+				signed := (code == aluDIV || code == aluMOD) && in.Off == 1
+				if isReg {
+					d.op = forms[1]
+				} else {
+					d.op = forms[0]
+					if is64 {
+						d.imm = uint64(int64(in.Imm))
+					} else {
+						d.imm = uint64(uint32(in.Imm))
+					}
+				}
+				if signed {
+					d.op += opSdiv64I - opDiv64I // signed forms follow the unsigned ones
+				}
+				if !isReg {
+					switch code {
+					case aluLSH, aluRSH, aluARSH:
+						if is64 {
+							d.imm &= 63
+						} else {
+							d.imm &= 31
+						}
+					case aluDIV:
+						if in.Imm == 0 { // x / 0 = 0
+							d.op, d.imm = opMov64I, 0
+						}
+					case aluMOD:
+						if in.Imm == 0 { // x % 0 = x (zero-extended for ALU)
+							if is64 {
+								d.op = opNop
+							} else {
+								d.op, d.src = opMov32R, in.Dst
+							}
+						}
+					}
+				}
+			}
+		case classJMP, classJMP32:
+			switch code {
+			case jmpJA:
+				d.op = opJa
+				if cls == classJMP32 {
+					d.off = int32(pc + 1 + int(in.Imm))
+				} else {
+					d.off = int32(pc + 1 + int(in.Off))
+				}
+			case jmpEXIT:
+				d.op = opExit
+			case jmpCALL:
+				switch {
+				case isReg:
+					d.op = opCallx
+				case in.Src == callLocal:
+					d.op = opCallLocal
+					d.off = int32(pc + 1 + int(in.Imm))
+				default:
+					h := p.helperSet.lookup(uint64(uint32(in.Imm)))
+					if h == nil {
+						return fmt.Errorf("insn %d: unknown helper %d", pc, in.Imm)
+					}
+					idx, ok := helperIdx[in.Imm]
+					if !ok {
+						idx = int32(len(p.helpers))
+						helperIdx[in.Imm] = idx
+						p.helpers = append(p.helpers, h.fn)
+					}
+					d.op, d.off = opCall, idx
+				}
+			default:
+				forms := jmpOps[code]
+				k := 0
+				if isReg {
+					k = 1
+				}
+				if cls == classJMP32 {
+					k += 2
+				}
+				d.op = forms[k]
+				d.off = int32(pc + 1 + int(in.Off))
+				if cls == classJMP32 {
+					d.imm = uint64(uint32(in.Imm))
+				} else {
+					d.imm = uint64(int64(in.Imm))
+				}
+			}
+		case classLDX:
+			d.off = int32(in.Off)
+			sx := in.Op&0xe0 == modeMEMSX
+			switch sizeBytes(in.Op) {
+			case 1:
+				d.op = opLdxB
+				if sx {
+					d.op = opLdxSB
+				}
+			case 2:
+				d.op = opLdxH
+				if sx {
+					d.op = opLdxSH
+				}
+			case 4:
+				d.op = opLdxW
+				if sx {
+					d.op = opLdxSW
+				}
+			default:
+				d.op = opLdxDW
+			}
+			if pc < len(ctx) {
+				switch ctx[pc] {
+				case ctxData, ctxDataMeta:
+					d = insn{op: opLdPktData, dst: in.Dst}
+				case ctxDataEnd:
+					d = insn{op: opLdPktEnd, dst: in.Dst}
+				}
+			}
+		case classST:
+			d.off = int32(in.Off)
+			d.imm = uint64(int64(in.Imm))
+			d.op = [...]uint8{1: opStB, 2: opStH, 4: opStW, 8: opStDW}[sizeBytes(in.Op)]
+		case classSTX:
+			d.off = int32(in.Off)
+			if in.Op&0xe0 == modeATOMIC {
+				d.op = opAtomic32
+				if sizeBytes(in.Op) == 8 {
+					d.op = opAtomic64
+				}
+				d.imm = uint64(uint32(in.Imm))
+			} else {
+				d.op = [...]uint8{1: opStxB, 2: opStxH, 4: opStxW, 8: opStxDW}[sizeBytes(in.Op)]
+			}
+		case classLD:
+			if in.isLDDW() {
+				d.op, d.imm = opLdImm64, ldImm[pc]
+				out[pc] = d
+				pc++ // the second slot stays opInvalid; it is never executed
+				continue
+			}
+			base := opLdAbsB
+			if in.Op&0xe0 == modeIND {
+				base = opLdIndB
+			}
+			d.op = base + [...]uint8{1: 0, 2: 1, 4: 2}[sizeBytes(in.Op)]
+			d.imm = uint64(int64(in.Imm))
+		}
+		out[pc] = d
+	}
+	// route backward jumps through loop-check trampolines
+	tramp := map[int32]int32{}
+	for pc := range out {
+		d := &out[pc]
+		isJump := d.op == opJa || (d.op >= opJeq64I && d.op <= opJset32R)
+		if !isJump || int(d.off) > pc {
+			continue
+		}
+		tr, ok := tramp[d.off]
+		if !ok {
+			tr = int32(len(out) + len(tramp))
+			tramp[d.off] = tr
+		}
+		d.off = tr
+	}
+	ext := make([]insn, len(tramp))
+	for target, tr := range tramp {
+		ext[int(tr)-len(out)] = insn{op: opLoopCheck, off: target, imm: uint64(target)}
+	}
+	p.insns = append(append(out, ext...), insn{op: opInvalid}, insn{op: opInvalid})
+	return nil
+}

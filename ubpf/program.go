@@ -1,0 +1,310 @@
+package ubpf
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Kind is how a program is called and what its result means.
+type Kind int
+
+// Program kinds.
+const (
+	// KindAuto picks KindXDP for ELF programs in an "xdp" section and
+	// KindFilter otherwise.
+	KindAuto Kind = iota
+	// KindFilter is an Oko filter: uint64 f(void *pkt, uint64 len), r1 =
+	// the packet (read-only), r2 = its length; 1 means match.
+	KindFilter
+	// KindXDP is an XDP program: r1 = struct xdp_md *ctx; XDP_PASS (2)
+	// means match.
+	KindXDP
+	// KindRaw runs any bytecode on a plain memory buffer (r1 = memory, r2
+	// = length), as the bpf_conformance suite does: memory accesses
+	// through r1 or scalars are checked at run time only. 1 means match.
+	KindRaw
+)
+
+// String returns the kind's name.
+func (k Kind) String() string {
+	switch k {
+	case KindFilter:
+		return "filter"
+	case KindXDP:
+		return "xdp"
+	case KindRaw:
+		return "raw"
+	}
+	return "auto"
+}
+
+// XDP return codes.
+const (
+	XDPAborted  = 0
+	XDPDrop     = 1
+	XDPPass     = 2
+	XDPTx       = 3
+	XDPRedirect = 4
+)
+
+// LoadOptions configure Load and LoadELF.
+type LoadOptions struct {
+	// Program selects the program of an ELF object by function name or,
+	// failing that, by section name. Empty: the first program.
+	Program string
+	// Name names a program loaded from raw bytecode.
+	Name string
+	// Kind of program; KindAuto by default.
+	Kind Kind
+	// Logger receives trace_printk output and run errors (rate-limited).
+	// Nil: slog.Default().
+	Logger *slog.Logger
+	// Maps are the maps raw bytecode refers to: LDDW with src 1 or 5 and
+	// imm i means Maps[i].
+	Maps []*Map
+	// ReuseMaps hands maps of an earlier program to an ELF load: a map
+	// declared with the same name and an identical declaration is reused
+	// (keeping its contents) instead of created. Maps whose declaration
+	// changed are created anew.
+	ReuseMaps map[string]*Map
+	// Helpers selects the helper set (HelpersLinux by default).
+	Helpers HelperSet
+	// PacketWritable lets programs store into the packet; the caller then
+	// lets the program modify the buffer it passes to Run.
+	PacketWritable bool
+	// MaxVerifierInsns lowers the verifier's budget of processed
+	// instructions (default and maximum MaxVerifierInsns).
+	MaxVerifierInsns int
+	// MeasureTime adds the run time of every run to the program's
+	// counters (two clock reads per run).
+	MeasureTime bool
+}
+
+type progStats struct {
+	runs, matches, errors, ns atomic.Uint64
+	_                         [32]byte
+}
+
+// Stats are a program's counters, summed over all threads.
+type Stats struct {
+	Runs    uint64 // completed runs
+	Matches uint64 // runs whose result means match
+	Errors  uint64 // runs stopped by a run-time check (counted as no match)
+	TotalNs uint64 // total run time, with LoadOptions.MeasureTime
+}
+
+// Program is a verified program ready to run. Run may be called from any
+// number of goroutines at once, each with its own Thread.
+type Program struct {
+	name, section string
+	kind          Kind
+	raw           []RawInsn
+	insns         []insn
+
+	maps      []*Map
+	static    []*Map // maps with a static region, in region order
+	staticIdx []int  // per map: index in static, or -1
+	dynBase   int
+
+	helperSet helperTable
+	helpers   []HelperFunc
+
+	logger      *slog.Logger
+	printkLimit rateLimit
+	errLimit    rateLimit
+	pktWritable bool
+	measure     bool
+	vstats      VerifierStats
+	maxVerify   int
+
+	stats [ThreadSlots]progStats
+}
+
+// Load verifies raw little-endian bytecode and prepares it to run.
+func Load(code []byte, opts LoadOptions) (*Program, error) {
+	insns, err := DecodeInsns(code)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Kind == KindAuto {
+		opts.Kind = KindFilter
+	}
+	name := opts.Name
+	if name == "" {
+		name = "prog"
+	}
+	return newProgram(name, "", insns, opts.Maps, opts)
+}
+
+func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions) (*Program, error) {
+	p := &Program{name: name, section: section, kind: opts.Kind, raw: insns, maps: maps,
+		helperSet: opts.Helpers.table(), logger: opts.Logger, pktWritable: opts.PacketWritable || opts.Kind == KindRaw,
+		measure: opts.MeasureTime, maxVerify: MaxVerifierInsns}
+	if opts.MaxVerifierInsns > 0 && opts.MaxVerifierInsns < MaxVerifierInsns {
+		p.maxVerify = opts.MaxVerifierInsns
+	}
+	if p.logger == nil {
+		p.logger = slog.Default()
+	}
+	p.staticIdx = make([]int, len(maps))
+	for i, m := range maps {
+		p.staticIdx[i] = -1
+		if m.direct != nil {
+			if len(p.static) >= maxStaticMaps {
+				return nil, fmt.Errorf("ubpf: program %s: more than %d array maps", name, maxStaticMaps)
+			}
+			p.staticIdx[i] = len(p.static)
+			p.static = append(p.static, m)
+		}
+	}
+	p.dynBase = regionStatic + len(p.static)
+	ld, ctx, err := p.verify()
+	if err != nil {
+		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
+	}
+	if err := p.decode(ld, ctx); err != nil {
+		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// Name returns the program's name (its function name for ELF programs).
+func (p *Program) Name() string { return p.name }
+
+// Section returns the ELF section the program came from.
+func (p *Program) Section() string { return p.section }
+
+// Kind returns the program's kind.
+func (p *Program) Kind() Kind { return p.kind }
+
+// InsnCount returns the number of instruction slots (LDDW counts two).
+func (p *Program) InsnCount() int { return len(p.raw) }
+
+// Insns returns a copy of the program's instructions.
+func (p *Program) Insns() []RawInsn { return append([]RawInsn(nil), p.raw...) }
+
+// Disasm returns the program's disassembly, one instruction per line.
+func (p *Program) Disasm() string { return DisasmAll(p.raw) }
+
+// Maps returns the program's maps, in the order LDDW instructions index
+// them.
+func (p *Program) Maps() []*Map { return append([]*Map(nil), p.maps...) }
+
+// Map returns the program's map called name, or nil.
+func (p *Program) Map(name string) *Map {
+	for _, m := range p.maps {
+		if m.spec.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// VerifierStats returns what verifying the program took.
+func (p *Program) VerifierStats() VerifierStats { return p.vstats }
+
+// Stats returns the program's counters.
+func (p *Program) Stats() Stats {
+	var s Stats
+	for i := range p.stats {
+		st := &p.stats[i]
+		s.Runs += st.runs.Load()
+		s.Matches += st.matches.Load()
+		s.Errors += st.errors.Load()
+		s.TotalNs += st.ns.Load()
+	}
+	return s
+}
+
+// IsMatch reports whether result means match for the program's kind:
+// XDP_PASS for XDP programs, 1 otherwise.
+func (p *Program) IsMatch(result uint64) bool {
+	if p.kind == KindXDP {
+		return result == XDPPass
+	}
+	return result == 1
+}
+
+// Run runs the program on pkt with the thread t and returns r0. A run
+// stopped by a run-time check returns 0 and a *RunError (or a helper's
+// error); it is counted as an error and logged (rate-limited). Run does
+// not allocate.
+func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
+	var start time.Time
+	if p.measure {
+		start = time.Now()
+	}
+	if t.prog != p {
+		t.bind(p)
+	}
+	t.ndyn = p.dynBase
+	t.pktLen = uint64(len(pkt))
+	t.rd[regionPacket] = pkt
+	if p.pktWritable {
+		t.wr[regionPacket] = pkt
+	}
+	var r1, r2 uint64
+	switch p.kind {
+	case KindXDP:
+		t.fillXDPContext()
+		r1 = regionCtx << 32
+	case KindRaw:
+		clear(t.stack)
+		if len(pkt) > 0 {
+			r1 = regionPacket << 32
+		}
+		r2 = uint64(len(pkt))
+	default:
+		r1, r2 = regionPacket<<32, uint64(len(pkt))
+	}
+	ret, err := p.exec(t, r1, r2)
+	t.endRun()
+	st := &p.stats[t.slot&(ThreadSlots-1)]
+	st.runs.Add(1)
+	if p.measure {
+		st.ns.Add(uint64(time.Since(start)))
+	}
+	if err != nil {
+		st.errors.Add(1)
+		if p.errLimit.allow(10) {
+			p.logger.Warn("bpf program run failed", "prog", p.name, "err", err)
+		}
+		return 0, err
+	}
+	if p.IsMatch(ret) {
+		st.matches.Add(1)
+	}
+	return ret, nil
+}
+
+// Match runs the program and reports whether it matched; a failed run is
+// no match.
+func (p *Program) Match(t *Thread, pkt []byte) bool {
+	ret, err := p.Run(t, pkt)
+	return err == nil && p.IsMatch(ret)
+}
+
+// CompatibleMaps returns, by name, the maps of old whose declarations are
+// identical to those of the same name in specs: what LoadOptions.ReuseMaps
+// wants when reloading a program.
+func (p *Program) CompatibleMaps(specs []MapSpec) map[string]*Map {
+	out := map[string]*Map{}
+	for _, s := range specs {
+		if m := p.Map(s.Name); m != nil && m.spec.Compatible(&s) {
+			out[s.Name] = m
+		}
+	}
+	return out
+}
+
+// String describes the program.
+func (p *Program) String() string {
+	var names []string
+	for _, m := range p.maps {
+		names = append(names, m.spec.Name)
+	}
+	return fmt.Sprintf("%s(%s, %d insns, maps [%s])", p.name, p.kind, len(p.raw), strings.Join(names, " "))
+}

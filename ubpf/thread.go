@@ -1,0 +1,273 @@
+package ubpf
+
+import (
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// Address space of a run
+//
+// A program never sees a Go pointer. Every pointer value in a register is
+// a virtual address: region<<32 | offset. The regions of a run are the
+// stack, the context, the packet (or the raw memory of KindRaw), the value
+// memory of the program's array maps (static regions), and value slices
+// handed out by helpers during the run (dynamic regions, e.g. hash map
+// lookups, ring buffer reservations). Every load and store translates its
+// address through the Thread's region tables and checks the access against
+// the region's length; readable and writable regions are separate tables,
+// so read-only memory (the packet of a filter, .rodata) has no writable
+// entry. Region 0 is never mapped, so NULL and small integers fault.
+const (
+	numRegions    = 1024
+	regionStack   = 1
+	regionCtx     = 2
+	regionPacket  = 3
+	regionStatic  = 4 // first static (array map) region
+	maxStaticMaps = 60
+	regionDynamic = regionStatic + maxStaticMaps
+
+	// StackFrameSize is the stack of one BPF function frame, as in Linux.
+	StackFrameSize = 512
+	// MaxCallDepth is the deepest chain of bpf-to-bpf calls (Linux: 8).
+	MaxCallDepth = 8
+	stackSize    = StackFrameSize * MaxCallDepth
+
+	ctxSize = 24 // struct xdp_md
+
+	// ThreadSlots is the number of value slots of per-thread maps. The
+	// first ThreadSlots live Threads get a slot of their own; beyond that
+	// Threads share slots (their per-thread values then race, harmlessly
+	// for memory safety).
+	ThreadSlots = 64
+)
+
+type frame struct {
+	ret   int
+	saved [4]uint64 // r6..r9
+	fp    uint64    // r10
+}
+
+type reservation struct {
+	rb  *ringBuf
+	hdr uint64
+	rg  int
+}
+
+// Thread is the per-goroutine execution state of the VM: registers'
+// backing stack, call frames, the region tables and the slot of
+// per-thread maps. A datapath thread creates one Thread and passes it to
+// every Run; a Thread must not be used by two goroutines at once, but one
+// Thread may run any number of different programs one after the other.
+// Nothing is allocated per run.
+type Thread struct {
+	rd [numRegions][]byte
+	wr [numRegions][]byte
+
+	ndyn   int
+	slot   int
+	stack  []byte
+	ctx    []byte
+	frames [MaxCallDepth]frame
+
+	prog   *Program // program whose static regions are mapped
+	pktLen uint64
+
+	depth  int
+	budget int
+
+	stop   bool
+	err    error
+	retVal uint64
+
+	res  [16]reservation
+	nres int
+
+	rng uint64
+
+	// IngressIfindex and RxQueueIndex are what an XDP program reads from
+	// ctx->ingress_ifindex and ctx->rx_queue_index. Set them before Run.
+	IngressIfindex uint32
+	RxQueueIndex   uint32
+}
+
+var slotMu sync.Mutex
+var slotUsed [ThreadSlots]bool
+var slotNext int
+var threadSeed atomic.Uint64
+
+// NewThread returns a Thread with its own per-thread map slot when one is
+// free. Call Close when the thread ends to give its slot back.
+func NewThread() *Thread {
+	t := &Thread{stack: alignedBytes(stackSize), ctx: alignedBytes(ctxSize)}
+	slotMu.Lock()
+	t.slot = -1
+	for i := 0; i < ThreadSlots; i++ {
+		if !slotUsed[i] {
+			slotUsed[i] = true
+			t.slot = i
+			break
+		}
+	}
+	if t.slot < 0 {
+		t.slot = slotNext % ThreadSlots
+		slotNext++
+	}
+	slotMu.Unlock()
+	t.rd[regionStack], t.wr[regionStack] = t.stack, t.stack
+	t.rd[regionCtx] = t.ctx
+	t.rng = uint64(time.Now().UnixNano()) ^ threadSeed.Add(0x9e3779b97f4a7c15)
+	return t
+}
+
+// Slot returns the thread's slot in per-thread maps (what
+// bpf_get_smp_processor_id returns).
+func (t *Thread) Slot() int { return t.slot }
+
+// Close releases the thread's per-thread map slot.
+func (t *Thread) Close() {
+	slotMu.Lock()
+	if t.slot >= 0 && slotUsed[t.slot] {
+		slotUsed[t.slot] = false
+	}
+	slotMu.Unlock()
+	t.slot = 0
+}
+
+// bind maps the static regions of p for this thread.
+func (t *Thread) bind(p *Program) {
+	for i := range t.rd[regionStatic:regionDynamic] {
+		t.rd[regionStatic+i], t.wr[regionStatic+i] = nil, nil
+	}
+	for i, m := range p.static {
+		var b []byte
+		if m.directStride != 0 && m.spec.Type == MapPerThreadArray {
+			b = m.direct[t.slot*m.directStride : (t.slot+1)*m.directStride]
+		} else {
+			b = m.direct
+		}
+		t.rd[regionStatic+i] = b
+		if m.spec.Flags&FlagRdonlyProg == 0 {
+			t.wr[regionStatic+i] = b
+		}
+	}
+	t.prog = p
+}
+
+// addRegion maps b as a dynamic region for the rest of the run and returns
+// its base address, or 0 when the run has used up its dynamic regions.
+func (t *Thread) addRegion(b []byte, writable bool) uint64 {
+	// reuse a recent identical mapping (repeated lookups of one key)
+	lo := t.ndyn - 8
+	if lo < t.prog.dynBase {
+		lo = t.prog.dynBase
+	}
+	for i := t.ndyn - 1; i >= lo; i-- {
+		if len(t.rd[i]) == len(b) && unsafe.SliceData(t.rd[i]) == unsafe.SliceData(b) && (t.wr[i] != nil) == writable {
+			return uint64(i) << 32
+		}
+	}
+	if t.ndyn >= numRegions {
+		return 0
+	}
+	i := t.ndyn
+	t.ndyn++
+	t.rd[i] = b
+	if writable {
+		t.wr[i] = b
+	} else {
+		t.wr[i] = nil
+	}
+	return uint64(i) << 32
+}
+
+// xlate returns the n bytes at virtual address a, or nil.
+func xlate(tab *[numRegions][]byte, a, n uint64) []byte {
+	h := a >> 32
+	if h >= numRegions {
+		return nil
+	}
+	m := tab[h]
+	o := a & 0xffffffff
+	if o+n > uint64(len(m)) {
+		return nil
+	}
+	return m[o : o+n : o+n]
+}
+
+// Mem returns the n readable bytes at virtual address addr of the current
+// run, or nil if they are not all inside one region. For helpers.
+func (t *Thread) Mem(addr, n uint64) []byte {
+	if n > 1<<31 {
+		return nil
+	}
+	return xlate(&t.rd, addr, n)
+}
+
+// WritableMem is Mem for memory the program may write.
+func (t *Thread) WritableMem(addr, n uint64) []byte {
+	if n > 1<<31 {
+		return nil
+	}
+	return xlate(&t.wr, addr, n)
+}
+
+// cstring reads a NUL-terminated string of at most max bytes at addr.
+func (t *Thread) cstring(addr uint64, max int) (string, bool) {
+	h := addr >> 32
+	if h >= numRegions {
+		return "", false
+	}
+	m := t.rd[h]
+	o := addr & 0xffffffff
+	if o >= uint64(len(m)) {
+		return "", false
+	}
+	s := m[o:]
+	for i := 0; i < len(s) && i < max; i++ {
+		if s[i] == 0 {
+			return string(s[:i]), true
+		}
+	}
+	return "", false
+}
+
+// fail stops the run with err.
+func (t *Thread) fail(err error) uint64 {
+	if t.err == nil {
+		t.err = err
+	}
+	t.stop = true
+	return 0
+}
+
+func (t *Thread) fillXDPContext() {
+	binary.LittleEndian.PutUint32(t.ctx[12:], t.IngressIfindex)
+	binary.LittleEndian.PutUint32(t.ctx[16:], t.RxQueueIndex)
+}
+
+func (t *Thread) prandom() uint32 {
+	// xorshift64*
+	x := t.rng
+	x ^= x >> 12
+	x ^= x << 25
+	x ^= x >> 27
+	t.rng = x
+	return uint32((x * 0x2545f4914f6cdd1d) >> 32)
+}
+
+// endRun discards ring buffer records the program reserved and never
+// submitted, and drops references to the packet.
+func (t *Thread) endRun() {
+	for i := 0; i < t.nres; i++ {
+		if r := t.res[i]; r.rb != nil {
+			r.rb.commit(r.hdr, true)
+		}
+		t.res[i] = reservation{}
+	}
+	t.nres = 0
+	t.rd[regionPacket], t.wr[regionPacket] = nil, nil
+	t.stop, t.err = false, nil
+}

@@ -1,0 +1,842 @@
+package ubpf
+
+// The verifier
+//
+// Every program is verified before it can run. Verification is in two
+// passes, modelled on Linux's:
+//
+//  1. Structure (checkStructure): every opcode is known and well formed,
+//     registers are r0..r10 and r10 is never written, LDDW has its second
+//     slot, jumps land on instruction starts inside their own function,
+//     local calls target function starts, no function falls off its end,
+//     and (except in KindRaw) every instruction is reachable.
+//
+//  2. Abstract interpretation (run): a depth-first walk over every path of
+//     the program, keeping for each register (and each 8-byte stack slot
+//     a register was spilled to) its type — scalar, or pointer to stack,
+//     context, packet, packet end, map value (or null), ring buffer record
+//     (or null), map — and for scalars their unsigned and signed bounds.
+//     Every memory access is checked against its pointer's region (stack:
+//     within the frame's 512 bytes and initialised for reads; map values:
+//     within the value; packet: within the range proven by comparisons;
+//     context: only the fields of struct xdp_md), every helper call against
+//     the helper's prototype, and unreleased ring buffer reservations at
+//     exit. Comparisons narrow bounds on each branch and prune branches
+//     that cannot be taken, which is how loops end: a back-edge is only
+//     followed while its condition can still hold.
+//
+// Packet bounds. For XDP programs, as in Linux: comparing a packet pointer
+// p = data + x + c with data_end proves that the c bytes after data + x
+// (for every pointer sharing x) are in the packet. For Oko filters r2 is
+// the packet length, tracked as a scalar linked to the packet: comparing a
+// scalar s = x + c (or a constant c) with the length proves the same fact
+// about data + x, so `if (off + 4 > len) return 0; v = *(u32 *)(pkt + off)`
+// verifies; data + len is also a packet-end pointer, so XDP-style
+// comparisons work too. Adding a negative constant to the length keeps the
+// link only when the length is known to be large enough not to wrap.
+//
+// Pruning. At jump targets the current state is compared with the states
+// already explored there. If an explored, fully verified state is at
+// least as general (every register that is live at that instruction
+// covers the current one, stack slots likewise, ids map consistently,
+// packet ranges are at most the current ones), the current path is safe
+// and is cut. If the covering state is still being explored, the path has
+// come back to an equivalent state inside its own loop: the loop could run
+// forever, and the program is rejected. Otherwise the state is recorded.
+// At most 1,000,000 instructions are processed in total.
+//
+// KindRaw (the bpf_conformance mode) runs the same analysis with one
+// relaxation: r1 points to memory of unknown size and any scalar may be
+// dereferenced; those accesses are checked at run time only. Structure,
+// uninitialised registers and stack, jumps, calls and helpers are still
+// checked, and unreachable code is allowed.
+//
+// The interpreter re-checks every memory access at run time regardless,
+// so a verifier bug can stop a run but not corrupt memory.
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// MaxVerifierInsns is the number of instructions the verifier processes
+// at most over all paths, as in Linux.
+const MaxVerifierInsns = 1_000_000
+
+const maxStatesPerInsn = 64
+
+// VerifierError is a rejected program: the instruction and the reason,
+// like the last lines of the kernel's verifier log.
+type VerifierError struct {
+	PC     int
+	Insn   string
+	Reason string
+	// Trace is the path's last instructions with register states, for
+	// debugging.
+	Trace string
+}
+
+func (e *VerifierError) Error() string {
+	if e.PC < 0 {
+		return "ubpf: verifier: " + e.Reason
+	}
+	return fmt.Sprintf("ubpf: verifier: insn %d: %s: %s", e.PC, e.Insn, e.Reason)
+}
+
+// VerifierStats reports the work of a successful verification.
+type VerifierStats struct {
+	Processed  int // instructions processed over all paths
+	States     int // states recorded at prune points
+	Pruned     int // paths cut by pruning
+	MaxStates  int // most states recorded at one instruction
+	PeakStates int // deepest pending-branch stack
+}
+
+type checkpoint struct {
+	st       *vstate
+	parent   *checkpoint
+	branches int
+}
+
+type pending struct {
+	st     *vstate
+	pc     int
+	parent *checkpoint
+}
+
+type verifier struct {
+	p       *Program
+	insns   []RawInsn
+	n       int
+	kind    Kind
+	raw     bool
+	helpers helperTable
+
+	funcStart []bool
+	funcOf    []int
+	prune     []bool
+	live      []uint16 // registers live at entry of each insn
+
+	explored map[int][]*checkpoint
+	stack    []pending
+	nextID   uint32
+	stats    VerifierStats
+
+	ctxAnn  []uint8
+	ctxSeen []uint8 // 1: ctx pointer, 2: other, per LDX insn
+
+	pc        int
+	st        *vstate
+	allocSize int64
+}
+
+const lenID = 1 // the id of the Oko filter's packet length
+
+func (v *verifier) newID() uint32 {
+	v.nextID++
+	return v.nextID
+}
+
+func (v *verifier) fail(format string, args ...any) error {
+	return &VerifierError{PC: v.pc, Insn: Disasm(v.insns, v.pc), Reason: fmt.Sprintf(format, args...)}
+}
+
+// verify checks p.raw and returns the LDDW constants and context rewrites.
+func (p *Program) verify() (map[int]uint64, []uint8, error) {
+	v := &verifier{p: p, insns: p.raw, n: len(p.raw), kind: p.kind, raw: p.kind == KindRaw,
+		helpers: p.helperSet, explored: map[int][]*checkpoint{}, nextID: lenID}
+	v.ctxAnn = make([]uint8, v.n)
+	v.ctxSeen = make([]uint8, v.n)
+	ld, err := v.checkStructure()
+	if err != nil {
+		return nil, nil, err
+	}
+	v.liveness()
+	if err := v.run(); err != nil {
+		return nil, nil, err
+	}
+	p.vstats = v.stats
+	return ld, v.ctxAnn, nil
+}
+
+func (v *verifier) errAt(pc int, format string, args ...any) error {
+	v.pc = pc
+	return v.fail(format, args...)
+}
+
+// checkStructure is pass 1.
+func (v *verifier) checkStructure() (map[int]uint64, error) {
+	n := v.n
+	if n == 0 {
+		return nil, &VerifierError{PC: -1, Reason: "empty program"}
+	}
+	if n > 1<<20 {
+		return nil, &VerifierError{PC: -1, Reason: fmt.Sprintf("program too large (%d insns)", n)}
+	}
+	second := make([]bool, n) // second slots of LDDW
+	ld := map[int]uint64{}
+	v.funcStart = make([]bool, n)
+	v.funcStart[0] = true
+	for pc := 0; pc < n; pc++ {
+		in := v.insns[pc]
+		if err := v.checkInsn(pc, in); err != nil {
+			return nil, err
+		}
+		if in.isLDDW() {
+			if pc+1 >= n {
+				return nil, v.errAt(pc, "incomplete lddw")
+			}
+			nx := v.insns[pc+1]
+			if nx.Op != 0 || nx.Dst != 0 || nx.Src != 0 || nx.Off != 0 {
+				return nil, v.errAt(pc, "invalid second half of lddw")
+			}
+			second[pc+1] = true
+			val, err := v.ldImm(pc, in, nx)
+			if err != nil {
+				return nil, err
+			}
+			ld[pc] = val
+			pc++
+			continue
+		}
+		if in.class() == classJMP && in.Op&0xf0 == jmpCALL && in.Src == callLocal && in.Op&srcX == 0 {
+			t := pc + 1 + int(in.Imm)
+			if t < 0 || t >= n {
+				return nil, v.errAt(pc, "call to out-of-range target %d", t)
+			}
+			v.funcStart[t] = true
+		}
+	}
+	// function membership
+	v.funcOf = make([]int, n)
+	f := -1
+	for pc := 0; pc < n; pc++ {
+		if v.funcStart[pc] {
+			if second[pc] {
+				return nil, v.errAt(pc-1, "call into the middle of lddw")
+			}
+			f = pc
+			if pc > 0 && !second[pc-1] {
+				last := v.insns[pc-1]
+				if !isTerminator(last) {
+					return nil, v.errAt(pc-1, "function falls through into the next one")
+				}
+			}
+		}
+		v.funcOf[pc] = f
+	}
+	if !isTerminator(v.insns[n-1]) || second[n-1] && !isTerminator(v.insns[n-2]) {
+		last := n - 1
+		if second[last] {
+			last--
+		}
+		return nil, v.errAt(last, "last instruction is not exit or jump: program falls off its end")
+	}
+	// jump targets
+	v.prune = make([]bool, n)
+	reach := make([]bool, n)
+	for pc := 0; pc < n; pc++ {
+		if second[pc] {
+			continue
+		}
+		in := v.insns[pc]
+		cls := in.class()
+		if cls != classJMP && cls != classJMP32 {
+			continue
+		}
+		code := in.Op & 0xf0
+		if code == jmpEXIT || code == jmpCALL {
+			if code == jmpCALL && in.Src == callLocal && in.Op&srcX == 0 {
+				v.prune[pc+1+int(in.Imm)] = true
+				if pc+1 < n {
+					v.prune[pc+1] = true
+				}
+			}
+			continue
+		}
+		off := int(in.Off)
+		if cls == classJMP32 && code == jmpJA {
+			off = int(in.Imm)
+		}
+		t := pc + 1 + off
+		if t < 0 || t >= n {
+			return nil, v.errAt(pc, "jump out of range to %d", t)
+		}
+		if second[t] {
+			return nil, v.errAt(pc, "jump into the middle of lddw at %d", t)
+		}
+		if v.funcOf[t] != v.funcOf[pc] {
+			return nil, v.errAt(pc, "jump out of function to %d", t)
+		}
+		v.prune[t] = true
+		if code != jmpJA && pc+1 < n {
+			v.prune[pc+1] = true
+		}
+	}
+	// reachability from every function start that is itself reachable
+	var walk func(int)
+	work := []int{0}
+	reach[0] = true
+	walk = func(pc int) {
+		if pc >= 0 && pc < n && !reach[pc] {
+			reach[pc] = true
+			work = append(work, pc)
+		}
+	}
+	for len(work) > 0 {
+		pc := work[len(work)-1]
+		work = work[:len(work)-1]
+		for _, s := range v.succs(pc) {
+			walk(s)
+		}
+		in := v.insns[pc]
+		if in.class() == classJMP && in.Op == classJMP|jmpCALL && in.Src == callLocal {
+			walk(pc + 1 + int(in.Imm))
+		}
+	}
+	if !v.raw {
+		for pc := 0; pc < n; pc++ {
+			if !reach[pc] && !second[pc] {
+				return nil, v.errAt(pc, "unreachable insn")
+			}
+		}
+	}
+	return ld, nil
+}
+
+func isTerminator(in RawInsn) bool {
+	cls := in.class()
+	if cls != classJMP && cls != classJMP32 {
+		return false
+	}
+	code := in.Op & 0xf0
+	return code == jmpEXIT && cls == classJMP || code == jmpJA
+}
+
+// succs returns the intra-function successors of pc.
+func (v *verifier) succs(pc int) []int {
+	in := v.insns[pc]
+	if in.isLDDW() {
+		return []int{pc + 2}
+	}
+	cls := in.class()
+	if cls != classJMP && cls != classJMP32 {
+		return []int{pc + 1}
+	}
+	switch in.Op & 0xf0 {
+	case jmpEXIT:
+		return nil
+	case jmpCALL:
+		return []int{pc + 1}
+	case jmpJA:
+		if cls == classJMP32 {
+			return []int{pc + 1 + int(in.Imm)}
+		}
+		return []int{pc + 1 + int(in.Off)}
+	}
+	return []int{pc + 1, pc + 1 + int(in.Off)}
+}
+
+func (v *verifier) checkInsn(pc int, in RawInsn) error {
+	bad := func(why string) error { return v.errAt(pc, "invalid instruction: %s", why) }
+	if in.Dst > 10 {
+		return v.errAt(pc, "R%d is invalid", in.Dst)
+	}
+	cls := in.class()
+	code := in.Op & 0xf0
+	usesSrc := false
+	switch cls {
+	case classALU, classALU64:
+		if code > aluEND {
+			return bad(fmt.Sprintf("unknown alu op %#02x", in.Op))
+		}
+		if code == aluEND {
+			if in.Imm != 16 && in.Imm != 32 && in.Imm != 64 {
+				return bad("byte swap width must be 16, 32 or 64")
+			}
+			if cls == classALU64 && in.Op&srcX != 0 {
+				return bad("bswap with source bit set")
+			}
+		} else if in.Op&srcX != 0 {
+			usesSrc = true
+		}
+		if code == aluNEG && in.Op&srcX != 0 {
+			return bad("neg with source register")
+		}
+		switch {
+		case code == aluDIV || code == aluMOD:
+			if in.Off != 0 && in.Off != 1 {
+				return bad("div/mod offset must be 0 or 1")
+			}
+		case code == aluMOV && in.Off != 0:
+			if in.Op&srcX == 0 || !(in.Off == 8 || in.Off == 16 || (in.Off == 32 && cls == classALU64)) {
+				return bad("movsx needs a source register and offset 8, 16 or 32 (64-bit only)")
+			}
+		case in.Off != 0 && !v.raw:
+			return bad("nonzero offset on alu op")
+		}
+		if in.Dst == 10 {
+			return v.errAt(pc, "frame pointer is read only")
+		}
+	case classJMP, classJMP32:
+		switch code {
+		case jmpCALL:
+			if cls == classJMP32 {
+				return bad("call in jmp32 class")
+			}
+			if in.Op&srcX != 0 {
+				if !v.raw {
+					return bad("callx is only supported in raw mode")
+				}
+				return nil
+			}
+			switch in.Src {
+			case callHelper:
+				if v.helpers.lookup(uint64(uint32(in.Imm))) == nil {
+					return v.errAt(pc, "invalid func unknown#%d", in.Imm)
+				}
+			case callLocal:
+			case callKfunc:
+				return v.errAt(pc, "calling kernel functions (kfunc %d) is not supported", in.Imm)
+			default:
+				return bad("unknown call kind")
+			}
+			return nil
+		case jmpEXIT:
+			if cls == classJMP32 || in.Op&srcX != 0 {
+				return bad("exit must be BPF_JMP|BPF_EXIT")
+			}
+			return nil
+		case jmpJA:
+			if in.Op&srcX != 0 {
+				return bad("ja with source bit")
+			}
+			return nil
+		case 0xe0, 0xf0:
+			return bad(fmt.Sprintf("unknown jump op %#02x", in.Op))
+		}
+		if in.Op&srcX != 0 {
+			usesSrc = true
+		}
+	case classLDX:
+		mode := in.Op & 0xe0
+		if mode != modeMEM && !(mode == modeMEMSX && sizeBytes(in.Op) != 8) {
+			return bad(fmt.Sprintf("unknown ldx mode %#02x", in.Op))
+		}
+		if in.Dst == 10 {
+			return v.errAt(pc, "frame pointer is read only")
+		}
+		usesSrc = true
+	case classST:
+		if in.Op&0xe0 != modeMEM {
+			return bad(fmt.Sprintf("unknown st mode %#02x", in.Op))
+		}
+	case classSTX:
+		mode := in.Op & 0xe0
+		switch mode {
+		case modeMEM:
+		case modeATOMIC:
+			if sz := sizeBytes(in.Op); sz != 4 && sz != 8 {
+				return bad("atomic operations must be 32 or 64 bit")
+			}
+			switch in.Imm {
+			case atomicADD, atomicOR, atomicAND, atomicXOR,
+				atomicADD | atomicFETCH, atomicOR | atomicFETCH, atomicAND | atomicFETCH, atomicXOR | atomicFETCH,
+				atomicXCHG, atomicCMPXCHG:
+			default:
+				return bad(fmt.Sprintf("unknown atomic op %#x", in.Imm))
+			}
+		default:
+			return bad(fmt.Sprintf("unknown stx mode %#02x", in.Op))
+		}
+		usesSrc = true
+	case classLD:
+		mode := in.Op & 0xe0
+		switch {
+		case in.isLDDW():
+		case (mode == modeABS || mode == modeIND) && sizeBytes(in.Op) != 8:
+			if mode == modeIND {
+				usesSrc = true
+			}
+		default:
+			return bad(fmt.Sprintf("unknown ld opcode %#02x", in.Op))
+		}
+	}
+	if usesSrc && in.Src > 10 {
+		return v.errAt(pc, "R%d is invalid", in.Src)
+	}
+	return nil
+}
+
+// ldImm resolves an LDDW to the 64-bit value the interpreter loads.
+func (v *verifier) ldImm(pc int, in, nx RawInsn) (uint64, error) {
+	lo, hi := uint64(uint32(in.Imm)), uint64(uint32(nx.Imm))
+	switch in.Src {
+	case PseudoImm64:
+		return lo | hi<<32, nil
+	case PseudoMapFD, PseudoMapIdx:
+		if int(in.Imm) < 0 || int(in.Imm) >= len(v.p.maps) {
+			return 0, v.errAt(pc, "map %d does not exist (program has %d maps)", in.Imm, len(v.p.maps))
+		}
+		return mapHandleBase + uint64(in.Imm), nil
+	case PseudoMapValue, PseudoMapIdxValue:
+		if int(in.Imm) < 0 || int(in.Imm) >= len(v.p.maps) {
+			return 0, v.errAt(pc, "map %d does not exist (program has %d maps)", in.Imm, len(v.p.maps))
+		}
+		si := v.p.staticIdx[in.Imm]
+		m := v.p.maps[in.Imm]
+		if si < 0 {
+			return 0, v.errAt(pc, "direct value access to map %s of type %s is not supported", m.spec.Name, m.spec.Type)
+		}
+		if uint64(nx.Imm) >= uint64(m.spec.ValueSize) {
+			return 0, v.errAt(pc, "direct value offset %d outside value of map %s (size %d)", nx.Imm, m.spec.Name, m.spec.ValueSize)
+		}
+		return uint64(regionStatic+si)<<32 | hi, nil
+	case PseudoVarAddr:
+		return 0, v.errAt(pc, "platform variables (lddw src 3) are not supported")
+	case PseudoCodeAddr:
+		return 0, v.errAt(pc, "code addresses (lddw src 4, callbacks) are not supported")
+	}
+	return 0, v.errAt(pc, "invalid lddw pseudo source %d", in.Src)
+}
+
+// liveness computes, per instruction, the registers live at its entry.
+func (v *verifier) liveness() {
+	n := v.n
+	v.live = make([]uint16, n)
+	use := make([]uint16, n)
+	def := make([]uint16, n)
+	for pc := 0; pc < n; pc++ {
+		in := v.insns[pc]
+		d, s := uint16(1)<<in.Dst, uint16(1)<<in.Src
+		switch in.class() {
+		case classALU, classALU64:
+			code := in.Op & 0xf0
+			def[pc] = d
+			if code != aluMOV {
+				use[pc] |= d
+			}
+			if in.Op&srcX != 0 && code != aluEND && code != aluNEG {
+				use[pc] |= s
+			}
+		case classJMP, classJMP32:
+			switch in.Op & 0xf0 {
+			case jmpEXIT:
+				use[pc] = 1
+			case jmpCALL:
+				use[pc] = 0x3e
+				if in.Op&srcX != 0 {
+					use[pc] |= d
+				}
+				def[pc] = 0x3f
+			case jmpJA:
+			default:
+				use[pc] = d
+				if in.Op&srcX != 0 {
+					use[pc] |= s
+				}
+			}
+		case classLDX:
+			use[pc], def[pc] = s, d
+		case classST:
+			use[pc] = d
+		case classSTX:
+			use[pc] = d | s
+			if in.Op&0xe0 == modeATOMIC {
+				if in.Imm == atomicCMPXCHG {
+					use[pc] |= 1
+					def[pc] = 1
+				} else if in.Imm&atomicFETCH != 0 {
+					def[pc] = s
+				}
+			}
+		case classLD:
+			if in.isLDDW() {
+				def[pc] = d
+			} else {
+				use[pc] = 0x40 // r6, the implicit context in Linux
+				if in.Op&0xe0 == modeIND {
+					use[pc] |= s
+				}
+				def[pc] = 0x3f
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for pc := n - 1; pc >= 0; pc-- {
+			var out uint16
+			for _, s := range v.succs(pc) {
+				if s < n {
+					out |= v.live[s]
+				}
+			}
+			in := use[pc] | out&^def[pc] | 1<<10
+			if in != v.live[pc] {
+				v.live[pc] = in
+				changed = true
+			}
+		}
+	}
+}
+
+// initial state of the program's main function.
+func (v *verifier) initState() *vstate {
+	f := &frameState{}
+	f.regs[10] = reg{t: tPtrStack}
+	switch v.kind {
+	case KindXDP:
+		f.regs[1] = reg{t: tPtrCtx}
+	case KindRaw:
+		f.regs[1] = reg{t: tPtrRaw}
+		f.regs[2] = rangeReg(0, math.MaxUint32)
+		f.regs[2].id = v.newID()
+	default:
+		f.regs[1] = reg{t: tPtrPacket}
+		f.regs[2] = rangeReg(0, 0xffff)
+		f.regs[2].id = lenID
+	}
+	return &vstate{frames: []*frameState{f}}
+}
+
+func (v *verifier) run() error {
+	v.stack = append(v.stack, pending{st: v.initState(), pc: 0})
+	for len(v.stack) > 0 {
+		top := v.stack[len(v.stack)-1]
+		v.stack = v.stack[:len(v.stack)-1]
+		if err := v.walk(top.st, top.pc, top.parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish marks a path below cp as done.
+func finish(cp *checkpoint) {
+	for cp != nil {
+		cp.branches--
+		if cp.branches > 0 {
+			return
+		}
+		cp = cp.parent
+	}
+}
+
+// walk follows one path until it exits, is pruned or forks (the other
+// side is pushed).
+func (v *verifier) walk(st *vstate, pc int, parent *checkpoint) error {
+	v.st = st
+	for {
+		v.pc = pc
+		v.stats.Processed++
+		if v.stats.Processed > v.p.maxVerify {
+			return v.fail("program too complex: more than %d instructions processed (a loop the verifier cannot bound?)", v.p.maxVerify)
+		}
+		if v.prune[pc] {
+			cps := v.explored[pc]
+			inProgress := 0
+			// newest first; only the few most recent unfinished states (the
+			// loop iterations just before this one) are compared, which
+			// finds loops that repeat a state within a few iterations and
+			// keeps long loops cheap
+			for i := len(cps) - 1; i >= 0; i-- {
+				cp := cps[i]
+				if cp.branches > 0 {
+					if inProgress++; inProgress > 8 {
+						continue
+					}
+				}
+				if !v.covers(cp.st, st, pc) {
+					continue
+				}
+				if cp.branches == 0 {
+					v.stats.Pruned++
+					finish(parent)
+					return nil
+				}
+				return v.fail("infinite loop detected: back-edge returns to an equivalent state")
+			}
+			if len(cps) >= maxStatesPerInsn {
+				// make room: forget the oldest finished state, if any
+				for i, cp := range cps {
+					if cp.branches == 0 {
+						cps = append(cps[:i:i], cps[i+1:]...)
+						break
+					}
+				}
+			}
+			if len(cps) < maxStatesPerInsn {
+				cp := &checkpoint{st: st.clone(), parent: parent, branches: 1}
+				v.explored[pc] = append(cps, cp)
+				v.stats.States++
+				v.stats.MaxStates = max(v.stats.MaxStates, len(cps)+1)
+				parent = cp
+			}
+		}
+		next, other, otherSt, done, err := v.step(st, pc)
+		if err != nil {
+			return err
+		}
+		if done {
+			finish(parent)
+			return nil
+		}
+		if otherSt != nil {
+			if parent != nil {
+				parent.branches++
+			}
+			v.stack = append(v.stack, pending{st: otherSt, pc: other, parent: parent})
+			v.stats.PeakStates = max(v.stats.PeakStates, len(v.stack))
+		}
+		pc = next
+	}
+}
+
+// covers reports whether old (explored) is at least as general as cur at pc.
+func (v *verifier) covers(old, cur *vstate, pc int) bool {
+	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) {
+		return false
+	}
+	idmap := idMap{}
+	for fi := range old.frames {
+		of, cf := old.frames[fi], cur.frames[fi]
+		if of.callsite != cf.callsite {
+			return false
+		}
+		var live uint16
+		if fi == len(old.frames)-1 {
+			live = v.live[pc]
+		} else {
+			live = v.live[old.frames[fi+1].callsite+1] &^ 0x3f
+		}
+		for r := 0; r < 11; r++ {
+			if live&(1<<r) == 0 {
+				continue
+			}
+			if !v.regCovers(&of.regs[r], &cf.regs[r], old, cur, &idmap) {
+				return false
+			}
+		}
+		for i := range of.stack {
+			o, c := of.stack[i], cf.stack[i]
+			if o == sInvalid {
+				continue
+			}
+			if c == sInvalid {
+				return false
+			}
+			if o == sSpill && i%8 == 0 {
+				slot := i / 8
+				os := of.spills[slot]
+				if c != sSpill {
+					if os.t == tScalar && os.umin == 0 && os.umax == math.MaxUint64 && os.id == 0 {
+						continue
+					}
+					return false
+				}
+				cs := cf.spills[slot]
+				if !v.regCovers(&os, &cs, old, cur, &idmap) {
+					return false
+				}
+			}
+		}
+	}
+	for i, r := range old.refs {
+		if m, ok := idmap.get(r); ok && m != cur.refs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// idMap maps ids of an explored state to ids of the current one.
+type idMap struct{ pairs [][2]uint32 }
+
+func (m *idMap) get(o uint32) (uint32, bool) {
+	for _, p := range m.pairs {
+		if p[0] == o {
+			return p[1], true
+		}
+	}
+	return 0, false
+}
+
+func (v *verifier) mapID(idmap *idMap, o, c uint32) bool {
+	if o == 0 {
+		return true
+	}
+	if o == lenID || c == lenID {
+		return o == c
+	}
+	if m, ok := idmap.get(o); ok {
+		return m == c
+	}
+	idmap.pairs = append(idmap.pairs, [2]uint32{o, c})
+	return true
+}
+
+func (v *verifier) regCovers(o, c *reg, old, cur *vstate, idmap *idMap) bool {
+	if o.t == tNotInit {
+		return true
+	}
+	if c.t == tNotInit {
+		return false
+	}
+	if o.t == tScalar {
+		if o.id == 0 && o.umin == 0 && o.umax == math.MaxUint64 && o.smin == math.MinInt64 && o.smax == math.MaxInt64 {
+			return true // fully unknown: anything fits
+		}
+		if c.t != tScalar {
+			return false
+		}
+		if c.umin < o.umin || c.umax > o.umax || c.smin < o.smin || c.smax > o.smax {
+			return false
+		}
+		if o.id != 0 {
+			if c.id == 0 || c.off != o.off || !v.mapID(idmap, o.id, c.id) {
+				return false
+			}
+			if r := old.pktRange(o.id); r > 0 && cur.pktRange(c.id) < r {
+				return false
+			}
+		}
+		return true
+	}
+	if o.t != c.t || o.off != c.off || o.frame != c.frame || o.mapIdx != c.mapIdx || o.size != c.size {
+		return false
+	}
+	if c.umin < o.umin || c.umax > o.umax || c.smin < o.smin || c.smax > o.smax {
+		return false
+	}
+	switch o.t {
+	case tPtrPacket:
+		if o.id == 0 {
+			if c.id != 0 {
+				return false
+			}
+		} else if c.id == 0 || !v.mapID(idmap, o.id, c.id) {
+			return false
+		}
+		if cur.pktRange(c.id) < old.pktRange(o.id) {
+			return false
+		}
+	case tPtrMapValueOrNull, tPtrMemOrNull, tPtrMem:
+		if !v.mapID(idmap, o.id, c.id) {
+			return false
+		}
+	}
+	return true
+}
+
+// trace renders the current frame's registers (for error messages).
+func (v *verifier) regsString(st *vstate) string {
+	var b strings.Builder
+	f := st.cur()
+	for i, r := range f.regs {
+		if r.t != tNotInit {
+			fmt.Fprintf(&b, " R%d=%s", i, r)
+		}
+	}
+	return b.String()
+}

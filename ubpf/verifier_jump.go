@@ -1,0 +1,716 @@
+package ubpf
+
+import (
+	"math"
+)
+
+// negate returns the jump condition that holds when code does not.
+func negate(code uint8) uint8 {
+	switch code {
+	case jmpJEQ:
+		return jmpJNE
+	case jmpJNE:
+		return jmpJEQ
+	case jmpJGT:
+		return jmpJLE
+	case jmpJLE:
+		return jmpJGT
+	case jmpJGE:
+		return jmpJLT
+	case jmpJLT:
+		return jmpJGE
+	case jmpJSGT:
+		return jmpJSLE
+	case jmpJSLE:
+		return jmpJSGT
+	case jmpJSGE:
+		return jmpJSLT
+	case jmpJSLT:
+		return jmpJSGE
+	}
+	return 0xff // !JSET
+}
+
+// swapCond returns the condition with its operands exchanged.
+func swapCond(code uint8) uint8 {
+	switch code {
+	case jmpJGT:
+		return jmpJLT
+	case jmpJLT:
+		return jmpJGT
+	case jmpJGE:
+		return jmpJLE
+	case jmpJLE:
+		return jmpJGE
+	case jmpJSGT:
+		return jmpJSLT
+	case jmpJSLT:
+		return jmpJSGT
+	case jmpJSGE:
+		return jmpJSLE
+	case jmpJSLE:
+		return jmpJSGE
+	}
+	return code
+}
+
+// refine narrows scalars a and b so that "a code b" holds; false if it
+// cannot.
+func refine(code uint8, a, b *reg) bool {
+	switch code {
+	case jmpJEQ:
+		lo, hi := max(a.umin, b.umin), min(a.umax, b.umax)
+		slo, shi := max(a.smin, b.smin), min(a.smax, b.smax)
+		a.umin, a.umax, a.smin, a.smax = lo, hi, slo, shi
+		b.umin, b.umax, b.smin, b.smax = lo, hi, slo, shi
+	case jmpJNE:
+		if a.isConst() && b.isConst() && a.umin == b.umin {
+			return false
+		}
+		for _, p := range [2][2]*reg{{a, b}, {b, a}} {
+			x, c := p[0], p[1]
+			if !c.isConst() {
+				continue
+			}
+			if x.umin == c.umin && x.umin < math.MaxUint64 {
+				x.umin++
+			}
+			if x.umax == c.umin && x.umax > 0 {
+				x.umax--
+			}
+			if x.smin == int64(c.umin) && x.smin < math.MaxInt64 {
+				x.smin++
+			}
+			if x.smax == int64(c.umin) && x.smax > math.MinInt64 {
+				x.smax--
+			}
+		}
+	case jmpJGT:
+		if b.umin == math.MaxUint64 || a.umax == 0 {
+			return false
+		}
+		a.umin = max(a.umin, b.umin+1)
+		b.umax = min(b.umax, a.umax-1)
+	case jmpJGE:
+		a.umin = max(a.umin, b.umin)
+		b.umax = min(b.umax, a.umax)
+	case jmpJLT:
+		return refine(jmpJGT, b, a)
+	case jmpJLE:
+		return refine(jmpJGE, b, a)
+	case jmpJSGT:
+		if b.smin == math.MaxInt64 || a.smax == math.MinInt64 {
+			return false
+		}
+		a.smin = max(a.smin, b.smin+1)
+		b.smax = min(b.smax, a.smax-1)
+	case jmpJSGE:
+		a.smin = max(a.smin, b.smin)
+		b.smax = min(b.smax, a.smax)
+	case jmpJSLT:
+		return refine(jmpJSGT, b, a)
+	case jmpJSLE:
+		return refine(jmpJSGE, b, a)
+	case jmpJSET:
+		if b.isConst() && (a.umax&b.umin == 0 && a.isConst() || b.umin == 0) {
+			return false
+		}
+		if b.isConst() && b.umin&(b.umin-1) == 0 && a.umax < b.umin {
+			return false // the single bit is above every value of a
+		}
+	case 0xff: // !JSET
+		if a.isConst() && b.isConst() && a.umin&b.umin != 0 {
+			return false
+		}
+		if b.isConst() && b.umin&(b.umin-1) == 0 && b.umin != 0 && a.umin >= b.umin && a.umax < 2*b.umin && 2*b.umin != 0 {
+			return false // every value of a has that bit
+		}
+	}
+	return a.sync() && b.sync()
+}
+
+// view32 returns r as a 32-bit operand and whether it is exact (upper bits
+// known zero), so refinements can be copied back.
+func view32(r reg, signed bool) (reg, bool) {
+	if r.t != tScalar {
+		return rangeReg(0, math.MaxUint32), false
+	}
+	if r.isConst() {
+		x := uint64(uint32(r.umin))
+		c := reg{t: tScalar, umin: x, umax: x, smin: int64(int32(x)), smax: int64(int32(x))}
+		if signed {
+			c.umin, c.umax = 0, math.MaxUint64 // compare on the signed view only
+		} else {
+			c.smin, c.smax = math.MinInt64, math.MaxInt64
+		}
+		return c, r.umax <= math.MaxUint32
+	}
+	if signed {
+		if r.umax <= math.MaxInt32 {
+			return reg{t: tScalar, umin: 0, umax: math.MaxUint64, smin: r.smin, smax: r.smax}, true
+		}
+		if r.smin >= math.MinInt32 && r.smax <= math.MaxInt32 {
+			// sign-extended 32-bit value: low half has the same signed value
+			return reg{t: tScalar, umin: 0, umax: math.MaxUint64, smin: r.smin, smax: r.smax}, false
+		}
+		return reg{t: tScalar, umin: 0, umax: math.MaxUint64, smin: math.MinInt32, smax: math.MaxInt32}, false
+	}
+	if r.umax <= math.MaxUint32 {
+		return reg{t: tScalar, umin: r.umin, umax: r.umax, smin: math.MinInt64, smax: math.MaxInt64}, true
+	}
+	return reg{t: tScalar, umin: 0, umax: math.MaxUint32, smin: math.MinInt64, smax: math.MaxInt64}, false
+}
+
+func isSigned(code uint8) bool {
+	switch code {
+	case jmpJSGT, jmpJSGE, jmpJSLT, jmpJSLE:
+		return true
+	}
+	return false
+}
+
+// branch computes the state where "dst code src" holds (taken=true) or
+// not, and whether that is feasible.
+func (v *verifier) branch(st *vstate, in RawInsn, taken bool, clone bool) (*vstate, bool) {
+	code := in.Op & 0xf0
+	if !taken {
+		code = negate(code)
+	}
+	is32 := in.class() == classJMP32
+	f := st.cur()
+	a := f.regs[in.Dst]
+	var b reg
+	srcReg := in.Op&srcX != 0
+	if srcReg {
+		b = f.regs[in.Src]
+	} else if is32 {
+		b = constReg(uint64(uint32(in.Imm)))
+	} else {
+		b = constReg(uint64(int64(in.Imm)))
+	}
+	// pointer comparisons
+	if a.isPtr() || b.isPtr() {
+		return v.ptrBranch(st, in, code, a, b, srcReg, clone)
+	}
+	if is32 {
+		sg := isSigned(code)
+		if code == jmpJSET || code == 0xff {
+			sg = false
+		}
+		va, ea := view32(a, sg)
+		vb, eb := view32(b, sg)
+		if !refine(code, &va, &vb) {
+			return nil, false
+		}
+		ns := st
+		if clone {
+			ns = st.clone()
+		}
+		nf := ns.cur()
+		if ea {
+			r := &nf.regs[in.Dst]
+			if sg {
+				r.smin, r.smax = max(r.smin, va.smin), min(r.smax, va.smax)
+			} else {
+				r.umin, r.umax = max(r.umin, va.umin), min(r.umax, va.umax)
+			}
+			if !r.sync() {
+				return nil, false
+			}
+			v.propagate(ns, *r)
+		}
+		if eb && srcReg {
+			r := &nf.regs[in.Src]
+			if sg {
+				r.smin, r.smax = max(r.smin, vb.smin), min(r.smax, vb.smax)
+			} else {
+				r.umin, r.umax = max(r.umin, vb.umin), min(r.umax, vb.umax)
+			}
+			if !r.sync() {
+				return nil, false
+			}
+			v.propagate(ns, *r)
+		}
+		return ns, true
+	}
+	na, nb := a, b
+	if !refine(code, &na, &nb) {
+		return nil, false
+	}
+	ns := st
+	if clone {
+		ns = st.clone()
+	}
+	nf := ns.cur()
+	nf.regs[in.Dst] = na
+	v.propagate(ns, na)
+	if srcReg {
+		nf.regs[in.Src] = nb
+		v.propagate(ns, nb)
+	}
+	if v.kind == KindFilter {
+		v.lenFact(ns, code, a, b)
+	}
+	return ns, true
+}
+
+// propagate copies the bounds of r to every register linked to it.
+func (v *verifier) propagate(st *vstate, r reg) {
+	if r.t != tScalar || r.id == 0 {
+		return
+	}
+	st.forEachReg(func(x *reg) {
+		if x.t != tScalar || x.id != r.id {
+			return
+		}
+		d := x.off - r.off
+		if d == 0 {
+			x.umin, x.umax, x.smin, x.smax = max(x.umin, r.umin), min(x.umax, r.umax), max(x.smin, r.smin), min(x.smax, r.smax)
+			x.sync()
+			return
+		}
+		// x = r + d: shift r's unsigned bounds when nothing wraps
+		if d > 0 && r.umax <= math.MaxUint64-uint64(d) {
+			x.umin, x.umax = max(x.umin, r.umin+uint64(d)), min(x.umax, r.umax+uint64(d))
+		} else if d < 0 && r.umin >= uint64(-d) {
+			x.umin, x.umax = max(x.umin, r.umin-uint64(-d)), min(x.umax, r.umax-uint64(-d))
+		}
+		x.sync()
+	})
+}
+
+// lenFact records packet bounds proven by comparing a scalar with the
+// filter's length argument (unsigned comparisons only).
+func (v *verifier) lenFact(st *vstate, code uint8, a, b reg) {
+	if b.id == lenID && a.id != lenID {
+		a, b = b, a
+		code = swapCond(code)
+	}
+	if a.id != lenID || b.id == lenID {
+		return
+	}
+	// holds: len+a.off  code  x, with x = base(b.id) + b.off (or a constant)
+	var xid uint32
+	var xoff int64
+	switch {
+	case b.isConst():
+		if b.umin > 1<<20 {
+			return
+		}
+		xid, xoff = 0, int64(b.umin)
+	case b.id != 0:
+		xid, xoff = b.id, b.off
+	default:
+		return
+	}
+	var rng int64
+	switch code {
+	case jmpJGE: // len + e >= x  ->  x - e <= len
+		rng = xoff - a.off
+	case jmpJGT: // len + e > x  ->  x - e + 1 <= len
+		rng = xoff - a.off + 1
+	default:
+		return
+	}
+	if rng > 0 {
+		st.setPktRange(xid, rng)
+	}
+}
+
+// ptrBranch handles comparisons involving pointers.
+func (v *verifier) ptrBranch(st *vstate, in RawInsn, code uint8, a, b reg, srcReg bool, clone bool) (*vstate, bool) {
+	ns := st
+	if clone {
+		ns = st.clone()
+	}
+	is32 := in.class() == classJMP32
+	// null checks
+	nullable := func(r reg) bool { return r.t == tPtrMapValueOrNull || r.t == tPtrMemOrNull }
+	isZero := func(r reg) bool { return r.t == tScalar && r.isConst() && r.umin == 0 }
+	if !is32 && (code == jmpJEQ || code == jmpJNE) {
+		var p reg
+		switch {
+		case nullable(a) && isZero(b):
+			p = a
+		case nullable(b) && isZero(a):
+			p = b
+		}
+		if p.t != tNotInit {
+			isNull := code == jmpJEQ
+			ns.forEachReg(func(x *reg) {
+				if x.t == p.t && x.id == p.id {
+					if isNull {
+						*x = constReg(0)
+					} else if x.t == tPtrMapValueOrNull {
+						x.t = tPtrMapValue
+					} else {
+						x.t = tPtrMem
+					}
+				}
+			})
+			if isNull && p.t == tPtrMemOrNull {
+				ns.dropRef(p.id)
+			}
+			return ns, true
+		}
+		// a non-null pointer is never equal to 0
+		if (a.isPtr() && !nullable(a) && a.t != tPtrRaw && isZero(b)) || (b.isPtr() && !nullable(b) && b.t != tPtrRaw && isZero(a)) {
+			return ns, code == jmpJNE
+		}
+	}
+	if is32 {
+		return ns, true
+	}
+	// packet pointer against packet end
+	if b.t == tPtrPacket && a.t == tPtrPacketEnd {
+		a, b = b, a
+		code = swapCond(code)
+	}
+	if a.t == tPtrPacket && b.t == tPtrPacketEnd {
+		var rng int64
+		switch code {
+		case jmpJLE: // a <= end
+			rng = a.off
+		case jmpJLT: // a < end
+			rng = a.off + 1
+		default:
+			return ns, true
+		}
+		if a.smin >= 0 && rng > 0 {
+			ns.setPktRange(a.id, rng)
+		}
+	}
+	return ns, true
+}
+
+func (s *vstate) dropRef(id uint32) {
+	for i, r := range s.refs {
+		if r == id {
+			s.refs = append(s.refs[:i:i], s.refs[i+1:]...)
+			return
+		}
+	}
+}
+
+// jump interprets JMP/JMP32 instructions.
+func (v *verifier) jump(st *vstate, pc int, in RawInsn) (next, other int, otherSt *vstate, done bool, err error) {
+	cls := in.class()
+	code := in.Op & 0xf0
+	f := st.cur()
+	switch code {
+	case jmpJA:
+		if cls == classJMP32 {
+			return pc + 1 + int(in.Imm), 0, nil, false, nil
+		}
+		return pc + 1 + int(in.Off), 0, nil, false, nil
+	case jmpEXIT:
+		return v.exit(st)
+	case jmpCALL:
+		if in.Op&srcX != 0 {
+			if f.regs[in.Dst].t == tNotInit {
+				return 0, 0, nil, false, v.fail("R%d !read_ok", in.Dst)
+			}
+			v.clobber(f)
+			return pc + 1, 0, nil, false, nil
+		}
+		if in.Src == callLocal {
+			return v.callLocal(st, pc, in)
+		}
+		return pc + 1, 0, nil, false, v.callHelper(st, in)
+	}
+	if f.regs[in.Dst].t == tNotInit {
+		return 0, 0, nil, false, v.fail("R%d !read_ok", in.Dst)
+	}
+	if in.Op&srcX != 0 && f.regs[in.Src].t == tNotInit {
+		return 0, 0, nil, false, v.fail("R%d !read_ok", in.Src)
+	}
+	target := pc + 1 + int(in.Off)
+	tok, fok := v.feasible(st, in)
+	switch {
+	case tok && fok:
+		tst, _ := v.branch(st, in, true, true)
+		v.branch(st, in, false, false)
+		return pc + 1, target, tst, false, nil
+	case tok:
+		v.branch(st, in, true, false)
+		return target, 0, nil, false, nil
+	case fok:
+		v.branch(st, in, false, false)
+		return pc + 1, 0, nil, false, nil
+	}
+	return 0, 0, nil, true, nil // neither side feasible: dead path
+}
+
+func (v *verifier) clobber(f *frameState) {
+	for r := 1; r <= 5; r++ {
+		f.regs[r] = reg{}
+	}
+	r0 := unknown()
+	r0.id = v.newID()
+	f.regs[0] = r0
+}
+
+func (v *verifier) exit(st *vstate) (int, int, *vstate, bool, error) {
+	f := st.cur()
+	r0 := f.regs[0]
+	if r0.t == tNotInit {
+		return 0, 0, nil, false, v.fail("R0 !read_ok: the program must set r0 before exit")
+	}
+	if len(st.frames) == 1 {
+		if len(st.refs) > 0 {
+			return 0, 0, nil, false, v.fail("unreleased reference: a ring buffer record reserved on this path is neither submitted nor discarded")
+		}
+		if !v.raw && r0.t != tScalar {
+			return 0, 0, nil, false, v.fail("R0 leaks addr as return value (%s)", r0.t)
+		}
+		return 0, 0, nil, true, nil
+	}
+	if r0.t == tPtrStack && int(r0.frame) == len(st.frames)-1 {
+		return 0, 0, nil, false, v.fail("cannot return a pointer to the callee's stack")
+	}
+	callsite := f.callsite
+	st.frames = st.frames[:len(st.frames)-1]
+	c := st.cur()
+	for r := 1; r <= 5; r++ {
+		c.regs[r] = reg{}
+	}
+	c.regs[0] = r0
+	return callsite + 1, 0, nil, false, nil
+}
+
+func (v *verifier) callLocal(st *vstate, pc int, in RawInsn) (int, int, *vstate, bool, error) {
+	if len(st.frames) >= MaxCallDepth {
+		return 0, 0, nil, false, v.fail("the call stack of %d frames is too deep", len(st.frames)+1)
+	}
+	caller := st.cur()
+	nf := &frameState{callsite: pc}
+	for r := 1; r <= 5; r++ {
+		nf.regs[r] = caller.regs[r]
+	}
+	nf.regs[10] = reg{t: tPtrStack, frame: uint8(len(st.frames))}
+	st.frames = append(st.frames, nf)
+	return pc + 1 + int(in.Imm), 0, nil, false, nil
+}
+
+// memArg checks that ptr points to size readable (or writable) bytes.
+func (v *verifier) memArg(st *vstate, argNo int, ptr reg, size reg, write bool) error {
+	if ptr.t == tScalar && ptr.isConst() && ptr.umin == 0 && size.isConst() && size.umin == 0 {
+		return nil
+	}
+	if size.t != tScalar {
+		return v.fail("R%d size argument is not a scalar", argNo+1)
+	}
+	if size.umax > 1<<16 {
+		return v.fail("R%d unbounded memory access: size umax=%d (bound the size first)", argNo+1, size.umax)
+	}
+	if size.umax == 0 {
+		return nil
+	}
+	switch ptr.t {
+	case tPtrStack, tPtrMapValue, tPtrPacket, tPtrMem, tPtrRaw:
+	case tScalar:
+		if v.raw {
+			return nil
+		}
+		fallthrough
+	default:
+		return v.fail("R%d type=%s expected=fp, pkt, map_value or mem", argNo, ptr.t)
+	}
+	if write && ptr.t == tPtrStack {
+		// writable stack memory of any size up to umax becomes initialised
+		if ptr.smin != ptr.smax {
+			return v.fail("R%d variable-offset stack memory argument", argNo)
+		}
+		lo := ptr.off + ptr.smin
+		if lo < -StackFrameSize || lo+int64(size.umax) > 0 {
+			return v.fail("invalid indirect access to stack off=%d size=%d", lo, size.umax)
+		}
+		u := unknown()
+		fr := st.frames[ptr.frame]
+		for a := lo; a < lo+int64(size.umax); a++ {
+			i := int(a + StackFrameSize)
+			if fr.stack[i] == sSpill {
+				s := i &^ 7
+				for k := 0; k < 8; k++ {
+					fr.stack[s+k] = sMisc
+				}
+				delete(fr.spills, s/8)
+			}
+			fr.stack[i] = sMisc
+		}
+		_ = u
+		return nil
+	}
+	// check the first and the last byte of the largest access
+	for _, o := range []int64{0, int64(size.umax) - 1} {
+		if _, err := v.access(st, ptr, o, 1, write && ptr.t != tPtrStack, nil); err != nil {
+			return err
+		}
+	}
+	if ptr.t == tPtrStack {
+		lo := ptr.off + ptr.smin
+		fr := st.frames[ptr.frame]
+		for a := lo; a < ptr.off+ptr.smax+int64(size.umax); a++ {
+			if fr.stack[int(a+StackFrameSize)] == sInvalid {
+				return v.fail("invalid indirect read from stack off %d+%d size %d (uninitialised)", lo, a-lo, size.umax)
+			}
+		}
+	}
+	return nil
+}
+
+func (v *verifier) callHelper(st *vstate, in RawInsn) error {
+	h := v.helpers.lookup(uint64(uint32(in.Imm)))
+	f := st.cur()
+	var m *Map
+	var release uint32
+	for i, at := range h.args {
+		if at == argNone {
+			break
+		}
+		r := f.regs[i+1]
+		if r.t == tNotInit {
+			return v.fail("R%d !read_ok (argument %d of %s)", i+1, i+1, h.name)
+		}
+		switch at {
+		case argMap:
+			if r.t != tConstMap {
+				return v.fail("R%d type=%s expected=map_ptr", i+1, r.t)
+			}
+			m = v.p.maps[r.mapIdx]
+			if h.mapTypes != nil {
+				ok := false
+				for _, t := range h.mapTypes {
+					ok = ok || t == m.spec.Type
+				}
+				if !ok {
+					return v.fail("cannot pass map_type %s (%s) into func %s#%d", m.spec.Type, m.spec.Name, h.name, h.id)
+				}
+			}
+			if h.id == 2 && m.spec.Flags&FlagRdonlyProg != 0 {
+				return v.fail("map %s is read-only for programs", m.spec.Name)
+			}
+		case argMapKey:
+			if err := v.memArg(st, i+1, r, constReg(uint64(m.spec.KeySize)), false); err != nil {
+				return err
+			}
+		case argMapValue:
+			if err := v.memArg(st, i+1, r, constReg(uint64(m.spec.ValueSize)), false); err != nil {
+				return err
+			}
+		case argMapValueIO:
+			if err := v.memArg(st, i+1, r, constReg(uint64(m.spec.ValueSize)), m.spec.Type != MapBloomFilter); err != nil {
+				return err
+			}
+		case argMem, argMemOut:
+			size := f.regs[i+2]
+			if size.t == tNotInit {
+				return v.fail("R%d !read_ok (size argument of %s)", i+2, h.name)
+			}
+			if err := v.memArg(st, i+1, r, size, at == argMemOut); err != nil {
+				return err
+			}
+		case argSize:
+			if r.t != tScalar || r.umin == 0 && !v.raw && h.args[i-1] != argNone && h.id != 6 {
+				if r.t != tScalar || r.umax == 0 {
+					return v.fail("R%d invalid zero-sized read", i+1)
+				}
+			}
+		case argSizeOrZero:
+			if r.t != tScalar {
+				return v.fail("R%d size is not a scalar", i+1)
+			}
+		case argAllocSize:
+			if !r.isConst() || r.umin == 0 || r.umin > 1<<20 {
+				return v.fail("R%d ring buffer reservation size must be a constant in 1..%d", i+1, 1<<20)
+			}
+			v.allocSize = int64(r.umin)
+		case argRingbufMem:
+			if r.t != tPtrMem || r.off != 0 || r.smin != 0 || r.smax != 0 {
+				return v.fail("R%d type=%s expected=ringbuf_mem (the pointer ringbuf_reserve returned, unmodified)", i+1, r.t)
+			}
+			found := false
+			for _, id := range st.refs {
+				found = found || id == r.id
+			}
+			if !found {
+				return v.fail("R%d ring buffer record already released", i+1)
+			}
+			release = r.id
+		case argAnything:
+		}
+	}
+	if release != 0 {
+		st.dropRef(release)
+		st.forEachReg(func(x *reg) {
+			if (x.t == tPtrMem || x.t == tPtrMemOrNull) && x.id == release {
+				*x = unknown()
+			}
+		})
+	}
+	v.clobber(f)
+	switch h.ret {
+	case retMapValueOrNull:
+		f.regs[0] = reg{t: tPtrMapValueOrNull, mapIdx: f0MapIdx(m, v.p), id: v.newID()}
+	case retRingbufMemOrNull:
+		id := v.newID()
+		size := st.cur().regs[0] // placeholder, replaced below
+		_ = size
+		f.regs[0] = reg{t: tPtrMemOrNull, id: id, size: int32(v.lastAlloc(st, in))}
+		st.refs = append(st.refs, id)
+	}
+	return nil
+}
+
+func f0MapIdx(m *Map, p *Program) int32 {
+	for i, x := range p.maps {
+		if x == m {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// lastAlloc returns the constant size argument (r2) of a ringbuf_reserve
+// call; the verifier checked it before the registers were clobbered.
+func (v *verifier) lastAlloc(st *vstate, in RawInsn) int64 {
+	return v.allocSize
+}
+
+// feasible reports which sides of a conditional jump can be taken, by
+// refining copies of the two operands only.
+func (v *verifier) feasible(st *vstate, in RawInsn) (bool, bool) {
+	f := st.cur()
+	a := f.regs[in.Dst]
+	var b reg
+	srcReg := in.Op&srcX != 0
+	is32 := in.class() == classJMP32
+	switch {
+	case srcReg:
+		b = f.regs[in.Src]
+	case is32:
+		b = constReg(uint64(uint32(in.Imm)))
+	default:
+		b = constReg(uint64(int64(in.Imm)))
+	}
+	if a.isPtr() || b.isPtr() {
+		_, t := v.ptrBranch(st, in, in.Op&0xf0, a, b, srcReg, true)
+		_, f := v.ptrBranch(st, in, negate(in.Op&0xf0), a, b, srcReg, true)
+		return t, f
+	}
+	try := func(code uint8) bool {
+		if is32 {
+			sg := isSigned(code)
+			if code == jmpJSET || code == 0xff {
+				sg = false
+			}
+			va, _ := view32(a, sg)
+			vb, _ := view32(b, sg)
+			return refine(code, &va, &vb)
+		}
+		x, y := a, b
+		return refine(code, &x, &y)
+	}
+	code := in.Op & 0xf0
+	return try(code), try(negate(code))
+}
