@@ -77,12 +77,11 @@ type portClassifier struct {
 }
 
 type flowCache struct {
-	emc     []emcEntry
-	emcInv  uint64 // insert one in emcInv megaflow hits into the EMC; 0: EMC off
-	byPort  map[uint32]*portClassifier
-	flows   int
-	rng     uint64
-	lastRnk int64
+	emc    []emcEntry
+	emcInv uint64 // insert one in emcInv megaflow hits into the EMC; 0: EMC off
+	byPort map[uint32]*portClassifier
+	flows  int
+	rng    uint64
 
 	// memo of filter results for the packet being looked up
 	memo  [8]memoEntry

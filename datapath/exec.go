@@ -90,7 +90,7 @@ func (h *headers) updateL4Csum(old, new []byte) {
 // sctpCsum recomputes an SCTP packet's CRC32c.
 func (h *headers) sctpCsum() {
 	l4 := h.l4()
-	if l4 == nil || len(l4) < 12 {
+	if len(l4) < 12 {
 		return
 	}
 	if ip := h.l3(); h.key.EthType == EthTypeIPv4 && ip != nil {
@@ -189,7 +189,7 @@ func (h *headers) setField(f Field, v *[16]byte) {
 		k.IPv6Label = lbl
 	case FieldTpSrc, FieldTpDst:
 		l4 := h.l4()
-		if l4 == nil || len(l4) < 4 || k.NwFrag&FragLater != 0 {
+		if len(l4) < 4 || k.NwFrag&FragLater != 0 {
 			return
 		}
 		o := 0
@@ -212,7 +212,7 @@ func (h *headers) setField(f Field, v *[16]byte) {
 		}
 	case FieldICMPType, FieldICMPCode:
 		l4 := h.l4()
-		if l4 == nil || len(l4) < 4 {
+		if len(l4) < 4 {
 			return
 		}
 		var old [2]byte

@@ -53,8 +53,7 @@ type Bridge struct {
 	genID    uint64 // last generation id of a master/slave role request
 	genIDSet bool
 
-	packetInDrops atomic.Uint64
-	started       time.Time
+	started time.Time
 }
 
 type port struct {

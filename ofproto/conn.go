@@ -84,9 +84,9 @@ func (b *Bridge) Serve(nc net.Conn) {
 	go c.writer()
 	go c.prober()
 	c.send(openflow.NewHello(openflow.Version))
-	err := c.reader()
+	err := c.reader() // returns only when the session is over
 	c.Close()
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.log.Debug("openflow connection closed", "err", err)
 	} else {
 		c.log.Debug("openflow connection closed")

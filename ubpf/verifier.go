@@ -57,7 +57,6 @@ package ubpf
 import (
 	"fmt"
 	"math"
-	"strings"
 )
 
 // MaxVerifierInsns is the number of instructions the verifier processes
@@ -827,16 +826,4 @@ func (v *verifier) regCovers(o, c *reg, old, cur *vstate, idmap *idMap) bool {
 		}
 	}
 	return true
-}
-
-// trace renders the current frame's registers (for error messages).
-func (v *verifier) regsString(st *vstate) string {
-	var b strings.Builder
-	f := st.cur()
-	for i, r := range f.regs {
-		if r.t != tNotInit {
-			fmt.Fprintf(&b, " R%d=%s", i, r)
-		}
-	}
-	return b.String()
 }

@@ -134,7 +134,6 @@ type frameState struct {
 	stack    [StackFrameSize]uint8 // per byte, index = 512+offset
 	spills   map[int]reg           // slot index (offset/8 + 64) -> spilled register
 	callsite int
-	depthMax int // deepest byte written (for cheap comparison), as positive count
 }
 
 func (f *frameState) clone() *frameState {
