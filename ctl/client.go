@@ -64,6 +64,9 @@ func (e *SwitchError) Error() string { return "switch replied " + ErrorName(e.Ms
 // errors.
 func ErrorName(m *openflow.ErrorMsg) string {
 	if m.Code.Type() == openflow.ETExperimenter {
+		if m.Experimenter == openflow.GokoExperimenter {
+			return openflow.GokoErrorName(m.Code.Code())
+		}
 		return fmt.Sprintf("OFPET_EXPERIMENTER (experimenter 0x%08x, type %d)", m.Experimenter, m.Code.Code())
 	}
 	return m.Code.String()
@@ -355,4 +358,18 @@ func (c *Conn) Echo(ctx context.Context, data []byte) (time.Duration, error) {
 		return 0, fmt.Errorf("switch answered ECHO_REQUEST with %v", m.Type())
 	}
 	return time.Since(start), nil
+}
+
+// Receive returns the next message from the switch, whatever its xid
+// (monitor uses it for asynchronous messages). A message that does not
+// decode is returned with its error and a nil msg.
+func (c *Conn) Receive(ctx context.Context) (xid uint32, msg openflow.Message, err error) {
+	if err := c.flush(); err != nil {
+		return 0, nil, fmt.Errorf("writing to the switch: %w", err)
+	}
+	in, err := c.next(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return in.xid, in.msg, in.err
 }

@@ -43,7 +43,7 @@ func (s *script) recv() (uint32, openflow.Message) {
 
 // pipe connects a Conn to a scripted switch; run plays the switch's part
 // after it has sent hello (and read the client's).
-func pipe(t *testing.T, hello openflow.Message, run func(s *script)) (*Conn, error, chan struct{}) {
+func pipe(t *testing.T, hello openflow.Message, run func(s *script)) (*Conn, chan struct{}, error) {
 	t.Helper()
 	cn, sn := net.Pipe()
 	s := &script{t: t, nc: sn}
@@ -67,12 +67,12 @@ func pipe(t *testing.T, hello openflow.Message, run func(s *script)) (*Conn, err
 		cn.Close()
 		<-done
 	})
-	return c, err, done
+	return c, done, err
 }
 
 func TestConnBarrierCollectsErrorsAndAnswersEcho(t *testing.T) {
 	echoed := make(chan []byte, 1)
-	c, err, _ := pipe(t, &openflow.Hello{Version: 4}, func(s *script) {
+	c, _, err := pipe(t, &openflow.Hello{Version: 4}, func(s *script) {
 		xid1, _ := s.recv() // flow mod 1
 		xid2, _ := s.recv() // flow mod 2
 		bxid, m := s.recv() // barrier
@@ -113,7 +113,7 @@ func TestConnBarrierCollectsErrorsAndAnswersEcho(t *testing.T) {
 }
 
 func TestConnMultipart(t *testing.T) {
-	c, err, _ := pipe(t, openflow.NewHello(1, 4, 5), func(s *script) {
+	c, _, err := pipe(t, openflow.NewHello(1, 4, 5), func(s *script) {
 		xid, _ := s.recv()
 		s.send(xid, &openflow.MultipartReply{Flags: openflow.MultipartMore, Body: &openflow.PortStatsReply{Stats: []openflow.PortStats{{PortNo: 1}}}})
 		s.send(xid+100, &openflow.EchoReply{}) // a stray reply: skipped
@@ -143,26 +143,26 @@ func TestConnMultipart(t *testing.T) {
 }
 
 func TestConnHandshakeFailures(t *testing.T) {
-	_, err, _ := pipe(t, openflow.NewHello(1, 2), func(*script) {})
+	_, _, err := pipe(t, openflow.NewHello(1, 2), func(*script) {})
 	if !errors.Is(err, ErrVersion) {
 		t.Errorf("1.0/1.1-only switch: %v", err)
 	}
-	_, err, _ = pipe(t, &openflow.Hello{Version: 1}, func(*script) {})
+	_, _, err = pipe(t, &openflow.Hello{Version: 1}, func(*script) {})
 	if !errors.Is(err, ErrVersion) {
 		t.Errorf("1.0 switch without bitmap: %v", err)
 	}
-	_, err, _ = pipe(t, openflow.NewErrorReply(openflow.HFCIncompatible, nil), func(*script) {})
+	_, _, err = pipe(t, openflow.NewErrorReply(openflow.HFCIncompatible, nil), func(*script) {})
 	if err == nil || !strings.Contains(err.Error(), "OFPHFC_INCOMPATIBLE") {
 		t.Errorf("hello failed: %v", err)
 	}
-	_, err, _ = pipe(t, &openflow.EchoRequest{}, func(*script) {})
+	_, _, err = pipe(t, &openflow.EchoRequest{}, func(*script) {})
 	if err == nil || !strings.Contains(err.Error(), "before HELLO") {
 		t.Errorf("no hello: %v", err)
 	}
 }
 
 func TestConnClosedAndTimeout(t *testing.T) {
-	c, err, done := pipe(t, openflow.NewHello(4), func(s *script) {
+	c, done, err := pipe(t, openflow.NewHello(4), func(s *script) {
 		s.recv() // the echo request; then hang up
 	})
 	if err != nil {
@@ -173,7 +173,7 @@ func TestConnClosedAndTimeout(t *testing.T) {
 	}
 	<-done
 
-	c, err, _ = pipe(t, openflow.NewHello(4), func(s *script) {
+	c, _, err = pipe(t, openflow.NewHello(4), func(s *script) {
 		s.recv()
 		time.Sleep(300 * time.Millisecond) // never answers
 	})

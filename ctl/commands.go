@@ -13,9 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 
+	"github.com/goko-net/goko/ctl/filtercmd"
 	"github.com/goko-net/goko/ctl/flowsyntax"
 	"github.com/goko-net/goko/openflow"
 )
@@ -74,12 +76,18 @@ type cli struct {
 	strict    bool
 	noStats   bool
 	json      bool
+	hex       bool
+	readd     bool
+	progName  string
+	mapFlags  string
+	sortKeys  []sortKey
 	timeout   time.Duration
 	ctx       context.Context
 }
 
 // command is one ofctl command.
 type command struct {
+	group    string
 	name     string
 	args     string // synopsis of the arguments after the command
 	min, max int    // number of arguments, TARGET included
@@ -90,23 +98,75 @@ type command struct {
 
 var commands []*command
 
+// Command groups, for the usage text.
+const (
+	groupSwitch = "Switch"
+	groupFlows  = "Flows"
+	groupGroups = "Groups and meters"
+	groupFilter = "Filter programs (goko)"
+	groupOther  = "Other"
+)
+
 func init() {
 	commands = []*command{
-		{"show", "TARGET", 1, 1, "show OpenFlow information",
+		{groupSwitch, "show", "TARGET", 1, 1, "show OpenFlow information",
 			"Prints the switch's features (datapath id, tables, capabilities), its ports\nand its configuration, as ovs-ofctl show does.", (*cli).show},
-		{"dump-desc", "TARGET", 1, 1, "print switch description", "Prints the switch's manufacturer, hardware, software, serial number and\ndatapath description.", (*cli).dumpDesc},
-		{"dump-tables", "TARGET", 1, 1, "print table stats", "Prints the flow count and lookup/match counters of every table; a table\nwhose counters equal the previous table's is printed as \"ditto\".", (*cli).dumpTables},
-		{"dump-ports", "TARGET [PORT]", 1, 2, "print port statistics", "Prints the packet, byte, drop and error counters of every port, or of PORT.", (*cli).dumpPorts},
-		{"dump-ports-desc", "TARGET [PORT]", 1, 2, "print port descriptions", "Prints the description (name, address, config, state, speed) of every port,\nor of PORT.", (*cli).dumpPortsDesc},
-		{"dump-flows", "TARGET [FLOW]", 1, 2, "print all flow entries", "Prints the flows that FLOW selects (all flows without FLOW). FLOW may give\nmatch fields, table=N, cookie=VALUE/MASK, out_port and out_group.\n--no-stats leaves out the duration and counters.", (*cli).dumpFlows},
-		{"dump-aggregate", "TARGET [FLOW]", 1, 2, "print aggregate flow statistics", "Prints the packet, byte and flow counts summed over the flows FLOW selects.", (*cli).dumpAggregate},
-		{"add-flow", "TARGET FLOW", 2, 2, "add flow described by FLOW", "Adds one flow, for example:\n  ofctl add-flow br0 \"priority=10,tcp,tp_dst=80 actions=output:2\"", (*cli).addFlow},
-		{"add-flows", "TARGET FILE", 2, 2, "add flows from FILE (\"-\": stdin)",
+		{groupSwitch, "dump-desc", "TARGET", 1, 1, "print switch description", "Prints the switch's manufacturer, hardware, software, serial number and\ndatapath description.", (*cli).dumpDesc},
+		{groupSwitch, "dump-tables", "TARGET", 1, 1, "print table stats", "Prints the flow count and lookup/match counters of every table; a table\nwhose counters equal the previous table's is printed as \"ditto\".", (*cli).dumpTables},
+		{groupSwitch, "dump-table-features", "TARGET", 1, 1, "print table features",
+			"Prints what each table supports: metadata bits, size, instructions, next\ntables, actions, set-field and match fields. A table like the previous one\nis \"ditto\"; fields use OVS's names, condensed as eth_{src,dst}.", (*cli).dumpTableFeatures},
+		{groupSwitch, "dump-ports", "TARGET [PORT]", 1, 2, "print port statistics", "Prints the packet, byte, drop and error counters of every port, or of PORT.", (*cli).dumpPorts},
+		{groupSwitch, "dump-ports-desc", "TARGET [PORT]", 1, 2, "print port descriptions", "Prints the description (name, address, config, state, speed) of every port,\nor of PORT.", (*cli).dumpPortsDesc},
+		{groupSwitch, "mod-port", "TARGET PORT ACTION", 3, 3, "modify port behavior",
+			"Changes the configuration of PORT (a number, name or LOCAL). ACTION is one of\n  up, down                 bring the port up or down (OFPPC_PORT_DOWN)\n  receive, no-receive      process or drop received packets (OFPPC_NO_RECV)\n  forward, no-forward      allow or forbid output to the port (OFPPC_NO_FWD)\n  packet-in, no-packet-in  allow or forbid packet-ins from it (OFPPC_NO_PACKET_IN)\n  flood, no-flood, stp, no-stp, receive-stp, no-receive-stp\n                           OpenFlow 1.0 settings: accepted, but as with\n                           ovs-ofctl -O OpenFlow13 the PORT_MOD changes nothing.", (*cli).modPort},
+		{groupSwitch, "packet-out", "TARGET PACKET-OUT | TARGET IN_PORT ACTIONS PACKET...", 2, 64, "execute actions on a packet",
+			"Sends a packet for the switch to run ACTIONS on, in ovs-ofctl's syntax:\n  ofctl packet-out br0 \"in_port=1 packet=HEX actions=output:2\"\n  ofctl packet-out br0 1 output:2 HEX [HEX...]\nHEX is the Ethernet frame in hex (\"ffffffffffff0200...\"); in_port may be a\nport, LOCAL, CONTROLLER or NONE.", (*cli).packetOut},
+		{groupSwitch, "monitor", "TARGET [MISS-LEN] [invalid_ttl]", 1, 3, "print packet-ins and other async messages",
+			"Connects to the switch and prints the asynchronous messages it sends until\ninterrupted (or until --timeout): packet-ins, with the frame decoded as\novs-ofctl does (tcp,vlan_tci=...,nw_src=...,tp_dst=...), flow-removed,\nport-status, errors, and goko's MAP_CONTENTS (from send_maps actions).\nMISS-LEN sets miss_send_len first. --json prints one JSON object per line;\n--hex prints map keys and values in hex.", (*cli).monitor},
+		{groupSwitch, "probe", "TARGET", 1, 1, "probe whether TARGET is up", "Sends an echo request and waits for the reply.", (*cli).probe},
+
+		{groupFlows, "dump-flows", "TARGET [FLOW]", 1, 2, "print all flow entries", "Prints the flows that FLOW selects (all flows without FLOW). FLOW may give\nmatch fields, table=N, cookie=VALUE/MASK, out_port and out_group.\n--no-stats leaves out the duration and counters. --sort[=FIELD] and\n--rsort[=FIELD] (repeatable) sort by a match field or by priority (the\ndefault); flows without the field come last.", (*cli).dumpFlows},
+		{groupFlows, "dump-aggregate", "TARGET [FLOW]", 1, 2, "print aggregate flow statistics", "Prints the packet, byte and flow counts summed over the flows FLOW selects.", (*cli).dumpAggregate},
+		{groupFlows, "add-flow", "TARGET FLOW", 2, 2, "add flow described by FLOW", "Adds one flow, for example:\n  ofctl add-flow br0 \"priority=10,tcp,tp_dst=80 actions=output:2\"\n  ofctl add-flow br0 \"priority=20,in_port=1,filter_prog=1 actions=send_maps(prog=1,map=counters),output:2\"", (*cli).addFlow},
+		{groupFlows, "add-flows", "TARGET FILE", 2, 2, "add flows from FILE (\"-\": stdin)",
 			"Adds the flows in FILE, one per line; \"#\" starts a comment. A line may\nstart with add, modify, modify_strict, delete or delete_strict. All flows\nare sent at once, followed by one barrier.", (*cli).addFlows},
-		{"mod-flows", "TARGET FLOW", 2, 2, "modify actions of matching FLOWs", "Replaces the actions of the flows FLOW matches (exactly, with its priority,\nwith --strict).", (*cli).modFlows},
-		{"del-flows", "TARGET [FLOW]", 1, 2, "delete matching FLOWs", "Deletes the flows FLOW matches (all flows without FLOW; exactly FLOW with\nits priority, with --strict).", (*cli).delFlows},
-		{"probe", "TARGET", 1, 1, "probe whether TARGET is up", "Sends an echo request and waits for the reply.", (*cli).probe},
-		{"help", "[COMMAND]", 0, 1, "show help for ofctl or COMMAND", "", nil},
+		{groupFlows, "mod-flows", "TARGET FLOW", 2, 2, "modify actions of matching FLOWs", "Replaces the actions of the flows FLOW matches (exactly, with its priority,\nwith --strict).", (*cli).modFlows},
+		{groupFlows, "del-flows", "TARGET [FLOW]", 1, 2, "delete matching FLOWs", "Deletes the flows FLOW matches (all flows without FLOW; exactly FLOW with\nits priority, with --strict).", (*cli).delFlows},
+		{groupFlows, "replace-flows", "TARGET FILE", 2, 2, "make the flow table equal to FILE",
+			"Reads the flows in FILE (\"-\": stdin) and the switch's flows, then deletes\nthe switch's flows that FILE lacks and adds those of FILE that are missing\nor differ (in actions, cookie, timeouts or flags). A flow is identified by\ntable, priority and match. With --readd, every flow of FILE is added.", (*cli).replaceFlows},
+		{groupFlows, "diff-flows", "SOURCE1 SOURCE2", 2, 2, "compare flows from two sources",
+			"Prints the flows only in SOURCE1 with \"-\", those only in SOURCE2 with \"+\",\nand both versions of flows that differ in actions, cookie or timeouts.\nA source is a file or a switch: a name starting with / or . is a file, one\nwith a ':' a switch (tcp:, unix:), otherwise a file if it exists, else a\nbridge. Exit status 0: no differences, 2: differences, 1: error.", (*cli).diffFlows},
+
+		{groupGroups, "add-group", "TARGET GROUP", 2, 2, "add group entry",
+			"Adds a group, in ovs-ofctl's syntax:\n  group_id=1,type=select,bucket=weight:10,actions=output:1,bucket=weight:20,actions=output:2\n  group_id=2,type=all,bucket=actions=output:1,bucket=actions=output:2\n  group_id=3,type=indirect,bucket=actions=set_field:00:00:00:00:00:01->eth_dst,output:3\n  group_id=4,type=ff,bucket=watch_port:1,actions=output:1,bucket=watch_port:2,actions=output:2\ntype is all, select, indirect or ff (fast_failover); a select bucket's\nweight defaults to 1; watch_group:N watches a group. Flows use a group\nwith the action group:N.", (*cli).addGroup},
+		{groupGroups, "add-groups", "TARGET FILE", 2, 2, "add groups from FILE (\"-\": stdin)", "Adds the groups in FILE, one per line (as add-group takes them).", (*cli).addGroups},
+		{groupGroups, "mod-group", "TARGET GROUP", 2, 2, "modify a group entry", "Replaces the type and buckets of group group_id (same syntax as add-group).", (*cli).modGroup},
+		{groupGroups, "del-groups", "TARGET [GROUP]", 1, 2, "delete group entries", "Deletes group_id=N (all groups without GROUP, or with group_id=all).", (*cli).delGroups},
+		{groupGroups, "dump-groups", "TARGET [GROUP]", 1, 2, "print group entries", "Prints every group, or group_id=N, as ovs-ofctl does (the output parses back\nwith add-group).", (*cli).dumpGroups},
+		{groupGroups, "dump-group-stats", "TARGET [GROUP]", 1, 2, "print group statistics", "Prints the packet and byte counters of every group (or group_id=N) and of\ntheir buckets.", (*cli).dumpGroupStats},
+		{groupGroups, "dump-group-features", "TARGET", 1, 1, "print group features", "Prints the group types, capabilities and limits the switch supports.", (*cli).dumpGroupFeatures},
+		{groupGroups, "add-meter", "TARGET METER", 2, 2, "add meter entry",
+			"Adds a meter, in ovs-ofctl's syntax:\n  meter=1,kbps,burst,stats,band=type=drop,rate=1000,burst_size=100\n  meter=2,pktps,bands=type=drop,rate=10,type=dscp_remark,rate=5,prec_level=1\nkbps or pktps is required; burst and stats are optional. Flows use a meter\nwith the instruction meter:N (first in the action list).", (*cli).addMeter},
+		{groupGroups, "mod-meter", "TARGET METER", 2, 2, "modify a meter entry", "Replaces the flags and bands of meter=N (same syntax as add-meter).", (*cli).modMeter},
+		{groupGroups, "del-meters", "TARGET [METER]", 1, 2, "delete meter entries", "Deletes meter=N (all meters without METER, or with meter=all).", (*cli).delMeters},
+		{groupGroups, "dump-meters", "TARGET [METER]", 1, 2, "print meter configuration", "Prints every meter (or meter=N) with its flags and bands.", (*cli).dumpMeters},
+		{groupGroups, "meter-stats", "TARGET [METER]", 1, 2, "print meter statistics", "Prints the counters of every meter (or meter=N) and of their bands.", (*cli).meterStats},
+		{groupGroups, "meter-features", "TARGET", 1, 1, "print meter features", "Prints the meter limits, band types and capabilities of the switch.", (*cli).meterFeatures},
+
+		{groupFilter, "load-filter-prog", "TARGET ID FILE.o", 3, 3, "load (or replace) a filter program",
+			"Loads the eBPF program in the ELF object FILE.o (built with clang -O2 -g\n-target bpf) as filter program ID, replacing a program already loaded with\nthat id without losing packets. --prog NAME picks a program (function or\nsection name) of the object; the default is its first. Objects larger than\none OpenFlow message are sent in chunks. Prints the loaded program's\ninstruction count and maps. A verifier rejection (GOKO_VERIFIER) prints the\nverifier's log. Flows use the program with the match field filter_prog=ID.", (*cli).loadFilterProg},
+		{groupFilter, "unload-filter-prog", "TARGET ID", 2, 2, "unload a filter program", "Unloads filter program ID. The switch refuses (GOKO_PROG_IN_USE) while\nflows still match on filter_prog=ID.", (*cli).unloadFilterProg},
+		{groupFilter, "dump-filter-progs", "TARGET [ID]", 1, 2, "print filter programs and their maps",
+			"Prints each loaded program (or program ID): id, name, instruction count,\nnumber of maps, runs, matches, errors (runs stopped by a fault) and the\naverage run time in ns; then each program's maps: type, key and value\nsizes, entries and max entries.", (*cli).dumpFilterProgs},
+		{groupFilter, "dump-map", "TARGET ID MAP", 3, 3, "print a map of a filter program",
+			"Prints the entries of map MAP of program ID, one \"key=K value=V\" per line.\nKeys and values of 1, 2, 4 or 8 bytes print as decimal numbers (read\nlittle-endian, as the program sees them); others as 0x and hex bytes.\n--hex prints everything as 0xHEX; --json gives hex and integers. Both\nforms are accepted back by update-map.", (*cli).dumpMap},
+		{groupFilter, "update-map", "TARGET ID MAP KEY VALUE", 5, 5, "write a map entry",
+			"Writes KEY=VALUE into map MAP of program ID. --flags any (default: create\nor replace), noexist (create only) or exist (replace only). KEY and VALUE:\n  5, 100            a decimal number, as wide as the map's key or value\n                    (little-endian, as the program reads it)\n  10.0.0.1          an IPv4 address (4 bytes, network order)\n  0x0a000001        bytes in hex, in order\n  \"0a 00 00 01\"     hex bytes separated by spaces or colons\n  u8:N u16:N u32:N u64:N   little-endian integers\n  be16:N be32:N be64:N     network-order integers\n  ip:A.B.C.D ip6:ADDR mac:XX:XX:XX:XX:XX:XX str:TEXT\n  lpm:10.0.0.0/8    an LPM trie key (u32 prefix length, then the address)\nTyped parts joined by commas are concatenated: u32:1,ip:10.0.0.1.", (*cli).updateMap},
+		{groupFilter, "delete-map-entry", "TARGET ID MAP KEY", 4, 4, "delete a map entry", "Deletes KEY (written as for update-map) from map MAP of program ID.", (*cli).deleteMapEntry},
+		{groupFilter, "filter", "run|verify|conformance ARGS...", 0, 0, "offline filter tools (no switch)",
+			"Runs goko's eBPF VM offline, without a switch:\n  ofctl filter run PROG.o [--prog NAME] [--kind filter|xdp|raw] (--packet HEX ... | --pcap FILE)\n  ofctl filter verify PROG.o [--prog NAME] [--kind K] [--disasm]\n  ofctl filter conformance [MEMORY] [--elf]   (the bpf_conformance plugin)\nrun prints each packet's verdict and the maps at the end; verify runs the\nverifier and prints its log.", nil},
+
+		{groupOther, "help", "[COMMAND]", 0, 1, "show help for ofctl or COMMAND", "", nil},
 	}
 }
 
@@ -125,14 +185,29 @@ usage: ofctl [OPTIONS] COMMAND TARGET [ARG...]
 
 Commands:
 `)
+	group := ""
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-34s %s\n", c.name+" "+c.args, c.summary)
+		if c.group != group {
+			if group != "" {
+				fmt.Fprintln(w)
+			}
+			group = c.group
+			fmt.Fprintf(w, " %s:\n", group)
+		}
+		syn := c.name + " " + c.args
+		if len(syn) > 36 {
+			fmt.Fprintf(w, "  %s\n  %-36s %s\n", syn, "", c.summary)
+		} else {
+			fmt.Fprintf(w, "  %-36s %s\n", syn, c.summary)
+		}
 	}
 	fmt.Fprintf(w, `
 TARGET is a bridge name (its management socket RUN_DIR/BRIDGE.mgmt),
 tcp:HOST[:PORT] (port 6653 by default) or unix:PATH.
 
-FLOW uses ovs-ofctl's syntax, e.g. "priority=10,ip,nw_dst=10.0.0.0/24 actions=output:2".
+FLOW uses ovs-ofctl's syntax, e.g. "priority=10,ip,nw_dst=10.0.0.0/24 actions=output:2",
+plus goko's match field filter_prog=ID and action send_maps(prog=ID[,map=NAME]...).
+"ofctl help COMMAND" explains a command.
 
 Options:
 %s
@@ -154,16 +229,35 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.runDir, "run-dir", runDir, "directory of the bridges' management sockets (env GOKO_RUN_DIR)")
 	fs.BoolVar(&c.strict, "strict", false, "mod-flows, del-flows: match the flow exactly, priority included")
 	fs.BoolVar(&c.noStats, "no-stats", false, "dump-flows: leave out duration and counters")
-	fs.BoolVar(&c.json, "json", false, "print replies as JSON (show and the dump-* commands)")
+	fs.BoolVar(&c.json, "json", false, "print replies as JSON (show, the dump-* commands, monitor, ...)")
+	fs.BoolVar(&c.hex, "hex", false, "dump-map, monitor: print map keys and values as raw hex")
+	fs.BoolVar(&c.readd, "readd", false, "replace-flows: add every flow of the file, even unchanged ones")
+	fs.StringVar(&c.progName, "prog", "", "load-filter-prog: the program (function or section) to load from the object")
+	fs.StringVar(&c.mapFlags, "flags", "any", "update-map: any, noexist (create only) or exist (replace only)")
+	fs.Var(sortValue{&c.sortKeys, false}, "sort", "dump-flows: sort by FIELD (or priority) ascending; repeatable")
+	fs.Lookup("sort").NoOptDefVal = "priority"
+	fs.Var(sortValue{&c.sortKeys, true}, "rsort", "dump-flows: sort by FIELD (or priority) descending; repeatable")
+	fs.Lookup("rsort").NoOptDefVal = "priority"
+	listCommands := fs.Bool("list-commands", false, "list the command names (for shell completion)")
+	fs.Lookup("list-commands").Hidden = true
 	fs.VarP((*secondsValue)(&c.timeout), "timeout", "t", "give up after SECS seconds (or a duration such as 500ms; default: wait forever)")
 	protocols := fs.StringP("protocols", "O", "OpenFlow13", "OpenFlow versions to allow; only OpenFlow13 is supported")
 	help := fs.BoolP("help", "h", false, "show this help")
+	if i := filterCommand(args); i >= 0 {
+		return runFilter(args[i+1:], stdin, stdout, stderr)
+	}
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "ofctl: %v (use --help for help)\n", err)
 		return ExitUsage
 	}
 	if *help {
 		usage(stdout, fs)
+		return ExitOK
+	}
+	if *listCommands {
+		for _, cmd := range commands {
+			fmt.Fprintln(stdout, cmd.name)
+		}
 		return ExitOK
 	}
 	if !strings.Contains(","+strings.ToLower(*protocols)+",", ",openflow13,") {
@@ -210,7 +304,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	c.ctx = ctx
 	if err := cmd.run(c, cargs); err != nil {
-		fmt.Fprintf(stderr, "ofctl: %v\n", err)
+		if !errors.Is(err, errSilent) {
+			fmt.Fprintf(stderr, "ofctl: %v\n", err)
+		}
 		var ee *exitError
 		if errors.As(err, &ee) {
 			return ee.code
@@ -218,6 +314,59 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// errSilent is an error that sets the exit status and prints nothing
+// (diff-flows finding differences).
+var errSilent = errors.New("")
+
+// filterCommand returns the index of "filter" in args when it is the
+// command (the first argument that is not an option or an option's
+// value), else -1. Its arguments are passed to ctl/filtercmd untouched.
+func filterCommand(args []string) int {
+	withValue := map[string]bool{"--run-dir": true, "-t": true, "--timeout": true, "-O": true, "--protocols": true,
+		"--prog": true, "--flags": true}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			if i+1 < len(args) && args[i+1] == "filter" {
+				return i + 1
+			}
+			return -1
+		case strings.HasPrefix(a, "-") && a != "-":
+			if withValue[a] {
+				i++
+			}
+		case a == "filter":
+			return i
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// runFilter runs "ofctl filter SUBCOMMAND ARGS...".
+func runFilter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	const use = "usage: ofctl filter run|verify|conformance ARGS... (ofctl help filter)"
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, use)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "run":
+		return filtercmd.Run(args[1:], stdin, stdout, stderr)
+	case "verify":
+		return filtercmd.Verify(args[1:], stdin, stdout, stderr)
+	case "conformance":
+		return filtercmd.Conformance(args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, findCommand("filter").help)
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "ofctl: unknown filter command %q\n%s\n", args[0], use)
+	return ExitUsage
 }
 
 // dial connects to the target.
@@ -326,12 +475,31 @@ func (c *cli) requestErr(what, flow string, err error) error {
 	}
 	msg := fmt.Sprintf("switch rejected %s: %s", what, ErrorName(se.Msg))
 	if flow != "" {
-		msg += "\n    flow: " + flow
+		msg += "\n    " + strings.TrimSuffix(what, "-mod") + ": " + flow // "flow: ...", "group: ..."
 	}
-	if d := describeErrorData(se.Msg.Data); d != "" {
+	if se.Msg.Code.Type() == openflow.ETExperimenter {
+		// Experimenter errors (goko's) carry a UTF-8 explanation, such as
+		// the verifier's log, rather than the offending request.
+		if t := errorText(se.Msg.Data); t != "" {
+			msg += "\n    " + strings.ReplaceAll(t, "\n", "\n    ")
+		}
+	} else if d := describeErrorData(se.Msg.Data); d != "" {
 		msg += "\n    error data: " + d
 	}
 	return &exitError{ExitFailed, errors.New(msg)}
+}
+
+// errorText returns the data of an experimenter error as text when it is
+// printable UTF-8, else as hex.
+func errorText(data []byte) string {
+	t := strings.TrimRight(string(data), "\x00\n")
+	if t == "" {
+		return ""
+	}
+	if utf8.ValidString(t) && !strings.ContainsFunc(t, func(r rune) bool { return r < ' ' && r != '\n' && r != '\t' }) {
+		return t
+	}
+	return fmt.Sprintf("error data (%d bytes): %s", len(data), hex.EncodeToString(data[:min(len(data), 64)]))
 }
 
 // describeErrorData explains the start of the offending request that an
@@ -352,6 +520,11 @@ func describeErrorData(data []byte) string {
 		return fmt.Sprintf("%s (first %d of %d bytes)", s, len(data), h.Length)
 	}
 	return fmt.Sprintf("%s (%d bytes)", s, len(data))
+}
+
+// printJSONLine prints v as one line of JSON (monitor's event stream).
+func (c *cli) printJSONLine(v any) error {
+	return json.NewEncoder(c.out).Encode(v)
 }
 
 func (c *cli) printJSON(v any) error {
@@ -543,6 +716,9 @@ func (c *cli) dumpFlows(args []string) error {
 	for _, b := range bodies {
 		stats = append(stats, b.(*openflow.FlowStatsReply).Stats...)
 	}
+	if len(c.sortKeys) > 0 {
+		sortFlows(stats, c.sortKeys)
+	}
 	if c.json {
 		return c.printJSON(jsonFlows(stats, !c.noStats))
 	}
@@ -581,11 +757,88 @@ func (c *cli) dumpAggregate(args []string) error {
 	return nil
 }
 
-// flowReq is one flow-mod to send, with where it came from.
+// flowReq is one flow-mod (or group-mod, meter-mod, ...) to send, with
+// where it came from.
 type flowReq struct {
 	fm    *openflow.FlowMod
-	text  string // the flow string as given
-	where string // "FILE:LINE: " for add-flows, else ""
+	msg   openflow.Message // when fm is nil
+	kind  string           // "flow-mod" when empty
+	text  string           // the flow (group, meter) string as given
+	where string           // "FILE:LINE: " for add-flows, else ""
+}
+
+func (r *flowReq) message() openflow.Message {
+	if r.fm != nil {
+		return r.fm
+	}
+	return r.msg
+}
+
+func (r *flowReq) kindName() string {
+	if r.kind == "" {
+		return "flow-mod"
+	}
+	return r.kind
+}
+
+// inputLine is one non-empty line of an input file, comments removed.
+type inputLine struct {
+	n     int
+	text  string
+	where string // "FILE:LINE: "
+}
+
+// readLines reads FILE ("-": stdin) as add-flows does: "#" starts a
+// comment, blank lines are skipped.
+func (c *cli) readLines(name string) ([]inputLine, error) {
+	var r io.Reader
+	if name == "-" {
+		r, name = c.stdin, "stdin"
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	var lines []inputLine
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		text := sc.Text()
+		if i := strings.IndexByte(text, '#'); i >= 0 {
+			text = text[:i]
+		}
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		lines = append(lines, inputLine{n, text, fmt.Sprintf("%s:%d: ", name, n)})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, usageErr("%s: %v", name, err)
+	}
+	return lines, nil
+}
+
+// isUsage reports whether err is a usage error (a bad flow string), as
+// opposed to a failure to reach the switch.
+func isUsage(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee) && ee.code == ExitUsage
+}
+
+// reportBad prints every message of bad but the last and returns the last
+// as a usage error; nil when bad is empty.
+func reportBad(c *cli, bad []string) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	for _, b := range bad[:len(bad)-1] {
+		fmt.Fprintf(c.errw, "ofctl: %s\n", b)
+	}
+	return usageErr("%s", bad[len(bad)-1])
 }
 
 // flowMod parses one flow string for cmd and sends it.
@@ -629,77 +882,58 @@ var lineCommands = map[string]openflow.FlowModCommand{
 }
 
 func (c *cli) addFlows(args []string) error {
-	name := args[1]
-	var r io.Reader
-	if name == "-" {
-		r, name = c.stdin, "stdin"
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	type line struct {
-		n    int
-		text string
-		cmd  openflow.FlowModCommand
-	}
-	var lines []line
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		text := sc.Text()
-		if i := strings.IndexByte(text, '#'); i >= 0 {
-			text = text[:i]
-		}
-		text = strings.TrimSpace(text)
-		if text == "" {
-			continue
-		}
-		cmd := openflow.FlowAdd
-		word, rest := text, ""
-		if i := strings.IndexAny(text, " \t"); i >= 0 {
-			word, rest = text[:i], text[i:]
-		}
-		if lc, ok := lineCommands[word]; ok {
-			cmd, text = lc, strings.TrimSpace(rest)
-		}
-		lines = append(lines, line{n, text, cmd})
-	}
-	if err := sc.Err(); err != nil {
-		return usageErr("%s: %v", name, err)
+	reqs, err := c.readFlowFile(args[0], args[1], true)
+	if err != nil || len(reqs) == 0 {
+		return err
 	}
 	s := &session{c: c, target: args[0]}
+	defer s.close()
+	return c.sendFlowMods(s, reqs)
+}
+
+// readFlowFile parses the flows of an add-flows file. With commands, a
+// line may start with add, modify, modify_strict, delete or
+// delete_strict; otherwise every line is an add. Port names are looked up
+// on target when a flow uses one (target "" for none).
+func (c *cli) readFlowFile(target, name string, commands bool) ([]flowReq, error) {
+	lines, err := c.readLines(name)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{c: c, target: target}
 	defer s.close()
 	reqs := make([]flowReq, len(lines))
 	var bad []string
 	for i, l := range lines {
-		where := fmt.Sprintf("%s:%d: ", name, l.n)
+		text, cmd := l.text, openflow.FlowAdd
+		if commands {
+			word, rest := text, ""
+			if i := strings.IndexAny(text, " \t"); i >= 0 {
+				word, rest = text[:i], text[i:]
+			}
+			if lc, ok := lineCommands[word]; ok {
+				cmd, text = lc, strings.TrimSpace(rest)
+			}
+		}
 		err := s.parse(func(o *flowsyntax.Options) (err error) {
-			reqs[i].fm, err = flowsyntax.ParseFlowMod(l.text, l.cmd, o)
+			if target == "" && o != nil {
+				return errors.New("port names need a switch")
+			}
+			reqs[i].fm, err = flowsyntax.ParseFlowMod(text, cmd, o)
 			return err
 		})
 		if err != nil {
-			var ee *exitError
-			if !errors.As(err, &ee) || ee.code != ExitUsage {
-				return err // the switch could not be asked for port names
+			if !isUsage(err) {
+				return nil, err // the switch could not be asked for port names
 			}
-			bad = append(bad, where+err.Error())
+			bad = append(bad, l.where+err.Error())
 		}
-		reqs[i].text, reqs[i].where = l.text, where
+		reqs[i].text, reqs[i].where = text, l.where
 	}
-	if len(bad) > 0 {
-		for _, b := range bad[:len(bad)-1] {
-			fmt.Fprintf(c.errw, "ofctl: %s\n", b)
-		}
-		return usageErr("%s", bad[len(bad)-1])
+	if err := reportBad(c, bad); err != nil {
+		return nil, err
 	}
-	if len(reqs) == 0 {
-		return nil
-	}
-	return c.sendFlowMods(s, reqs)
+	return reqs, nil
 }
 
 // sendFlowMods sends all flow mods, then one barrier, and reports every
@@ -710,10 +944,11 @@ func (c *cli) sendFlowMods(s *session, reqs []flowReq) error {
 		return err
 	}
 	byXid := make(map[uint32]int, len(reqs))
-	for i, r := range reqs {
-		xid, err := conn.Send(r.fm)
+	for i := range reqs {
+		r := &reqs[i]
+		xid, err := conn.Send(r.message())
 		if err != nil {
-			return fmt.Errorf("%ssending flow-mod: %w", r.where, err)
+			return fmt.Errorf("%ssending %s: %w", r.where, r.kindName(), err)
 		}
 		byXid[xid] = i
 	}
@@ -725,7 +960,7 @@ func (c *cli) sendFlowMods(s *session, reqs []flowReq) error {
 			msgs = append(msgs, c.requestErr(fmt.Sprintf("a request (xid 0x%x)", se.Xid), "", se).Error())
 			continue
 		}
-		msgs = append(msgs, reqs[i].where+c.requestErr("flow-mod", reqs[i].text, se).Error())
+		msgs = append(msgs, reqs[i].where+c.requestErr(reqs[i].kindName(), reqs[i].text, se).Error())
 	}
 	if err != nil {
 		msgs = append(msgs, err.Error())
@@ -738,7 +973,7 @@ func (c *cli) sendFlowMods(s *session, reqs []flowReq) error {
 	}
 	last := msgs[len(msgs)-1]
 	if len(reqs) > 1 && len(errs) > 0 {
-		last += fmt.Sprintf("\nofctl: %d of %d flow-mods failed", len(errs), len(reqs))
+		last += fmt.Sprintf("\nofctl: %d of %d %ss failed", len(errs), len(reqs), reqs[0].kindName())
 	}
 	return &exitError{ExitFailed, errors.New(last)}
 }

@@ -6,14 +6,32 @@
 //	ofctl [--run-dir DIR] [--strict] [--no-stats] [--json] [-t SECS] [-O OpenFlow13]
 //	      COMMAND TARGET [ARG...]
 //
-// where COMMAND is show, dump-desc, dump-tables, dump-ports [PORT],
-// dump-ports-desc [PORT], dump-flows [FLOW], dump-aggregate [FLOW],
-// add-flow FLOW, add-flows FILE, mod-flows FLOW, del-flows [FLOW], probe
-// or help [COMMAND], and TARGET is a bridge name (the Unix socket
+// where COMMAND is one of
+//
+//   - switch: show, dump-desc, dump-tables, dump-table-features,
+//     dump-ports [PORT], dump-ports-desc [PORT], mod-port PORT ACTION,
+//     packet-out, monitor [MISS-LEN], probe;
+//   - flows: dump-flows [FLOW] (--sort/--rsort[=FIELD]), dump-aggregate
+//     [FLOW], add-flow FLOW, add-flows FILE, mod-flows FLOW, del-flows
+//     [FLOW], replace-flows FILE, diff-flows SOURCE1 SOURCE2;
+//   - groups and meters: add-group, add-groups, mod-group, del-groups,
+//     dump-groups, dump-group-stats, dump-group-features, add-meter,
+//     mod-meter, del-meters, dump-meters, meter-stats, meter-features;
+//   - goko's filter programs: load-filter-prog ID FILE.o [--prog NAME],
+//     unload-filter-prog ID, dump-filter-progs [ID], dump-map ID MAP,
+//     update-map ID MAP KEY VALUE [--flags any|noexist|exist],
+//     delete-map-entry ID MAP KEY, and the offline tools "filter run",
+//     "filter verify" and "filter conformance" (package ctl/filtercmd);
+//   - help [COMMAND];
+//
+// and TARGET is a bridge name (the Unix socket
 // RUN_DIR/BRIDGE.mgmt, RUN_DIR being --run-dir, $GOKO_RUN_DIR or
 // /run/goko), tcp:HOST[:PORT] (default port 6653) or unix:PATH. Exit
 // status: 0 success, 1 the switch returned an error or could not be
-// reached, 2 bad usage or a bad flow string (reported before connecting).
+// reached, 2 bad usage or a bad flow string (reported before connecting);
+// diff-flows exits with 2 when the sources differ. Switch errors are
+// printed by name (OFPBMC_BAD_PREREQ, GOKO_VERIFIER, ...), with the text
+// that goko's experimenter errors carry (such as the verifier's log).
 //
 // Output is ovs-ofctl's, byte for byte where the tests could check it
 // against the real ovs-ofctl: replies are printed as OVS's ofp-print

@@ -288,6 +288,8 @@ func (ap *actionParser) parseAction(it item) (openflow.Action, error) {
 		return ap.setFieldAs("vlan_pcp", v)
 	case "mod_tp_src", "mod_tp_dst":
 		return ap.modTp(it)
+	case "send_maps":
+		return parseSendMaps(it)
 	}
 	if it.delim != 0 {
 		return nil, fmt.Errorf("unknown action %s", it.key)
@@ -384,6 +386,9 @@ func (ap *actionParser) setField(v string) (openflow.Action, error) {
 func (ap *actionParser) setFieldAs(name, value string) (openflow.Action, error) {
 	if name == "vlan_tci" {
 		return nil, errors.New("vlan_tci cannot be set in OpenFlow 1.3; set vlan_vid and vlan_pcp")
+	}
+	if name == "filter_prog" {
+		return nil, errors.New("filter_prog is a match field only; it cannot be set")
 	}
 	var tmp matchBuilder
 	tmp.names = ap.names

@@ -37,6 +37,7 @@ const (
 	slotMPLSBOS
 	slotPBBISID
 	slotIPv6ExtHdr
+	slotFilterProg // goko's experimenter field
 	numSlots
 )
 
@@ -131,7 +132,14 @@ var fieldDefs = []fieldDef{
 	{name: "mpls_bos", slot: slotMPLSBOS, bits: 1, oxm: openflow.OXMMPLSBOS},
 	{name: "pbb_isid", slot: slotPBBISID, bits: 24, maskable: true, oxm: openflow.OXMPBBISID},
 	{name: "ipv6_exthdr", slot: slotIPv6ExtHdr, bits: 9, maskable: true, oxm: openflow.OXMIPv6ExtHdr},
+	// goko's experimenter OXM: the flow matches when eBPF program N
+	// says so (docs/openflow-extensions.md).
+	{name: "filter_prog", slot: slotFilterProg, bits: 32, oxm: FilterProgField},
 }
+
+// FilterProgField is the OXM field of goko's filter_prog match (class
+// 0xFFFF, experimenter GokoExperimenter).
+var FilterProgField = openflow.MakeField(openflow.OXMClassExperimenter, openflow.GokoFieldFilterProg)
 
 var fieldByName = func() map[string]*fieldDef {
 	m := make(map[string]*fieldDef, len(fieldDefs))
@@ -185,4 +193,35 @@ var shorthands = map[string]shorthand{
 	"rarp":  {ethRARP, 0},
 	"mpls":  {ethMPLS, 0},
 	"mplsm": {ethMPLSM, 0},
+}
+
+// SortFields returns the OXM fields a field name can stand for, for
+// dump-flows --sort=NAME: "tp_src" is tcp_src, udp_src or sctp_src,
+// "nw_src" is ipv4_src or arp_spa, and so on. ok is false for unknown
+// names.
+func SortFields(name string) (fields []openflow.Field, ok bool) {
+	def, ok := fieldByName[name]
+	if !ok {
+		if sh, isShort := shorthands[name]; isShort {
+			if sh.proto != 0 {
+				return []openflow.Field{openflow.OXMIPProto}, true
+			}
+			return []openflow.Field{openflow.OXMEthType}, true
+		}
+		return nil, false
+	}
+	seen := map[openflow.Field]bool{}
+	for _, d := range fieldDefs {
+		if d.slot == def.slot && d.oxm != 0 && !seen[d.oxm] && (def.oxm == 0 || d.oxm == def.oxm || def.kind == kindVlanTCI) {
+			seen[d.oxm] = true
+			fields = append(fields, d.oxm)
+		}
+	}
+	switch def.kind {
+	case kindVlanTCI, kindDlVlan:
+		fields = append(fields, openflow.OXMVlanVID)
+	case kindTOS:
+		fields = []openflow.Field{openflow.OXMIPDSCP}
+	}
+	return fields, true
 }

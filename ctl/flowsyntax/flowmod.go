@@ -287,3 +287,15 @@ func flagByName(name string) (openflow.FlowModFlags, bool) {
 	}
 	return 0, false
 }
+
+// ParseActions parses an action list such as "output:1,set_field:5->vlan_vid"
+// (actions only, no instructions; "drop" or "" is the empty list), as
+// packet-out takes it.
+func ParseActions(s string, opts *Options) ([]openflow.Action, error) {
+	ap := &actionParser{names: opts.names()}
+	acts, err := ap.parseActionList(s)
+	if err != nil {
+		return nil, &Error{Flow: s, Err: fieldErr("actions", err)}
+	}
+	return acts, nil
+}

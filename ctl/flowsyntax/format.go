@@ -210,6 +210,12 @@ func FormatMatch(m openflow.Match, priority int) string {
 		put("ipv6_exthdr=%s", hexMasked(o))
 	}
 	for i := range v.fields {
+		if id, ok := v.fields[i].FilterProgID(); ok && !v.printed[i] {
+			v.printed[i] = true
+			put("filter_prog=%d", id)
+		}
+	}
+	for i := range v.fields {
 		if !v.printed[i] {
 			put("%s", formatRawOXM(&v.fields[i]))
 		}
@@ -454,6 +460,11 @@ func FormatAction(a openflow.Action) string {
 	case openflow.ActionSetField:
 		return formatSetField(&a.Field)
 	case openflow.ActionExperimenter:
+		if a.Experimenter == openflow.GokoExperimenter {
+			if sm, err := openflow.ParseGokoSendMaps(a); err == nil && validMapNames(sm.Maps) {
+				return formatSendMaps(sm)
+			}
+		}
 		return fmt.Sprintf("experimenter(0x%08x,0x%s)", a.Experimenter, hex.EncodeToString(a.Data))
 	}
 	return fmt.Sprintf("action(%v)", a.ActionType())

@@ -380,6 +380,9 @@ func (mb *matchBuilder) build() (openflow.Match, error) {
 		if err != nil {
 			return openflow.Match{}, err
 		}
+		if sl == slotFilterProg {
+			continue // an experimenter OXM, appended last
+		}
 		o, keep := s.oxm(f)
 		if keep {
 			fields[f] = o
@@ -390,6 +393,9 @@ func (mb *matchBuilder) build() (openflow.Match, error) {
 		if o, ok := fields[f]; ok {
 			m.Fields = append(m.Fields, o)
 		}
+	}
+	if s := mb.slots[slotFilterProg]; s != nil {
+		m.Fields = append(m.Fields, openflow.OXMFilterProg(uint32(s.u)))
 	}
 	return m, nil
 }

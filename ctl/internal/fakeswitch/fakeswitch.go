@@ -1,9 +1,12 @@
 // Package fakeswitch is a tiny in-process OpenFlow 1.3 switch for testing
 // ofctl's client without the real switch daemon. It answers HELLO,
-// ECHO, FEATURES, GET_CONFIG, BARRIER, FLOW_MOD and the multipart
-// requests ofctl and ovs-ofctl send (DESC, FLOW, AGGREGATE, TABLE,
-// PORT_STATS, PORT_DESC, TABLE_FEATURES), keeps a naive flow table, and
-// records every message it receives.
+// ECHO, FEATURES, GET_CONFIG, BARRIER, FLOW_MOD, GROUP_MOD, METER_MOD,
+// PORT_MOD, PACKET_OUT, goko's experimenter messages (filter programs
+// and maps, see goko.go) and the multipart requests ofctl and ovs-ofctl
+// send (DESC, FLOW, AGGREGATE, TABLE, PORT_STATS, PORT_DESC,
+// TABLE_FEATURES, GROUP*, METER*, goko's FILTER_PROGS and MAP), keeps
+// naive flow, group and meter tables, records every message it receives,
+// and can push asynchronous messages (packet-in, ...) with SendAsync.
 //
 // It is deliberately simple: flow matching for delete, modify and stats
 // is exact equality of the match (or "everything" for an empty match),
@@ -47,9 +50,43 @@ type Switch struct {
 	// advertises (default: a 1.3 version bitmap).
 	HelloVersion uint8
 
+	// AcceptAll makes GROUP_MOD and METER_MOD succeed without changing
+	// the tables (for tests that only look at what was sent).
+	AcceptAll bool
+	// MapChunk is the number of map entries per MAP multipart reply
+	// (0: 100), to exercise the MORE flag.
+	MapChunk int
+	// Verify, when set, is asked about every complete filter program
+	// object; an error message rejects the load (e.g. a GOKO_VERIFIER
+	// error with the verifier's log). Maps gives the program's maps.
+	Verify func(id uint32, name string, obj []byte) (maps []openflow.GokoMapInfo, err *openflow.ErrorMsg)
+
 	mu       sync.Mutex
 	flows    []openflow.FlowStats
+	groups   []openflow.GroupDesc
+	meters   []openflow.MeterConfig
 	received []Received
+	conns    map[*conn]bool
+	progs    map[uint32]*prog
+	loads    map[uint32]*pendingLoad
+}
+
+// conn is one client connection; w is shared by the handler and SendAsync.
+type conn struct {
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func (c *conn) write(b []byte, flush bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.w.Write(b); err != nil {
+		return err
+	}
+	if flush {
+		return c.w.Flush()
+	}
+	return nil
 }
 
 // New returns a switch with a datapath id, 254 tables, two ports and LOCAL.
@@ -115,14 +152,13 @@ func (s *Switch) Listen(ln net.Listener) {
 // Serve speaks OpenFlow on c until the peer closes it.
 func (s *Switch) Serve(c net.Conn) error {
 	defer c.Close()
-	w := bufio.NewWriter(c)
+	cn := &conn{w: bufio.NewWriter(c)}
 	send := func(xid uint32, m openflow.Message) error {
 		b, err := openflow.Marshal(xid, m)
 		if err != nil {
 			return err
 		}
-		_, err = w.Write(b)
-		return err
+		return cn.write(b, false)
 	}
 	hello := openflow.NewHello(openflow.Version)
 	if s.HelloVersion != 0 {
@@ -131,9 +167,20 @@ func (s *Switch) Serve(c net.Conn) error {
 	if err := send(1, hello); err != nil {
 		return err
 	}
-	if err := w.Flush(); err != nil {
+	if err := cn.write(nil, true); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	if s.conns == nil {
+		s.conns = map[*conn]bool{}
+	}
+	s.conns[cn] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, cn)
+		s.mu.Unlock()
+	}()
 	r := bufio.NewReader(c)
 	var buf []byte
 	for {
@@ -148,25 +195,51 @@ func (s *Switch) Serve(c net.Conn) error {
 		if err != nil {
 			code, _ := openflow.CodeOf(err)
 			send(xid, openflow.NewErrorReply(code, raw))
-			w.Flush()
+			cn.write(nil, true)
 			continue
 		}
 		s.mu.Lock()
 		s.received = append(s.received, Received{Xid: xid, Msg: m, Raw: append([]byte(nil), raw...)})
 		s.mu.Unlock()
-		if err := s.handle(xid, m, raw, w, send); err != nil {
+		if err := s.handle(xid, m, raw, cn, send); err != nil {
 			return err
 		}
 		// Like a real switch, answer without waiting for more input.
 		if r.Buffered() == 0 {
-			if err := w.Flush(); err != nil {
+			if err := cn.write(nil, true); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-func (s *Switch) handle(xid uint32, m openflow.Message, raw []byte, w *bufio.Writer, send func(uint32, openflow.Message) error) error {
+// SendAsync sends m (xid 0) to every connected client, as a switch sends
+// PACKET_IN, FLOW_REMOVED, PORT_STATUS or goko's MAP_CONTENTS.
+func (s *Switch) SendAsync(m openflow.Message) error {
+	b, err := openflow.Marshal(0, m)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.write(b, true)
+	}
+	return nil
+}
+
+// Connections returns the number of clients connected now.
+func (s *Switch) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+func (s *Switch) handle(xid uint32, m openflow.Message, raw []byte, cn *conn, send func(uint32, openflow.Message) error) error {
 	switch m := m.(type) {
 	case *openflow.Hello:
 	case *openflow.EchoRequest:
@@ -193,8 +266,32 @@ func (s *Switch) handle(xid uint32, m openflow.Message, raw []byte, w *bufio.Wri
 				return send(xid, openflow.NewErrorReply(code, raw))
 			}
 		}
+		if e := s.checkFilterProgs(m); e != nil {
+			return send(xid, e)
+		}
 		s.flowMod(m)
+	case *openflow.GroupMod:
+		if code, bad := s.groupMod(m); bad {
+			return send(xid, openflow.NewErrorReply(code, raw))
+		}
+	case *openflow.MeterMod:
+		if code, bad := s.meterMod(m); bad {
+			return send(xid, openflow.NewErrorReply(code, raw))
+		}
+	case *openflow.PortMod:
+		if code, bad := s.portMod(m); bad {
+			return send(xid, openflow.NewErrorReply(code, raw))
+		}
+	case *openflow.PacketOut:
+		if m.InPort != openflow.PortController && m.InPort != openflow.PortLocal && m.InPort > openflow.PortMax {
+			return send(xid, openflow.NewErrorReply(openflow.BRCBadPort, raw))
+		}
+	case *openflow.Experimenter:
+		return s.experimenter(xid, m, raw, send)
 	case *openflow.MultipartRequest:
+		if e, ok := m.Body.(*openflow.MultipartExperimenterBody); ok {
+			return s.multipartExperimenter(xid, e, raw, cn, send)
+		}
 		body := s.multipart(m.Body)
 		if body == nil {
 			return send(xid, openflow.NewErrorReply(openflow.BRCBadMultipart, raw))
@@ -203,8 +300,7 @@ func (s *Switch) handle(xid uint32, m openflow.Message, raw []byte, w *bufio.Wri
 		if err != nil {
 			return err
 		}
-		_, err = w.Write(b)
-		return err
+		return cn.write(b, false)
 	default:
 		return send(xid, openflow.NewErrorReply(openflow.BRCBadType, raw))
 	}
@@ -256,6 +352,9 @@ func (s *Switch) multipart(req openflow.MultipartBody) openflow.MultipartBody {
 			}
 		}
 		return &openflow.FlowStatsReply{Stats: out}
+	case *openflow.GroupDescRequest, *openflow.GroupStatsRequest, *openflow.GroupFeaturesRequest,
+		*openflow.MeterConfigRequest, *openflow.MeterStatsRequest, *openflow.MeterFeaturesRequest:
+		return s.groupMeterMultipart(req)
 	case *openflow.AggregateStatsRequest:
 		var a openflow.AggregateStatsReply
 		for _, f := range s.flows {
