@@ -45,7 +45,7 @@ unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 
 integration:
-	$(GO) test -count=1 -timeout 15m -v ./tests/ 2>&1 | tee /tmp/goko-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; \
+	$(GO) test -count=1 -timeout 30m -v ./tests/ 2>&1 | tee /tmp/goko-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; \
 		exit $${PIPESTATUS[0]}
 
 fuzz:

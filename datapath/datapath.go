@@ -41,6 +41,8 @@ type Config struct {
 	// exact-match cache (as OVS's emc-insert-inv-prob); 0 means the
 	// default of 100, and a negative value turns the EMC off.
 	EMCInsertInv int
+	// ConntrackMax bounds the connection table (0: 262144 entries).
+	ConntrackMax int
 }
 
 // Datapath forwards packets between its ports.
@@ -56,6 +58,7 @@ type Datapath struct {
 	stop    chan struct{}
 	done    chan struct{}
 
+	ct           *Conntrack
 	upcallErrors atomic.Uint64
 	stats        struct{ packets, misses, upcallDrops atomic.Uint64 }
 }
@@ -85,8 +88,9 @@ type vport struct {
 
 // portSet is immutable once published.
 type portSet struct {
-	list []*vport
-	byNo map[uint32]int // port number to index in list
+	list      []*vport
+	byNo      map[uint32]int       // port number to index in list
+	underlays map[uint32]*underlay // tunnel underlays by port number (tunnel.go)
 }
 
 type injected struct {
@@ -109,6 +113,7 @@ func New(cfg Config) *Datapath {
 		inject: make(chan injected, 1024),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
+		ct:     newConntrack(cfg.ConntrackMax),
 	}
 	dp.ports.Store(&portSet{byNo: map[uint32]int{}})
 	return dp
@@ -121,7 +126,28 @@ func (dp *Datapath) Start() error {
 	}
 	errc := make(chan error, 1)
 	go dp.runPMD(errc)
-	return <-errc
+	if err := <-errc; err != nil {
+		return err
+	}
+	go dp.sweepConntrack()
+	return nil
+}
+
+// Conntrack returns the datapath's connection table.
+func (dp *Datapath) Conntrack() *Conntrack { return dp.ct }
+
+// sweepConntrack expires connections once a second until Stop.
+func (dp *Datapath) sweepConntrack() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-dp.stop:
+			return
+		case now := <-t.C:
+			dp.ct.sweep(now.UnixNano())
+		}
+	}
 }
 
 // Stop ends the pmd thread and closes every port.
@@ -199,6 +225,7 @@ func (dp *Datapath) publish(list []*vport) {
 	for i, vp := range list {
 		ps.byNo[vp.no] = i
 	}
+	ps.underlays = buildUnderlays(list, dp.ports.Load().underlays)
 	dp.ports.Store(ps)
 	dp.Invalidate()
 }

@@ -13,9 +13,14 @@ type pmd struct {
 	rel      [BurstSize]Packet // the packets as received, for Release
 	keys     [BurstSize]FlowKey
 	offs     [BurstSize]Offsets
-	scratch  Megaflow
-	now      int64 // unix nanoseconds at the start of the current burst
-	arena    arena
+	skip     [BurstSize]bool // consumed before lookup (underlay ARP, drops)
+	// decapsulation counts of the current burst (tunnel.go)
+	rxTun, txTun          *Tunnel
+	rxTunPkts, rxTunBytes uint64
+	txTunPkts, txTunBytes uint64
+	scratch               Megaflow
+	now                   int64 // unix nanoseconds at the start of the current burst
+	arena                 arena
 
 	touched      []*cachedFlow // flows hit in the current burst
 	upcallTokens float64
@@ -40,6 +45,8 @@ type execAction struct {
 	nested  []execAction   // ActClone
 	buckets [][]execAction // ActSelect, parallel to a.Group.Buckets
 	total   uint32         // ActSelect: sum of bucket weights
+	tun     *Tunnel        // ActOutput to a tunnel: out is its underlay's queue
+	ul      *underlay
 }
 
 func newPMD(dp *Datapath) *pmd {
@@ -64,6 +71,7 @@ func (p *pmd) poll() int {
 		p.cacheVer = v
 	}
 	p.now = time.Now().UnixNano()
+	p.dp.ct.clock.Store(p.now)
 	if p.now-p.lastMaint > 1e9 {
 		p.cache.maintain(p.now)
 		p.lastMaint = p.now
@@ -94,15 +102,27 @@ func (p *pmd) poll() int {
 }
 
 func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
-	pc := p.cache.classifier(inPort, false)
 	keys, offs := p.keys[:len(pkts)], p.offs[:len(pkts)]
 	// Parse the whole burst first: the key array then stays hot in the
-	// cache for the lookups.
+	// cache for the lookups. Packets of a tunnel underlay are decapsulated
+	// here and continue with the tunnel as their in_port (tunnel.go).
+	ul := p.ps.underlays[inPort]
 	for i := range pkts {
 		offs[i] = Parse(pkts[i].Data, inPort, &keys[i])
+		p.skip[i] = ul != nil && !p.fromUnderlay(ul, &pkts[i], &keys[i], &offs[i])
 	}
+	p.flushTunnelRx()
+	pcPort := inPort
+	pc := p.cache.classifier(inPort, false)
 	for i := range pkts {
+		if p.skip[i] {
+			continue
+		}
 		key := &keys[i]
+		if key.InPort != pcPort {
+			pcPort = key.InPort
+			pc = p.cache.classifier(pcPort, false)
+		}
 		f := p.cache.lookup(pkts[i].Data, key, pc)
 		if f == nil {
 			p.dp.stats.misses.Add(1)
@@ -110,7 +130,7 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 			if f == nil {
 				continue
 			}
-			pc = p.cache.classifier(inPort, false)
+			pc = p.cache.classifier(pcPort, false)
 		}
 		if f.burstPkts == 0 {
 			p.touched = append(p.touched, f)
@@ -145,7 +165,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
 	}
 	ver := p.dp.version.Load()
 	mf := &p.scratch
-	*mf = Megaflow{}
+	*mf = Megaflow{Known: p.cache.memo[:p.cache.memoN]}
 	if err := p.dp.cfg.Translator.Translate(pkt.Data, key, mf); err != nil {
 		if p.dp.upcallErrors.Add(1)&1023 == 1 {
 			p.dp.log.Warn("upcall failed, packet dropped", "err", err)
@@ -185,7 +205,7 @@ func (p *pmd) takeUpcallToken() bool {
 // modifies reports whether an action changes the packet's bytes.
 func modifies(a *Action) bool {
 	switch a.Kind {
-	case ActOutput, ActUserspace, ActSetQueue, ActClone:
+	case ActOutput, ActUserspace, ActSetQueue, ActClone, ActCTCommit:
 		return false
 	case ActSelect:
 		for i := range a.Group.Buckets {
@@ -216,6 +236,13 @@ func (p *pmd) resolve(actions []Action, laterModifies bool) []execAction {
 		case ActOutput:
 			if j, ok := p.ps.byNo[a.Port]; ok {
 				e.out = j
+				if t, ok := p.ps.list[j].port.(*Tunnel); ok {
+					// Encapsulation writes a copy: nothing to protect.
+					e.tun, e.out = t, -1
+					if e.ul = p.ps.underlays[t.cfg.Underlay]; e.ul != nil {
+						e.out = p.ps.byNo[e.ul.no]
+					}
+				}
 			}
 			e.copyOut = mod
 		case ActClone:
@@ -253,6 +280,10 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 		a := e.a
 		switch a.Kind {
 		case ActOutput:
+			if e.tun != nil {
+				p.encap(e, pkt, key)
+				continue
+			}
 			if e.out < 0 {
 				continue
 			}
@@ -333,6 +364,8 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 			}
 		case ActSetQueue:
 			// One queue per port: nothing to select.
+		case ActCTCommit:
+			p.dp.ct.commit(a.Zone, pkt.Data, key, *off, p.now)
 		}
 	}
 	return true
@@ -371,6 +404,7 @@ func (p *pmd) runInjected(in injected) {
 }
 
 func (p *pmd) flushTx() {
+	p.flushTunnelTx()
 	for i := range p.tx {
 		if p.tx[i].n > 0 {
 			p.flushQueue(&p.tx[i])

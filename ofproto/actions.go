@@ -81,7 +81,7 @@ var ipAny = []uint16{datapath.EthTypeIPv4, datapath.EthTypeIPv6}
 // allowsSet reports whether the packet has the header field f lives in.
 func (c *protoCtx) allowsSet(f openflow.Field) bool {
 	switch f {
-	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID:
+	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID, OXMTunIPv4Src, OXMTunIPv4Dst:
 		return true
 	case openflow.OXMVlanVID, openflow.OXMVlanPCP:
 		return c.vlan
@@ -253,6 +253,9 @@ func (b *Bridge) checkAction(a openflow.Action, ac actionCheck) error {
 	case openflow.ActionPushPBB, openflow.ActionPopPBB:
 		return openflow.Errorf(openflow.BACBadType, "%v is not supported (the datapath has no PBB encapsulation)", a.ActionType())
 	case openflow.ActionExperimenter:
+		if _, ok := ParseCTCommit(a); ok {
+			return nil
+		}
 		sm, err := openflow.ParseGokoSendMaps(a)
 		if err != nil {
 			return err
@@ -273,6 +276,9 @@ func (b *Bridge) checkAction(a openflow.Action, ac actionCheck) error {
 }
 
 func checkSetField(o openflow.OXM, c *protoCtx) error {
+	if isTunIPv4Field(o.Field) {
+		return checkTunSetField(o)
+	}
 	df, ok := setFields[o.Field]
 	if !ok || o.Field.Class() != openflow.OXMClassOpenFlowBasic {
 		return openflow.Errorf(openflow.BACBadSetType, "set_field of %v is not supported", o.Field)

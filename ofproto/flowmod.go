@@ -109,14 +109,13 @@ func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
 		stats:        new(datapath.FlowStats),
 		created:      time.Now(),
 	}
-	if i := t.findStrict(m, fm.Priority); i >= 0 {
+	if old := t.findStrict(m, fm.Priority); old != nil {
 		// An identical rule is replaced; its counters carry over unless
 		// the controller asked for them to be reset.
-		old := t.rules[i]
 		if fm.Flags&openflow.FlowFlagResetCounts == 0 {
 			r.stats = old.stats
 		}
-		t.rules[i] = r
+		t.replace(old, r)
 		return nil
 	}
 	t.insert(r)

@@ -19,6 +19,9 @@ type flowMatch struct {
 	// registry entry it resolved to when the flow was added.
 	filterID uint32
 	filter   *filterProg
+	// ct is set for a ct_reply=ctZone match (tenant.go).
+	ct     bool
+	ctZone uint32
 }
 
 // compileMatch converts m, whose fields the codec has already checked for
@@ -114,6 +117,12 @@ func compileMatch(m *openflow.Match) (flowMatch, error) {
 		case openflow.OXMTunnelID:
 			v.TunID, k.TunID = binary.BigEndian.Uint64(val), binary.BigEndian.Uint64(msk)
 		default:
+			if handled, err := compileTenantField(o, &fm); handled {
+				if err != nil {
+					return fm, err
+				}
+				continue
+			}
 			if id, ok := o.FilterProgID(); ok {
 				if id == 0 {
 					return fm, openflow.Errorf(openflow.BMCBadValue, "filter_prog=0 is not a program")
@@ -152,6 +161,9 @@ func (fm *flowMatch) covers(other *flowMatch) bool {
 	if fm.filterID != 0 && fm.filterID != other.filterID {
 		return false
 	}
+	if fm.ct && (!other.ct || other.ctZone != fm.ctZone) {
+		return false
+	}
 	if fm.mdMask&^other.mdMask != 0 || other.md&fm.mdMask != fm.md {
 		return false
 	}
@@ -182,7 +194,7 @@ func (fm *flowMatch) overlaps(other *flowMatch) bool {
 
 // equal reports whether two matches select exactly the same packets.
 func (fm *flowMatch) equal(other *flowMatch) bool {
-	if fm.filterID != other.filterID {
+	if fm.filterID != other.filterID || fm.ct != other.ct || fm.ctZone != other.ctZone {
 		return false
 	}
 	return fm.value == other.value && fm.mask == other.mask && fm.md == other.md && fm.mdMask == other.mdMask

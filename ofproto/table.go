@@ -92,6 +92,7 @@ func (r *rule) eachAction(fn func(openflow.Action)) {
 // every packet, cache hit or not.
 type flowTable struct {
 	rules       []*rule
+	index       classifier // lookup index over rules
 	lookupStats datapath.FlowStats
 	matchStats  datapath.FlowStats
 }
@@ -102,14 +103,12 @@ type flowTable struct {
 // A rule with a filter program matches only if the program also says so;
 // pass runs it (and records the result for the megaflow). A filter that
 // says no sends the lookup on to lower-priority rules, as in Oko.
-func (t *flowTable) lookup(key *datapath.FlowKey, md uint64, mask func(*datapath.FlowKey), pass func(*filterProg) bool) *rule {
-	for _, r := range t.rules {
-		mask(&r.fm.mask)
-		if r.fm.matches(key, md) && (r.fm.filter == nil || pass(r.fm.filter)) {
-			return r
-		}
-	}
-	return nil
+//
+// A ct_reply match works the same way through ctPass (tenant.go).
+func (t *flowTable) lookup(key *datapath.FlowKey, md uint64, mask func(*datapath.FlowKey), pass func(*filterProg) bool, ctPass func(uint32) bool) *rule {
+	return t.index.lookup(key, md, mask, func(r *rule) bool {
+		return (r.fm.filter == nil || pass(r.fm.filter)) && (!r.fm.ct || ctPass(r.fm.ctZone))
+	})
 }
 
 // insert adds r after every rule of higher or equal priority.
@@ -118,18 +117,22 @@ func (t *flowTable) insert(r *rule) {
 	t.rules = append(t.rules, nil)
 	copy(t.rules[i+1:], t.rules[i:])
 	t.rules[i] = r
+	t.index.add(r)
 }
 
-// findStrict returns the index of the rule with exactly this match and
-// priority, or -1.
-func (t *flowTable) findStrict(fm *flowMatch, priority uint16) int {
-	i := sort.Search(len(t.rules), func(i int) bool { return t.rules[i].priority <= priority })
-	for ; i < len(t.rules) && t.rules[i].priority == priority; i++ {
-		if t.rules[i].fm.equal(fm) {
-			return i
-		}
+// replace puts r in the place of old (same match and priority).
+func (t *flowTable) replace(old, r *rule) {
+	i := sort.Search(len(t.rules), func(i int) bool { return t.rules[i].priority <= old.priority })
+	for ; i < len(t.rules) && t.rules[i] != old; i++ {
 	}
-	return -1
+	t.index.remove(old)
+	t.rules[i] = r
+	t.index.add(r)
+}
+
+// findStrict returns the rule with exactly this match and priority, or nil.
+func (t *flowTable) findStrict(fm *flowMatch, priority uint16) *rule {
+	return t.index.find(fm, priority)
 }
 
 // removeIf deletes the rules for which pred holds and returns them.
@@ -139,6 +142,7 @@ func (t *flowTable) removeIf(pred func(*rule) bool) []*rule {
 	for _, r := range t.rules {
 		if pred(r) {
 			removed = append(removed, r)
+			t.index.remove(r)
 		} else {
 			kept = append(kept, r)
 		}

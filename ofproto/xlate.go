@@ -143,7 +143,7 @@ func (x *xlate) pipeline(table uint8) {
 		x.tableID = table
 		t := &x.b.tables[table]
 		x.mf.Stats = append(x.mf.Stats, &t.lookupStats)
-		r := t.lookup(&x.key, x.md, x.mask, x.filterPass)
+		r := t.lookup(&x.key, x.md, x.mask, x.filterPass, x.ctPass)
 		if r == nil {
 			return // OpenFlow 1.3: a table miss with no table-miss rule drops
 		}
@@ -205,6 +205,10 @@ func (x *xlate) action(a openflow.Action) {
 	k := &x.key
 	switch a := a.(type) {
 	case openflow.ActionExperimenter:
+		if zone, ok := ParseCTCommit(a); ok {
+			x.emit(datapath.Action{Kind: datapath.ActCTCommit, Zone: zone})
+			return
+		}
 		// send_maps (the only experimenter action checkAction lets in).
 		if sm, err := openflow.ParseGokoSendMaps(a); err == nil {
 			if f := x.b.filters.progs[sm.ProgID]; f != nil {
@@ -362,6 +366,10 @@ func (x *xlate) setField(o openflow.OXM) {
 		d.MPLSLSE |= 0x100
 	case openflow.OXMTunnelID:
 		k.TunID, d.TunID = o.Uint64(), ^uint64(0)
+	case OXMTunIPv4Src:
+		k.TunSrc, d.TunSrc = o.Uint32(), ^uint32(0)
+	case OXMTunIPv4Dst:
+		k.TunDst, d.TunDst = o.Uint32(), ^uint32(0)
 	}
 	x.emit(a)
 }
@@ -370,7 +378,7 @@ func (x *xlate) setField(o openflow.OXM) {
 // header field f lives in.
 func prereqMask(f openflow.Field) datapath.FlowKey {
 	switch f {
-	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID:
+	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID, OXMTunIPv4Src, OXMTunIPv4Dst:
 		return datapath.FlowKey{}
 	case openflow.OXMVlanVID, openflow.OXMVlanPCP:
 		return datapath.FlowKey{VlanTCI: datapath.VlanPresent}

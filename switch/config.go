@@ -41,6 +41,7 @@ type BridgeConfig struct {
 	Ports       []string `yaml:"ports"`       // port specs, as for --port
 	Controllers []string `yaml:"controllers"` // tcp:HOST[:PORT] or unix:PATH, dialled with backoff
 	Listen      []string `yaml:"listen"`      // ptcp:PORT[:IP] or punix:PATH
+	Neighbors   []string `yaml:"neighbors"`   // static next hops of vxlan underlays, IP=MAC
 }
 
 // PortKind says how a port is opened.
@@ -50,19 +51,25 @@ type PortKind int
 const (
 	PortKernel PortKind = iota + 1 // a kernel network interface, through DPDK af_packet
 	PortDPDK                       // any DPDK devargs
+	PortVXLAN                      // a VXLAN tunnel over an underlay interface
 )
 
-// PortSpec is a parsed --port value: [NUMBER=]IFNAME or [NUMBER=]dpdk:DEVARGS.
+// PortSpec is a parsed --port value: [NUMBER=]IFNAME, [NUMBER=]dpdk:DEVARGS
+// or [NUMBER=]vxlan:OPTIONS.
 type PortSpec struct {
 	Number uint32 // 0: the next free number
 	Kind   PortKind
-	Name   string // interface name, or the devargs for PortDPDK
+	Name   string     // interface name, or the devargs for PortDPDK
+	Tunnel TunnelSpec // PortVXLAN
 }
 
 func (p PortSpec) String() string {
 	s := p.Name
-	if p.Kind == PortDPDK {
+	switch p.Kind {
+	case PortDPDK:
 		s = "dpdk:" + s
+	case PortVXLAN:
+		s = "vxlan:" + p.Tunnel.String()
 	}
 	if p.Number != 0 {
 		s = strconv.FormatUint(uint64(p.Number), 10) + "=" + s
@@ -70,13 +77,14 @@ func (p PortSpec) String() string {
 	return s
 }
 
-// ParsePortSpec parses [NUMBER=]IFNAME or [NUMBER=]dpdk:DEVARGS.
+// ParsePortSpec parses [NUMBER=]IFNAME, [NUMBER=]dpdk:DEVARGS or
+// [NUMBER=]vxlan:local_ip=IP[/LEN],remote_ip=IP|flow,underlay=IFNAME[,gateway=IP][,dst_port=N].
 func ParsePortSpec(s string) (PortSpec, error) {
 	var spec PortSpec
 	rest := s
 	// A number before "=" is the OpenFlow port number. DPDK devargs contain
 	// "=" too, so only a leading decimal counts.
-	if i := strings.IndexByte(s, '='); i > 0 && !strings.Contains(s[:i], ":") {
+	if i := strings.IndexByte(s, '='); i > 0 && !strings.Contains(s[:i], ":") && !strings.Contains(s[:i], ",") {
 		n, err := strconv.ParseUint(s[:i], 10, 32)
 		if err != nil || n == 0 || n >= 0xffffff00 {
 			return spec, fmt.Errorf("port %q: number %q must be between 1 and 4294967039", s, s[:i])
@@ -84,6 +92,20 @@ func ParsePortSpec(s string) (PortSpec, error) {
 		spec.Number, rest = uint32(n), s[i+1:]
 	}
 	switch {
+	case strings.HasPrefix(rest, "vxlan:"):
+		t, err := parseTunnelSpec(strings.TrimPrefix(rest, "vxlan:"))
+		if err != nil {
+			return spec, fmt.Errorf("port %q: %w", s, err)
+		}
+		spec.Kind, spec.Tunnel = PortVXLAN, t
+		if spec.Number != 0 {
+			spec.Name = "vxlan" + strconv.FormatUint(uint64(spec.Number), 10)
+		} else {
+			spec.Name = "vx-" + t.Underlay
+		}
+		if len(spec.Name) > 15 {
+			spec.Name = spec.Name[:15]
+		}
 	case strings.HasPrefix(rest, "dpdk:"):
 		spec.Kind, spec.Name = PortDPDK, strings.TrimPrefix(rest, "dpdk:")
 		if spec.Name == "" {
@@ -216,6 +238,11 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("bridge %s: port number %d used twice", b.Name, spec.Number)
 			}
 			nums[spec.Number] = true
+		}
+		for _, n := range b.Neighbors {
+			if _, _, err := ParseNeighbor(n); err != nil {
+				return fmt.Errorf("bridge %s: %w", b.Name, err)
+			}
 		}
 		for _, t := range b.Controllers {
 			if _, err := ParseController(t); err != nil {

@@ -34,6 +34,7 @@ type bridge struct {
 	dp        *datapath.Datapath
 	listeners []net.Listener
 	mgmtPath  string
+	underlays map[string]*underlayPort // vxlan underlays by interface; guarded by Daemon.mu
 }
 
 // Run starts everything cfg describes and blocks until ctx is cancelled,
@@ -99,7 +100,7 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 	}
 	dp := datapath.New(dpCfg)
 	of.SetDatapath(dp)
-	br := &bridge{cfg: bc, of: of, dp: dp}
+	br := &bridge{cfg: bc, of: of, dp: dp, underlays: map[string]*underlayPort{}}
 	d.bridges = append(d.bridges, br)
 	if err := dp.Start(); err != nil {
 		return err
@@ -231,6 +232,8 @@ func (d *Daemon) openPort(br *bridge, spec PortSpec) error {
 	}
 	var devargs, name string
 	switch spec.Kind {
+	case PortVXLAN:
+		return d.openTunnel(br, spec)
 	case PortKernel:
 		if _, err := net.InterfaceByName(spec.Name); err != nil {
 			return fmt.Errorf("kernel interface %q does not exist", spec.Name)

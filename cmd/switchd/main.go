@@ -30,7 +30,8 @@ func run() error {
 		configFile  = fs.String("config", "", "YAML configuration file (see docs/config.md)")
 		bridge      = fs.String("bridge", "", "bridge name (a bridge given by flags is added to the config file's)")
 		dpid        = fs.String("datapath-id", "", "datapath id, hex (0x...) or decimal (default: derived from the bridge name)")
-		ports       = fs.StringArray("port", nil, "port: [NUMBER=]IFNAME (kernel interface) or [NUMBER=]dpdk:DEVARGS; repeatable")
+		ports       = fs.StringArray("port", nil, "port: [NUMBER=]IFNAME (kernel interface), [NUMBER=]dpdk:DEVARGS or\n[NUMBER=]vxlan:local_ip=IP[/LEN],remote_ip=IP|flow,underlay=IFNAME[,gateway=IP]; repeatable")
+		neighbors   = fs.StringArray("neighbor", nil, "static next hop of vxlan underlays, IP=MAC; repeatable")
 		controllers = fs.StringArray("controller", nil, "active controller: tcp:HOST[:PORT] or unix:PATH; repeatable")
 		listen      = fs.StringArray("listen", nil, "passive OpenFlow listener: ptcp:[PORT][:IP] or punix:PATH; repeatable")
 		runDir      = fs.String("run-dir", "", "directory of the management sockets (default /run/goko)")
@@ -64,9 +65,10 @@ func run() error {
 	if *bridge != "" {
 		cfg.Bridges = append(cfg.Bridges, switchd.BridgeConfig{
 			Name: *bridge, DatapathID: *dpid, Ports: *ports, Controllers: *controllers, Listen: *listen,
+			Neighbors: *neighbors,
 		})
-	} else if *dpid != "" || len(*ports) > 0 || len(*controllers) > 0 || len(*listen) > 0 {
-		return fmt.Errorf("--datapath-id, --port, --controller and --listen need --bridge")
+	} else if *dpid != "" || len(*ports) > 0 || len(*controllers) > 0 || len(*listen) > 0 || len(*neighbors) > 0 {
+		return fmt.Errorf("--datapath-id, --port, --neighbor, --controller and --listen need --bridge")
 	}
 	set := func(name string, apply func()) {
 		if fs.Changed(name) {
