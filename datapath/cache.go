@@ -52,11 +52,11 @@ type cachedFlow struct {
 	masked  FlowKey // mf.Key, masked
 	hash    uint64
 	used    int64 // unix ns of the last hit, for idle expiry
-	// Counts of the current burst, added to the shared rule counters once
-	// per burst rather than with an atomic per packet.
-	burstPkts, burstBytes uint64
-	next                  *cachedFlow // same masked key, other filter chain
-	dead                  bool        // evicted: EMC entries pointing here are stale
+	// Counts not yet added to the shared rule counters (see
+	// pmd.foldCounters).
+	pendPkts, pendBytes uint64
+	next                *cachedFlow // same masked key, other filter chain
+	dead                bool        // evicted: EMC entries pointing here are stale
 }
 
 type emcEntry struct {

@@ -78,6 +78,7 @@ func TestForwardAndInvalidate(t *testing.T) {
 	if got := tr.calls.Load(); got != 1 {
 		t.Errorf("translations = %d, want 1 (megaflow should cover all)", got)
 	}
+	dp.SyncCounters()
 	if got := tr.stats.Packets.Load(); got != 100 {
 		t.Errorf("rule packets = %d, want 100", got)
 	}

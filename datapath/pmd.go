@@ -22,7 +22,8 @@ type pmd struct {
 	now                   int64 // unix nanoseconds at the start of the current burst
 	arena                 arena
 
-	touched      []*cachedFlow // flows hit in the current burst
+	dirty        []*cachedFlow // flows with counts not yet folded
+	lastFold     int64
 	upcallTokens float64
 	upcallLast   int64
 	lastMaint    int64
@@ -50,7 +51,7 @@ type execAction struct {
 }
 
 func newPMD(dp *Datapath) *pmd {
-	p := &pmd{dp: dp, touched: make([]*cachedFlow, 0, BurstSize)}
+	p := &pmd{dp: dp, dirty: make([]*cachedFlow, 0, 1024)}
 	p.cache.init(dp.cfg.EMCInsertInv)
 	p.arena.init()
 	return p
@@ -66,12 +67,16 @@ func (p *pmd) poll() int {
 			p.tx[i].vp = vp
 		}
 	}
+	p.now = time.Now().UnixNano()
 	if v := p.dp.version.Load(); v != p.cacheVer {
+		p.foldCounters() // before the flows they sit on are dropped
 		p.cache.flush()
 		p.cacheVer = v
 	}
-	p.now = time.Now().UnixNano()
 	p.dp.ct.clock.Store(p.now)
+	if p.now-p.lastFold > counterFoldNs || p.dp.foldReq.Swap(false) {
+		p.foldCounters()
+	}
 	if p.now-p.lastMaint > 1e9 {
 		p.cache.maintain(p.now)
 		p.lastMaint = p.now
@@ -132,26 +137,37 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 			}
 			pc = p.cache.classifier(pcPort, false)
 		}
-		if f.burstPkts == 0 {
-			p.touched = append(p.touched, f)
+		if f.pendPkts == 0 {
+			p.dirty = append(p.dirty, f)
 		}
-		f.burstPkts++
-		f.burstBytes += uint64(len(pkts[i].Data))
+		f.pendPkts++
+		f.pendBytes += uint64(len(pkts[i].Data))
 		p.execute(f.actions, &pkts[i], key, &offs[i])
 	}
-	for _, f := range p.touched {
-		f.used = p.now
-		for _, s := range f.mf.Stats {
-			s.Packets.Add(f.burstPkts)
-			s.Bytes.Add(f.burstBytes)
-			s.Used.Store(p.now)
-		}
-		f.burstPkts, f.burstBytes = 0, 0
-	}
-	clear(p.touched)
-	p.touched = p.touched[:0]
 	p.dp.stats.packets.Add(uint64(len(pkts)))
 }
+
+// foldCounters adds the packets counted on cached flows since the last
+// fold to the shared OpenFlow counters. Doing it every counterFoldNs
+// instead of per packet or burst turns several atomic adds per packet into
+// a few per flow per interval; OpenFlow counters lag by at most that.
+func (p *pmd) foldCounters() {
+	for _, f := range p.dirty {
+		f.used = p.now
+		for _, s := range f.mf.Stats {
+			s.Packets.Add(f.pendPkts)
+			s.Bytes.Add(f.pendBytes)
+			s.Used.Store(p.now)
+		}
+		f.pendPkts, f.pendBytes = 0, 0
+	}
+	clear(p.dirty)
+	p.dirty = p.dirty[:0]
+	p.lastFold = p.now
+}
+
+// counterFoldNs is how often per-flow counts reach the OpenFlow counters.
+const counterFoldNs = 20e6
 
 // upcall translates a packet that missed the cache and installs the result
 // if no invalidation raced with the translation. Upcalls are rate-limited

@@ -412,10 +412,6 @@ func (t *benchTunTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *da
 	return nil
 }
 
-type alwaysFilter struct{}
-
-func (alwaysFilter) Match([]byte) bool { return true }
-
 func BenchmarkVXLANEncap(b *testing.B) { benchTunnel(b, false, nil) }
 func BenchmarkVXLANDecap(b *testing.B) { benchTunnel(b, true, nil) }
 

@@ -23,7 +23,6 @@ func TestClassifierAgreesWithLinearScan(t *testing.T) {
 	}
 	for round := 0; round < 50; round++ {
 		var tbl flowTable
-		var rules []*rule
 		prios := rng.Perm(1000)
 		for i := 0; i < 40; i++ {
 			var fm flowMatch
@@ -45,7 +44,6 @@ func TestClassifierAgreesWithLinearScan(t *testing.T) {
 			}
 			fm.value.And(&k, &fm.mask)
 			r := &rule{priority: uint16(prios[i]), fm: fm}
-			rules = append(rules, r)
 			tbl.insert(r)
 		}
 		// Remove a few, to exercise index maintenance.

@@ -77,6 +77,12 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 		return err
 	}
 	var body openflow.MultipartBody
+	switch req.Body.(type) {
+	case *openflow.FlowStatsRequest, *openflow.AggregateStatsRequest, *openflow.TableStatsRequest,
+		*openflow.GroupStatsRequest, *openflow.MeterStatsRequest:
+		// Counters live on the datapath threads for up to 20 ms.
+		b.dp.SyncCounters()
+	}
 	switch r := req.Body.(type) {
 	case *openflow.DescRequest:
 		body = &openflow.DescReply{MfrDesc: mfrDesc, HWDesc: hwDesc, SWDesc: swDesc, SerialNum: "None", DPDesc: b.cfg.Name}

@@ -32,6 +32,7 @@ type DPDKConfig struct {
 	FilePrefix string   `yaml:"file-prefix"` // default goko-<pid>
 	PCI        bool     `yaml:"pci"`         // scan the PCI bus for physical NICs
 	ExtraArgs  []string `yaml:"extra-args"`  // appended to the EAL arguments
+	Mbufs      int      `yaml:"mbufs"`       // packet buffers in the pool (default 16383)
 }
 
 // BridgeConfig configures one bridge.

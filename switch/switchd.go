@@ -69,6 +69,7 @@ func (d *Daemon) start(ctx context.Context) error {
 			Hugepages:  d.cfg.DPDK.Hugepages,
 			PCI:        d.cfg.DPDK.PCI,
 			ExtraArgs:  d.cfg.DPDK.ExtraArgs,
+			Mbufs:      d.cfg.DPDK.Mbufs,
 		})
 		if err != nil {
 			return fmt.Errorf("start DPDK: %w", err)

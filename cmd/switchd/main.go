@@ -41,6 +41,7 @@ func run() error {
 		prefix      = fs.String("dpdk-file-prefix", "", "DPDK file prefix (default goko-<pid>)")
 		pci         = fs.Bool("dpdk-pci", false, "scan the PCI bus for NICs bound to vfio-pci")
 		ealArgs     = fs.StringArray("dpdk-arg", nil, "extra EAL argument; repeatable")
+		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: switchd [--config FILE] [--bridge NAME --port ... --listen ... --controller ...]\n\n%s", fs.FlagUsages())
@@ -82,6 +83,7 @@ func run() error {
 	set("dpdk-file-prefix", func() { cfg.DPDK.FilePrefix = *prefix })
 	set("dpdk-pci", func() { cfg.DPDK.PCI = *pci })
 	set("dpdk-arg", func() { cfg.DPDK.ExtraArgs = append(cfg.DPDK.ExtraArgs, *ealArgs...) })
+	set("dpdk-mbufs", func() { cfg.DPDK.Mbufs = *mbufs })
 
 	var level slog.Level
 	if cfg.LogLevel != "" {
