@@ -55,13 +55,15 @@ type cachedFlow struct {
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64
+	hasFilters          bool        // len(mf.Filters) > 0, without the pointer chase
 	next                *cachedFlow // same masked key, other filter chain
 	dead                bool        // evicted: EMC entries pointing here are stale
 }
 
 type emcEntry struct {
-	key  FlowKey
+	hash uint64 // compared first: most probes of another flow's entry stop here
 	flow *cachedFlow
+	key  FlowKey
 }
 
 type subtable struct {
@@ -125,10 +127,10 @@ func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cached
 	c.memoN = 0 // a new packet: forget the last one's filter results
 	h := key.Hash()
 	i, j := emcSlots(h)
-	if e := &c.emc[i]; e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
+	if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
 		return e.flow
 	}
-	if e := &c.emc[j]; e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
+	if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
 		return e.flow
 	}
 	if pc == nil {
@@ -147,7 +149,7 @@ func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cached
 // filtersPass runs f's filter chain on pkt, reusing results the packet
 // already got from the same programs.
 func (c *flowCache) filtersPass(f *cachedFlow, pkt []byte) bool {
-	if len(f.mf.Filters) == 0 {
+	if !f.hasFilters {
 		return true
 	}
 	for _, fc := range f.mf.Filters {
@@ -187,7 +189,7 @@ func (c *flowCache) emcInsert(key *FlowKey, h uint64, f *cachedFlow) {
 			e = alt
 		}
 	}
-	e.key, e.flow = *key, f
+	e.hash, e.key, e.flow = h, *key, f
 }
 
 // classifier returns the classifier of an input port, creating it.

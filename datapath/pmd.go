@@ -192,6 +192,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
 	mf.Key.And(key, &mf.Mask)
 	f := &cachedFlow{mf: &Megaflow{Key: mf.Key, Mask: mf.Mask, Filters: mf.Filters, Actions: mf.Actions, Stats: mf.Stats}}
 	f.actions = p.resolve(f.mf.Actions, false)
+	f.hasFilters = len(f.mf.Filters) > 0
 	if ver == p.cacheVer && p.dp.version.Load() == ver {
 		p.cache.insert(f)
 	}
