@@ -236,25 +236,69 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) error {
 		}
 		out[pc] = d
 	}
-	// route backward jumps through loop-check trampolines
-	tramp := map[int32]int32{}
+	// Mark backward jumps: the interpreter counts them (taken) against
+	// the run's budget.
 	for pc := range out {
-		d := &out[pc]
-		isJump := d.op == opJa || (d.op >= opJeq64I && d.op <= opJset32R)
-		if !isJump || int(d.off) > pc {
-			continue
+		if d := &out[pc]; isJumpOp(d.op) && int(d.off) <= pc {
+			d.back = 1
 		}
-		tr, ok := tramp[d.off]
-		if !ok {
-			tr = int32(len(out) + len(tramp))
-			tramp[d.off] = tr
-		}
-		d.off = tr
 	}
-	ext := make([]insn, len(tramp))
-	for target, tr := range tramp {
-		ext[int(tr)-len(out)] = insn{op: opLoopCheck, off: target, imm: uint64(target)}
+	if fuseInsns {
+		fuse(out)
 	}
-	p.insns = append(append(out, ext...), insn{op: opInvalid}, insn{op: opInvalid})
+	// two sentinels: ip stays inside the array even if a function fell
+	// off its end (the first one stops the run)
+	p.insns = append(out, insn{op: opInvalid}, insn{op: opInvalid})
 	return nil
+}
+
+// isJumpOp reports whether op is JA or a conditional jump (off = target).
+func isJumpOp(op uint8) bool {
+	return op == opJa || (op >= opJeq64I && op <= opJset32R)
+}
+
+// fuseInsns enables superinstructions (tests turn it off to compare).
+var fuseInsns = true
+
+// Superinstructions for the commonest pairs. The fused op replaces the
+// first instruction of the pair and does the work of both; the second
+// slot keeps its own decoding, so a jump to it still runs just that
+// instruction. Fused ops that finish with a jump or an exit read that
+// second instruction from its slot at run time; the second instruction of
+// those pairs (a conditional jump, an exit) is never itself the first of a
+// pair, so that slot always holds the plain op.
+var (
+	fuseAddJ = map[uint8]uint8{ // add64 imm + jcc64 imm, same register
+		opJeq64I: opAdd64IJeq, opJne64I: opAdd64IJne, opJlt64I: opAdd64IJlt,
+		opJle64I: opAdd64IJle, opJgt64I: opAdd64IJgt, opJge64I: opAdd64IJge,
+	}
+	fuseLdxJ = map[[2]uint8]uint8{ // load + jeq/jne imm
+		{opLdxB, opJeq64I}: opLdxBJeq, {opLdxB, opJne64I}: opLdxBJne,
+		{opLdxH, opJeq64I}: opLdxHJeq, {opLdxH, opJne64I}: opLdxHJne,
+		{opLdxW, opJeq64I}: opLdxWJeq, {opLdxW, opJne64I}: opLdxWJne,
+	}
+)
+
+func fuse(out []insn) {
+	for pc := 0; pc+1 < len(out); pc++ {
+		a, b := &out[pc], out[pc+1]
+		switch {
+		case a.op == opMov64R && b.op == opAdd64I && b.dst == a.dst:
+			// dst = src; dst += imm
+			a.op, a.imm = opMovAdd64RI, b.imm
+		case a.op == opMov64R && b.op == opAdd64R && b.dst == a.dst:
+			// dst = src; dst += src2 (src2 == dst reads the moved value)
+			src2 := b.src
+			if src2 == a.dst {
+				src2 = a.src
+			}
+			a.op, a.imm = opMovAdd64RR, uint64(src2)
+		case a.op == opAdd64I && fuseAddJ[b.op] != 0 && b.dst == a.dst:
+			a.op = fuseAddJ[b.op]
+		case fuseLdxJ[[2]uint8{a.op, b.op}] != 0:
+			a.op = fuseLdxJ[[2]uint8{a.op, b.op}]
+		case (a.op == opMov64I || a.op == opMov32I) && b.op == opExit:
+			a.op = opMovExit
+		}
+	}
 }

@@ -93,7 +93,18 @@
 // as the packet length, so "if (len < 34) return 0;" proves 34 bytes, and
 // "if (off + 4 > len) return 0; *(u32 *)(pkt + off)" proves 4 bytes after
 // pkt + off (off being any bounded value); pkt + len is a packet-end
-// pointer for XDP-style comparisons.
+// pointer for XDP-style comparisons. Unsigned and signed comparisons, 64-
+// and 32-bit (JMP32), all count when both operands are known to be in the
+// range where the signed or 32-bit view equals the value (packet pointers
+// against the end: any 64-bit comparison, and 32-bit unsigned ones).
+//
+// Stack writes at a variable offset (buf[i] = x with i only known to be in
+// a range) mark as initialised only the bytes that every possible write
+// covers, and reads of possibly uninitialised bytes are rejected. A loop
+// that fills a buffer with a counter starting at a constant verifies,
+// since the verifier follows each iteration with the counter's exact
+// value; a loop whose start index is itself variable does not (initialise
+// the buffer first, e.g. with __builtin_memset).
 //
 // # Raw mode
 //
@@ -109,7 +120,8 @@
 // each goroutine passes its own [Thread] (stack, call frames, region
 // tables, per-thread map slot) to [Program.Run]. Instructions are decoded
 // once into a compact form with the operand form, width and jump targets
-// resolved; a run allocates nothing and makes no call per instruction.
+// resolved, and the commonest pairs fused into superinstructions; a run
+// allocates nothing and makes no call per instruction.
 //
 // Defence in depth: programs never see Go pointers. Every address is a
 // (region, offset) pair translated and bounds-checked at each access

@@ -8,13 +8,25 @@ package ubpf
 // internal opcode that already fixes the operand form (immediate or
 // register, 32 or 64 bit, width of a memory access), sign-extended or
 // pre-masked immediates, and absolute jump targets. exec runs them with
-// one switch (compiled to a jump table), the registers in a local array,
-// and no call per instruction: helpers are the only indirect calls.
+// one switch (compiled to a jump table), the registers in a local array
+// indexed with masked register numbers (no bounds checks), and no call
+// per instruction: helpers are the only indirect calls.
+//
+// Superinstructions (fuse in decode.go) do the work of the commonest
+// pairs in one dispatch: mov+add (register copy then add, as in "r2 = r10;
+// r2 += -4"), add-immediate then compare-and-jump on the same register
+// (loop counters), a load then jeq/jne with an immediate (header field
+// tests), and mov-immediate then exit. The fused op sits in the first
+// slot; the second slot keeps its plain decoding for jumps that land on
+// it.
 //
 // Memory accesses translate the virtual address through the Thread's
 // region tables with a bounds check (defence in depth behind the
-// verifier); a failed check stops the run with a *RunError. Backward
-// jumps count against a budget so that even a wrongly verified loop ends.
+// verifier); a failed check stops the run with a *RunError. Taken
+// backward jumps (flagged at decode) and local calls count against a
+// per-run budget kept in the Thread, so that even a wrongly verified loop
+// ends; a taken jump subtracts its flag (0 or 1) and other instructions
+// pay nothing for it.
 
 import (
 	"encoding/binary"
@@ -28,9 +40,11 @@ type insn struct {
 	op  uint8
 	dst uint8
 	src uint8
-	_   uint8
-	off int32
-	imm uint64
+	// back is 1 on a jump to an earlier (or the same) instruction: taken,
+	// it counts against the run's budget
+	back uint8
+	off  int32
+	imm  uint64
 }
 
 const (
@@ -185,10 +199,23 @@ const (
 	// context fields rewritten by the verifier
 	opLdPktData
 	opLdPktEnd
-	// opLoopCheck is a trampoline appended after the program: backward
-	// jumps go through one, which counts the iteration against the run's
-	// budget and jumps on to the real target (off); imm is the jump's pc.
-	opLoopCheck
+
+	// superinstructions (see fuse in decode.go)
+	opMovAdd64RI // dst = src + imm
+	opMovAdd64RR // dst = src + r[imm]
+	opAdd64IJeq  // dst += imm, then the jcc64 dst, imm in the next slot
+	opAdd64IJne
+	opAdd64IJlt
+	opAdd64IJle
+	opAdd64IJgt
+	opAdd64IJge
+	opLdxBJeq // load, then the jeq/jne64 imm in the next slot
+	opLdxBJne
+	opLdxHJeq
+	opLdxHJne
+	opLdxWJeq
+	opLdxWJne
+	opMovExit // dst = imm, then exit
 )
 
 // RunError is a run stopped by a run-time check: the verifier should have
@@ -214,13 +241,12 @@ func (p *Program) fault(pc int, reason string) error {
 // memFault describes the failed memory access of the instruction at pc,
 // recomputing its address from the registers (unchanged by the failure).
 func (p *Program) memFault(r *[16]uint64, pc int) error {
-	in := &p.insns[pc]
 	raw := p.raw[pc]
-	kind, base := "read", r[in.src&15]
+	kind, base := "read", r[raw.Src&15]
 	if raw.class() == classST || raw.class() == classSTX {
-		kind, base = "write", r[in.dst&15]
+		kind, base = "write", r[raw.Dst&15]
 	}
-	a := base + uint64(int64(in.off))
+	a := base + uint64(int64(raw.Off))
 	n := sizeBytes(raw.Op)
 	reason := fmt.Sprintf("invalid %s of %d bytes at %#x (region %d offset %d)", kind, n, a, a>>32, uint32(a))
 	if raw.class() == classSTX && raw.Op&0xe0 == modeATOMIC && a%uint64(n) != 0 {
@@ -236,12 +262,15 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 	r[1], r[2] = r1, r2
 	r[10] = regionStack<<32 | stackSize
 	t.depth = 0
-	t.budget = maxBackEdges
+	t.budget = maxBackEdges // backward jumps (taken) and local calls left;
+	// in memory, not a local: a loop-carried local costs register moves in
+	// every instruction
 	// ip walks the decoded instructions without bounds checks: the
 	// verifier guarantees no function falls off its end, and decode
 	// appends two opInvalid sentinels so that even then ip stays inside
-	// the array (the first sentinel stops the run). Jumps index insns
-	// with a bounds check.
+	// the array (the first sentinel stops the run); a superinstruction
+	// that reads the next slot is only made of a pair that was there.
+	// Jumps index insns with a bounds check.
 	base := unsafe.Pointer(unsafe.SliceData(insns))
 	ip := base
 	for {
@@ -262,20 +291,6 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			r[in.dst&15] *= r[in.src&15]
 		case opDiv64I: // imm != 0 (a zero divisor is decoded as mov 0)
 			r[in.dst&15] /= in.imm
-		case opDiv64R:
-			if s := r[in.src&15]; s != 0 {
-				r[in.dst&15] /= s
-			} else {
-				r[in.dst&15] = 0
-			}
-		case opSdiv64I:
-			r[in.dst&15] = uint64(int64(r[in.dst&15]) / int64(in.imm))
-		case opSdiv64R:
-			if s := int64(r[in.src&15]); s != 0 {
-				r[in.dst&15] = uint64(int64(r[in.dst&15]) / s)
-			} else {
-				r[in.dst&15] = 0
-			}
 		case opOr64I:
 			r[in.dst&15] |= in.imm
 		case opOr64R:
@@ -294,16 +309,6 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			r[in.dst&15] >>= r[in.src&15] & 63
 		case opMod64I:
 			r[in.dst&15] %= in.imm
-		case opMod64R:
-			if s := r[in.src&15]; s != 0 {
-				r[in.dst&15] %= s
-			}
-		case opSmod64I:
-			r[in.dst&15] = uint64(int64(r[in.dst&15]) % int64(in.imm))
-		case opSmod64R:
-			if s := int64(r[in.src&15]); s != 0 {
-				r[in.dst&15] = uint64(int64(r[in.dst&15]) % s)
-			}
 		case opXor64I:
 			r[in.dst&15] ^= in.imm
 		case opXor64R:
@@ -316,14 +321,6 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> in.imm)
 		case opArsh64R:
 			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (r[in.src&15] & 63))
-		case opNeg64:
-			r[in.dst&15] = -r[in.dst&15]
-		case opMovsx64B:
-			r[in.dst&15] = uint64(int64(int8(r[in.src&15])))
-		case opMovsx64H:
-			r[in.dst&15] = uint64(int64(int16(r[in.src&15])))
-		case opMovsx64W:
-			r[in.dst&15] = uint64(int64(int32(r[in.src&15])))
 
 		case opAdd32I:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) + uint32(in.imm))
@@ -339,20 +336,6 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) * uint32(r[in.src&15]))
 		case opDiv32I:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) / uint32(in.imm))
-		case opDiv32R:
-			if s := uint32(r[in.src&15]); s != 0 {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]) / s)
-			} else {
-				r[in.dst&15] = 0
-			}
-		case opSdiv32I:
-			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) / int32(in.imm)))
-		case opSdiv32R:
-			if s := int32(r[in.src&15]); s != 0 {
-				r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) / s))
-			} else {
-				r[in.dst&15] = 0
-			}
 		case opOr32I:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) | uint32(in.imm))
 		case opOr32R:
@@ -371,20 +354,6 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (r[in.src&15] & 31))
 		case opMod32I:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) % uint32(in.imm))
-		case opMod32R:
-			if s := uint32(r[in.src&15]); s != 0 {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]) % s)
-			} else {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
-			}
-		case opSmod32I:
-			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) % int32(in.imm)))
-		case opSmod32R:
-			if s := int32(r[in.src&15]); s != 0 {
-				r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) % s))
-			} else {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
-			}
 		case opXor32I:
 			r[in.dst&15] = uint64(uint32(r[in.dst&15]) ^ uint32(in.imm))
 		case opXor32R:
@@ -393,16 +362,6 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			r[in.dst&15] = in.imm
 		case opMov32R:
 			r[in.dst&15] = uint64(uint32(r[in.src&15]))
-		case opArsh32I:
-			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) >> in.imm))
-		case opArsh32R:
-			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) >> (r[in.src&15] & 31)))
-		case opNeg32:
-			r[in.dst&15] = uint64(-uint32(r[in.dst&15]))
-		case opMovsx32B:
-			r[in.dst&15] = uint64(uint32(int32(int8(r[in.src&15]))))
-		case opMovsx32H:
-			r[in.dst&15] = uint64(uint32(int32(int16(r[in.src&15]))))
 
 		case opLe16:
 			r[in.dst&15] = uint64(uint16(r[in.dst&15]))
@@ -413,185 +372,318 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			r[in.dst&15] = uint64(bits.ReverseBytes16(uint16(r[in.dst&15])))
 		case opBswap32:
 			r[in.dst&15] = uint64(bits.ReverseBytes32(uint32(r[in.dst&15])))
-		case opBswap64:
-			r[in.dst&15] = bits.ReverseBytes64(r[in.dst&15])
 
 		case opJa:
+			if t.budget -= int(in.back); t.budget < 0 {
+				goto budgetOut
+			}
 			ip = unsafe.Pointer(&insns[in.off])
 		case opJeq64I:
 			if r[in.dst&15] == in.imm {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJeq64R:
 			if r[in.dst&15] == r[in.src&15] {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJne64I:
 			if r[in.dst&15] != in.imm {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJne64R:
 			if r[in.dst&15] != r[in.src&15] {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJgt64I:
 			if r[in.dst&15] > in.imm {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJgt64R:
 			if r[in.dst&15] > r[in.src&15] {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJge64I:
 			if r[in.dst&15] >= in.imm {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJge64R:
 			if r[in.dst&15] >= r[in.src&15] {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJlt64I:
 			if r[in.dst&15] < in.imm {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJlt64R:
 			if r[in.dst&15] < r[in.src&15] {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJle64I:
 			if r[in.dst&15] <= in.imm {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJle64R:
 			if r[in.dst&15] <= r[in.src&15] {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsgt64I:
 			if int64(r[in.dst&15]) > int64(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsgt64R:
 			if int64(r[in.dst&15]) > int64(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsge64I:
 			if int64(r[in.dst&15]) >= int64(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsge64R:
 			if int64(r[in.dst&15]) >= int64(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJslt64I:
 			if int64(r[in.dst&15]) < int64(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJslt64R:
 			if int64(r[in.dst&15]) < int64(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsle64I:
 			if int64(r[in.dst&15]) <= int64(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsle64R:
 			if int64(r[in.dst&15]) <= int64(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJset64I:
 			if r[in.dst&15]&in.imm != 0 {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJset64R:
 			if r[in.dst&15]&r[in.src&15] != 0 {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJeq32I:
 			if uint32(r[in.dst&15]) == uint32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJeq32R:
 			if uint32(r[in.dst&15]) == uint32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJne32I:
 			if uint32(r[in.dst&15]) != uint32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJne32R:
 			if uint32(r[in.dst&15]) != uint32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJgt32I:
 			if uint32(r[in.dst&15]) > uint32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJgt32R:
 			if uint32(r[in.dst&15]) > uint32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJge32I:
 			if uint32(r[in.dst&15]) >= uint32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJge32R:
 			if uint32(r[in.dst&15]) >= uint32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJlt32I:
 			if uint32(r[in.dst&15]) < uint32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJlt32R:
 			if uint32(r[in.dst&15]) < uint32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJle32I:
 			if uint32(r[in.dst&15]) <= uint32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJle32R:
 			if uint32(r[in.dst&15]) <= uint32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsgt32I:
 			if int32(r[in.dst&15]) > int32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsgt32R:
 			if int32(r[in.dst&15]) > int32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsge32I:
 			if int32(r[in.dst&15]) >= int32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsge32R:
 			if int32(r[in.dst&15]) >= int32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJslt32I:
 			if int32(r[in.dst&15]) < int32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJslt32R:
 			if int32(r[in.dst&15]) < int32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsle32I:
 			if int32(r[in.dst&15]) <= int32(in.imm) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJsle32R:
 			if int32(r[in.dst&15]) <= int32(r[in.src&15]) {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJset32I:
 			if uint32(r[in.dst&15])&uint32(in.imm) != 0 {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 		case opJset32R:
 			if uint32(r[in.dst&15])&uint32(r[in.src&15]) != 0 {
+				if t.budget -= int(in.back); t.budget < 0 {
+					goto budgetOut
+				}
 				ip = unsafe.Pointer(&insns[in.off])
 			}
 
@@ -626,8 +718,8 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			f.fp = r[10]
 			t.depth++
 			r[10] -= StackFrameSize
-			if t.budget--; t.budget <= 0 {
-				return 0, p.fault(pcOf(ip, base), "instruction budget exhausted")
+			if t.budget--; t.budget < 0 {
+				goto budgetOut
 			}
 			ip = unsafe.Pointer(&insns[in.off])
 		case opExit:
@@ -763,19 +855,146 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			default:
 				r[0] = uint64(binary.BigEndian.Uint32(pkt[o:]))
 			}
-		case opLoopCheck:
-			if t.budget--; t.budget <= 0 {
-				return 0, p.fault(int(in.imm), "instruction budget exhausted")
+
+		case opMovAdd64RI:
+			r[in.dst&15] = r[in.src&15] + in.imm
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+		case opMovAdd64RR:
+			r[in.dst&15] = r[in.src&15] + r[in.imm&15]
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+		case opAdd64IJeq:
+			v := r[in.dst&15] + in.imm
+			r[in.dst&15] = v
+			j := (*insn)(ip)
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+			if v == j.imm {
+				if t.budget -= int(j.back); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[j.off])
 			}
-			ip = unsafe.Pointer(&insns[in.off])
+		case opAdd64IJne:
+			v := r[in.dst&15] + in.imm
+			r[in.dst&15] = v
+			j := (*insn)(ip)
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+			if v != j.imm {
+				if t.budget -= int(j.back); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[j.off])
+			}
+		case opAdd64IJlt:
+			v := r[in.dst&15] + in.imm
+			r[in.dst&15] = v
+			j := (*insn)(ip)
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+			if v < j.imm {
+				if t.budget -= int(j.back); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[j.off])
+			}
+		case opAdd64IJle:
+			v := r[in.dst&15] + in.imm
+			r[in.dst&15] = v
+			j := (*insn)(ip)
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+			if v <= j.imm {
+				if t.budget -= int(j.back); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[j.off])
+			}
+		case opAdd64IJgt:
+			v := r[in.dst&15] + in.imm
+			r[in.dst&15] = v
+			j := (*insn)(ip)
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+			if v > j.imm {
+				if t.budget -= int(j.back); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[j.off])
+			}
+		case opAdd64IJge:
+			v := r[in.dst&15] + in.imm
+			r[in.dst&15] = v
+			j := (*insn)(ip)
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+			if v >= j.imm {
+				if t.budget -= int(j.back); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[j.off])
+			}
+		case opLdxBJeq, opLdxBJne:
+			b := xlate(&t.rd, r[in.src&15]+uint64(int64(in.off)), 1)
+			if b == nil {
+				goto fault
+			}
+			r[in.dst&15] = uint64(b[0])
+			eq := in.op == opLdxBJeq
+			j := (*insn)(ip)
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+			if (r[j.dst&15] == j.imm) == eq {
+				if t.budget -= int(j.back); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[j.off])
+			}
+		case opLdxHJeq, opLdxHJne:
+			b := xlate(&t.rd, r[in.src&15]+uint64(int64(in.off)), 2)
+			if b == nil {
+				goto fault
+			}
+			r[in.dst&15] = uint64(binary.LittleEndian.Uint16(b))
+			eq := in.op == opLdxHJeq
+			j := (*insn)(ip)
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+			if (r[j.dst&15] == j.imm) == eq {
+				if t.budget -= int(j.back); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[j.off])
+			}
+		case opLdxWJeq, opLdxWJne:
+			b := xlate(&t.rd, r[in.src&15]+uint64(int64(in.off)), 4)
+			if b == nil {
+				goto fault
+			}
+			r[in.dst&15] = uint64(binary.LittleEndian.Uint32(b))
+			eq := in.op == opLdxWJeq
+			j := (*insn)(ip)
+			ip = unsafe.Add(ip, unsafe.Sizeof(insn{}))
+			if (r[j.dst&15] == j.imm) == eq {
+				if t.budget -= int(j.back); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[j.off])
+			}
+		case opMovExit:
+			r[in.dst&15] = in.imm
+			if t.depth == 0 {
+				return r[0], nil
+			}
+			t.depth--
+			f := &t.frames[t.depth&(MaxCallDepth-1)]
+			ip = unsafe.Pointer(&insns[f.ret])
+			r[6], r[7], r[8], r[9] = f.saved[0], f.saved[1], f.saved[2], f.saved[3]
+			r[10] = f.fp
 		case opLdPktData:
 			r[in.dst&15] = regionPacket << 32
 		case opLdPktEnd:
 			r[in.dst&15] = regionPacket<<32 | t.pktLen
 		default:
-			return 0, p.fault(pcOf(ip, base), fmt.Sprintf("invalid decoded opcode %d", in.op))
+			if !slowALU(&r, in) {
+				return 0, p.fault(pcOf(ip, base), fmt.Sprintf("invalid decoded opcode %d", in.op))
+			}
 		}
 	}
+budgetOut: // at a taken backward jump or a local call
+	return 0, p.fault(pcOf(ip, base), "instruction budget exhausted")
 fault:
 	return 0, p.memFault(&r, pcOf(ip, base))
 }
@@ -853,4 +1072,90 @@ func atomic64(r *[16]uint64, m *uint64, in *insn) {
 // pcOf returns the index of the instruction before ip.
 func pcOf(ip, base unsafe.Pointer) int {
 	return int((uintptr(ip)-uintptr(base))/unsafe.Sizeof(insn{})) - 1
+}
+
+// slowALU runs the register-only ops that filters rarely use (signed and
+// register division and modulo, sign extension, negation, 32-bit
+// arithmetic shifts, 64-bit byte swaps). They live outside exec's switch
+// so that exec stays below the compiler's "big function" size, above
+// which it stops inlining the address translation of memory accesses.
+// It reports whether in was one of them.
+func slowALU(r *[16]uint64, in *insn) bool {
+	switch in.op {
+	case opDiv64R:
+		if s := r[in.src&15]; s != 0 {
+			r[in.dst&15] /= s
+		} else {
+			r[in.dst&15] = 0
+		}
+	case opSdiv64I:
+		r[in.dst&15] = uint64(int64(r[in.dst&15]) / int64(in.imm))
+	case opSdiv64R:
+		if s := int64(r[in.src&15]); s != 0 {
+			r[in.dst&15] = uint64(int64(r[in.dst&15]) / s)
+		} else {
+			r[in.dst&15] = 0
+		}
+	case opMod64R:
+		if s := r[in.src&15]; s != 0 {
+			r[in.dst&15] %= s
+		}
+	case opSmod64I:
+		r[in.dst&15] = uint64(int64(r[in.dst&15]) % int64(in.imm))
+	case opSmod64R:
+		if s := int64(r[in.src&15]); s != 0 {
+			r[in.dst&15] = uint64(int64(r[in.dst&15]) % s)
+		}
+	case opNeg64:
+		r[in.dst&15] = -r[in.dst&15]
+	case opMovsx64B:
+		r[in.dst&15] = uint64(int64(int8(r[in.src&15])))
+	case opMovsx64H:
+		r[in.dst&15] = uint64(int64(int16(r[in.src&15])))
+	case opMovsx64W:
+		r[in.dst&15] = uint64(int64(int32(r[in.src&15])))
+	case opDiv32R:
+		if s := uint32(r[in.src&15]); s != 0 {
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) / s)
+		} else {
+			r[in.dst&15] = 0
+		}
+	case opSdiv32I:
+		r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) / int32(in.imm)))
+	case opSdiv32R:
+		if s := int32(r[in.src&15]); s != 0 {
+			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) / s))
+		} else {
+			r[in.dst&15] = 0
+		}
+	case opMod32R:
+		if s := uint32(r[in.src&15]); s != 0 {
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) % s)
+		} else {
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+		}
+	case opSmod32I:
+		r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) % int32(in.imm)))
+	case opSmod32R:
+		if s := int32(r[in.src&15]); s != 0 {
+			r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) % s))
+		} else {
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+		}
+	case opArsh32I:
+		r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) >> in.imm))
+	case opArsh32R:
+		r[in.dst&15] = uint64(uint32(int32(r[in.dst&15]) >> (r[in.src&15] & 31)))
+	case opNeg32:
+		r[in.dst&15] = uint64(-uint32(r[in.dst&15]))
+	case opMovsx32B:
+		r[in.dst&15] = uint64(uint32(int32(int8(r[in.src&15]))))
+	case opMovsx32H:
+		r[in.dst&15] = uint64(uint32(int32(int16(r[in.src&15]))))
+	case opBswap64:
+		r[in.dst&15] = bits.ReverseBytes64(r[in.dst&15])
+	default:
+		return false
+	}
+	return true
 }

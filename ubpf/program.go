@@ -263,21 +263,34 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 	ret, err := p.exec(t, r1, r2)
 	t.endRun()
 	st := &p.stats[t.slot&(ThreadSlots-1)]
-	st.runs.Add(1)
+	own := t.ownSlot
+	count(&st.runs, 1, own)
 	if p.measure {
-		st.ns.Add(uint64(time.Since(start)))
+		count(&st.ns, uint64(time.Since(start)), own)
 	}
 	if err != nil {
-		st.errors.Add(1)
+		count(&st.errors, 1, own)
 		if p.errLimit.allow(10) {
 			p.logger.Warn("bpf program run failed", "prog", p.name, "err", err)
 		}
 		return 0, err
 	}
 	if p.IsMatch(ret) {
-		st.matches.Add(1)
+		count(&st.matches, 1, own)
 	}
 	return ret, nil
+}
+
+// count adds n to a counter of a thread slot. A Thread that owns its slot
+// is the counter's only writer, so a plain atomic load and store do (no
+// locked read-modify-write on the per-packet path); Threads sharing a
+// slot add atomically. Readers (Stats) only load.
+func count(c *atomic.Uint64, n uint64, own bool) {
+	if own {
+		c.Store(c.Load() + n)
+	} else {
+		c.Add(n)
+	}
 }
 
 // Match runs the program and reports whether it matched; a failed run is

@@ -66,11 +66,14 @@ type Thread struct {
 	rd [numRegions][]byte
 	wr [numRegions][]byte
 
-	ndyn   int
-	slot   int
-	stack  []byte
-	ctx    []byte
-	frames [MaxCallDepth]frame
+	ndyn int
+	slot int
+	// ownSlot: no other live Thread has this slot, so this Thread is the
+	// only writer of the slot's counters (see countRun)
+	ownSlot bool
+	stack   []byte
+	ctx     []byte
+	frames  [MaxCallDepth]frame
 
 	prog   *Program // program whose static regions are mapped
 	pktLen uint64
@@ -107,7 +110,7 @@ func NewThread() *Thread {
 	for i := 0; i < ThreadSlots; i++ {
 		if !slotUsed[i] {
 			slotUsed[i] = true
-			t.slot = i
+			t.slot, t.ownSlot = i, true
 			break
 		}
 	}
@@ -133,7 +136,7 @@ func (t *Thread) Close() {
 		slotUsed[t.slot] = false
 	}
 	slotMu.Unlock()
-	t.slot = 0
+	t.slot, t.ownSlot = 0, false
 }
 
 // bind maps the static regions of p for this thread.
@@ -261,6 +264,14 @@ func (t *Thread) prandom() uint32 {
 // endRun discards ring buffer records the program reserved and never
 // submitted, and drops references to the packet.
 func (t *Thread) endRun() {
+	if t.nres != 0 {
+		t.discardReservations()
+	}
+	t.rd[regionPacket], t.wr[regionPacket] = nil, nil
+	t.stop, t.err = false, nil
+}
+
+func (t *Thread) discardReservations() {
 	for i := 0; i < t.nres; i++ {
 		if r := t.res[i]; r.rb != nil {
 			r.rb.commit(r.hdr, true)
@@ -268,6 +279,4 @@ func (t *Thread) endRun() {
 		t.res[i] = reservation{}
 	}
 	t.nres = 0
-	t.rd[regionPacket], t.wr[regionPacket] = nil, nil
-	t.stop, t.err = false, nil
 }

@@ -32,7 +32,9 @@ package ubpf
 // scalar s = x + c (or a constant c) with the length proves the same fact
 // about data + x, so `if (off + 4 > len) return 0; v = *(u32 *)(pkt + off)`
 // verifies; data + len is also a packet-end pointer, so XDP-style
-// comparisons work too. Adding a negative constant to the length keeps the
+// comparisons work too. Signed and 32-bit comparisons prove the same facts
+// when the operands' bounds show that the signed or 32-bit view of each is
+// its value (lenFact, ptrBranch). Adding a negative constant to the length keeps the
 // link only when the length is known to be large enough not to wrap.
 //
 // Pruning. At jump targets the current state is compared with the states

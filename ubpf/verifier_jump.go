@@ -161,6 +161,21 @@ func view32(r reg, signed bool) (reg, bool) {
 	return reg{t: tScalar, umin: 0, umax: math.MaxUint32, smin: math.MinInt64, smax: math.MaxInt64}, false
 }
 
+// unsignedCond maps a signed comparison to its unsigned form.
+func unsignedCond(code uint8) uint8 {
+	switch code {
+	case jmpJSGT:
+		return jmpJGT
+	case jmpJSGE:
+		return jmpJGE
+	case jmpJSLT:
+		return jmpJLT
+	case jmpJSLE:
+		return jmpJLE
+	}
+	return code
+}
+
 func isSigned(code uint8) bool {
 	switch code {
 	case jmpJSGT, jmpJSGE, jmpJSLT, jmpJSLE:
@@ -231,6 +246,9 @@ func (v *verifier) branch(st *vstate, in RawInsn, taken bool, clone bool) (*vsta
 			}
 			v.propagate(ns, *r)
 		}
+		if v.kind == KindFilter {
+			v.lenFact(ns, code, a, b, true)
+		}
 		return ns, true
 	}
 	na, nb := a, b
@@ -249,7 +267,7 @@ func (v *verifier) branch(st *vstate, in RawInsn, taken bool, clone bool) (*vsta
 		v.propagate(ns, nb)
 	}
 	if v.kind == KindFilter {
-		v.lenFact(ns, code, a, b)
+		v.lenFact(ns, code, a, b, false)
 	}
 	return ns, true
 }
@@ -280,15 +298,32 @@ func (v *verifier) propagate(st *vstate, r reg) {
 }
 
 // lenFact records packet bounds proven by comparing a scalar with the
-// filter's length argument (unsigned comparisons only).
-func (v *verifier) lenFact(st *vstate, code uint8, a, b reg) {
+// filter's length argument. a and b are the operands' full 64-bit values
+// before the comparison. A signed or 32-bit (JMP32) comparison proves the
+// same as the unsigned 64-bit one when both values are within the range
+// where the views agree: [0, 2^63) for signed, [0, 2^32) for 32-bit
+// unsigned and [0, 2^31) for 32-bit signed.
+func (v *verifier) lenFact(st *vstate, code uint8, a, b reg, is32 bool) {
 	if b.id == lenID && a.id != lenID {
 		a, b = b, a
 		code = swapCond(code)
 	}
-	if a.id != lenID || b.id == lenID {
+	if a.id != lenID || b.id == lenID || a.t != tScalar || b.t != tScalar {
 		return
 	}
+	lim := uint64(math.MaxUint64)
+	switch {
+	case is32 && isSigned(code):
+		lim = math.MaxInt32
+	case is32:
+		lim = math.MaxUint32
+	case isSigned(code):
+		lim = math.MaxInt64
+	}
+	if a.umax > lim || b.umax > lim {
+		return
+	}
+	code = unsignedCond(code)
 	// holds: len+a.off  code  x, with x = base(b.id) + b.off (or a constant)
 	var xid uint32
 	var xoff int64
@@ -358,15 +393,23 @@ func (v *verifier) ptrBranch(st *vstate, in RawInsn, code uint8, a, b reg, srcRe
 			return ns, code == jmpJNE
 		}
 	}
-	if is32 {
-		return ns, true
-	}
 	// packet pointer against packet end
 	if b.t == tPtrPacket && a.t == tPtrPacketEnd {
 		a, b = b, a
 		code = swapCond(code)
 	}
 	if a.t == tPtrPacket && b.t == tPtrPacketEnd {
+		// Both are addresses regionPacket<<32 | offset with offsets below
+		// 2^32 (a packet pointer's fixed and variable parts are bounded by
+		// 2^29 each, checked below for 32-bit), so both are below 2^63: a
+		// signed comparison is the unsigned one. Their high halves are the
+		// same, so a 32-bit unsigned comparison is too when a's offset is
+		// in [0, 2^32); a 32-bit signed one would need the packet length
+		// below 2^31, which is not tracked, so it proves nothing.
+		if is32 && (isSigned(code) || a.off+a.smin < 0 || a.off+a.smax >= 1<<32) {
+			return ns, true
+		}
+		code = unsignedCond(code)
 		var rng int64
 		switch code {
 		case jmpJLE: // a <= end

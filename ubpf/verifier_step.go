@@ -265,7 +265,9 @@ func (v *verifier) stackWrite(fr *frameState, lo, hi int64, size int, val *reg) 
 			}
 			delete(fr.spills, s/8)
 		}
-		if exact {
+		// a write at a variable offset initialises only the bytes every
+		// possible write covers: [hi, lo+size)
+		if exact || (a >= hi && a < lo+int64(size)) {
 			fr.stack[i] = sMisc
 		}
 	}

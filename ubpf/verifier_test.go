@@ -180,6 +180,101 @@ exit`},
 	{"legacy-ldabs", ubpf.KindFilter, `
 ldabsh 12
 exit`},
+	// packet bounds from JMP32 and signed comparisons with the length
+	{"len-check-jmp32", ubpf.KindFilter, `
+mov %r0, 0
+jlt32 %r2, 14, out
+ldxh %r0, [%r1+12]
+out:
+exit`},
+	{"len-check-signed", ubpf.KindFilter, `
+mov %r0, 0
+jslt %r2, 14, out
+ldxh %r0, [%r1+12]
+out:
+exit`},
+	{"len-check-signed-jmp32", ubpf.KindFilter, `
+mov %r0, 0
+mov %r3, 20
+jsgt32 %r3, %r2, out
+ldxw %r0, [%r1+16]
+out:
+exit`},
+	{"variable-offset-vs-len-jmp32", ubpf.KindFilter, `
+mov %r0, 0
+jlt %r2, 15, out
+ldxb %r3, [%r1+14]
+and %r3, 0x3f
+mov %r4, %r3
+add %r4, 4
+jgt32 %r4, %r2, out
+add %r1, %r3
+ldxw %r0, [%r1]
+out:
+exit`},
+	{"variable-offset-vs-len-signed", ubpf.KindFilter, `
+mov %r0, 0
+jlt %r2, 15, out
+ldxb %r3, [%r1+14]
+and %r3, 0x3f
+mov %r4, %r3
+add %r4, 4
+jsle %r2, %r4, out
+add %r1, %r3
+ldxw %r0, [%r1]
+out:
+exit`},
+	{"xdp-data-end-signed", ubpf.KindXDP, `
+ldxw %r2, [%r1]
+ldxw %r3, [%r1+4]
+mov %r4, %r2
+add %r4, 14
+mov %r0, 1
+jsgt %r4, %r3, out
+ldxh %r0, [%r2+12]
+out:
+exit`},
+	{"xdp-data-end-jmp32", ubpf.KindXDP, `
+ldxw %r2, [%r1]
+ldxw %r3, [%r1+4]
+mov %r4, %r2
+add %r4, 14
+mov %r0, 1
+jle32 %r3, %r4, out
+ldxh %r0, [%r2+12]
+out:
+exit`},
+	// a bounded loop filling a stack buffer, then reading all of it: the
+	// counter is a known constant on every iteration, so each write is at
+	// an exact offset
+	{"stack-buffer-loop-fill", ubpf.KindFilter, `
+mov %r3, 0
+loop:
+mov %r4, %r10
+add %r4, -16
+add %r4, %r3
+stb [%r4], 7
+add %r3, 1
+jlt %r3, 16, loop
+ldxdw %r0, [%r10-16]
+ldxdw %r5, [%r10-8]
+add %r0, %r5
+exit`},
+	// a write at a variable offset in [0,3] of 8 bytes at fp-16 surely
+	// writes fp-13..fp-9
+	{"stack-variable-write-covered-bytes", ubpf.KindFilter, `
+mov %r0, 0
+jlt %r2, 1, out
+ldxb %r3, [%r1]
+and %r3, 3
+mov %r4, %r10
+add %r4, -16
+add %r4, %r3
+mov %r5, 1
+stxdw [%r4], %r5
+ldxw %r0, [%r10-13]
+out:
+exit`},
 }
 
 func TestVerifierAccepts(t *testing.T) {
@@ -345,6 +440,57 @@ mov %r0, 0
 ja -4`},
 	{"fallthrough-end", "falls off", ubpf.KindFilter, `
 mov %r0, 0`},
+	{"len-check-signed-negative-imm", "invalid access to packet", ubpf.KindFilter, `
+mov %r0, 0
+jslt32 %r2, -2, out
+ldxb %r0, [%r1]
+out:
+exit`},
+	{"len-check-jmp32-wide-constant", "invalid access to packet", ubpf.KindFilter, `
+mov %r0, 0
+lddw %r3, 0x100000010
+jgt32 %r3, %r2, out
+ldxb %r0, [%r1]
+out:
+exit`},
+	{"xdp-data-end-signed-jmp32", "invalid access to packet", ubpf.KindXDP, `
+ldxw %r2, [%r1]
+ldxw %r3, [%r1+4]
+mov %r4, %r2
+add %r4, 14
+mov %r0, 1
+jsgt32 %r4, %r3, out
+ldxh %r0, [%r2+12]
+out:
+exit`},
+	{"stack-variable-write-uncovered-byte", "uninitialised", ubpf.KindFilter, `
+mov %r0, 0
+jlt %r2, 1, out
+ldxb %r3, [%r1]
+and %r3, 3
+mov %r4, %r10
+add %r4, -16
+add %r4, %r3
+mov %r5, 1
+stxdw [%r4], %r5
+ldxw %r0, [%r10-14]
+out:
+exit`},
+	{"stack-variable-loop-fill", "uninitialised", ubpf.KindFilter, `
+mov %r0, 0
+jlt %r2, 1, out
+ldxb %r3, [%r1]
+and %r3, 7
+loop:
+mov %r4, %r10
+add %r4, -16
+add %r4, %r3
+stb [%r4], 7
+add %r3, 1
+jlt %r3, 16, loop
+ldxdw %r0, [%r10-16]
+out:
+exit`},
 	{"bad-movsx", "movsx", ubpf.KindFilter, `
 movsx32 %r0, %r1
 mov32 %r0, 0
