@@ -37,6 +37,10 @@ type Config struct {
 	// ThreadInit, if set, runs on the pmd's OS thread before polling starts
 	// (DPDK needs rte_thread_register there).
 	ThreadInit func() error
+	// PMDs is the number of poll-mode threads (default 1). Ports are
+	// spread over them round-robin; every thread can transmit on every
+	// port, each on its own transmit queue (see MultiQueuePort).
+	PMDs int
 	// EMCInsertInv inserts one in this many megaflow hits into the
 	// exact-match cache (as OVS's emc-insert-inv-prob); 0 means the
 	// default of 100, and a negative value turns the EMC off.
@@ -53,14 +57,14 @@ type Datapath struct {
 	ports   atomic.Pointer[portSet]
 	mu      sync.Mutex // serialises port changes
 	inject  chan injected
-	iter    atomic.Uint64 // completed pmd loop iterations
+	iters   []atomic.Uint64 // completed loop iterations, per pmd
 	running atomic.Bool
 	stop    chan struct{}
-	done    chan struct{}
+	done    sync.WaitGroup
 
 	ct           *Conntrack
 	upcallErrors atomic.Uint64
-	foldReq      atomic.Bool // ask the pmd to fold its counters now
+	foldGen      atomic.Uint64 // bumped to ask every pmd to fold its counters now
 	stats        struct{ packets, misses, upcallDrops atomic.Uint64 }
 }
 
@@ -85,6 +89,11 @@ func (dp *Datapath) Stats() Stats {
 type vport struct {
 	no   uint32
 	port Port
+	// txLocks, one per transmit queue, exist only when the port has fewer
+	// transmit queues than the datapath has pmds: pmds then share queues
+	// (pmd i uses queue i mod n) under these locks, as OVS does with
+	// dynamic tx queues. With enough queues no lock is taken.
+	txLocks []sync.Mutex
 }
 
 // portSet is immutable once published.
@@ -108,26 +117,37 @@ func New(cfg Config) *Datapath {
 	if cfg.EMCInsertInv == 0 {
 		cfg.EMCInsertInv = emcInsertInv
 	}
+	if cfg.PMDs <= 0 {
+		cfg.PMDs = 1
+	}
 	dp := &Datapath{
 		cfg:    cfg,
 		log:    cfg.Logger.With("datapath", cfg.Name),
 		inject: make(chan injected, 1024),
 		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		iters:  make([]atomic.Uint64, max(cfg.PMDs, 1)),
 		ct:     newConntrack(cfg.ConntrackMax),
 	}
 	dp.ports.Store(&portSet{byNo: map[uint32]int{}})
 	return dp
 }
 
-// Start launches the pmd thread.
+// Start launches the pmd threads.
 func (dp *Datapath) Start() error {
 	if !dp.running.CompareAndSwap(false, true) {
 		return errors.New("datapath already started")
 	}
-	errc := make(chan error, 1)
-	go dp.runPMD(errc)
-	if err := <-errc; err != nil {
+	errc := make(chan error, dp.cfg.PMDs)
+	dp.done.Add(dp.cfg.PMDs)
+	for i := 0; i < dp.cfg.PMDs; i++ {
+		go dp.runPMD(i, errc)
+	}
+	var err error
+	for i := 0; i < dp.cfg.PMDs; i++ {
+		err = errors.Join(err, <-errc)
+	}
+	if err != nil {
+		dp.Stop()
 		return err
 	}
 	go dp.sweepConntrack()
@@ -155,7 +175,7 @@ func (dp *Datapath) sweepConntrack() {
 func (dp *Datapath) Stop() {
 	if dp.running.CompareAndSwap(true, false) {
 		close(dp.stop)
-		<-dp.done
+		dp.done.Wait()
 	}
 	dp.mu.Lock()
 	defer dp.mu.Unlock()
@@ -171,20 +191,25 @@ func (dp *Datapath) Stop() {
 // Invalidate marks every cached translation stale.
 func (dp *Datapath) Invalidate() { dp.version.Add(1) }
 
-// Sync waits until the pmd has completed every burst that started before
-// the call (a no-op if the pmd is not running).
+// Sync waits until every pmd has completed every burst that started
+// before the call (a no-op if the pmds are not running).
 func (dp *Datapath) Sync() {
 	if !dp.running.Load() {
 		return
 	}
-	start := dp.iter.Load()
+	start := make([]uint64, len(dp.iters))
+	for i := range dp.iters {
+		start[i] = dp.iters[i].Load()
+	}
 	deadline := time.Now().Add(2 * time.Second)
-	for dp.iter.Load() < start+2 && dp.running.Load() {
-		if time.Now().After(deadline) {
-			dp.log.Warn("sync: pmd did not make progress in 2s")
-			return
+	for i := range dp.iters {
+		for dp.iters[i].Load() < start[i]+2 && dp.running.Load() {
+			if time.Now().After(deadline) {
+				dp.log.Warn("sync: pmd did not make progress in 2s", "pmd", i)
+				return
+			}
+			time.Sleep(20 * time.Microsecond)
 		}
-		time.Sleep(20 * time.Microsecond)
 	}
 }
 
@@ -192,7 +217,7 @@ func (dp *Datapath) Sync() {
 // in the shared FlowStats (which otherwise lag by up to 20 ms); call it
 // before reporting statistics.
 func (dp *Datapath) SyncCounters() {
-	dp.foldReq.Store(true)
+	dp.foldGen.Add(1)
 	dp.Sync()
 }
 
@@ -204,7 +229,16 @@ func (dp *Datapath) AddPort(no uint32, p Port) error {
 	if _, ok := old.byNo[no]; ok {
 		return fmt.Errorf("add port %d: number in use", no)
 	}
-	list := append(append([]*vport(nil), old.list...), &vport{no: no, port: p})
+	vp := &vport{no: no, port: p}
+	if mq, ok := p.(MultiQueuePort); ok && dp.cfg.PMDs > 1 {
+		if mq.TxQueues() < 1 {
+			return fmt.Errorf("add port %d: no transmit queue", no)
+		}
+		if mq.TxQueues() < dp.cfg.PMDs {
+			vp.txLocks = make([]sync.Mutex, mq.TxQueues())
+		}
+	}
+	list := append(append([]*vport(nil), old.list...), vp)
 	sort.Slice(list, func(i, j int) bool { return list[i].no < list[j].no })
 	dp.publish(list)
 	return nil
@@ -274,19 +308,19 @@ func (dp *Datapath) Inject(inPort uint32, pkt []byte, actions []Action) error {
 // UpcallErrors counts packets dropped because translation failed.
 func (dp *Datapath) UpcallErrors() uint64 { return dp.upcallErrors.Load() }
 
-func (dp *Datapath) runPMD(started chan<- error) {
+func (dp *Datapath) runPMD(idx int, started chan<- error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	defer close(dp.done)
+	defer dp.done.Done()
 	if dp.cfg.ThreadInit != nil {
 		if err := dp.cfg.ThreadInit(); err != nil {
-			dp.running.Store(false)
-			started <- fmt.Errorf("pmd thread init: %w", err)
+			started <- fmt.Errorf("pmd %d thread init: %w", idx, err)
 			return
 		}
 	}
 	started <- nil
 	p := newPMD(dp)
+	p.idx = idx
 	idle := 0
 	for {
 		select {
@@ -296,7 +330,7 @@ func (dp *Datapath) runPMD(started chan<- error) {
 		default:
 		}
 		got := p.poll()
-		dp.iter.Add(1)
+		dp.iters[idx].Add(1)
 		if got > 0 {
 			idle = 0
 			continue

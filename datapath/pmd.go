@@ -22,6 +22,8 @@ type pmd struct {
 	now                   int64 // unix nanoseconds at the start of the current burst
 	arena                 arena
 
+	idx          int           // which pmd of the datapath this is
+	foldGen      uint64        // last Datapath.foldGen acted on
 	dirty        []*cachedFlow // flows with counts not yet folded
 	lastFold     int64
 	upcallTokens float64
@@ -74,7 +76,8 @@ func (p *pmd) poll() int {
 		p.cacheVer = v
 	}
 	p.dp.ct.clock.Store(p.now)
-	if p.now-p.lastFold > counterFoldNs || p.dp.foldReq.Swap(false) {
+	if g := p.dp.foldGen.Load(); p.now-p.lastFold > counterFoldNs || g != p.foldGen {
+		p.foldGen = g
 		p.foldCounters()
 	}
 	if p.now-p.lastMaint > 1e9 {
@@ -82,7 +85,10 @@ func (p *pmd) poll() int {
 		p.lastMaint = p.now
 	}
 	got := 0
-	for _, vp := range p.ps.list {
+	for i, vp := range p.ps.list {
+		if i%p.dp.cfg.PMDs != p.idx {
+			continue // another pmd polls this port
+		}
 		n := vp.port.Recv(p.pkts[:])
 		if n == 0 {
 			continue
@@ -94,7 +100,7 @@ func (p *pmd) poll() int {
 		vp.port.Release(p.rel[:n])
 		p.arena.reset()
 	}
-	for i := 0; i < BurstSize; i++ {
+	for i := 0; i < BurstSize && p.idx == 0; i++ {
 		select {
 		case in := <-p.dp.inject:
 			p.runInjected(in)
@@ -430,7 +436,18 @@ func (p *pmd) flushTx() {
 }
 
 func (p *pmd) flushQueue(q *txQueue) {
-	q.vp.port.Send(q.pkts[:q.n])
+	if mq, ok := q.vp.port.(MultiQueuePort); ok && p.dp.cfg.PMDs > 1 {
+		if locks := q.vp.txLocks; locks != nil {
+			l := &locks[p.idx%len(locks)]
+			l.Lock()
+			mq.SendQueue(p.idx%len(locks), q.pkts[:q.n])
+			l.Unlock()
+		} else {
+			mq.SendQueue(p.idx, q.pkts[:q.n])
+		}
+	} else {
+		q.vp.port.Send(q.pkts[:q.n])
+	}
 	clear(q.pkts[:q.n])
 	q.n = 0
 }

@@ -63,3 +63,14 @@ type Port interface {
 	Stats() PortStats
 	Close() error
 }
+
+// MultiQueuePort is a Port with several transmit queues. When a datapath
+// runs several pmd threads, pmd i sends on queue i (sharing queue i mod n
+// under a lock if the port has only n < pmds queues). A port that is not a
+// MultiQueuePort must have a Send that is safe for concurrent use (memory
+// ports are). Receiving is never shared: each port is polled by one pmd.
+type MultiQueuePort interface {
+	Port
+	TxQueues() int
+	SendQueue(q int, pkts []*Packet) int
+}

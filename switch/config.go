@@ -21,6 +21,7 @@ import (
 type Config struct {
 	LogLevel string         `yaml:"log-level"`
 	RunDir   string         `yaml:"run-dir"` // management sockets live here
+	PMDs     int            `yaml:"pmds"`    // poll-mode threads per bridge (default 1)
 	DPDK     DPDKConfig     `yaml:"dpdk"`
 	Bridges  []BridgeConfig `yaml:"bridges"`
 }
@@ -207,6 +208,9 @@ func LoadConfig(path string) (Config, error) {
 func (c *Config) Validate() error {
 	if c.RunDir == "" {
 		c.RunDir = "/run/goko"
+	}
+	if c.PMDs < 0 || c.PMDs > 64 {
+		return fmt.Errorf("pmds %d: want 1 to 64", c.PMDs)
 	}
 	if c.DPDK.MemoryMB == 0 {
 		c.DPDK.MemoryMB = 512

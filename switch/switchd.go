@@ -95,7 +95,7 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 	}
 	log := d.log.With("bridge", bc.Name)
 	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log})
-	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log}
+	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
 	if d.eal != nil {
 		dpCfg.ThreadInit = dpdk.RegisterThread
 	}
@@ -245,7 +245,17 @@ func (d *Daemon) openPort(br *bridge, spec PortSpec) error {
 		devargs = spec.Name
 	}
 	d.mu.Lock()
-	p, err := d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name})
+	// One transmit queue per pmd where the driver offers them, so pmds
+	// never share one; af_packet has one queue pair per socket, and other
+	// drivers may refuse: one queue then, shared under a lock.
+	txq := max(d.cfg.PMDs, 1)
+	if spec.Kind == PortKernel {
+		txq = 1
+	}
+	p, err := d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name, TxQueues: txq})
+	if err != nil && txq > 1 {
+		p, err = d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name})
+	}
 	d.mu.Unlock()
 	if err != nil {
 		return err

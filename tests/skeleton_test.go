@@ -214,3 +214,18 @@ func TestSigtermExitsCleanly(t *testing.T) {
 		t.Errorf("DPDK runtime dir left behind after SIGTERM")
 	}
 }
+
+// TestPingTwoPMDs runs the bridge with two poll-mode threads: each polls
+// one of the ports and transmits on the other through its own queue.
+func TestPingTwoPMDs(t *testing.T) {
+	h1, h2 := newHost(t, "10.82.0.1"), newHost(t, "10.82.0.2")
+	sw := startSwitchd(t, "--pmds", "2", "--port", "1="+h1.swPort, "--port", "2="+h2.swPort)
+	sw.mustOfctl("add-flow", "br0", "in_port=1,actions=output:2")
+	sw.mustOfctl("add-flow", "br0", "in_port=2,actions=output:1")
+	if !h1.ping(h2.ip, 3) || !h2.ping(h1.ip, 3) {
+		t.Fatalf("no ping with two pmds:\n%s", sw.logText())
+	}
+	if counts := packetCounts(t, sw.mustOfctl("dump-flows", "br0")); len(counts) != 2 || counts[0] < 6 || counts[1] < 6 {
+		t.Errorf("counters with two pmds: %v", counts)
+	}
+}

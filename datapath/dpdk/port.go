@@ -249,6 +249,9 @@ func (e *EAL) OpenPort(devargs string, opts PortOptions) (*Port, error) {
 	return p, nil
 }
 
+// TxQueues returns the number of transmit queues (datapath.MultiQueuePort).
+func (p *Port) TxQueues() int { return len(p.tx) }
+
 // ID returns the DPDK port id.
 func (p *Port) ID() uint16 { return p.id }
 
