@@ -28,6 +28,7 @@ deps:
 
 build: deps
 	$(GO) build -o $(BIN)/ ./cmd/...
+	$(MAKE) -s -C examples/bpf
 
 # demo: two namespaces joined by veths to switchd, flows added with ofctl,
 # a ping across, dump-flows with counters, then everything is removed.
@@ -37,9 +38,12 @@ demo: build
 # test: vet, unit tests, then integration tests in network namespaces.
 test: build lint unit integration
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
@@ -57,3 +61,4 @@ bench:
 
 clean:
 	rm -rf $(BIN)
+	$(MAKE) -s -C examples/bpf clean
