@@ -28,6 +28,8 @@ const (
 	ActClone                            // run Nested on a copy of the packet (group buckets)
 	ActMeter                            // pass the packet through Meter; it may drop it or remark DSCP
 	ActSetQueue                         // select egress queue Arg32 (ports have one queue: recorded only)
+	ActPushPBB                          // encapsulate in 802.1ah: backbone MACs, Ethertype Arg, I-TAG
+	ActPopPBB                           // remove the 802.1ah encapsulation
 	ActCTCommit                         // record the packet's connection in conntrack zone Zone (see conntrack.go)
 )
 
@@ -68,6 +70,7 @@ const (
 	FieldTunID     // 8 bytes: metadata for a later tunnel push
 	FieldTunSrc    // 4 bytes
 	FieldTunDst    // 4 bytes
+	FieldPBBISID   // 3 bytes: the I-SID of a PBB frame
 )
 
 // Action is one step of a megaflow's action list.

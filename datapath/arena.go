@@ -134,6 +134,39 @@ func (p *pmd) pushMPLS(pkt *Packet, key *FlowKey, off *Offsets, etype uint16) {
 	reparse(pkt, key, off)
 }
 
+// pushPBB encapsulates the frame in 802.1ah (PBB): new backbone addresses
+// (copied from the customer ones, as OpenFlow 1.3 section 7.2.5 has the
+// new header's fields copied from the existing ones), Ethertype etype and
+// an I-TAG carrying the outer VLAN's PCP and, for a frame that was already
+// PBB, its I-SID. The customer frame, tags included, follows unchanged.
+func (p *pmd) pushPBB(pkt *Packet, key *FlowKey, off *Offsets, etype uint16) {
+	if len(pkt.Data) < 14 {
+		return
+	}
+	itag := key.PBBISID & 0xffffff
+	if key.VlanTCI&VlanPresent != 0 {
+		itag |= uint32(key.VlanTCI>>13) << 29
+	}
+	p.prepend(pkt, 18)
+	d := pkt.Data
+	copy(d[0:12], d[18:30])
+	be.PutUint16(d[12:], etype)
+	be.PutUint32(d[14:], itag)
+	reparse(pkt, key, off)
+}
+
+// popPBB removes the backbone header (addresses, any backbone tag, the
+// Ethertype and the I-TAG): the customer frame becomes the frame.
+func (p *pmd) popPBB(pkt *Packet, key *FlowKey, off *Offsets) {
+	if key.EthType != EthTypePBB || off.L3 < 0 || int(off.L3)+4+14 > len(pkt.Data) {
+		return
+	}
+	n := int(off.L3) + 4
+	pkt.Data = pkt.Data[n:]
+	pkt.Head += n
+	reparse(pkt, key, off)
+}
+
 // popMPLS removes the top label; etype becomes the frame's Ethertype.
 func (p *pmd) popMPLS(pkt *Packet, key *FlowKey, off *Offsets, etype uint16) {
 	if key.EthType != EthTypeMPLS && key.EthType != EthTypeMPLSM {

@@ -248,6 +248,16 @@ func (h *headers) setField(f Field, v *[16]byte) {
 		}
 		be.PutUint32(lse, x)
 		k.MPLSLSE = x
+	case FieldPBBISID:
+		if k.EthType != EthTypePBB {
+			return
+		}
+		itag := h.l3()
+		if len(itag) < 4 {
+			return
+		}
+		copy(itag[1:4], v[:3])
+		k.PBBISID = uint32(v[0])<<16 | uint32(v[1])<<8 | uint32(v[2])
 	case FieldTunID:
 		k.TunID = be.Uint64(v[:])
 	case FieldTunSrc:

@@ -253,3 +253,28 @@ func TestDecTTLExpiryUpcalls(t *testing.T) {
 		t.Fatalf("upcalls = %d, want 1", up.n.Load())
 	}
 }
+
+func TestPBBPushSetPop(t *testing.T) {
+	orig := tcpFrame()
+	_, ports := harness(t, 3, []datapath.Action{
+		{Kind: datapath.ActPushPBB, Arg: 0x88e7}, setField(datapath.FieldPBBISID, 0x12, 0x34, 0x56), out(2),
+		{Kind: datapath.ActPopPBB}, out(3),
+	})
+	ports[1].Inject(orig)
+	p, ok := ports[2].Receive(2 * time.Second)
+	if !ok {
+		t.Fatal("no PBB frame")
+	}
+	if len(p) != len(orig)+18 || binary.BigEndian.Uint16(p[12:]) != 0x88e7 || binary.BigEndian.Uint32(p[14:])&0xffffff != 0x123456 ||
+		!bytes.Equal(p[0:12], orig[0:12]) || !bytes.Equal(p[18:], orig) {
+		t.Errorf("push_pbb + set pbb_isid:\n% x", p[:40])
+	}
+	var k datapath.FlowKey
+	datapath.Parse(p, 2, &k)
+	if k.EthType != 0x88e7 || k.PBBISID != 0x123456 {
+		t.Errorf("parsed PBB key: eth_type %#x isid %#x", k.EthType, k.PBBISID)
+	}
+	if c, _ := ports[3].Receive(2 * time.Second); !bytes.Equal(c, orig) {
+		t.Errorf("pop_pbb did not restore the customer frame:\n% x", c)
+	}
+}

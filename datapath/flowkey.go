@@ -36,7 +36,7 @@ type FlowKey struct {
 	ArpSHA    [6]byte // ARP source hardware address, or ND source link-layer address
 	ArpTHA    [6]byte // ARP target hardware address, or ND target link-layer address
 	NDTarget  [16]byte
-	_         [4]byte // keeps the size a multiple of 8 with no implicit padding
+	PBBISID   uint32 // I-SID of an 802.1ah (PBB) frame's I-TAG (low 24 bits)
 }
 
 // VlanPresent is set in FlowKey.VlanTCI when the frame carries that tag; it

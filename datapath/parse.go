@@ -11,6 +11,7 @@ const (
 	EthTypeIPv6  = 0x86dd
 	EthTypeMPLS  = 0x8847
 	EthTypeMPLSM = 0x8848
+	EthTypePBB   = 0x88e7 // 802.1ah backbone service instance tag (I-TAG)
 
 	IPProtoICMP   = 1
 	IPProtoTCP    = 6
@@ -72,6 +73,12 @@ func Parse(frame []byte, inPort uint32, key *FlowKey) Offsets {
 	case EthTypeARP:
 		off.L3 = int16(p)
 		parseARP(frame[p:], key)
+	case EthTypePBB:
+		// The customer frame inside is not parsed, as for MPLS.
+		off.L3 = int16(p)
+		if len(frame) >= p+4 {
+			key.PBBISID = binary.BigEndian.Uint32(frame[p:]) & 0xffffff
+		}
 	case EthTypeMPLS, EthTypeMPLSM:
 		off.L3 = int16(p)
 		if len(frame) >= p+4 {

@@ -338,6 +338,12 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 		case ActPopMPLS:
 			p.popMPLS(pkt, key, off, a.Arg)
 			h.frame = pkt.Data
+		case ActPushPBB:
+			p.pushPBB(pkt, key, off, a.Arg)
+			h.frame = pkt.Data
+		case ActPopPBB:
+			p.popPBB(pkt, key, off)
+			h.frame = pkt.Data
 		case ActSetMPLSTTL:
 			h.setMPLSTTL(uint8(a.Arg))
 		case ActDecMPLSTTL:

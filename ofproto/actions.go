@@ -111,12 +111,14 @@ func (c *protoCtx) allowsSet(f openflow.Field) bool {
 		return c.isProto([]uint16{datapath.EthTypeIPv6}, datapath.IPProtoICMPv6) && c.icmpKnown && c.icmpType == 136
 	case openflow.OXMMPLSLabel, openflow.OXMMPLSTC, openflow.OXMMPLSBOS:
 		return c.isMPLS()
+	case openflow.OXMPBBISID:
+		return c.isEth(datapath.EthTypePBB)
 	}
 	return false
 }
 
 // setFields maps the OXM fields set_field can write to datapath fields.
-// The rest (in_port, in_phy_port, metadata, eth_type, ip_proto, pbb_isid,
+// The rest (in_port, in_phy_port, metadata, eth_type, ip_proto,
 // ipv6_exthdr) are not settable: OFPBAC_BAD_SET_TYPE. Metadata is written
 // with the write-metadata instruction; eth_type and ip_proto change only
 // through push and pop actions.
@@ -137,7 +139,7 @@ var setFields = map[openflow.Field]datapath.Field{
 	openflow.OXMIPv6NDTarget: datapath.FieldNDTarget, openflow.OXMIPv6NDSLL: datapath.FieldNDSLL,
 	openflow.OXMIPv6NDTLL: datapath.FieldNDTLL, openflow.OXMMPLSLabel: datapath.FieldMPLSLabel,
 	openflow.OXMMPLSTC: datapath.FieldMPLSTC, openflow.OXMMPLSBOS: datapath.FieldMPLSBOS,
-	openflow.OXMTunnelID: datapath.FieldTunID,
+	openflow.OXMTunnelID: datapath.FieldTunID, openflow.OXMPBBISID: datapath.FieldPBBISID,
 }
 
 // settableFields lists setFields' keys in field order, for TABLE_FEATURES.
@@ -157,7 +159,8 @@ var supportedActions = []openflow.ActionType{
 	openflow.ActionTypeSetMPLSTTL, openflow.ActionTypeDecMPLSTTL, openflow.ActionTypePushVLAN,
 	openflow.ActionTypePopVLAN, openflow.ActionTypePushMPLS, openflow.ActionTypePopMPLS,
 	openflow.ActionTypeSetQueue, openflow.ActionTypeGroup, openflow.ActionTypeSetNWTTL,
-	openflow.ActionTypeDecNWTTL, openflow.ActionTypeSetField,
+	openflow.ActionTypeDecNWTTL, openflow.ActionTypeSetField, openflow.ActionTypePushPBB,
+	openflow.ActionTypePopPBB,
 }
 
 // actionCheck says where actions come from, which changes what is allowed.
@@ -191,6 +194,11 @@ func (c *protoCtx) apply(a openflow.Action) {
 		c.ethType, c.ethKnown, c.protoKnown, c.icmpKnown = a.EtherType, true, false, false
 	case openflow.ActionPopMPLS:
 		c.ethType, c.ethKnown, c.protoKnown, c.icmpKnown = a.EtherType, true, false, false
+	case openflow.ActionPushPBB:
+		// The customer frame, tags included, is now inside.
+		c.ethType, c.ethKnown, c.protoKnown, c.icmpKnown, c.vlan = a.EtherType, true, false, false, false
+	case openflow.ActionPopPBB:
+		*c = protoCtx{} // the customer frame: nothing is known of it
 	case openflow.ActionSetField:
 		switch a.Field.Field {
 		case openflow.OXMICMPv6Type:
@@ -250,8 +258,14 @@ func (b *Bridge) checkAction(a openflow.Action, ac actionCheck) error {
 		}
 	case openflow.ActionSetField:
 		return checkSetField(a.Field, c)
-	case openflow.ActionPushPBB, openflow.ActionPopPBB:
-		return openflow.Errorf(openflow.BACBadType, "%v is not supported (the datapath has no PBB encapsulation)", a.ActionType())
+	case openflow.ActionPushPBB:
+		if a.EtherType != datapath.EthTypePBB {
+			return openflow.Errorf(openflow.BACBadArgument, "push_pbb ethertype %#x (want 0x88e7)", a.EtherType)
+		}
+	case openflow.ActionPopPBB:
+		if c != nil && !c.isEth(datapath.EthTypePBB) {
+			return inconsistent("a PBB packet")
+		}
 	case openflow.ActionExperimenter:
 		if _, ok := ParseCTCommit(a); ok {
 			return nil

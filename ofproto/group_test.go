@@ -135,7 +135,7 @@ func TestGroupModErrors(t *testing.T) {
 		{"unknown group in bucket", groupAdd(9, openflow.GroupTypeAll, bucket(openflow.ActionGroup{GroupID: 77})), openflow.BACBadOutGroup},
 		{"ff without watch", groupAdd(9, openflow.GroupTypeFF, bucket(out(2))), openflow.GMFCBadWatch},
 		{"bad watch port", groupAdd(9, openflow.GroupTypeFF, openflow.Bucket{WatchPort: openflow.PortInPort, WatchGroup: openflow.GroupAny}), openflow.GMFCBadWatch},
-		{"bad action", groupAdd(9, openflow.GroupTypeAll, bucket(openflow.ActionPushPBB{EtherType: 0x88e7})), openflow.BACBadType},
+		{"bad action", groupAdd(9, openflow.GroupTypeAll, bucket(openflow.ActionPushPBB{EtherType: 0x0800})), openflow.BACBadArgument},
 		{"delete chained", &openflow.GroupMod{Command: openflow.GroupDelete, GroupID: 1}, openflow.GMFCChainedGroup},
 		{"flow to missing group", nil, openflow.BACBadOutGroup},
 	}

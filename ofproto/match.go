@@ -114,6 +114,8 @@ func compileMatch(m *openflow.Match) (flowMatch, error) {
 		case openflow.OXMMPLSBOS:
 			v.MPLSLSE |= uint32(val[0]&1) << 8
 			k.MPLSLSE |= 0x100
+		case openflow.OXMPBBISID:
+			v.PBBISID, k.PBBISID = be32(val)&0xffffff, be32(msk)&0xffffff
 		case openflow.OXMTunnelID:
 			v.TunID, k.TunID = binary.BigEndian.Uint64(val), binary.BigEndian.Uint64(msk)
 		default:

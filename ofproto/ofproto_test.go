@@ -184,7 +184,8 @@ func TestFlowModErrors(t *testing.T) {
 			return f
 		}(), openflow.BICBadTableID},
 		{"output to port 0", addFlow(1, openflow.Match{}, output(0)), openflow.BACBadOutPort},
-		{"unsupported action", addFlow(1, openflow.Match{}, []openflow.Instruction{openflow.InstApplyActions{Actions: []openflow.Action{openflow.ActionPushPBB{EtherType: 0x88e7}}}}), openflow.BACBadType},
+		{"unknown experimenter action", addFlow(1, openflow.Match{}, []openflow.Instruction{openflow.InstApplyActions{Actions: []openflow.Action{openflow.ActionExperimenter{Experimenter: 0x2320, Data: make([]byte, 8)}}}}), openflow.BACBadExperimenter},
+		{"push_pbb bad ethertype", addFlow(1, openflow.Match{}, []openflow.Instruction{openflow.InstApplyActions{Actions: []openflow.Action{openflow.ActionPushPBB{EtherType: 0x8100}}}}), openflow.BACBadArgument},
 		{"bad command", func() *openflow.FlowMod { f := addFlow(1, openflow.Match{}, nil); f.Command = 9; return f }(), openflow.FMFCBadCommand},
 	}
 	for _, tt := range tests {
@@ -303,7 +304,7 @@ func TestCompileMatchSemantics(t *testing.T) {
 		t.Errorf("in_port=0: %v", err)
 	}
 	var oe *openflow.Error
-	_, err := compileMatch(&openflow.Match{Fields: []openflow.OXM{openflow.OXMUint(openflow.OXMPBBISID, 5)}})
+	_, err := compileMatch(&openflow.Match{Fields: []openflow.OXM{openflow.OXMUint(openflow.OXMIPv6ExtHdr, 5)}})
 	if !errors.As(err, &oe) {
 		t.Errorf("unsupported field: %v", err)
 	}

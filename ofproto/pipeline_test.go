@@ -181,7 +181,8 @@ func TestSetFieldValidation(t *testing.T) {
 		{"ipv4 set after push_mpls", openflow.NewMatch(ipv4), []openflow.Action{openflow.ActionPushMPLS{EtherType: 0x8847}, setf(openflow.OXMUint(openflow.OXMIPv4Src, 1))}, openflow.BACMatchInconsistent},
 		{"push_vlan bad ethertype", openflow.Match{}, []openflow.Action{openflow.ActionPushVLAN{EtherType: 0x0800}}, openflow.BACBadArgument},
 		{"group missing", openflow.Match{}, []openflow.Action{openflow.ActionGroup{GroupID: 42}}, openflow.BACBadOutGroup},
-		{"pop_pbb", openflow.Match{}, []openflow.Action{openflow.ActionPopPBB{}}, openflow.BACBadType},
+		{"pop_pbb without pbb", openflow.Match{}, []openflow.Action{openflow.ActionPopPBB{}}, openflow.BACMatchInconsistent},
+		{"set pbb_isid without pbb", openflow.Match{}, []openflow.Action{openflow.ActionSetField{Field: openflow.OXMUint(openflow.OXMPBBISID, 7)}}, openflow.BACMatchInconsistent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

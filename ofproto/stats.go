@@ -239,7 +239,7 @@ var matchFields = []openflow.Field{
 	openflow.OXMICMPv4Code, openflow.OXMARPOp, openflow.OXMARPSPA, openflow.OXMARPTPA, openflow.OXMARPSHA,
 	openflow.OXMARPTHA, openflow.OXMIPv6Src, openflow.OXMIPv6Dst, openflow.OXMIPv6FLabel, openflow.OXMICMPv6Type,
 	openflow.OXMICMPv6Code, openflow.OXMIPv6NDTarget, openflow.OXMIPv6NDSLL, openflow.OXMIPv6NDTLL,
-	openflow.OXMMPLSLabel, openflow.OXMMPLSTC, openflow.OXMMPLSBOS, openflow.OXMTunnelID,
+	openflow.OXMMPLSLabel, openflow.OXMMPLSTC, openflow.OXMMPLSBOS, openflow.OXMPBBISID, openflow.OXMTunnelID,
 }
 
 // tableFeatures describes every table: what goko really supports, with the

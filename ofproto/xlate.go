@@ -253,6 +253,24 @@ func (x *xlate) action(a openflow.Action) {
 		k.EthType, k.MPLSLSE = a.EtherType, 0
 		x.dirty.EthType, x.dirty.MPLSLSE = 0xffff, ^uint32(0)
 		x.emit(datapath.Action{Kind: datapath.ActPopMPLS, Arg: a.EtherType})
+	case openflow.ActionPushPBB:
+		// As the datapath does: the I-TAG takes the outer VLAN's PCP and,
+		// for a frame that was PBB already, its I-SID; the customer frame
+		// with its tags moves inside.
+		x.mask(&datapath.FlowKey{EthType: 0xffff, VlanTCI: 0xffff, PBBISID: 0xffffff})
+		if k.EthType != datapath.EthTypePBB {
+			k.PBBISID = 0
+		}
+		k.EthType, k.VlanTCI, k.Vlan2TCI = a.EtherType, 0, 0
+		x.dirty.EthType, x.dirty.VlanTCI, x.dirty.Vlan2TCI, x.dirty.PBBISID = 0xffff, 0xffff, 0xffff, 0xffffff
+		x.emit(datapath.Action{Kind: datapath.ActPushPBB, Arg: a.EtherType})
+	case openflow.ActionPopPBB:
+		// The customer frame was never parsed, so later tables cannot
+		// match its fields from the megaflow's key (as after pop_mpls).
+		x.mask(&datapath.FlowKey{EthType: 0xffff, PBBISID: 0xffffff})
+		k.EthType, k.PBBISID = 0, 0
+		x.dirty.EthType, x.dirty.PBBISID = 0xffff, 0xffffff
+		x.emit(datapath.Action{Kind: datapath.ActPopPBB})
 	case openflow.ActionSetMPLSTTL:
 		x.emit(datapath.Action{Kind: datapath.ActSetMPLSTTL, Arg: uint16(a.TTL)})
 	case openflow.ActionDecMPLSTTL:
@@ -266,7 +284,7 @@ func (x *xlate) action(a openflow.Action) {
 	case openflow.ActionCopyTTLIn:
 		x.emit(datapath.Action{Kind: datapath.ActCopyTTLIn})
 	}
-	// Flow-mod validation rejects everything else (PBB, experimenter).
+	// Flow-mod validation rejects everything else.
 }
 
 // invalidTTL is the packet-in a TTL decrement sends when the TTL is invalid
@@ -304,6 +322,9 @@ func (x *xlate) setField(o openflow.OXM) {
 	copy(a.Value[:], o.Value)
 	k, d := &x.key, &x.dirty
 	switch o.Field {
+	case openflow.OXMPBBISID:
+		k.PBBISID = uint32(o.Value[0])<<16 | uint32(o.Value[1])<<8 | uint32(o.Value[2])
+		d.PBBISID = 0xffffff
 	case openflow.OXMEthDst:
 		copy(k.EthDst[:], o.Value)
 		d.EthDst = full.EthDst
