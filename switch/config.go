@@ -22,6 +22,7 @@ type Config struct {
 	LogLevel string         `yaml:"log-level"`
 	RunDir   string         `yaml:"run-dir"` // management sockets live here
 	PMDs     int            `yaml:"pmds"`    // poll-mode threads per bridge (default 1)
+	Metrics  string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
 	DPDK     DPDKConfig     `yaml:"dpdk"`
 	Bridges  []BridgeConfig `yaml:"bridges"`
 }

@@ -85,6 +85,11 @@ func (d *Daemon) start(ctx context.Context) error {
 			return fmt.Errorf("bridge %s: %w", bc.Name, err)
 		}
 	}
+	if d.cfg.Metrics != "" {
+		if err := d.serveMetrics(ctx, d.cfg.Metrics); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -2,6 +2,9 @@ package tests
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -219,7 +222,8 @@ func TestSigtermExitsCleanly(t *testing.T) {
 // one of the ports and transmits on the other through its own queue.
 func TestPingTwoPMDs(t *testing.T) {
 	h1, h2 := newHost(t, "10.82.0.1"), newHost(t, "10.82.0.2")
-	sw := startSwitchd(t, "--pmds", "2", "--port", "1="+h1.swPort, "--port", "2="+h2.swPort)
+	metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	sw := startSwitchd(t, "--pmds", "2", "--metrics", metrics, "--port", "1="+h1.swPort, "--port", "2="+h2.swPort)
 	sw.mustOfctl("add-flow", "br0", "in_port=1,actions=output:2")
 	sw.mustOfctl("add-flow", "br0", "in_port=2,actions=output:1")
 	if !h1.ping(h2.ip, 3) || !h2.ping(h1.ip, 3) {
@@ -227,5 +231,15 @@ func TestPingTwoPMDs(t *testing.T) {
 	}
 	if counts := packetCounts(t, sw.mustOfctl("dump-flows", "br0")); len(counts) != 2 || counts[0] < 6 || counts[1] < 6 {
 		t.Errorf("counters with two pmds: %v", counts)
+	}
+	resp, err := http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`goko_port_rx_packets_total\{bridge="br0",port="1",name="`+h1.swPort+`"\} [1-9]`).Match(body) ||
+		!regexp.MustCompile(`goko_table_matches_total\{bridge="br0",table="0"\} [1-9]`).Match(body) {
+		t.Errorf("metrics do not show the traffic:\n%s", body)
 	}
 }
