@@ -147,6 +147,11 @@ type Megaflow struct {
 	// uses them instead of running those programs again, so a program runs
 	// at most once per packet. It is not part of the cache entry.
 	Known []FilterCheck
+	// NoCache asks the datapath to execute the translation for this
+	// packet without caching it: the decision depended on something the
+	// flow key cannot express (fields of a packet inside an MPLS or PBB
+	// header that the pipeline popped and then matched on).
+	NoCache bool
 }
 
 // Translator turns a packet that missed the caches into a megaflow. It is

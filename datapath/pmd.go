@@ -199,7 +199,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
 	f := &cachedFlow{mf: &Megaflow{Key: mf.Key, Mask: mf.Mask, Filters: mf.Filters, Actions: mf.Actions, Stats: mf.Stats}}
 	f.actions = p.resolve(f.mf.Actions, false)
 	f.hasFilters = len(f.mf.Filters) > 0
-	if ver == p.cacheVer && p.dp.version.Load() == ver {
+	if !mf.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver {
 		p.cache.insert(f)
 	}
 	return f

@@ -80,6 +80,11 @@ type xlate struct {
 	md        uint64
 	depth     int
 	pkt       []byte // the packet as received, for filter programs
+	// After a pop of MPLS or PBB, frame is the packet as the datapath will
+	// have it (a copy) and popped says later lookups see fields the cache
+	// key cannot hold.
+	frame  []byte
+	popped bool
 }
 
 func newXlate(b *Bridge, key *datapath.FlowKey, mf *datapath.Megaflow) *xlate {
@@ -104,6 +109,46 @@ func (b *Bridge) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaf
 	x.pkt = pkt
 	x.pipeline(0)
 	return nil
+}
+
+// popInner makes the key describe the packet inside a popped MPLS label
+// or PBB header, so later tables match what the datapath will forward. The
+// cache key is the packet as received, whose inner headers were never
+// parsed, so such a translation is executed but not cached (see
+// pipeline). Header fields the pipeline had set in the outer Ethernet
+// header survive an MPLS pop, as they do in the datapath.
+func (x *xlate) popInner(outer, etype uint16) {
+	if x.pkt == nil {
+		return
+	}
+	if x.frame == nil {
+		x.frame = append([]byte(nil), x.pkt...)
+	}
+	var cur datapath.FlowKey
+	off := datapath.Parse(x.frame, x.key.InPort, &cur)
+	if cur.EthType != outer && !(outer == datapath.EthTypeMPLS && cur.EthType == datapath.EthTypeMPLSM) || off.L3 < 0 {
+		return
+	}
+	l3 := int(off.L3)
+	if len(x.frame) < l3+4 {
+		return
+	}
+	old := x.key
+	if outer == datapath.EthTypePBB {
+		x.frame = x.frame[l3+4:]
+	} else {
+		copy(x.frame[4:l3+4], x.frame[:l3])
+		x.frame = x.frame[4:]
+		x.frame[l3-2], x.frame[l3-1] = byte(etype>>8), byte(etype)
+	}
+	var nk datapath.FlowKey
+	datapath.Parse(x.frame, old.InPort, &nk)
+	nk.TunID, nk.TunSrc, nk.TunDst = old.TunID, old.TunSrc, old.TunDst
+	if outer != datapath.EthTypePBB {
+		nk.EthDst, nk.EthSrc, nk.VlanTCI, nk.Vlan2TCI = old.EthDst, old.EthSrc, old.VlanTCI, old.Vlan2TCI
+	}
+	x.key = nk
+	x.popped = true
 }
 
 // filterPass runs a filter program on the packet, at most once per
@@ -142,6 +187,9 @@ func (x *xlate) pipeline(table uint8) {
 	for {
 		x.tableID = table
 		t := &x.b.tables[table]
+		if x.popped {
+			x.mf.NoCache = true
+		}
 		x.mf.Stats = append(x.mf.Stats, &t.lookupStats)
 		r := t.lookup(&x.key, x.md, x.mask, x.filterPass, x.ctPass)
 		if r == nil {
@@ -253,6 +301,7 @@ func (x *xlate) action(a openflow.Action) {
 		k.EthType, k.MPLSLSE = a.EtherType, 0
 		x.dirty.EthType, x.dirty.MPLSLSE = 0xffff, ^uint32(0)
 		x.emit(datapath.Action{Kind: datapath.ActPopMPLS, Arg: a.EtherType})
+		x.popInner(datapath.EthTypeMPLS, a.EtherType)
 	case openflow.ActionPushPBB:
 		// As the datapath does: the I-TAG takes the outer VLAN's PCP and,
 		// for a frame that was PBB already, its I-SID; the customer frame
@@ -271,6 +320,7 @@ func (x *xlate) action(a openflow.Action) {
 		k.EthType, k.PBBISID = 0, 0
 		x.dirty.EthType, x.dirty.PBBISID = 0xffff, 0xffffff
 		x.emit(datapath.Action{Kind: datapath.ActPopPBB})
+		x.popInner(datapath.EthTypePBB, 0)
 	case openflow.ActionSetMPLSTTL:
 		x.emit(datapath.Action{Kind: datapath.ActSetMPLSTTL, Arg: uint16(a.TTL)})
 	case openflow.ActionDecMPLSTTL:
