@@ -329,7 +329,7 @@ func (b *Bridge) groupStats(id uint32) *openflow.GroupStatsReply {
 		s := openflow.GroupStats{
 			GroupID: g.id, RefCount: b.groupRefCount(g.id),
 			PacketCount: g.stats.Packets.Load(), ByteCount: g.stats.Bytes.Load(),
-			DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+			DurationSec: durSec(d), DurationNsec: durNsec(d),
 		}
 		for _, bs := range g.bucketStats {
 			s.Buckets = append(s.Buckets, openflow.BucketCounter{PacketCount: bs.Packets.Load(), ByteCount: bs.Bytes.Load()})

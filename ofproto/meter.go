@@ -181,7 +181,7 @@ func (b *Bridge) meterStats(id uint32) *openflow.MeterStatsReply {
 		s := openflow.MeterStats{
 			MeterID: m.id, FlowCount: flows[m.id],
 			PacketInCount: m.basePkts + m.dp.Packets.Load(), ByteInCount: m.baseBytes + m.dp.Bytes.Load(),
-			DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+			DurationSec: durSec(d), DurationNsec: durNsec(d),
 		}
 		for _, bs := range m.bandsStats {
 			s.Bands = append(s.Bands, openflow.MeterBandStats{PacketBandCount: bs.Packets.Load(), ByteBandCount: bs.Bytes.Load()})

@@ -174,8 +174,8 @@ func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) []openflow.FlowStats {
 			d := now.Sub(ru.created)
 			out = append(out, openflow.FlowStats{
 				TableID:      ru.tableID,
-				DurationSec:  uint32(d / time.Second),
-				DurationNsec: uint32(d % time.Second),
+				DurationSec:  durSec(d),
+				DurationNsec: durNsec(d),
 				Priority:     ru.priority,
 				IdleTimeout:  ru.idleTimeout,
 				HardTimeout:  ru.hardTimeout,
@@ -223,7 +223,7 @@ func (b *Bridge) portStats(no uint32) (*openflow.PortStatsReply, error) {
 		reply.Stats = append(reply.Stats, openflow.PortStats{
 			PortNo: p.no, RxPackets: s.RxPackets, TxPackets: s.TxPackets, RxBytes: s.RxBytes, TxBytes: s.TxBytes,
 			RxDropped: s.RxDropped, TxDropped: s.TxDropped, RxErrors: s.RxErrors, TxErrors: s.TxErrors,
-			DurationSec: uint32(d / time.Second), DurationNsec: uint32(d % time.Second),
+			DurationSec: durSec(d), DurationNsec: durNsec(d),
 		})
 	}
 	return reply, nil
@@ -299,3 +299,11 @@ func tableName(i int) string {
 	}
 	return "table" + strconv.Itoa(i)
 }
+
+// durSec and durNsec split a duration for OpenFlow replies. Nanoseconds are
+// rounded down to whole milliseconds, the precision of the timestamps the
+// switch keeps for this purpose, as Open vSwitch does; ovs-ofctl then prints
+// "duration=1.234s" for goko as for OVS, which scripts that parse its
+// output expect.
+func durSec(d time.Duration) uint32  { return uint32(d / time.Second) }
+func durNsec(d time.Duration) uint32 { return uint32(d%time.Second) / 1e6 * 1e6 }

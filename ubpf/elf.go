@@ -139,7 +139,7 @@ func LoadELF(r io.ReaderAt, opts LoadOptions) (*Program, error) {
 		if !ok {
 			m, err := mapFromSpec(name, ms, opts.ReuseMaps)
 			if err != nil {
-				return nil, fmt.Errorf("ubpf: program %s: %w", ps.Name, err)
+				return nil, fmt.Errorf("program %s: %w", ps.Name, err)
 			}
 			idx = len(maps)
 			mapIdx[name] = idx
@@ -156,7 +156,7 @@ func LoadELF(r io.ReaderAt, opts LoadOptions) (*Program, error) {
 	}
 	var buf bytes.Buffer
 	if err := insns.Marshal(&buf, binary.LittleEndian); err != nil {
-		return nil, fmt.Errorf("ubpf: program %s: linking: %w", ps.Name, err)
+		return nil, fmt.Errorf("program %s: linking: %w", ps.Name, err)
 	}
 	raw, err := DecodeInsns(buf.Bytes())
 	if err != nil {
