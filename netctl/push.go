@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/goko-net/goko/ctl"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -31,21 +30,26 @@ func Sync(ctx context.Context, st *State, name, runDir string) (SyncResult, erro
 	if sw == nil {
 		return res, fmt.Errorf("switch %q is not known", name)
 	}
-	network, address, err := ParseTarget(sw.Target, runDir)
+	t, err := ctl.ParseTarget(sw.Target, runDir)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("switch %s: %w", name, err)
 	}
-	c, err := dialOF(ctx, network, address)
+	c, err := ctl.Dial(ctx, t.Network, t.Addr)
 	if err != nil {
 		return res, fmt.Errorf("switch %s (%s): %w", name, sw.Target, err)
 	}
 	defer c.Close()
 
-	var errs []string
-	stats, err := c.flowStats(ctx, &openflow.FlowStatsRequest{TableID: openflow.TableAll, OutPort: openflow.PortAny,
-		OutGroup: openflow.GroupAny, Cookie: Cookie, CookieMask: ^uint64(0)}, &errs)
+	bodies, _, err := c.Multipart(ctx, &openflow.FlowStatsRequest{TableID: openflow.TableAll, OutPort: openflow.PortAny,
+		OutGroup: openflow.GroupAny, Cookie: Cookie, CookieMask: ^uint64(0)})
 	if err != nil {
 		return res, fmt.Errorf("switch %s: reading flows: %w", name, err)
+	}
+	var stats []openflow.FlowStats
+	for _, b := range bodies {
+		if r, ok := b.(*openflow.FlowStatsReply); ok {
+			stats = append(stats, r.Stats...)
+		}
 	}
 	have := map[string]string{} // flow key -> instructions
 	haveFlows := map[string]openflow.FlowStats{}
@@ -64,7 +68,7 @@ func Sync(ctx context.Context, st *State, name, runDir string) (SyncResult, erro
 			res.Unchanged++
 			continue
 		}
-		if err := c.send(&openflow.FlowMod{Cookie: Cookie, TableID: f.Table, Command: openflow.FlowAdd,
+		if _, err := c.Send(&openflow.FlowMod{Cookie: Cookie, TableID: f.Table, Command: openflow.FlowAdd,
 			Priority: f.Priority, BufferID: openflow.NoBuffer, OutPort: openflow.PortAny, OutGroup: openflow.GroupAny,
 			Match: f.Match, Instructions: f.Instructions}); err != nil {
 			return res, fmt.Errorf("switch %s: %w", name, err)
@@ -80,44 +84,25 @@ func Sync(ctx context.Context, st *State, name, runDir string) (SyncResult, erro
 	sort.Strings(stale)
 	for _, k := range stale {
 		fs := haveFlows[k]
-		if err := c.send(&openflow.FlowMod{Cookie: Cookie, CookieMask: ^uint64(0), TableID: fs.TableID,
+		if _, err := c.Send(&openflow.FlowMod{Cookie: Cookie, CookieMask: ^uint64(0), TableID: fs.TableID,
 			Command: openflow.FlowDeleteStrict, Priority: fs.Priority, BufferID: openflow.NoBuffer,
 			OutPort: openflow.PortAny, OutGroup: openflow.GroupAny, Match: fs.Match}); err != nil {
 			return res, fmt.Errorf("switch %s: %w", name, err)
 		}
 		res.Deleted++
 	}
-	if err := c.barrier(ctx, &errs); err != nil {
+	refused, err := c.Barrier(ctx)
+	if err != nil {
 		return res, fmt.Errorf("switch %s: %w", name, err)
 	}
-	if len(errs) > 0 {
+	if len(refused) > 0 {
+		var errs []string
+		for _, e := range refused {
+			errs = append(errs, ctl.ErrorName(e.Msg))
+		}
 		return res, fmt.Errorf("switch %s refused %d flow-mods: %s", name, len(errs), strings.Join(errs, "; "))
 	}
 	return res, nil
-}
-
-// ParseTarget resolves a switch target: tcp:HOST[:PORT] (port 6653 by
-// default), unix:PATH, a path containing '/', or a bridge name (its
-// management socket runDir/NAME.mgmt, runDir defaulting to /run/goko).
-func ParseTarget(s, runDir string) (network, address string, err error) {
-	switch {
-	case strings.HasPrefix(s, "tcp:"):
-		hp := s[len("tcp:"):]
-		if _, _, err := net.SplitHostPort(hp); err != nil {
-			hp = net.JoinHostPort(strings.Trim(hp, "[]"), "6653")
-		}
-		return "tcp", hp, nil
-	case strings.HasPrefix(s, "unix:") && len(s) > len("unix:"):
-		return "unix", s[len("unix:"):], nil
-	case strings.ContainsRune(s, '/'):
-		return "unix", s, nil
-	case s == "" || strings.Contains(s, ":"):
-		return "", "", fmt.Errorf("target %q: want tcp:HOST[:PORT], unix:PATH or a bridge name", s)
-	}
-	if runDir == "" {
-		runDir = "/run/goko"
-	}
-	return "unix", filepath.Join(runDir, s+".mgmt"), nil
 }
 
 // Affected returns the switches whose flows differ between before and
