@@ -39,7 +39,6 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/goko-net/goko/ofproto"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -137,7 +136,7 @@ func (st *State) Flows(name string) []Flow {
 				openflow.OXMInPortVal(n.Port), openflow.OXMMACVal(openflow.OXMEthSrc, m, nil),
 				openflow.OXMVlanVIDVal(openflow.VIDNone), openflow.OXMEthTypeVal(ethTypeIPv4),
 				openflow.OXMAddrVal(openflow.OXMIPv4Src, host(ip))),
-				apply(ofproto.CTCommitAction(n.Zone)),
+				apply(openflow.GokoCTCommit(n.Zone)),
 				openflow.InstWriteMetadata{Metadata: uint64(n.VNI), Mask: metadataMask},
 				openflow.InstGotoTable{TableID: TableForward})
 			add(TableAdmit, prioNIC, openflow.NewMatch(
@@ -180,7 +179,7 @@ func (st *State) Flows(name string) []Flow {
 		for _, ip := range o.IPs {
 			add(TableAdmit, prioNIC, openflow.NewMatch(
 				openflow.OXMInPortVal(sw.TunnelPort), openflow.OXMUint(openflow.OXMTunnelID, uint64(o.VNI)),
-				ofproto.TunIPv4OXM(ofproto.OXMTunIPv4Src, vtep),
+				openflow.OXMTunIPv4(openflow.OXMTunIPv4Src, vtep),
 				openflow.OXMMACVal(openflow.OXMEthSrc, om, nil), openflow.OXMEthTypeVal(ethTypeIPv4),
 				openflow.OXMAddrVal(openflow.OXMIPv4Src, host(ip))),
 				openflow.InstWriteMetadata{Metadata: uint64(o.VNI) | fromTunnel, Mask: metadataMask},
@@ -189,7 +188,7 @@ func (st *State) Flows(name string) []Flow {
 		add(TableForward, prioNIC, openflow.NewMatch(
 			openflow.OXMMetadataVal(uint64(o.VNI), metadataMask), openflow.OXMMACVal(openflow.OXMEthDst, om, nil)),
 			apply(setField(openflow.OXMUint(openflow.OXMTunnelID, uint64(o.VNI))),
-				setField(ofproto.TunIPv4OXM(ofproto.OXMTunIPv4Dst, vtep)),
+				setField(openflow.OXMTunIPv4(openflow.OXMTunIPv4Dst, vtep)),
 				output(sw.TunnelPort)))
 	}
 	return flows
@@ -277,7 +276,7 @@ func (st *State) sgFlows(n *NIC, add func(uint8, uint16, openflow.Match, ...open
 			}
 		}
 	}
-	add(TableSG, prioReply, openflow.NewMatch(append(base(), ofproto.CTReplyOXM(n.Zone))...), apply(output(n.Port)))
+	add(TableSG, prioReply, openflow.NewMatch(append(base(), openflow.OXMCTReply(n.Zone))...), apply(output(n.Port)))
 }
 
 // flowKey identifies a flow on a switch as OpenFlow does: table, priority

@@ -81,7 +81,7 @@ var ipAny = []uint16{datapath.EthTypeIPv4, datapath.EthTypeIPv6}
 // allowsSet reports whether the packet has the header field f lives in.
 func (c *protoCtx) allowsSet(f openflow.Field) bool {
 	switch f {
-	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID, OXMTunIPv4Src, OXMTunIPv4Dst:
+	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID, openflow.OXMTunIPv4Src, openflow.OXMTunIPv4Dst:
 		return true
 	case openflow.OXMVlanVID, openflow.OXMVlanPCP:
 		return c.vlan
@@ -267,7 +267,7 @@ func (b *Bridge) checkAction(a openflow.Action, ac actionCheck) error {
 			return inconsistent("a PBB packet")
 		}
 	case openflow.ActionExperimenter:
-		if _, ok := ParseCTCommit(a); ok {
+		if _, ok := openflow.ParseGokoCTCommit(a); ok {
 			return nil
 		}
 		sm, err := openflow.ParseGokoSendMaps(a)

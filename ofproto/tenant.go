@@ -26,61 +26,17 @@ package ofproto
 
 import (
 	"encoding/binary"
-	"net/netip"
 
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/openflow"
 )
 
-// NXM fields of the outer IPv4 addresses of a tunnel.
-var (
-	OXMTunIPv4Src = openflow.MakeField(openflow.OXMClassNXM1, 31) // NXM_NX_TUN_IPV4_SRC
-	OXMTunIPv4Dst = openflow.MakeField(openflow.OXMClassNXM1, 32) // NXM_NX_TUN_IPV4_DST
-)
+// The encoders of these fields and of ct_commit live in package openflow
+// (goko.go), so that controllers can use them without this package.
 
-// GokoFieldCTReply is the experimenter OXM field number of ct_reply.
-const GokoFieldCTReply uint8 = 16
-
-// GokoActionCTCommit is the goko experimenter action subtype of ct_commit.
-const GokoActionCTCommit uint16 = 0x0100
-
-// TunIPv4OXM returns a match on (or, in set_field, a value for) tun_src or
-// tun_dst: f is OXMTunIPv4Src or OXMTunIPv4Dst.
-func TunIPv4OXM(f openflow.Field, a netip.Addr) openflow.OXM {
-	return openflow.NewOXM(f, a.AsSlice())
+func isTunIPv4Field(f openflow.Field) bool {
+	return f == openflow.OXMTunIPv4Src || f == openflow.OXMTunIPv4Dst
 }
-
-// CTReplyOXM returns the match field ct_reply=zone.
-func CTReplyOXM(zone uint32) openflow.OXM {
-	return openflow.NewExperimenterOXM(openflow.GokoExperimenter, GokoFieldCTReply, binary.BigEndian.AppendUint32(nil, zone), nil)
-}
-
-// CTCommitAction returns the action ct_commit(zone).
-func CTCommitAction(zone uint32) openflow.ActionExperimenter {
-	b := binary.BigEndian.AppendUint16(nil, GokoActionCTCommit)
-	b = append(b, 0, 0)
-	b = binary.BigEndian.AppendUint32(b, zone)
-	return openflow.ActionExperimenter{Experimenter: openflow.GokoExperimenter, Data: b}
-}
-
-// ParseCTCommit reports whether a is a ct_commit action and its zone.
-func ParseCTCommit(a openflow.ActionExperimenter) (zone uint32, ok bool) {
-	if a.Experimenter != openflow.GokoExperimenter || len(a.Data) != 8 || binary.BigEndian.Uint16(a.Data) != GokoActionCTCommit {
-		return 0, false
-	}
-	return binary.BigEndian.Uint32(a.Data[4:]), true
-}
-
-// CTReplyZone reports whether o is a ct_reply field and its zone.
-func CTReplyZone(o *openflow.OXM) (zone uint32, ok bool) {
-	if o.Field != openflow.MakeField(openflow.OXMClassExperimenter, GokoFieldCTReply) ||
-		o.Experimenter != openflow.GokoExperimenter || len(o.Value) != 4 || o.Mask != nil {
-		return 0, false
-	}
-	return binary.BigEndian.Uint32(o.Value), true
-}
-
-func isTunIPv4Field(f openflow.Field) bool { return f == OXMTunIPv4Src || f == OXMTunIPv4Dst }
 
 // compileTenantField compiles the fields of this file into fm. handled is
 // false for any other field.
@@ -93,15 +49,15 @@ func compileTenantField(o *openflow.OXM, fm *flowMatch) (handled bool, err error
 		if o.Mask != nil {
 			m = binary.BigEndian.Uint32(o.Mask)
 		}
-		if o.Field == OXMTunIPv4Src {
+		if o.Field == openflow.OXMTunIPv4Src {
 			fm.value.TunSrc, fm.mask.TunSrc = v, m
 		} else {
 			fm.value.TunDst, fm.mask.TunDst = v, m
 		}
 		return true, nil
 	}
-	if o.Field == openflow.MakeField(openflow.OXMClassExperimenter, GokoFieldCTReply) && o.Experimenter == openflow.GokoExperimenter {
-		zone, ok := CTReplyZone(o)
+	if o.Field == openflow.MakeField(openflow.OXMClassExperimenter, openflow.GokoFieldCTReply) && o.Experimenter == openflow.GokoExperimenter {
+		zone, ok := openflow.CTReplyZone(o)
 		if !ok {
 			return true, openflow.Errorf(openflow.BMCBadLen, "ct_reply: want a 4-byte zone and no mask")
 		}
@@ -112,7 +68,7 @@ func compileTenantField(o *openflow.OXM, fm *flowMatch) (handled bool, err error
 }
 
 func tunFieldName(f openflow.Field) string {
-	if f == OXMTunIPv4Src {
+	if f == openflow.OXMTunIPv4Src {
 		return "tun_src"
 	}
 	return "tun_dst"
@@ -130,8 +86,8 @@ func checkTunSetField(o openflow.OXM) error {
 }
 
 func init() {
-	setFields[OXMTunIPv4Src] = datapath.FieldTunSrc
-	setFields[OXMTunIPv4Dst] = datapath.FieldTunDst
+	setFields[openflow.OXMTunIPv4Src] = datapath.FieldTunSrc
+	setFields[openflow.OXMTunIPv4Dst] = datapath.FieldTunDst
 }
 
 // ctPass checks ct_reply=zone for the packet being translated, at most

@@ -27,12 +27,12 @@ func TestTunnelFieldsAndConntrack(t *testing.T) {
 	// Port 1's traffic is committed in zone 7 and sent into VNI 5 towards
 	// vtep through port 2 (standing in for a tunnel).
 	ts.mustFlow(addFlow(10, openflow.NewMatch(openflow.OXMInPortVal(1), ipv4), ins(apply(
-		CTCommitAction(7),
+		openflow.GokoCTCommit(7),
 		setf(openflow.OXMUint(openflow.OXMTunnelID, 5)),
-		setf(TunIPv4OXM(OXMTunIPv4Dst, vtep)),
+		setf(openflow.OXMTunIPv4(openflow.OXMTunIPv4Dst, vtep)),
 		out(2)))))
 	// Port 2 delivers to port 1 only replies of zone 7 from vtep.
-	ts.mustFlow(addFlow(10, openflow.NewMatch(openflow.OXMInPortVal(2), ipv4, TunIPv4OXM(OXMTunIPv4Src, vtep), CTReplyOXM(7)),
+	ts.mustFlow(addFlow(10, openflow.NewMatch(openflow.OXMInPortVal(2), ipv4, openflow.OXMTunIPv4(openflow.OXMTunIPv4Src, vtep), openflow.OXMCTReply(7)),
 		output(1)))
 
 	req := frame(2, 17, 53)
@@ -86,15 +86,15 @@ func TestTunnelFieldsAndConntrack(t *testing.T) {
 	}
 
 	// Malformed uses are refused.
-	bad := openflow.NewExperimenterOXM(openflow.GokoExperimenter, GokoFieldCTReply, []byte{0, 0, 0, 7}, []byte{0, 0, 0, 0xff})
+	bad := openflow.NewExperimenterOXM(openflow.GokoExperimenter, openflow.GokoFieldCTReply, []byte{0, 0, 0, 7}, []byte{0, 0, 0, 0xff})
 	if e := ts.flowMod(addFlow(5, openflow.NewMatch(bad), output(1))); e == nil {
 		t.Error("masked ct_reply accepted")
 	}
-	if e := ts.flowMod(addFlow(5, openflow.NewMatch(), ins(apply(setf(openflow.NewOXM(OXMTunIPv4Dst, []byte{1, 2, 3})))))); e == nil || e.Code != openflow.BACBadSetLen {
+	if e := ts.flowMod(addFlow(5, openflow.NewMatch(), ins(apply(setf(openflow.NewOXM(openflow.OXMTunIPv4Dst, []byte{1, 2, 3})))))); e == nil || e.Code != openflow.BACBadSetLen {
 		t.Errorf("3-byte tun_dst: %v", e)
 	}
 	// Strict delete tells ct_reply zones apart.
-	del := addFlow(10, openflow.NewMatch(openflow.OXMInPortVal(2), ipv4, TunIPv4OXM(OXMTunIPv4Src, vtep), CTReplyOXM(8)), nil)
+	del := addFlow(10, openflow.NewMatch(openflow.OXMInPortVal(2), ipv4, openflow.OXMTunIPv4(openflow.OXMTunIPv4Src, vtep), openflow.OXMCTReply(8)), nil)
 	del.Command = openflow.FlowDeleteStrict
 	ts.mustFlow(del)
 	mf2 = datapath.Megaflow{}

@@ -253,7 +253,7 @@ func (x *xlate) action(a openflow.Action) {
 	k := &x.key
 	switch a := a.(type) {
 	case openflow.ActionExperimenter:
-		if zone, ok := ParseCTCommit(a); ok {
+		if zone, ok := openflow.ParseGokoCTCommit(a); ok {
 			x.emit(datapath.Action{Kind: datapath.ActCTCommit, Zone: zone})
 			return
 		}
@@ -437,9 +437,9 @@ func (x *xlate) setField(o openflow.OXM) {
 		d.MPLSLSE |= 0x100
 	case openflow.OXMTunnelID:
 		k.TunID, d.TunID = o.Uint64(), ^uint64(0)
-	case OXMTunIPv4Src:
+	case openflow.OXMTunIPv4Src:
 		k.TunSrc, d.TunSrc = o.Uint32(), ^uint32(0)
-	case OXMTunIPv4Dst:
+	case openflow.OXMTunIPv4Dst:
 		k.TunDst, d.TunDst = o.Uint32(), ^uint32(0)
 	}
 	x.emit(a)
@@ -449,7 +449,7 @@ func (x *xlate) setField(o openflow.OXM) {
 // header field f lives in.
 func prereqMask(f openflow.Field) datapath.FlowKey {
 	switch f {
-	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID, OXMTunIPv4Src, OXMTunIPv4Dst:
+	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID, openflow.OXMTunIPv4Src, openflow.OXMTunIPv4Dst:
 		return datapath.FlowKey{}
 	case openflow.OXMVlanVID, openflow.OXMVlanPCP:
 		return datapath.FlowKey{VlanTCI: datapath.VlanPresent}

@@ -22,7 +22,10 @@ package openflow
 // Integers are big-endian. Strings are length-prefixed, not NUL-terminated.
 // Variable parts are padded with zeros to a multiple of 8 bytes as noted.
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // GokoExperimenter is goko's experimenter id: "\x00GKO".
 const GokoExperimenter uint32 = 0x00474b4f
@@ -477,4 +480,54 @@ func (r *gokoReader) err(what string) error {
 		return Errorf(BRCBadLen, "goko %s: truncated body", what)
 	}
 	return nil
+}
+
+// Tenant-network fields and actions (see docs/openflow-extensions.md).
+
+// NXM fields of the outer IPv4 addresses of a tunnel.
+var (
+	OXMTunIPv4Src = MakeField(OXMClassNXM1, 31) // NXM_NX_TUN_IPV4_SRC
+	OXMTunIPv4Dst = MakeField(OXMClassNXM1, 32) // NXM_NX_TUN_IPV4_DST
+)
+
+// GokoFieldCTReply is the experimenter OXM field number of ct_reply.
+const GokoFieldCTReply uint8 = 16
+
+// GokoActionCTCommit is the goko experimenter action subtype of ct_commit.
+const GokoActionCTCommit uint16 = 0x0100
+
+// OXMTunIPv4 returns a match on (or, in set_field, a value for) tun_src or
+// tun_dst: f is OXMTunIPv4Src or OXMTunIPv4Dst.
+func OXMTunIPv4(f Field, a netip.Addr) OXM {
+	return NewOXM(f, a.AsSlice())
+}
+
+// OXMCTReply returns the match field ct_reply=zone.
+func OXMCTReply(zone uint32) OXM {
+	return NewExperimenterOXM(GokoExperimenter, GokoFieldCTReply, be.AppendUint32(nil, zone), nil)
+}
+
+// GokoCTCommit returns the action ct_commit(zone).
+func GokoCTCommit(zone uint32) ActionExperimenter {
+	b := be.AppendUint16(nil, GokoActionCTCommit)
+	b = append(b, 0, 0)
+	b = be.AppendUint32(b, zone)
+	return ActionExperimenter{Experimenter: GokoExperimenter, Data: b}
+}
+
+// ParseGokoCTCommit reports whether a is a ct_commit action and its zone.
+func ParseGokoCTCommit(a ActionExperimenter) (zone uint32, ok bool) {
+	if a.Experimenter != GokoExperimenter || len(a.Data) != 8 || be.Uint16(a.Data) != GokoActionCTCommit {
+		return 0, false
+	}
+	return be.Uint32(a.Data[4:]), true
+}
+
+// CTReplyZone reports whether o is a ct_reply field and its zone.
+func CTReplyZone(o *OXM) (zone uint32, ok bool) {
+	if o.Field != MakeField(OXMClassExperimenter, GokoFieldCTReply) ||
+		o.Experimenter != GokoExperimenter || len(o.Value) != 4 || o.Mask != nil {
+		return 0, false
+	}
+	return be.Uint32(o.Value), true
 }
