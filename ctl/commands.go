@@ -468,6 +468,26 @@ func flowErr(err error) error {
 
 // requestErr describes a failed request. what names it ("flow-mod"),
 // flow is the flow string it came from, if any.
+// query dials target, sends one multipart request and returns the
+// replies, with a switch error already turned into ofctl's message. skip
+// numbers the request as ovs-ofctl would after skip earlier requests, so
+// printed xids agree with its output.
+func (c *cli) query(target, what string, skip int, body openflow.MultipartBody) ([]openflow.MultipartBody, uint32, error) {
+	conn, err := c.dial(target)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer conn.Close()
+	for range skip {
+		conn.SkipXID()
+	}
+	bodies, xid, err := conn.Multipart(c.ctx, body)
+	if err != nil {
+		return nil, xid, c.requestErr(what, "", err)
+	}
+	return bodies, xid, nil
+}
+
 func (c *cli) requestErr(what, flow string, err error) error {
 	var se *SwitchError
 	if !errors.As(err, &se) {
@@ -580,14 +600,9 @@ func (c *cli) portDesc(conn *Conn) ([]openflow.Port, uint32, error) {
 }
 
 func (c *cli) dumpDesc(args []string) error {
-	conn, err := c.dial(args[0])
+	bodies, xid, err := c.query(args[0], "description request", 0, &openflow.DescRequest{})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	bodies, xid, err := conn.Multipart(c.ctx, &openflow.DescRequest{})
-	if err != nil {
-		return c.requestErr("description request", "", err)
 	}
 	d := bodies[len(bodies)-1].(*openflow.DescReply)
 	if c.json {
@@ -598,14 +613,9 @@ func (c *cli) dumpDesc(args []string) error {
 }
 
 func (c *cli) dumpTables(args []string) error {
-	conn, err := c.dial(args[0])
+	bodies, xid, err := c.query(args[0], "table stats request", 0, &openflow.TableStatsRequest{})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	bodies, xid, err := conn.Multipart(c.ctx, &openflow.TableStatsRequest{})
-	if err != nil {
-		return c.requestErr("table stats request", "", err)
 	}
 	var stats []openflow.TableStats
 	for _, b := range bodies {

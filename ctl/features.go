@@ -381,14 +381,9 @@ func FormatTableFeatures(tables []openflow.TableFeatures) string {
 }
 
 func (c *cli) dumpTableFeatures(args []string) error {
-	conn, err := c.dial(args[0])
+	bodies, _, err := c.query(args[0], "table features request", 0, &openflow.TableFeaturesRequest{})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	bodies, _, err := conn.Multipart(c.ctx, &openflow.TableFeaturesRequest{})
-	if err != nil {
-		return c.requestErr("table features request", "", err)
 	}
 	var tables []openflow.TableFeatures
 	for _, b := range bodies {

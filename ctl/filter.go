@@ -320,15 +320,10 @@ func (c *cli) dumpMap(args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := c.dial(args[0])
+	ref := openflow.GokoMapRef{ProgID: id, Map: args[2]}
+	bodies, _, err := c.query(args[0], "map dump request", 0, gokoMP(openflow.GokoMPMap, ref.Marshal()))
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	ref := openflow.GokoMapRef{ProgID: id, Map: args[2]}
-	bodies, _, err := conn.Multipart(c.ctx, gokoMP(openflow.GokoMPMap, ref.Marshal()))
-	if err != nil {
-		return c.requestErr("map dump request", "", err)
 	}
 	all := openflow.GokoMapDump{ProgID: id, Map: args[2]}
 	for _, b := range bodies {

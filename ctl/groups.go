@@ -184,14 +184,9 @@ func (c *cli) dumpGroups(args []string) error {
 		}
 		want = id
 	}
-	conn, err := c.dial(args[0])
+	bodies, xid, err := c.query(args[0], "group description request", 0, &openflow.GroupDescRequest{})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	bodies, xid, err := conn.Multipart(c.ctx, &openflow.GroupDescRequest{})
-	if err != nil {
-		return c.requestErr("group description request", "", err)
 	}
 	var groups []openflow.GroupDesc
 	for _, b := range bodies {
@@ -217,17 +212,9 @@ func (c *cli) dumpGroupStats(args []string) error {
 			return usageErr("%v", err)
 		}
 	}
-	conn, err := c.dial(args[0])
+	bodies, xid, err := c.query(args[0], "group stats request", 4, &openflow.GroupStatsRequest{GroupID: id})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	for range 4 {
-		conn.SkipXID() // number the request as ovs-ofctl does
-	}
-	bodies, xid, err := conn.Multipart(c.ctx, &openflow.GroupStatsRequest{GroupID: id})
-	if err != nil {
-		return c.requestErr("group stats request", "", err)
 	}
 	var stats []openflow.GroupStats
 	for _, b := range bodies {
@@ -241,14 +228,9 @@ func (c *cli) dumpGroupStats(args []string) error {
 }
 
 func (c *cli) dumpGroupFeatures(args []string) error {
-	conn, err := c.dial(args[0])
+	bodies, xid, err := c.query(args[0], "group features request", 0, &openflow.GroupFeaturesRequest{})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	bodies, xid, err := conn.Multipart(c.ctx, &openflow.GroupFeaturesRequest{})
-	if err != nil {
-		return c.requestErr("group features request", "", err)
 	}
 	f := bodies[len(bodies)-1].(*openflow.GroupFeaturesReply)
 	if c.json {
@@ -292,14 +274,9 @@ func (c *cli) dumpMeters(args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := c.dial(args[0])
+	bodies, xid, err := c.query(args[0], "meter config request", 0, &openflow.MeterConfigRequest{MeterID: id})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	bodies, xid, err := conn.Multipart(c.ctx, &openflow.MeterConfigRequest{MeterID: id})
-	if err != nil {
-		return c.requestErr("meter config request", "", err)
 	}
 	var configs []openflow.MeterConfig
 	for _, b := range bodies {
@@ -317,14 +294,9 @@ func (c *cli) meterStats(args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := c.dial(args[0])
+	bodies, xid, err := c.query(args[0], "meter stats request", 0, &openflow.MeterStatsRequest{MeterID: id})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	bodies, xid, err := conn.Multipart(c.ctx, &openflow.MeterStatsRequest{MeterID: id})
-	if err != nil {
-		return c.requestErr("meter stats request", "", err)
 	}
 	var stats []openflow.MeterStats
 	for _, b := range bodies {
@@ -338,14 +310,9 @@ func (c *cli) meterStats(args []string) error {
 }
 
 func (c *cli) meterFeatures(args []string) error {
-	conn, err := c.dial(args[0])
+	bodies, xid, err := c.query(args[0], "meter features request", 0, &openflow.MeterFeaturesRequest{})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	bodies, xid, err := conn.Multipart(c.ctx, &openflow.MeterFeaturesRequest{})
-	if err != nil {
-		return c.requestErr("meter features request", "", err)
 	}
 	f := bodies[len(bodies)-1].(*openflow.MeterFeaturesReply)
 	if c.json {
