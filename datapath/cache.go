@@ -125,13 +125,16 @@ func emcSlots(h uint64) (int, int) {
 // lookup finds the cached flow for a packet, or nil.
 func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cachedFlow {
 	c.memoN = 0 // a new packet: forget the last one's filter results
-	h := key.Hash()
-	i, j := emcSlots(h)
-	if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
-		return e.flow
-	}
-	if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
-		return e.flow
+	var h uint64
+	if c.emcInv != 0 { // with the EMC off, skip its hash and probes
+		h = key.Hash()
+		i, j := emcSlots(h)
+		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
+			return e.flow
+		}
+		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
+			return e.flow
+		}
 	}
 	if pc == nil {
 		return nil
