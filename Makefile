@@ -35,8 +35,9 @@ build: deps
 demo: build
 	./scripts/demo.sh
 
-# test: vet, unit tests, then integration tests in network namespaces.
-test: build lint unit integration
+# test: vet, unit tests, the demo (so the first command of the README can never
+# silently break), then integration tests in network namespaces.
+test: build lint unit demo integration
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

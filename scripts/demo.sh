@@ -60,7 +60,13 @@ $OFCTL add-flow br0 "priority=10,in_port=2,actions=output:1"
 { set +x; } 2>/dev/null
 
 step "ping h1 -> h2 through the switch"
-ip netns exec $NS1 ping -c 5 -i 0.2 10.0.0.2
+# The pings above left h1's neighbour entry for h2 FAILED; without a flush the
+# kernel answers "Destination Host Unreachable" until that entry times out.
+ip -n $NS1 neigh flush dev eth0
+ip -n $NS2 neigh flush dev eth0
+# -w: keep sending for up to 10 s until 5 replies came back, so the first ARP
+# exchange through a cold cache cannot fail the demo.
+ip netns exec $NS1 ping -c 5 -i 0.2 -w 10 10.0.0.2
 
 step "ofctl dump-flows br0 (n_packets counts the ping)"
 $OFCTL dump-flows br0
