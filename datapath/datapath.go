@@ -2,20 +2,48 @@ package datapath
 
 // Threading model.
 //
-// A Datapath has one poll-mode thread (pmd) that owns every port's receive
-// and transmit queue: only it calls Port.Recv, Send and Release. Everything
-// the pmd reads that other goroutines change (the port set) is published
-// through an atomic pointer to an immutable value, so the fast path takes no
-// lock. Work that other goroutines want done on the fast path (packet-out)
-// is queued on a channel that the pmd drains between bursts.
+// A Datapath has one or more poll-mode threads (pmds). Only pmds call
+// Port.Recv, Send and Release. Everything a pmd reads that other goroutines
+// change (the port set and its receive-queue assignment) is published
+// through an atomic pointer to an immutable portSet, so the fast path takes
+// no lock. Work that other goroutines want done on the fast path
+// (packet-out) is queued on a channel that pmd 0 drains between bursts.
+//
+// Receive queues. Every receive queue of every port (rxq) has exactly one
+// owner pmd, recorded in rxq.pmd and nowhere else (OVS keeps the same
+// field in its rxq). Assignment is written only under Datapath.mu, and the
+// per-pmd poll lists of a published portSet are derived from it. A new
+// queue goes to the least loaded pmd; a queue already owned changes owner
+// only while quiesced: it is first published with no owner, and given to
+// its new pmd only after every pmd has acknowledged that set (pmdState.gen,
+// stored at the top of an iteration, when the previous one is finished).
+// So no two pmds ever receive from one queue, and a removed port is closed
+// only after every pmd has stopped using it.
 //
 // Cache coherence. Every change that can alter a translation (a flow table
 // edit, a port added or removed) calls Invalidate, which bumps a version.
-// The pmd flushes its cache when it sees a new version at the top of its
-// loop, and installs a translated megaflow only if the version did not move
-// while it was translated. Sync waits until the pmd has finished any burst
-// that began before the call, so after Invalidate+Sync no packet is handled
-// by a stale entry: that is what an OpenFlow barrier needs.
+// A pmd flushes its cache when it sees a new version (or a new port set) at
+// the top of its loop, and installs a translated megaflow only if the
+// version did not move while it was translated.
+//
+// Barrier. Sync waits until every pmd has completed every iteration that
+// began before the call, so after Invalidate+Sync no packet is handled by a
+// stale entry: that is what an OpenFlow barrier needs. Sync has no
+// deadline: answering a barrier while a pmd may still use older decisions
+// would break the barrier's promise. What bounds the wait is what a pmd
+// does inside one iteration: a burst of cache lookups and actions, filter
+// runs (each bounded by the VM's per-run instruction budget), and upcalls
+// (bounded by how long the translator's lock is held). A pmd that makes no
+// progress for a second is a bug: Sync logs it at error level, once a
+// second, naming the pmd, and keeps waiting.
+//
+// Lock order. Datapath.mu is taken after the OpenFlow layer's locks
+// (ofproto's Bridge.mu) and before a port's own locks; pmds take no
+// Datapath lock. Methods that wait for the pmds (Sync, SyncCounters,
+// RemovePort) must not be called with a lock a pmd may need during an
+// iteration: pmds call the Translator, which takes Bridge.mu for reading,
+// so those methods are called without Bridge.mu. AddPort never waits. No
+// method may be called from a pmd thread (a Translator or Upcaller).
 
 import (
 	"errors"
@@ -37,9 +65,10 @@ type Config struct {
 	// ThreadInit, if set, runs on the pmd's OS thread before polling starts
 	// (DPDK needs rte_thread_register there).
 	ThreadInit func() error
-	// PMDs is the number of poll-mode threads (default 1). Ports are
-	// spread over them round-robin; every thread can transmit on every
-	// port, each on its own transmit queue (see MultiQueuePort).
+	// PMDs is the number of poll-mode threads (default 1). Receive
+	// queues are spread over them (see the threading model above);
+	// every thread can transmit on every port, each on its own transmit
+	// queue (see MultiQueuePort).
 	PMDs int
 	// EMCInsertInv inserts one in this many megaflow hits into the
 	// exact-match cache (as OVS's emc-insert-inv-prob); 0 means the
@@ -55,9 +84,10 @@ type Datapath struct {
 	log     *slog.Logger
 	version atomic.Uint64
 	ports   atomic.Pointer[portSet]
-	mu      sync.Mutex // serialises port changes
+	mu      sync.Mutex // serialises port changes and the rxq assignment
+	portGen uint64     // generation of the last published portSet; under mu
 	inject  chan injected
-	iters   []atomic.Uint64 // completed loop iterations, per pmd
+	pmds    []pmdState
 	running atomic.Bool
 	stop    chan struct{}
 	done    sync.WaitGroup
@@ -86,9 +116,17 @@ func (dp *Datapath) Stats() Stats {
 	}
 }
 
+// pmdState is what other goroutines see of one pmd.
+type pmdState struct {
+	iters atomic.Uint64 // completed loop iterations
+	gen   atomic.Uint64 // generation of the portSet it polls with
+	_     [48]byte      // one cache line per pmd
+}
+
 type vport struct {
 	no   uint32
 	port Port
+	rxqs []*rxq // one per receive queue
 	// txLocks, one per transmit queue, exist only when the port has fewer
 	// transmit queues than the datapath has pmds: pmds then share queues
 	// (pmd i uses queue i mod n) under these locks, as OVS does with
@@ -96,11 +134,39 @@ type vport struct {
 	txLocks []sync.Mutex
 }
 
+// rxq is one receive queue of a port.
+type rxq struct {
+	vp    *vport
+	queue int
+	multi MultiRxPort // vp.port, if it has several receive queues
+	// pmd is the index of the pmd that owns the queue, -1 while it is
+	// being moved. The one record of ownership: written only under
+	// Datapath.mu, and never read by pmds (they read portSet.poll).
+	pmd int
+}
+
+func (q *rxq) recv(pkts []Packet) int {
+	if q.multi != nil {
+		return q.multi.RecvQueue(q.queue, pkts)
+	}
+	return q.vp.port.Recv(pkts)
+}
+
+func (q *rxq) release(pkts []Packet) {
+	if q.multi != nil {
+		q.multi.ReleaseQueue(q.queue, pkts)
+		return
+	}
+	q.vp.port.Release(pkts)
+}
+
 // portSet is immutable once published.
 type portSet struct {
+	gen       uint64
 	list      []*vport
 	byNo      map[uint32]int       // port number to index in list
 	underlays map[uint32]*underlay // tunnel underlays by port number (tunnel.go)
+	poll      [][]*rxq             // per pmd: the receive queues it owns
 }
 
 type injected struct {
@@ -125,12 +191,15 @@ func New(cfg Config) *Datapath {
 		log:    cfg.Logger.With("datapath", cfg.Name),
 		inject: make(chan injected, 1024),
 		stop:   make(chan struct{}),
-		iters:  make([]atomic.Uint64, max(cfg.PMDs, 1)),
+		pmds:   make([]pmdState, cfg.PMDs),
 		ct:     newConntrack(cfg.ConntrackMax),
 	}
-	dp.ports.Store(&portSet{byNo: map[uint32]int{}})
+	dp.ports.Store(&portSet{byNo: map[uint32]int{}, poll: make([][]*rxq, cfg.PMDs)})
 	return dp
 }
+
+// PMDs returns the number of poll-mode threads.
+func (dp *Datapath) PMDs() int { return dp.cfg.PMDs }
 
 // Start launches the pmd threads.
 func (dp *Datapath) Start() error {
@@ -185,30 +254,49 @@ func (dp *Datapath) Stop() {
 			dp.log.Warn("close port", "port", vp.no, "err", err)
 		}
 	}
-	dp.ports.Store(&portSet{byNo: map[uint32]int{}})
+	dp.portGen++
+	dp.ports.Store(&portSet{gen: dp.portGen, byNo: map[uint32]int{}, poll: make([][]*rxq, dp.cfg.PMDs)})
 }
 
 // Invalidate marks every cached translation stale.
 func (dp *Datapath) Invalidate() { dp.version.Add(1) }
 
-// Sync waits until every pmd has completed every burst that started
-// before the call (a no-op if the pmds are not running).
+// Sync waits until every pmd has completed every iteration that started
+// before the call (a no-op if the pmds are not running). It has no
+// deadline; see the barrier rule at the top of this file.
 func (dp *Datapath) Sync() {
-	if !dp.running.Load() {
-		return
+	start := make([]uint64, len(dp.pmds))
+	for i := range dp.pmds {
+		start[i] = dp.pmds[i].iters.Load()
 	}
-	start := make([]uint64, len(dp.iters))
-	for i := range dp.iters {
-		start[i] = dp.iters[i].Load()
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for i := range dp.iters {
-		for dp.iters[i].Load() < start[i]+2 && dp.running.Load() {
-			if time.Now().After(deadline) {
-				dp.log.Warn("sync: pmd did not make progress in 2s", "pmd", i)
-				return
+	// An iteration running now ends with iters = start+1; every later one
+	// starts after this call and sees everything published before it.
+	dp.waitPMDs("sync", func(i int) bool { return dp.pmds[i].iters.Load() > start[i] })
+}
+
+// quiesce waits until every pmd polls with port set gen or a later one.
+func (dp *Datapath) quiesce(gen uint64) {
+	dp.waitPMDs("port change", func(i int) bool { return dp.pmds[i].gen.Load() >= gen })
+}
+
+// waitPMDs waits until done holds for every pmd, or the datapath stops.
+// A pmd that keeps it waiting for more than a second is logged as stuck,
+// once a second.
+func (dp *Datapath) waitPMDs(what string, done func(pmd int) bool) {
+	begin := time.Now()
+	lastLog := begin
+	for i := range dp.pmds {
+		for spins := 0; !done(i) && dp.running.Load(); spins++ {
+			if spins < 100 {
+				runtime.Gosched()
+				continue
 			}
 			time.Sleep(20 * time.Microsecond)
+			if now := time.Now(); now.Sub(lastLog) >= time.Second {
+				lastLog = now
+				dp.log.Error("pmd makes no progress: a barrier or port change is waiting for it (a bug: every step of an iteration is bounded)",
+					"pmd", i, "waiting", what, "for", now.Sub(begin).Round(time.Millisecond))
+			}
 		}
 	}
 }
@@ -221,7 +309,9 @@ func (dp *Datapath) SyncCounters() {
 	dp.Sync()
 }
 
-// AddPort attaches p as port number no.
+// AddPort attaches p as port number no. Its receive queues go to the
+// least loaded pmds; no queue already polled changes owner, so AddPort
+// never waits for the pmds.
 func (dp *Datapath) AddPort(no uint32, p Port) error {
 	dp.mu.Lock()
 	defer dp.mu.Unlock()
@@ -238,14 +328,48 @@ func (dp *Datapath) AddPort(no uint32, p Port) error {
 			vp.txLocks = make([]sync.Mutex, mq.TxQueues())
 		}
 	}
+	nrx := 1
+	mr, multi := p.(MultiRxPort)
+	if multi {
+		if nrx = mr.RxQueues(); nrx < 1 {
+			return fmt.Errorf("add port %d: no receive queue", no)
+		}
+		if nrx == 1 {
+			mr = nil
+		}
+	}
+	load := dp.rxqLoad(old.list)
+	for q := 0; q < nrx; q++ {
+		least := 0
+		for i := range load {
+			if load[i] < load[least] {
+				least = i
+			}
+		}
+		load[least]++
+		vp.rxqs = append(vp.rxqs, &rxq{vp: vp, queue: q, multi: mr, pmd: least})
+	}
 	list := append(append([]*vport(nil), old.list...), vp)
 	sort.Slice(list, func(i, j int) bool { return list[i].no < list[j].no })
 	dp.publish(list)
 	return nil
 }
 
-// RemovePort detaches port no, waits until the pmd no longer uses it, and
-// closes it.
+// rxqLoad counts the receive queues each pmd owns; dp.mu must be held.
+func (dp *Datapath) rxqLoad(list []*vport) []int {
+	load := make([]int, dp.cfg.PMDs)
+	for _, vp := range list {
+		for _, q := range vp.rxqs {
+			if q.pmd >= 0 {
+				load[q.pmd]++
+			}
+		}
+	}
+	return load
+}
+
+// RemovePort detaches port no, waits until no pmd uses it, and closes it.
+// The pmds' loads are then evened out by moving queues, quiesced.
 func (dp *Datapath) RemovePort(no uint32) error {
 	dp.mu.Lock()
 	defer dp.mu.Unlock()
@@ -258,19 +382,92 @@ func (dp *Datapath) RemovePort(no uint32) error {
 	list := make([]*vport, 0, len(old.list)-1)
 	list = append(list, old.list[:i]...)
 	list = append(list, old.list[i+1:]...)
-	dp.publish(list)
-	dp.Sync()
-	return victim.port.Close()
+	moves := dp.rebalance(list)
+	for q := range moves {
+		q.pmd = -1 // polled by nobody until every pmd saw that
+	}
+	dp.quiesce(dp.publish(list))
+	err := victim.port.Close()
+	if len(moves) > 0 {
+		for q, to := range moves {
+			q.pmd = to
+		}
+		dp.publish(list)
+	}
+	return err
 }
 
-func (dp *Datapath) publish(list []*vport) {
-	ps := &portSet{list: list, byNo: make(map[uint32]int, len(list))}
+// rebalance plans moves that leave no pmd with two queues more than
+// another; dp.mu must be held.
+func (dp *Datapath) rebalance(list []*vport) map[*rxq]int {
+	load := dp.rxqLoad(list)
+	moves := map[*rxq]int{}
+	for {
+		lo, hi := 0, 0
+		for i := range load {
+			if load[i] < load[lo] {
+				lo = i
+			}
+			if load[i] > load[hi] {
+				hi = i
+			}
+		}
+		if load[hi]-load[lo] < 2 {
+			return moves
+		}
+		// Move the last queue (by port number) that hi owns.
+		var pick *rxq
+		for _, vp := range list {
+			for _, q := range vp.rxqs {
+				if to, moving := moves[q]; (moving && to == hi) || (!moving && q.pmd == hi) {
+					pick = q
+				}
+			}
+		}
+		moves[pick] = lo
+		load[hi]--
+		load[lo]++
+	}
+}
+
+// publish makes list the port set and returns its generation; dp.mu must
+// be held.
+func (dp *Datapath) publish(list []*vport) uint64 {
+	dp.portGen++
+	ps := &portSet{gen: dp.portGen, list: list, byNo: make(map[uint32]int, len(list)), poll: make([][]*rxq, dp.cfg.PMDs)}
 	for i, vp := range list {
 		ps.byNo[vp.no] = i
+		for _, q := range vp.rxqs {
+			if q.pmd >= 0 {
+				ps.poll[q.pmd] = append(ps.poll[q.pmd], q)
+			}
+		}
 	}
 	ps.underlays = buildUnderlays(list, dp.ports.Load().underlays)
 	dp.ports.Store(ps)
 	dp.Invalidate()
+	return ps.gen
+}
+
+// RxqOwner describes which pmd polls a receive queue.
+type RxqOwner struct {
+	Port  uint32
+	Queue int
+	PMD   int
+}
+
+// RxqOwners lists every receive queue and its pmd (-1: being moved), by
+// port and queue.
+func (dp *Datapath) RxqOwners() []RxqOwner {
+	dp.mu.Lock()
+	defer dp.mu.Unlock()
+	var out []RxqOwner
+	for _, vp := range dp.ports.Load().list {
+		for _, q := range vp.rxqs {
+			out = append(out, RxqOwner{Port: vp.no, Queue: q.queue, PMD: q.pmd})
+		}
+	}
+	return out
 }
 
 // Port returns the port attached as number no.
@@ -321,6 +518,7 @@ func (dp *Datapath) runPMD(idx int, started chan<- error) {
 	started <- nil
 	p := newPMD(dp)
 	p.idx = idx
+	st := &dp.pmds[idx]
 	idle := 0
 	for {
 		select {
@@ -330,7 +528,7 @@ func (dp *Datapath) runPMD(idx int, started chan<- error) {
 		default:
 		}
 		got := p.poll()
-		dp.iters[idx].Add(1)
+		st.iters.Add(1)
 		if got > 0 {
 			idle = 0
 			continue

@@ -272,3 +272,151 @@ func (fanIn) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow)
 	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: 3}}
 	return nil
 }
+
+// exclusivePort is a replaying memory port that fails the test if two
+// threads ever receive from it at once, or if it is polled after Close.
+type exclusivePort struct {
+	*memport.Port
+	t      *testing.T
+	inside atomic.Int32
+	closed atomic.Bool
+	recvs  atomic.Int64
+}
+
+func (p *exclusivePort) Recv(pkts []datapath.Packet) int {
+	if p.inside.Add(1) != 1 {
+		p.t.Errorf("%s: received by two pmds at once", p.Info().Name)
+	}
+	defer p.inside.Add(-1)
+	if p.closed.Load() {
+		p.t.Errorf("%s: polled after Close", p.Info().Name)
+	}
+	p.recvs.Add(1)
+	time.Sleep(20 * time.Microsecond) // widen the window a race would need
+	return p.Port.Recv(pkts[:4])
+}
+
+func (p *exclusivePort) Close() error {
+	p.closed.Store(true)
+	return p.Port.Close()
+}
+
+// multiRxPort has three receive queues, each an exclusivePort.
+type multiRxPort struct {
+	*exclusivePort
+	queues [3]*exclusivePort
+}
+
+func (p *multiRxPort) RxQueues() int { return len(p.queues) }
+func (p *multiRxPort) RecvQueue(q int, pkts []datapath.Packet) int {
+	return p.queues[q].Recv(pkts)
+}
+func (p *multiRxPort) ReleaseQueue(q int, pkts []datapath.Packet) {}
+func (p *multiRxPort) Recv([]datapath.Packet) int {
+	p.t.Error("Recv called on a port with several receive queues")
+	return 0
+}
+func (p *multiRxPort) Close() error {
+	for _, q := range p.queues {
+		q.Close()
+	}
+	return p.exclusivePort.Close()
+}
+
+// TestAddRemovePortsUnderTraffic adds and removes receiving ports while
+// two pmds forward: every receive queue must have one owner at any time,
+// also while removals move queues between pmds (run it with -race:
+// memport's replay cursor is not safe for two readers).
+func TestAddRemovePortsUnderTraffic(t *testing.T) {
+	dp := datapath.New(datapath.Config{Name: "t", Translator: &fanIn{}, PMDs: 2})
+	sink := memport.New("sink", memport.WithDiscard())
+	if err := dp.AddPort(3, sink); err != nil {
+		t.Fatal(err)
+	}
+	newSrc := func(name string) *exclusivePort {
+		return &exclusivePort{Port: memport.New(name, memport.WithReplay([][]byte{udpFrame(1), udpFrame(2)})), t: t}
+	}
+	fixed := &multiRxPort{exclusivePort: newSrc("fixed")}
+	for i := range fixed.queues {
+		fixed.queues[i] = newSrc(fmt.Sprint("fixed.q", i))
+	}
+	if err := dp.AddPort(10, fixed); err != nil {
+		t.Fatal(err)
+	}
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	owners := func() map[[2]int]int {
+		m := map[[2]int]int{}
+		for _, o := range dp.RxqOwners() {
+			m[[2]int{int(o.Port), o.Queue}] = o.PMD
+		}
+		return m
+	}
+	var all []*exclusivePort
+	moved := 0
+	deadline := time.Now().Add(time.Second)
+	for round := 0; time.Now().Before(deadline) || round < 20; round++ {
+		for _, no := range []uint32{1, 2, 11, 12} {
+			p := newSrc(fmt.Sprintf("p%d.%d", no, round))
+			if err := dp.AddPort(no, p); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, p)
+		}
+		time.Sleep(time.Millisecond)
+		// Remove the added ports that pmd 1 polls first: that leaves
+		// pmd 0 with more queues, and a removal must move one over.
+		before := owners()
+		var order []uint32
+		for _, pmd := range []int{1, 0} {
+			for _, no := range []uint32{1, 2, 11, 12} {
+				if before[[2]int{int(no), 0}] == pmd {
+					order = append(order, no)
+				}
+			}
+		}
+		for _, no := range order {
+			if err := dp.RemovePort(no); err != nil {
+				t.Fatal(err)
+			}
+			after := owners()
+			load := [2]int{}
+			for k, pmd := range after {
+				if pmd < 0 {
+					t.Fatalf("queue %v has no owner after a removal", k)
+				}
+				load[pmd]++
+				if before[k] != pmd {
+					moved++
+				}
+			}
+			if load[0]-load[1] > 1 || load[1]-load[0] > 1 {
+				t.Fatalf("unbalanced after a removal: %v", after)
+			}
+			before = after
+		}
+	}
+	dp.Sync()
+	if moved == 0 {
+		t.Error("no receive queue ever moved between pmds")
+	}
+	for _, q := range fixed.queues {
+		if q.recvs.Load() == 0 {
+			t.Errorf("%s never polled", q.Info().Name)
+		}
+	}
+	if sink.Stats().TxPackets == 0 {
+		t.Fatal("no traffic forwarded")
+	}
+	polled := 0
+	for _, p := range all {
+		if p.recvs.Load() > 0 {
+			polled++
+		}
+	}
+	if polled == 0 {
+		t.Fatal("no added port was ever polled")
+	}
+}

@@ -62,14 +62,21 @@ func newPMD(dp *Datapath) *pmd {
 // poll runs one iteration over every port and the injection queue and
 // returns the number of packets handled.
 func (p *pmd) poll() int {
+	p.now = time.Now().UnixNano()
 	if ps := p.dp.ports.Load(); ps != p.ps {
+		// Cached actions name transmit queues by their index in the
+		// port list: a new list makes them all stale.
+		p.foldCounters()
+		p.cache.flush()
 		p.ps = ps
 		p.tx = make([]txQueue, len(ps.list))
 		for i, vp := range ps.list {
 			p.tx[i].vp = vp
 		}
+		// The previous iteration, which may have polled queues this set
+		// gives to another pmd, is over: acknowledge the set.
+		p.dp.pmds[p.idx].gen.Store(ps.gen)
 	}
-	p.now = time.Now().UnixNano()
 	if v := p.dp.version.Load(); v != p.cacheVer {
 		p.foldCounters() // before the flows they sit on are dropped
 		p.cache.flush()
@@ -85,19 +92,16 @@ func (p *pmd) poll() int {
 		p.lastMaint = p.now
 	}
 	got := 0
-	for i, vp := range p.ps.list {
-		if i%p.dp.cfg.PMDs != p.idx {
-			continue // another pmd polls this port
-		}
-		n := vp.port.Recv(p.pkts[:])
+	for _, q := range p.ps.poll[p.idx] {
+		n := q.recv(p.pkts[:])
 		if n == 0 {
 			continue
 		}
 		got += n
 		copy(p.rel[:n], p.pkts[:n])
-		p.processBurst(vp.no, p.pkts[:n])
+		p.processBurst(q.vp.no, p.pkts[:n])
 		p.flushTx()
-		vp.port.Release(p.rel[:n])
+		q.release(p.rel[:n])
 		p.arena.reset()
 	}
 	for i := 0; i < BurstSize && p.idx == 0; i++ {

@@ -17,13 +17,15 @@ package ofproto
 // The VM needs per-thread scratch (a ubpf.Thread). Filters run on the pmd
 // threads (cache hits and upcalls) and on OpenFlow connection goroutines
 // (packet-out through the pipeline), so instead of binding Threads to
-// callers the bridge keeps a small pool and a run claims a free Thread with
-// one compare-and-swap: no lock, and no allocation.
+// callers the bridge keeps a pool, sized from the datapath's pmd count, and
+// a run claims a free Thread with one compare-and-swap: no lock, and no
+// allocation.
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -60,7 +62,7 @@ func (f *filterProg) Match(pkt []byte) bool {
 
 // vmPool holds the ubpf.Threads that filter runs borrow.
 type vmPool struct {
-	slots [16]vmSlot
+	slots []vmSlot
 	next  atomic.Uint32
 }
 
@@ -70,24 +72,32 @@ type vmSlot struct {
 	_    [48]byte // keep busy flags of different slots on different cache lines
 }
 
-func newVMPool() *vmPool {
-	p := &vmPool{}
+// newVMPool sizes the pool for pmds datapath threads plus the goroutines
+// that can run at once on the remaining processors (connections running a
+// packet-out through the pipeline), so a free slot is normally found at
+// the first or second try.
+func newVMPool(pmds int) *vmPool {
+	p := &vmPool{slots: make([]vmSlot, max(pmds, 1)+runtime.GOMAXPROCS(0))}
 	for i := range p.slots {
 		p.slots[i].t = ubpf.NewThread()
 	}
 	return p
 }
 
-// acquire claims a free slot. There are more slots than threads that run
-// filters at once, so the loop ends at the first or second try.
+// acquire claims a free slot. If every slot is taken (holders preempted
+// in the middle of a run), it yields after each lap.
 func (p *vmPool) acquire() *vmSlot {
 	i := p.next.Add(1)
-	for {
-		s := &p.slots[i%uint32(len(p.slots))]
+	n := uint32(len(p.slots))
+	for tries := uint32(1); ; tries++ {
+		s := &p.slots[i%n]
 		if !s.busy.Load() && s.busy.CompareAndSwap(false, true) {
 			return s
 		}
 		i++
+		if tries%n == 0 {
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -108,7 +118,11 @@ type pendingLoad struct {
 func (b *Bridge) filterRegistry() *filterRegistry {
 	if b.filters.progs == nil {
 		b.filters.progs = map[uint32]*filterProg{}
-		b.filters.pool = newVMPool()
+		pmds := 1
+		if b.dp != nil {
+			pmds = b.dp.PMDs()
+		}
+		b.filters.pool = newVMPool(pmds)
 	}
 	return &b.filters
 }
