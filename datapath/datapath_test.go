@@ -3,6 +3,9 @@ package datapath_test
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -418,5 +421,74 @@ func TestAddRemovePortsUnderTraffic(t *testing.T) {
 	}
 	if polled == 0 {
 		t.Fatal("no added port was ever polled")
+	}
+}
+
+// blockingTranslator holds the pmd inside a translation until release is
+// closed, as a filter program that runs for a long time would.
+type blockingTranslator struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (t *blockingTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
+	close(t.entered)
+	<-t.release
+	return nil
+}
+
+// syncBuffer is a log destination safe for the pmd and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSyncWaitsForAStuckPMD checks the barrier rule: Sync does not return
+// while a pmd is still inside an iteration that began before it, however
+// long that takes (it used to give up after 2 s), and says loudly that it
+// is waiting.
+func TestSyncWaitsForAStuckPMD(t *testing.T) {
+	tr := &blockingTranslator{entered: make(chan struct{}), release: make(chan struct{})}
+	var logs syncBuffer
+	dp := datapath.New(datapath.Config{Name: "t", Translator: tr, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	p1 := memport.New("p1")
+	dp.AddPort(1, p1)
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	p1.Inject(udpFrame(1))
+	<-tr.entered
+	synced := make(chan time.Time)
+	go func() {
+		dp.Invalidate()
+		dp.Sync()
+		synced <- time.Now()
+	}()
+	const stuck = 2300 * time.Millisecond
+	select {
+	case <-synced:
+		t.Fatal("Sync returned while a pmd was inside an older iteration")
+	case <-time.After(stuck):
+	}
+	released := time.Now()
+	close(tr.release)
+	if at := <-synced; at.Before(released) {
+		t.Fatal("Sync returned before the pmd finished")
+	}
+	if !strings.Contains(logs.String(), "pmd makes no progress") {
+		t.Errorf("no log line about the stuck pmd:\n%s", logs.String())
 	}
 }

@@ -8,6 +8,27 @@
 // the daemon hands it datapath ports and net.Conns.
 package ofproto
 
+// Locks, in the order they are taken: a goroutine holding one of them
+// takes only locks further down the list (as dpif-netdev.c writes it).
+//
+//  1. Bridge.mu (RWMutex): flow tables, groups, meters, ports, the switch
+//     config and the filter-program registry. Written only through
+//     Bridge.update (change.go); translation (a pmd's upcall) and the
+//     request handlers hold it for reading.
+//  2. datapath.Datapath.mu: the datapath's port set and receive-queue
+//     owners. Bridge.AddPort takes it under Bridge.mu.
+//  3. A port's own lock (dpdk.Port.mu).
+//
+// Leaves, under which nothing else is taken: Bridge.connMu (connections
+// and the role election), pktBuffer.mu (packet-in buffers), a connection's
+// queues, and the locks inside ubpf maps.
+//
+// Waiting on the pmds. datapath.Sync (the barrier), SyncCounters and
+// RemovePort wait until every pmd finishes its current iteration, and an
+// iteration may take Bridge.mu for reading (a translation) and
+// Bridge.connMu (a packet-in). So they are called with neither held; a
+// wait under either would deadlock with a pmd waiting for it.
+
 import (
 	"context"
 	"fmt"
@@ -34,7 +55,7 @@ type Bridge struct {
 	log *slog.Logger
 	dp  *datapath.Datapath
 
-	mu       sync.RWMutex // guards tables, ports, portList, groups, meters
+	mu       sync.RWMutex // guards tables, ports, portList, groups, meters, filters; see change.go
 	tables   [numTables]flowTable
 	ports    map[uint32]*port
 	portList []*port // sorted by number
@@ -76,6 +97,7 @@ func New(cfg Config) *Bridge {
 		groups:  map[uint32]*group{},
 		meters:  map[uint32]*meter{},
 		conns:   map[*Conn]struct{}{},
+		filters: filterRegistry{progs: map[uint32]*filterProg{}, pool: newVMPool(1)},
 		started: time.Now(),
 	}
 	b.missSendLen.Store(128)
@@ -85,61 +107,69 @@ func New(cfg Config) *Bridge {
 // Name returns the bridge name.
 func (b *Bridge) Name() string { return b.cfg.Name }
 
-// SetDatapath attaches the datapath this bridge programs.
-func (b *Bridge) SetDatapath(dp *datapath.Datapath) { b.dp = dp }
+// SetDatapath attaches the datapath this bridge programs; call it before
+// anything else.
+func (b *Bridge) SetDatapath(dp *datapath.Datapath) {
+	b.dp = dp
+	b.filters.pool = newVMPool(dp.PMDs())
+}
 
 // AddPort attaches a datapath port as OpenFlow port no (0: the lowest free
 // number) and announces it to controllers. It returns the number used.
 func (b *Bridge) AddPort(no uint32, p datapath.Port) (uint32, error) {
-	b.mu.Lock()
-	if no == 0 {
-		for no = 1; b.ports[no] != nil; no++ {
+	var desc openflow.Port
+	err := b.update(func(tx *txn) error {
+		if no == 0 {
+			for no = 1; b.ports[no] != nil; no++ {
+			}
 		}
-	}
-	if no > openflow.PortMax {
-		b.mu.Unlock()
-		return 0, fmt.Errorf("add port %q: number %d above OFPP_MAX", p.Info().Name, no)
-	}
-	if b.ports[no] != nil {
-		b.mu.Unlock()
-		return 0, fmt.Errorf("add port %q: number %d already used by %q", p.Info().Name, no, b.ports[no].dp.Info().Name)
-	}
-	if err := b.dp.AddPort(no, p); err != nil {
-		b.mu.Unlock()
+		if no > openflow.PortMax {
+			return fmt.Errorf("add port %q: number %d above OFPP_MAX", p.Info().Name, no)
+		}
+		if b.ports[no] != nil {
+			return fmt.Errorf("add port %q: number %d already used by %q", p.Info().Name, no, b.ports[no].dp.Info().Name)
+		}
+		// Datapath.AddPort never waits for the pmds, so it may run under
+		// Bridge.mu (see the lock order above).
+		if err := b.dp.AddPort(no, p); err != nil {
+			return err
+		}
+		pt := &port{no: no, dp: p, linkUp: p.Info().LinkUp}
+		tx.addPort(pt)
+		desc = b.portDesc(pt)
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
-	pt := &port{no: no, dp: p, linkUp: p.Info().LinkUp}
-	b.ports[no] = pt
-	b.rebuildPortList()
-	desc := b.portDesc(pt)
-	b.mu.Unlock()
 	b.broadcastPortStatus(openflow.PortReasonAdd, desc)
 	return no, nil
 }
 
 // RemovePort detaches and closes port no.
 func (b *Bridge) RemovePort(no uint32) error {
-	b.mu.Lock()
-	pt := b.ports[no]
-	if pt == nil {
-		b.mu.Unlock()
-		return fmt.Errorf("remove port %d: no such port", no)
+	var desc openflow.Port
+	err := b.update(func(tx *txn) error {
+		pt := b.ports[no]
+		if pt == nil {
+			return fmt.Errorf("remove port %d: no such port", no)
+		}
+		desc = b.portDesc(pt)
+		tx.removePort(no)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	desc := b.portDesc(pt)
-	delete(b.ports, no)
-	b.rebuildPortList()
-	b.mu.Unlock()
-	err := b.dp.RemovePort(no)
+	// Outside Bridge.mu: the datapath waits until no pmd uses the port,
+	// and a pmd may be waiting for Bridge.mu in a translation.
+	err = b.dp.RemovePort(no)
 	b.broadcastPortStatus(openflow.PortReasonDelete, desc)
 	return err
 }
 
-func (b *Bridge) rebuildPortList() {
-	b.portList = b.portList[:0]
-	for _, p := range b.ports {
-		b.portList = append(b.portList, p)
-	}
-	sort.Slice(b.portList, func(i, j int) bool { return b.portList[i].no < b.portList[j].no })
+func sortPorts(list []*port) {
+	sort.Slice(list, func(i, j int) bool { return list[i].no < list[j].no })
 }
 
 // Run does the bridge's periodic work until ctx ends: it expires flows
@@ -160,19 +190,15 @@ func (b *Bridge) Run(ctx context.Context) {
 
 func (b *Bridge) checkLinks() {
 	var changed []openflow.Port
-	b.mu.Lock()
-	for _, p := range b.portList {
-		if up := p.dp.Info().LinkUp; up != p.linkUp {
-			p.linkUp = up
-			changed = append(changed, b.portDesc(p))
+	b.update(func(tx *txn) error {
+		for _, p := range b.portList {
+			if up := p.dp.Info().LinkUp; up != p.linkUp {
+				tx.setLink(p, up)
+				changed = append(changed, b.portDesc(p))
+			}
 		}
-	}
-	b.mu.Unlock()
-	if len(changed) > 0 {
-		// Fast-failover and select groups watch link state: translations
-		// made under the old state are stale.
-		b.dp.Invalidate()
-	}
+		return nil
+	})
 	for _, d := range changed {
 		b.log.Info("port link changed", "port", d.PortNo, "name", d.Name, "state", d.State)
 		b.broadcastPortStatus(openflow.PortReasonModify, d)
@@ -186,32 +212,28 @@ func (b *Bridge) expireFlows(now time.Time) {
 		reason openflow.FlowRemovedReason
 	}
 	var gone []expired
-	b.mu.Lock()
-	for t := range b.tables {
-		tbl := &b.tables[t]
-		tbl.removeIf(func(r *rule) bool {
-			if r.hardTimeout != 0 && now.Sub(r.created) >= time.Duration(r.hardTimeout)*time.Second {
-				gone = append(gone, expired{r, openflow.FlowRemovedHardTimeout})
-				return true
-			}
-			if r.idleTimeout != 0 {
-				last := r.created
-				if u := r.stats.Used.Load(); u != 0 && u > last.UnixNano() {
-					last = time.Unix(0, u)
-				}
-				if now.Sub(last) >= time.Duration(r.idleTimeout)*time.Second {
-					gone = append(gone, expired{r, openflow.FlowRemovedIdleTimeout})
+	b.update(func(tx *txn) error {
+		for t := range b.tables {
+			tx.removeIf(&b.tables[t], func(r *rule) bool {
+				if r.hardTimeout != 0 && now.Sub(r.created) >= time.Duration(r.hardTimeout)*time.Second {
+					gone = append(gone, expired{r, openflow.FlowRemovedHardTimeout})
 					return true
 				}
-			}
-			return false
-		})
-	}
-	b.mu.Unlock()
-	if len(gone) == 0 {
-		return
-	}
-	b.dp.Invalidate()
+				if r.idleTimeout != 0 {
+					last := r.created
+					if u := r.stats.Used.Load(); u != 0 && u > last.UnixNano() {
+						last = time.Unix(0, u)
+					}
+					if now.Sub(last) >= time.Duration(r.idleTimeout)*time.Second {
+						gone = append(gone, expired{r, openflow.FlowRemovedIdleTimeout})
+						return true
+					}
+				}
+				return false
+			})
+		}
+		return nil
+	})
 	for _, e := range gone {
 		b.sendFlowRemoved(e.r, e.reason, now)
 	}

@@ -115,18 +115,6 @@ type pendingLoad struct {
 	data   []byte
 }
 
-func (b *Bridge) filterRegistry() *filterRegistry {
-	if b.filters.progs == nil {
-		b.filters.progs = map[uint32]*filterProg{}
-		pmds := 1
-		if b.dp != nil {
-			pmds = b.dp.PMDs()
-		}
-		b.filters.pool = newVMPool(pmds)
-	}
-	return &b.filters
-}
-
 // LoadFilterProg verifies an ELF object and installs its program as id,
 // replacing (atomically) a program already there. Maps declared exactly as
 // the old program's keep their contents.
@@ -152,44 +140,47 @@ func (b *Bridge) LoadFilterProg(id uint32, obj []byte, name string) (*ubpf.Progr
 		}
 		return nil, gokoErr(openflow.GokoErrBadELF, "load filter %d: %v", id, err)
 	}
-	b.mu.Lock()
-	reg := b.filterRegistry()
-	f := reg.progs[id]
-	if f == nil {
-		if len(reg.progs) >= maxFilterProgs {
-			b.mu.Unlock()
-			return nil, gokoErr(openflow.GokoErrProgsExhausted, "%d programs loaded already", len(reg.progs))
+	err = b.update(func(tx *txn) error {
+		reg := &b.filters
+		f := reg.progs[id]
+		if f == nil {
+			if len(reg.progs) >= maxFilterProgs {
+				return gokoErr(openflow.GokoErrProgsExhausted, "%d programs loaded already", len(reg.progs))
+			}
+			f = &filterProg{id: id, pool: reg.pool}
+			tx.addFilter(f)
 		}
-		f = &filterProg{id: id, pool: reg.pool}
-		reg.progs[id] = f
+		tx.setProgram(f, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	f.prog.Store(p)
-	b.mu.Unlock()
 	b.log.Info("filter program loaded", "id", id, "name", p.Name(), "insns", p.InsnCount(), "maps", len(p.Maps()))
 	return p, nil
 }
 
 // UnloadFilterProg removes program id; flows must not match on it.
 func (b *Bridge) UnloadFilterProg(id uint32) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	f := b.filters.progs[id]
-	if f == nil {
-		return gokoErr(openflow.GokoErrUnknownProg, "no filter program %d", id)
-	}
-	n := 0
-	for t := range b.tables {
-		for _, r := range b.tables[t].rules {
-			if r.fm.filter == f {
-				n++
+	return b.update(func(tx *txn) error {
+		f := b.filters.progs[id]
+		if f == nil {
+			return gokoErr(openflow.GokoErrUnknownProg, "no filter program %d", id)
+		}
+		n := 0
+		for t := range b.tables {
+			for _, r := range b.tables[t].rules {
+				if r.fm.filter == f {
+					n++
+				}
 			}
 		}
-	}
-	if n > 0 {
-		return gokoErr(openflow.GokoErrProgInUse, "filter program %d is used by %d flows; delete them first", id, n)
-	}
-	delete(b.filters.progs, id)
-	return nil
+		if n > 0 {
+			return gokoErr(openflow.GokoErrProgInUse, "filter program %d is used by %d flows; delete them first", id, n)
+		}
+		tx.deleteFilter(id)
+		return nil
+	})
 }
 
 // lookupFilter returns program id; b.mu must be held.

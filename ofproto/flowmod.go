@@ -42,35 +42,36 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 	}
 
 	var removed []*rule
-	b.mu.Lock()
-	if m.filterID != 0 {
-		m.filter, err = b.lookupFilter(m.filterID)
-		if err != nil && !adds {
+	err = b.update(func(tx *txn) error {
+		if m.filterID != 0 {
+			var err error
+			m.filter, err = b.lookupFilter(m.filterID)
+			if err != nil && adds {
+				return err
+			}
 			// Deleting or dumping flows of an unloaded program selects
 			// nothing, which is not an error.
-			err = nil
 		}
-	}
-	if err == nil && adds {
-		// Checked under the lock: instructions name groups and meters,
-		// which must still exist when the rule goes in.
-		err = b.checkInstructions(fm.TableID, &fm.Match, fm.Instructions)
-	}
-	if err == nil {
+		if adds {
+			// Checked under the lock: instructions name groups and
+			// meters, which must still exist when the rule goes in.
+			if err := b.checkInstructions(fm.TableID, &fm.Match, fm.Instructions); err != nil {
+				return err
+			}
+		}
 		switch fm.Command {
 		case openflow.FlowAdd:
-			err = b.addFlow(fm, &m)
+			return b.addFlow(tx, fm, &m)
 		case openflow.FlowModify, openflow.FlowModifyStrict:
-			b.modifyFlows(fm, &m, fm.Command == openflow.FlowModifyStrict)
+			b.modifyFlows(tx, fm, &m, fm.Command == openflow.FlowModifyStrict)
 		case openflow.FlowDelete, openflow.FlowDeleteStrict:
-			removed = b.deleteFlows(fm, &m, fm.Command == openflow.FlowDeleteStrict)
+			removed = b.deleteFlows(tx, fm, &m, fm.Command == openflow.FlowDeleteStrict)
 		}
-	}
-	b.mu.Unlock()
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	b.dp.Invalidate()
 	now := time.Now()
 	for _, r := range removed {
 		b.sendFlowRemoved(r, openflow.FlowRemovedDelete, now)
@@ -87,7 +88,7 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 	return nil
 }
 
-func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
+func (b *Bridge) addFlow(tx *txn, fm *openflow.FlowMod, m *flowMatch) error {
 	t := &b.tables[fm.TableID]
 	if fm.Flags&openflow.FlowFlagCheckOverlap != 0 {
 		for _, r := range t.rules {
@@ -95,6 +96,13 @@ func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
 				return openflow.Errorf(openflow.FMFCOverlap, "overlaps an existing flow of priority %d", fm.Priority)
 			}
 		}
+	}
+	// An identical rule is replaced; its counters carry over unless the
+	// controller asked for them to be reset.
+	old := t.findStrict(m, fm.Priority)
+	stats := new(datapath.FlowStats)
+	if old != nil && fm.Flags&openflow.FlowFlagResetCounts == 0 {
+		stats = old.stats
 	}
 	r := &rule{
 		tableID:      fm.TableID,
@@ -106,40 +114,30 @@ func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
 		hardTimeout:  fm.HardTimeout,
 		flags:        fm.Flags,
 		instructions: fm.Instructions,
-		stats:        new(datapath.FlowStats),
+		stats:        stats,
 		created:      time.Now(),
 	}
-	if old := t.findStrict(m, fm.Priority); old != nil {
-		// An identical rule is replaced; its counters carry over unless
-		// the controller asked for them to be reset.
-		if fm.Flags&openflow.FlowFlagResetCounts == 0 {
-			r.stats = old.stats
-		}
-		t.replace(old, r)
+	if old != nil {
+		tx.replace(t, old, r)
 		return nil
 	}
-	t.insert(r)
+	tx.insert(t, r)
 	return nil
 }
 
-func (b *Bridge) modifyFlows(fm *openflow.FlowMod, m *flowMatch, strict bool) {
+func (b *Bridge) modifyFlows(tx *txn, fm *openflow.FlowMod, m *flowMatch, strict bool) {
 	b.eachSelected(fm, m, strict, func(r *rule) {
-		r.instructions = fm.Instructions
-		if fm.Flags&openflow.FlowFlagResetCounts != 0 {
-			// Megaflows still point at the old counters until the
-			// invalidation that follows; the new ones start at zero.
-			r.stats = new(datapath.FlowStats)
-		}
+		tx.modify(r, fm.Instructions, fm.Flags&openflow.FlowFlagResetCounts != 0)
 	})
 }
 
-func (b *Bridge) deleteFlows(fm *openflow.FlowMod, m *flowMatch, strict bool) []*rule {
+func (b *Bridge) deleteFlows(tx *txn, fm *openflow.FlowMod, m *flowMatch, strict bool) []*rule {
 	var removed []*rule
 	for t := range b.tables {
 		if fm.TableID != tableAll && int(fm.TableID) != t {
 			continue
 		}
-		removed = append(removed, b.tables[t].removeIf(func(r *rule) bool {
+		removed = append(removed, tx.removeIf(&b.tables[t], func(r *rule) bool {
 			return b.selected(fm, m, strict, r) && r.outputsTo(fm.OutPort) && r.usesGroup(fm.OutGroup)
 		})...)
 	}

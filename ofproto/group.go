@@ -55,21 +55,21 @@ func (g *group) refs() []uint32 {
 // GroupMod applies a group-mod.
 func (b *Bridge) GroupMod(gm *openflow.GroupMod) error {
 	var removed []*rule
-	b.mu.Lock()
-	var err error
-	switch gm.Command {
-	case openflow.GroupAdd, openflow.GroupModify:
-		err = b.addModifyGroup(gm)
-	case openflow.GroupDelete:
-		removed, err = b.deleteGroup(gm.GroupID)
-	default:
-		err = openflow.Errorf(openflow.GMFCBadCommand, "unknown group-mod command %d", gm.Command)
-	}
-	b.mu.Unlock()
+	err := b.update(func(tx *txn) error {
+		var err error
+		switch gm.Command {
+		case openflow.GroupAdd, openflow.GroupModify:
+			err = b.addModifyGroup(tx, gm)
+		case openflow.GroupDelete:
+			removed, err = b.deleteGroup(tx, gm.GroupID)
+		default:
+			err = openflow.Errorf(openflow.GMFCBadCommand, "unknown group-mod command %d", gm.Command)
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	b.dp.Invalidate()
 	now := time.Now()
 	for _, r := range removed {
 		b.sendFlowRemoved(r, openflow.FlowRemovedGroupDelete, now)
@@ -77,7 +77,7 @@ func (b *Bridge) GroupMod(gm *openflow.GroupMod) error {
 	return nil
 }
 
-func (b *Bridge) addModifyGroup(gm *openflow.GroupMod) error {
+func (b *Bridge) addModifyGroup(tx *txn, gm *openflow.GroupMod) error {
 	if gm.GroupID > openflow.GroupMax {
 		return openflow.Errorf(openflow.GMFCInvalidGroup, "group id %#x is reserved", gm.GroupID)
 	}
@@ -123,20 +123,19 @@ func (b *Bridge) addModifyGroup(gm *openflow.GroupMod) error {
 			return err
 		}
 	}
-	g := &group{id: gm.GroupID, typ: gm.GroupType, buckets: gm.Buckets, created: time.Now()}
+	// A modified group keeps its counters and age; buckets are new.
+	stats, created := new(datapath.FlowStats), time.Now()
+	if old != nil {
+		stats, created = old.stats, old.created
+	}
+	g := &group{id: gm.GroupID, typ: gm.GroupType, buckets: gm.Buckets, stats: stats, created: created}
 	for range gm.Buckets {
 		g.bucketStats = append(g.bucketStats, new(datapath.FlowStats))
 	}
-	if old != nil {
-		// The group keeps its counters and age; buckets are new.
-		g.stats, g.created = old.stats, old.created
-		if b.reaches(g, gm.GroupID) {
-			return openflow.Errorf(openflow.GMFCLoop, "group %d would forward to itself through a chain", gm.GroupID)
-		}
-	} else {
-		g.stats = new(datapath.FlowStats)
+	if old != nil && b.reaches(g, gm.GroupID) {
+		return openflow.Errorf(openflow.GMFCLoop, "group %d would forward to itself through a chain", gm.GroupID)
 	}
-	b.groups[gm.GroupID] = g
+	tx.setGroup(g)
 	return nil
 }
 
@@ -163,7 +162,7 @@ func (b *Bridge) reaches(g *group, target uint32) bool {
 	return walk(g)
 }
 
-func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
+func (b *Bridge) deleteGroup(tx *txn, id uint32) ([]*rule, error) {
 	var victims map[uint32]bool
 	switch {
 	case id == openflow.GroupAll:
@@ -184,11 +183,11 @@ func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
 		victims = map[uint32]bool{id: true}
 	}
 	for gid := range victims {
-		delete(b.groups, gid)
+		tx.deleteGroup(gid)
 	}
 	var removed []*rule
 	for t := range b.tables {
-		removed = append(removed, b.tables[t].removeIf(func(r *rule) bool {
+		removed = append(removed, tx.removeIf(&b.tables[t], func(r *rule) bool {
 			found := false
 			r.eachAction(func(a openflow.Action) {
 				if g, ok := a.(openflow.ActionGroup); ok && victims[g.GroupID] {
