@@ -147,6 +147,10 @@ type Megaflow struct {
 	// uses them instead of running those programs again, so a program runs
 	// at most once per packet. It is not part of the cache entry.
 	Known []FilterCheck
+	// Deps is the translator's record of what the decision depended on,
+	// for the predicates it passes to Datapath.Revalidate; the datapath
+	// never looks inside.
+	Deps any
 	// NoCache asks the datapath to execute the translation for this
 	// packet without caching it: the decision depended on something the
 	// flow key cannot express (fields of a packet inside an MPLS or PBB

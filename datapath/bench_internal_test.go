@@ -78,7 +78,7 @@ func udpFrames(n int) [][]byte {
 	return out
 }
 
-func benchPMD(b *testing.B, flows int, tr Translator, emcInsert bool) (*pmd, *benchSink) {
+func benchPMD(b testing.TB, flows int, tr Translator, emcInsert bool) (*pmd, *benchSink) {
 	src, sink := &benchSource{frames: udpFrames(flows)}, &benchSink{}
 	dp := New(Config{Name: "bench", Translator: tr})
 	dp.AddPort(1, src)

@@ -16,18 +16,18 @@ package datapath
 //     Subtables are re-ranked by hits every second, so the busiest mask is
 //     probed first.
 //
-// Correctness rests on one invariant: megaflows installed under one
-// translation version never overlap unless they differ only by their
-// filter chains. Each is exactly the region of key space in which one
-// translation holds, so whichever subtable is probed first, a hit is the
-// right answer. Entries with the same masked key but different filter
-// chains are chained in one slot and tried in order; a packet takes the
-// first whose programs all give the recorded results. A program runs at
-// most once per packet: results are memoised while the packet is looked
-// up.
+// Correctness rests on one invariant: every cached megaflow is right for
+// the current state, for every packet it matches (revalidation removes the
+// ones a change made stale, see datapath.go). Each is a region of key
+// space in which one translation holds, so whichever subtable is probed
+// first, a hit is the right answer: two entries that overlap give the same
+// result to the packets they share. Entries with the same masked key but
+// different filter chains are chained in one slot and tried in order; a
+// packet takes the first whose programs all give the recorded results. A
+// program runs at most once per packet: results are memoised while the
+// packet is looked up.
 //
-// Everything here is owned by the pmd thread: no locks, no atomics. A new
-// translation version flushes both levels (see datapath.go).
+// Everything here is owned by the pmd thread: no locks, no atomics.
 
 import (
 	"math/bits"
@@ -116,6 +116,24 @@ func (c *flowCache) flush() {
 	}
 	clear(c.byPort)
 	c.flows = 0
+}
+
+// removeIf drops the cached flows for which stale holds.
+func (c *flowCache) removeIf(stale func(*cachedFlow) bool) {
+	for port, pc := range c.byPort {
+		kept := pc.subtables[:0]
+		for _, st := range pc.subtables {
+			c.flows -= st.removeIf(stale)
+			if st.count > 0 {
+				kept = append(kept, st)
+			}
+		}
+		clear(pc.subtables[len(kept):])
+		pc.subtables = kept
+		if len(kept) == 0 {
+			delete(c.byPort, port)
+		}
+	}
 }
 
 func emcSlots(h uint64) (int, int) {
@@ -353,37 +371,72 @@ func (st *subtable) grow() {
 }
 
 // expire removes chains whose flows are all idle and returns how many
-// flows it removed. It rebuilds the table, which keeps linear probing
-// correct without tombstones.
+// flows it removed.
 func (st *subtable) expire(now int64) int {
 	removed := 0
-	var keep []*cachedFlow
-	for _, f := range st.slots {
-		if f == nil {
-			continue
-		}
-		live := false
+	st.editChains(func(f *cachedFlow) *cachedFlow {
 		for g := f; g != nil; g = g.next {
 			if now-g.used < megaflowIdleNs {
-				live = true
+				return f
 			}
-		}
-		if live {
-			keep = append(keep, f)
-			continue
 		}
 		for g := f; g != nil; g = g.next {
 			g.dead = true
 			removed++
 		}
+		return nil
+	})
+	return removed
+}
+
+// removeIf removes the flows for which stale holds, also from the middle
+// of chains, and returns how many it removed.
+func (st *subtable) removeIf(stale func(*cachedFlow) bool) int {
+	removed := 0
+	st.editChains(func(f *cachedFlow) *cachedFlow {
+		for g := f; g.next != nil; {
+			if stale(g.next) {
+				g.next.dead = true
+				g.next = g.next.next
+				removed++
+			} else {
+				g = g.next
+			}
+		}
+		if !stale(f) {
+			return f
+		}
+		f.dead = true
+		removed++
+		return f.next
+	})
+	return removed
+}
+
+// editChains replaces each slot's chain by what edit returns for it (nil
+// empties the slot). If a head changed it rebuilds the table, which keeps
+// linear probing correct without tombstones.
+func (st *subtable) editChains(edit func(*cachedFlow) *cachedFlow) {
+	changed := false
+	var keep []*cachedFlow
+	for _, f := range st.slots {
+		if f == nil {
+			continue
+		}
+		g := edit(f)
+		if g != f {
+			changed = true
+		}
+		if g != nil {
+			keep = append(keep, g)
+		}
 	}
-	if removed == 0 {
-		return 0
+	if !changed {
+		return
 	}
 	clear(st.slots)
 	st.count = 0
 	for _, f := range keep {
 		st.add(f)
 	}
-	return removed
 }

@@ -20,11 +20,17 @@ package datapath
 // So no two pmds ever receive from one queue, and a removed port is closed
 // only after every pmd has stopped using it.
 //
-// Cache coherence. Every change that can alter a translation (a flow table
-// edit, a port added or removed) calls Invalidate, which bumps a version.
-// A pmd flushes its cache when it sees a new version (or a new port set) at
-// the top of its loop, and installs a translated megaflow only if the
-// version did not move while it was translated.
+// Cache coherence. Every change that can alter a translation calls
+// Revalidate with a predicate that says which megaflows it can make stale
+// (or Invalidate, for all of them); each call bumps a version and is kept
+// in a short log. At the top of its loop a pmd that sees a new version
+// applies every predicate logged since the version it had to its own
+// cache, dropping the megaflows they name (everything, if the log no
+// longer reaches back that far); a new port set flushes everything. A pmd
+// installs a translated megaflow only if the version did not move while
+// it was translated, so a translation made from older state is used for
+// its packet but never cached. Every cached megaflow is therefore right
+// for the current state, for every packet it matches.
 //
 // Barrier. Sync waits until every pmd has completed every iteration that
 // began before the call, so after Invalidate+Sync no packet is handled by a
@@ -83,6 +89,8 @@ type Datapath struct {
 	cfg     Config
 	log     *slog.Logger
 	version atomic.Uint64
+	revalMu sync.Mutex // guards revals
+	revals  []revalReq // the last maxRevals requests, by ascending version
 	ports   atomic.Pointer[portSet]
 	mu      sync.Mutex // serialises port changes and the rxq assignment
 	portGen uint64     // generation of the last published portSet; under mu
@@ -258,8 +266,59 @@ func (dp *Datapath) Stop() {
 	dp.ports.Store(&portSet{gen: dp.portGen, byNo: map[uint32]int{}, poll: make([][]*rxq, dp.cfg.PMDs)})
 }
 
+// revalReq is one Revalidate call.
+type revalReq struct {
+	ver   uint64
+	stale func(*Megaflow) bool // nil: everything
+}
+
+// maxRevals bounds the revalidation log; a pmd that fell further behind
+// flushes its whole cache.
+const maxRevals = 1024
+
 // Invalidate marks every cached translation stale.
-func (dp *Datapath) Invalidate() { dp.version.Add(1) }
+func (dp *Datapath) Invalidate() { dp.Revalidate(nil) }
+
+// Revalidate marks stale the cached megaflows for which stale returns
+// true; every pmd drops them before its next iteration. stale runs on the
+// pmd threads, possibly concurrently and after the caller returned, so it
+// must read only what does not change any more (the megaflow, and a
+// snapshot of the change). Megaflow.Deps carries what the translator
+// recorded for it to decide. A nil stale means everything.
+func (dp *Datapath) Revalidate(stale func(*Megaflow) bool) {
+	dp.revalMu.Lock()
+	defer dp.revalMu.Unlock()
+	// The version moves under the lock, so a pmd that read version v finds
+	// every request up to v in the log.
+	v := dp.version.Add(1)
+	if len(dp.revals) == maxRevals {
+		n := copy(dp.revals, dp.revals[maxRevals/2:])
+		clear(dp.revals[n:])
+		dp.revals = dp.revals[:n]
+	}
+	dp.revals = append(dp.revals, revalReq{ver: v, stale: stale})
+}
+
+// revalsSince appends to out the predicates of the requests after version
+// from up to to. all is true if one of them was a full invalidation or the
+// log no longer reaches back to from.
+func (dp *Datapath) revalsSince(from, to uint64, out []func(*Megaflow) bool) (_ []func(*Megaflow) bool, all bool) {
+	dp.revalMu.Lock()
+	defer dp.revalMu.Unlock()
+	if len(dp.revals) == 0 || dp.revals[0].ver > from+1 {
+		return out, true
+	}
+	for _, r := range dp.revals {
+		if r.ver <= from || r.ver > to {
+			continue
+		}
+		if r.stale == nil {
+			return out, true
+		}
+		out = append(out, r.stale)
+	}
+	return out, false
+}
 
 // Sync waits until every pmd has completed every iteration that started
 // before the call (a no-op if the pmds are not running). It has no

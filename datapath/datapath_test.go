@@ -492,3 +492,66 @@ func TestSyncWaitsForAStuckPMD(t *testing.T) {
 		t.Errorf("no log line about the stuck pmd:\n%s", logs.String())
 	}
 }
+
+// dstTranslator forwards in_port 1 to port 2 by nw_dst, one megaflow per
+// destination, and counts translations per destination.
+type perDstTranslator struct {
+	mu    sync.Mutex
+	calls map[uint32]int
+}
+
+func (t *perDstTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
+	t.mu.Lock()
+	t.calls[key.NwDst]++
+	t.mu.Unlock()
+	mf.Mask.InPort, mf.Mask.NwDst, mf.Mask.EthType = ^uint32(0), ^uint32(0), 0xffff
+	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: 2}}
+	mf.Deps = key.NwDst
+	return nil
+}
+
+func dstFrame(dst byte) []byte {
+	f := udpFrame(1)
+	f[33] = dst
+	return f
+}
+
+// TestRevalidateDropsOnlyStale checks that Revalidate re-translates the
+// megaflows its predicate names and keeps the others.
+func TestRevalidateDropsOnlyStale(t *testing.T) {
+	tr := &perDstTranslator{calls: map[uint32]int{}}
+	p1, p2 := memport.New("p1"), memport.New("p2")
+	dp := datapath.New(datapath.Config{Name: "t", Translator: tr, PMDs: 2})
+	dp.AddPort(1, p1)
+	dp.AddPort(2, p2)
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	send := func() {
+		for d := byte(1); d <= 8; d++ {
+			p1.Inject(dstFrame(d))
+		}
+		for i := 0; i < 8; i++ {
+			if _, ok := p2.Receive(2 * time.Second); !ok {
+				t.Fatalf("received %d of 8", i)
+			}
+		}
+	}
+	send()
+	send()
+	dp.Revalidate(func(mf *datapath.Megaflow) bool { return mf.Deps.(uint32)%2 == 0 })
+	dp.Sync()
+	send()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for d := uint32(1); d <= 8; d++ {
+		want := 1
+		if d%2 == 0 {
+			want = 2
+		}
+		if got := tr.calls[0x0a000000|d]; got != want {
+			t.Errorf("dst %d: %d translations, want %d", d, got, want)
+		}
+	}
+}

@@ -19,7 +19,8 @@ type pmd struct {
 	rxTunPkts, rxTunBytes uint64
 	txTunPkts, txTunBytes uint64
 	scratch               Megaflow
-	now                   int64 // unix nanoseconds at the start of the current burst
+	preds                 []func(*Megaflow) bool // revalidate's scratch
+	now                   int64                  // unix nanoseconds at the start of the current burst
 	arena                 arena
 
 	idx          int           // which pmd of the datapath this is
@@ -78,9 +79,7 @@ func (p *pmd) poll() int {
 		p.dp.pmds[p.idx].gen.Store(ps.gen)
 	}
 	if v := p.dp.version.Load(); v != p.cacheVer {
-		p.foldCounters() // before the flows they sit on are dropped
-		p.cache.flush()
-		p.cacheVer = v
+		p.revalidate(v)
 	}
 	p.dp.ct.clock.Store(p.now)
 	if g := p.dp.foldGen.Load(); p.now-p.lastFold > counterFoldNs || g != p.foldGen {
@@ -157,6 +156,28 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 	p.dp.stats.packets.Add(uint64(len(pkts)))
 }
 
+// revalidate brings the cache from version p.cacheVer to v: it drops the
+// megaflows the changes in between made stale.
+func (p *pmd) revalidate(v uint64) {
+	p.foldCounters() // before the flows they sit on are dropped
+	preds, all := p.dp.revalsSince(p.cacheVer, v, p.preds[:0])
+	p.cacheVer = v
+	if all {
+		p.cache.flush()
+	} else {
+		p.cache.removeIf(func(f *cachedFlow) bool {
+			for _, stale := range preds {
+				if stale(f.mf) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	clear(preds)
+	p.preds = preds[:0]
+}
+
 // foldCounters adds the packets counted on cached flows since the last
 // fold to the shared OpenFlow counters. Doing it every counterFoldNs
 // instead of per packet or burst turns several atomic adds per packet into
@@ -200,7 +221,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
 	}
 	mf.Mask.InPort = ^uint32(0) // subtables are per input port
 	mf.Key.And(key, &mf.Mask)
-	f := &cachedFlow{mf: &Megaflow{Key: mf.Key, Mask: mf.Mask, Filters: mf.Filters, Actions: mf.Actions, Stats: mf.Stats}}
+	f := &cachedFlow{mf: &Megaflow{Key: mf.Key, Mask: mf.Mask, Filters: mf.Filters, Actions: mf.Actions, Stats: mf.Stats, Deps: mf.Deps}}
 	f.actions = p.resolve(f.mf.Actions, false)
 	f.hasFilters = len(f.mf.Filters) > 0
 	if !mf.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver {

@@ -16,7 +16,8 @@ package ofproto
 // version). The state is written only by methods of *txn, each of which
 // records what it changed, so a new kind of change cannot forget to
 // invalidate: a test (change_test.go) checks that nothing else in the
-// package writes that state, and that only update makes a txn.
+// package writes that state, and that only update makes a txn. What a
+// recorded change makes stale is worked out in revalidate.go.
 //
 // The barrier then needs only datapath.Sync, which waits until every pmd
 // has finished the iteration it was in (see datapath/datapath.go).
@@ -30,8 +31,9 @@ import (
 // txn is one change to the bridge's state, made under Bridge.mu held for
 // writing. It records what the change can make stale.
 type txn struct {
-	b     *Bridge
-	stale bool // some cached decision may depend on what changed
+	b   *Bridge
+	all bool // every cached decision may depend on what changed
+	ch  staleSet
 }
 
 // update applies a change: fn runs with Bridge.mu held for writing and
@@ -42,8 +44,13 @@ func (b *Bridge) update(fn func(tx *txn) error) error {
 	defer b.mu.Unlock()
 	tx := &txn{b: b}
 	err := fn(tx)
-	if tx.stale && b.dp != nil {
+	switch {
+	case b.dp == nil:
+	case tx.all || len(tx.ch.added)+len(tx.ch.gone) > maxPreciseRules:
 		b.dp.Invalidate()
+	case !tx.ch.empty():
+		ch := tx.ch
+		b.dp.Revalidate(ch.stale)
 	}
 	return err
 }
@@ -51,20 +58,21 @@ func (b *Bridge) update(fn func(tx *txn) error) error {
 // insert adds r to table t.
 func (tx *txn) insert(t *flowTable, r *rule) {
 	t.insert(r)
-	tx.stale = true
+	tx.ch.added = append(tx.ch.added, r)
 }
 
 // replace puts r in the place of old in table t.
 func (tx *txn) replace(t *flowTable, old, r *rule) {
 	t.replace(old, r)
-	tx.stale = true
+	tx.gone(old)
+	tx.ch.added = append(tx.ch.added, r)
 }
 
 // removeIf deletes the rules of t for which pred holds and returns them.
 func (tx *txn) removeIf(t *flowTable, pred func(*rule) bool) []*rule {
 	removed := t.removeIf(pred)
-	if len(removed) > 0 {
-		tx.stale = true
+	for _, r := range removed {
+		tx.gone(r)
 	}
 	return removed
 }
@@ -73,35 +81,57 @@ func (tx *txn) removeIf(t *flowTable, pred func(*rule) bool) []*rule {
 func (tx *txn) modify(r *rule, ins []openflow.Instruction, reset bool) {
 	r.instructions = ins
 	if reset {
-		// Megaflows point at the old counters until the invalidation;
-		// the new ones start at zero.
+		// Megaflows point at the old counters until they are
+		// revalidated; the new ones start at zero.
 		r.stats = new(datapath.FlowStats)
 	}
-	tx.stale = true
+	tx.gone(r)
+}
+
+// gone records that megaflows won by r are stale.
+func (tx *txn) gone(r *rule) {
+	if tx.ch.gone == nil {
+		tx.ch.gone = map[*rule]struct{}{}
+	}
+	tx.ch.gone[r] = struct{}{}
 }
 
 // setGroup adds or replaces group g.
 func (tx *txn) setGroup(g *group) {
 	tx.b.groups[g.id] = g
-	tx.stale = true
+	tx.groupChanged(g.id)
 }
 
 // deleteGroup removes group id.
 func (tx *txn) deleteGroup(id uint32) {
 	delete(tx.b.groups, id)
-	tx.stale = true
+	tx.groupChanged(id)
+}
+
+func (tx *txn) groupChanged(id uint32) {
+	if tx.ch.groups == nil {
+		tx.ch.groups = map[uint32]struct{}{}
+	}
+	tx.ch.groups[id] = struct{}{}
 }
 
 // setMeter adds or replaces meter m.
 func (tx *txn) setMeter(m *meter) {
 	tx.b.meters[m.id] = m
-	tx.stale = true
+	tx.meterChanged(m.id)
 }
 
 // deleteMeter removes meter id.
 func (tx *txn) deleteMeter(id uint32) {
 	delete(tx.b.meters, id)
-	tx.stale = true
+	tx.meterChanged(id)
+}
+
+func (tx *txn) meterChanged(id uint32) {
+	if tx.ch.meters == nil {
+		tx.ch.meters = map[uint32]struct{}{}
+	}
+	tx.ch.meters[id] = struct{}{}
 }
 
 // addPort attaches pt (already in the datapath).
@@ -123,14 +153,14 @@ func (tx *txn) rebuildPortList() {
 		b.portList = append(b.portList, p)
 	}
 	sortPorts(b.portList)
-	tx.stale = true // flood and liveness depend on the port set
+	tx.all = true // flood and liveness depend on the port set
 }
 
 // setPortConfig sets p's administrative configuration.
 func (tx *txn) setPortConfig(p *port, cfg openflow.PortConfig) {
 	if p.config != cfg {
 		p.config = cfg
-		tx.stale = true
+		tx.all = true
 	}
 }
 
@@ -138,7 +168,7 @@ func (tx *txn) setPortConfig(p *port, cfg openflow.PortConfig) {
 func (tx *txn) setLink(p *port, up bool) {
 	if p.linkUp != up {
 		p.linkUp = up
-		tx.stale = true
+		tx.all = true
 	}
 }
 
@@ -146,7 +176,7 @@ func (tx *txn) setLink(p *port, up bool) {
 // translation time).
 func (tx *txn) setSwitchFlags(f openflow.ConfigFlags) {
 	if openflow.ConfigFlags(tx.b.switchFlags.Swap(uint32(f))) != f {
-		tx.stale = true
+		tx.all = true
 	}
 }
 
@@ -154,7 +184,7 @@ func (tx *txn) setSwitchFlags(f openflow.ConfigFlags) {
 // naming the id translate differently from now on.
 func (tx *txn) addFilter(f *filterProg) {
 	tx.b.filters.progs[f.id] = f
-	tx.stale = true
+	tx.all = true
 }
 
 // setProgram makes p the program of entry f. Nothing becomes stale: a
@@ -167,5 +197,5 @@ func (tx *txn) setProgram(f *filterProg, p *ubpf.Program) {
 // deleteFilter removes program id from the registry.
 func (tx *txn) deleteFilter(id uint32) {
 	delete(tx.b.filters.progs, id)
-	tx.stale = true
+	tx.all = true
 }

@@ -206,25 +206,27 @@ func (b *Bridge) portLive(no uint32) bool {
 	return p != nil && p.linkUp && p.config&openflow.PortConfigDown == 0
 }
 
-// bucketLive reports whether what bk watches is live. b.mu must be held.
-func (b *Bridge) bucketLive(bk *openflow.Bucket, depth int) bool {
-	if bk.WatchPort != openflow.PortAny && !b.portLive(bk.WatchPort) {
+// bucketLive reports whether what bk watches is live; the groups it looks
+// at join the translation's dependencies.
+func (x *xlate) bucketLive(bk *openflow.Bucket, depth int) bool {
+	if bk.WatchPort != openflow.PortAny && !x.b.portLive(bk.WatchPort) {
 		return false
 	}
-	if bk.WatchGroup != openflow.GroupAny && !b.groupLive(bk.WatchGroup, depth+1) {
+	if bk.WatchGroup != openflow.GroupAny && !x.groupLive(bk.WatchGroup, depth+1) {
 		return false
 	}
 	return true
 }
 
 // groupLive reports whether group id has a live bucket.
-func (b *Bridge) groupLive(id uint32, depth int) bool {
-	g := b.groups[id]
+func (x *xlate) groupLive(id uint32, depth int) bool {
+	x.deps.groupIDs = append(x.deps.groupIDs, id)
+	g := x.b.groups[id]
 	if g == nil || depth > maxGroupDepth {
 		return false
 	}
 	for i := range g.buckets {
-		if b.bucketLive(&g.buckets[i], depth) {
+		if x.bucketLive(&g.buckets[i], depth) {
 			return true
 		}
 	}
@@ -233,6 +235,7 @@ func (b *Bridge) groupLive(id uint32, depth int) bool {
 
 // group translates a group action (see xlate.go).
 func (x *xlate) group(id uint32) {
+	x.deps.groupIDs = append(x.deps.groupIDs, id)
 	g := x.b.groups[id]
 	if g == nil || x.depth >= maxGroupDepth {
 		return
@@ -248,7 +251,7 @@ func (x *xlate) group(id uint32) {
 	case openflow.GroupTypeFF:
 		x.mf.Stats = append(x.mf.Stats, g.stats)
 		for i := range g.buckets {
-			if x.b.bucketLive(&g.buckets[i], 0) {
+			if x.bucketLive(&g.buckets[i], 0) {
 				x.inlineBucket(g, i)
 				break
 			}
@@ -267,7 +270,7 @@ func (x *xlate) group(id uint32) {
 		x.mf.Stats = append(x.mf.Stats, g.stats)
 		sg := &datapath.SelectGroup{}
 		for i := range g.buckets {
-			if !x.b.bucketLive(&g.buckets[i], 0) {
+			if !x.bucketLive(&g.buckets[i], 0) {
 				continue
 			}
 			acts := x.bucketActions(g, i)

@@ -24,9 +24,12 @@ type testSwitch struct {
 	xid   uint32
 }
 
-func newTestSwitch(t *testing.T, nports int) *testSwitch {
+func newTestSwitch(t *testing.T, nports int) *testSwitch { return newTestSwitchPMDs(t, nports, 1) }
+
+// newTestSwitchPMDs is newTestSwitch with pmds poll-mode threads.
+func newTestSwitchPMDs(t *testing.T, nports, pmds int) *testSwitch {
 	b := New(Config{Name: "br0", DatapathID: 0x1})
-	dp := datapath.New(datapath.Config{Name: "br0", Translator: b, Upcaller: b})
+	dp := datapath.New(datapath.Config{Name: "br0", Translator: b, Upcaller: b, PMDs: pmds})
 	b.SetDatapath(dp)
 	ts := &testSwitch{t: t, b: b, dp: dp, ports: map[uint32]*memport.Port{}}
 	for i := 1; i <= nports; i++ {

@@ -85,11 +85,13 @@ type xlate struct {
 	// key cannot hold.
 	frame  []byte
 	popped bool
+	deps   *deps // what the decision read, for revalidation
 }
 
 func newXlate(b *Bridge, key *datapath.FlowKey, mf *datapath.Megaflow) *xlate {
-	x := &xlate{b: b, key: *key, mf: mf}
+	x := &xlate{b: b, key: *key, mf: mf, deps: &deps{}}
 	x.acts = &mf.Actions
+	mf.Deps = x.deps
 	return x
 }
 
@@ -192,6 +194,7 @@ func (x *xlate) pipeline(table uint8) {
 		}
 		x.mf.Stats = append(x.mf.Stats, &t.lookupStats)
 		r := t.lookup(&x.key, x.md, x.mask, x.filterPass, x.ctPass)
+		x.recordLookup(r)
 		if r == nil {
 			return // OpenFlow 1.3: a table miss with no table-miss rule drops
 		}
@@ -205,6 +208,7 @@ func (x *xlate) pipeline(table uint8) {
 				}
 				switch in := in.(type) {
 				case openflow.InstMeter:
+					x.deps.meterIDs = append(x.deps.meterIDs, in.MeterID)
 					if m := x.b.meters[in.MeterID]; m != nil {
 						x.emit(datapath.Action{Kind: datapath.ActMeter, Meter: m.dp})
 					}

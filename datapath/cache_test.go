@@ -1,0 +1,95 @@
+package datapath
+
+import "testing"
+
+// boolFilter always gives its result.
+type boolFilter bool
+
+func (f *boolFilter) Match([]byte) bool { return bool(*f) }
+
+// TestSubtableRemoveIfChains removes flows from the head, middle and end
+// of filter chains and from single slots, and checks what stays findable.
+func TestSubtableRemoveIfChains(t *testing.T) {
+	mask := FlowKey{InPort: ^uint32(0), NwDst: ^uint32(0)}
+	st := newSubtable(&mask)
+	var c flowCache
+	c.init(-1)
+	yes, no := boolFilter(true), boolFilter(false)
+	mk := func(dst uint32, filters ...FilterCheck) *cachedFlow {
+		f := &cachedFlow{mf: &Megaflow{Key: FlowKey{InPort: 1, NwDst: dst}, Mask: mask, Filters: filters}}
+		f.hasFilters = len(filters) > 0
+		f.masked = f.mf.Key
+		f.hash = st.hashMasked(&f.masked)
+		st.add(f)
+		return f
+	}
+	// Three flows share dst 1 and differ by filter chain: a packet takes
+	// the first whose filters pass.
+	a := mk(1, FilterCheck{Filter: &no, Want: true})
+	b := mk(1, FilterCheck{Filter: &yes, Want: true})
+	c3 := mk(1)
+	var singles []*cachedFlow
+	for d := uint32(2); d < 40; d++ {
+		singles = append(singles, mk(d))
+	}
+	find := func(dst uint32) *cachedFlow {
+		c.memoN = 0
+		return st.find(&FlowKey{InPort: 1, NwDst: dst}, nil, &c)
+	}
+	if find(1) != b {
+		t.Fatal("chain lookup did not find the flow whose filter passes")
+	}
+	// Remove the middle of the chain, and every third single.
+	gone := map[*cachedFlow]bool{b: true}
+	for i, f := range singles {
+		if i%3 == 0 {
+			gone[f] = true
+		}
+	}
+	if n := st.removeIf(func(f *cachedFlow) bool { return gone[f] }); n != len(gone) {
+		t.Fatalf("removed %d, want %d", n, len(gone))
+	}
+	if find(1) != c3 || !b.dead || a.dead {
+		t.Fatalf("after removing the chain's middle: found %p (want %p), dead %v %v", find(1), c3, a.dead, b.dead)
+	}
+	// Remove the head: the rest of the chain stays findable.
+	st.removeIf(func(f *cachedFlow) bool { return f == a })
+	if find(1) != c3 || !a.dead {
+		t.Fatal("removing the chain's head lost the rest of it")
+	}
+	for i, f := range singles {
+		got := find(f.mf.Key.NwDst)
+		if gone[f] != (got == nil) || gone[f] != f.dead {
+			t.Fatalf("single %d: found %v, dead %v, removed %v", i, got != nil, f.dead, gone[f])
+		}
+	}
+	st.removeIf(func(f *cachedFlow) bool { return f == c3 })
+	if find(1) != nil || st.count != len(singles)-len(gone)+1 {
+		t.Fatalf("after removing the whole chain: count %d", st.count)
+	}
+}
+
+// TestRevalidateLogOverflow checks that a pmd that fell behind more
+// requests than the log keeps flushes its whole cache.
+func TestRevalidateLogOverflow(t *testing.T) {
+	p, _ := benchPMD(t, 64, &dstTranslator{}, false)
+	for i := 0; i < 10; i++ {
+		p.poll()
+	}
+	if p.cache.flows == 0 {
+		t.Fatal("nothing cached")
+	}
+	never := func(*Megaflow) bool { return false }
+	p.dp.Revalidate(never)
+	p.revalidate(p.dp.version.Load())
+	if p.cache.flows == 0 {
+		t.Fatal("a predicate that names nothing flushed the cache")
+	}
+	for i := 0; i < maxRevals+1; i++ {
+		p.dp.Revalidate(never)
+	}
+	p.revalidate(p.dp.version.Load())
+	if p.cache.flows != 0 {
+		t.Fatalf("%d flows left after the log overflowed", p.cache.flows)
+	}
+}
