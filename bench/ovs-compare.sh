@@ -12,6 +12,11 @@
 # interleaved (goko, OVS, goko, OVS, ...; the order flips every round) and
 # the table shows medians: on these VMs one run can be 20% off the next.
 #
+# Scenarios e and f are (a) while a controller (bench/churn) adds and deletes
+# flows unrelated to the traffic at 100 and 1000 flow-mods per second, each
+# followed by a barrier; the table also gives each switch's churn rate as a
+# share of its own quiet rate (a).
+#
 # Run as root from anywhere:  bench/ovs-compare.sh [--quick] [--rounds N] ...
 # Everything it starts or creates is removed on exit (processes by PID,
 # its temporary directory, DPDK runtime dirs /var/run/dpdk/<prefix>, the
@@ -30,7 +35,8 @@ PACKETS=""           # default: 40000, or what goko's mbuf pool can hold
 CORE=1               # the one core both switches run on
 HUGEPAGES=auto       # auto: use 2M hugepages if they can be reserved; no: --no-huge
 MEM_MB=1024          # EAL memory (-m), the same for both
-SCENARIOS="a b c d"
+SCENARIOS="a b c d e f"
+CHURN_RATE=0         # flow-mods per second of the churn client in this run (scenarios e, f)
 CEILING=1
 PERF=0
 BUILD=1
@@ -48,7 +54,7 @@ usage: $0 [options]
   --packets N        packets in each capture (default 40000, capped to what goko can load)
   --core C           the CPU both switches are pinned to (default $CORE)
   --no-hugepages     run both with --no-huge --legacy-mem (default: 2M hugepages if possible)
-  --scenarios "a b"  subset of: a b c d (default all)
+  --scenarios "a b"  subset of: a b c d e f (default all; e, f: (a) with 100 and 1000 flow-mods/s)
   --no-ceiling       skip the io-forward ceiling (iofwd)
   --perf             perf-record goko's PMD during scenario a of round 1; report in the output dir
   --no-build         use the existing bin/switchd
@@ -174,6 +180,7 @@ if [ -z "$SWITCHD" ]; then
 fi
 [ -x "$SWITCHD" ] || die "no goko binary at $SWITCHD"
 (cd "$BENCH_DIR" && go build -o "$WORK/bin/genpcap" ./genpcap) || die "genpcap does not build"
+(cd "$BENCH_DIR" && go build -o "$WORK/bin/churn" ./churn) || die "churn does not build"
 if [ "$CEILING" = 1 ]; then
 	# shellcheck disable=SC2046
 	cc -O2 -o "$WORK/bin/iofwd" "$BENCH_DIR/iofwd/iofwd.c" $(pkg-config --cflags --libs libdpdk) \
@@ -307,6 +314,26 @@ perf_goko() {
 	log "goko profile: $OUT/perf-goko.txt"
 }
 
+# churn_start TARGET LOG: starts the churn client (when CHURN_RATE > 0) on
+# the other core; CHURN_PID is its PID, or empty.
+CHURN_PID=""
+churn_start() {
+	CHURN_PID=""
+	[ "$CHURN_RATE" -gt 0 ] || return 0
+	"$WORK/bin/churn" -target "$1" -rate "$CHURN_RATE" >>"$2" 2>&1 &
+	CHURN_PID=$!
+	PIDS+=("$CHURN_PID")
+}
+
+# churn_stop LOG: stops the churn client and notes its achieved rate.
+churn_stop() {
+	[ -n "$CHURN_PID" ] || return 0
+	kill -0 "$CHURN_PID" 2>/dev/null || log "churn client exited early: $(tail -1 "$1")"
+	stop_pid "$CHURN_PID"
+	CHURN_PID=""
+	grep '^churn:' "$1" | tail -1 >&2
+}
+
 # install_rules TARGET RULES LOG: replaces the switch's rules with the file's
 # and checks that it holds them all.
 install_rules() {
@@ -361,10 +388,12 @@ run_goko() {
 		if [ "${3:-}" = perf ]; then
 			sleep "$WARMUP"; perf_goko "$pid"
 		fi
+		churn_start "$target" "$dir/churn.log"
 		RES=$(measure "$target" "$pid") || RES="$FAIL"
+		churn_stop "$dir/churn.log"
 		kill -0 "$pid" 2>/dev/null || { log "goko exited during the run; its log:"; tail -5 "$dir/switchd.log" >&2; RES="$FAIL"; }
 	fi
-	cat "$dir/switchd.log" "$dir/ofctl.log" >"$OUT/goko-$RUN_N.log" 2>/dev/null
+	cat "$dir/switchd.log" "$dir/ofctl.log" "$dir/churn.log" >"$OUT/goko-$RUN_N.log" 2>/dev/null
 	stop_pid "$pid"
 	remove_prefix "$prefix"
 	rm -rf "$dir"
@@ -427,7 +456,9 @@ run_ovs() {
 	if [ $ok = 1 ]; then
 		local appctl=(ovs-appctl -t "$dir/run/ovs-vswitchd.ctl")
 		"${appctl[@]}" dpif-netdev/pmd-stats-clear >/dev/null 2>&1
+		churn_start "$target" "$dir/log/churn.log"
 		res=$(measure "$target" "$vspid") || res="$FAIL"
+		churn_stop "$dir/log/churn.log"
 		# What OVS's PMD did since the rules went in, and its megaflows.
 		{
 			"${appctl[@]}" dpif-netdev/pmd-stats-show
@@ -437,7 +468,7 @@ run_ovs() {
 	else
 		res="$FAIL"
 	fi
-	cat "$dir/log/vsctl.log" "$dir/log/ovs-vswitchd.log" "$dir/log/ofctl.log" >"$OUT/ovs-$RUN_N.log" 2>/dev/null
+	cat "$dir/log/vsctl.log" "$dir/log/ovs-vswitchd.log" "$dir/log/ofctl.log" "$dir/log/churn.log" >"$OUT/ovs-$RUN_N.log" 2>/dev/null
 	stop_pid "$vspid"
 	stop_pid "$dbpid"
 	remove_prefix "$prefix"
@@ -491,10 +522,12 @@ log "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this m
 for r in $(seq "$ROUNDS"); do
 	for s in $SCENARIOS; do
 		case $s in
-		a) pcap=u64-10k rules=rules256 ;;
-		b) pcap=u64-1k rules=rules256 ;;
-		c) pcap=u64-10k rules=rules1 ;;
-		d) pcap=imix-10k rules=rules256 ;;
+		a) pcap=u64-10k rules=rules256 CHURN_RATE=0 ;;
+		b) pcap=u64-1k rules=rules256 CHURN_RATE=0 ;;
+		c) pcap=u64-10k rules=rules1 CHURN_RATE=0 ;;
+		d) pcap=imix-10k rules=rules256 CHURN_RATE=0 ;;
+		e) pcap=u64-10k rules=rules256 CHURN_RATE=100 ;;
+		f) pcap=u64-10k rules=rules256 CHURN_RATE=1000 ;;
 		*) die "unknown scenario $s" ;;
 		esac
 		perf=""
@@ -506,7 +539,7 @@ for r in $(seq "$ROUNDS"); do
 			   run_ovs $pcap $rules on; record "$r" a-emc-on ovs "$RES" ;;
 			b) run_ovs $pcap $rules on; record "$r" b ovs "$RES" ;;
 			c) run_ovs $pcap $rules on; record "$r" c ovs "$RES" ;;
-			d) run_ovs $pcap $rules off; record "$r" d ovs "$RES" ;;
+			d|e|f) run_ovs $pcap $rules off; record "$r" "$s" ovs "$RES" ;;
 			esac
 		}
 		if [ $((r % 2)) = 1 ]; then goko_run; ovs_run; else ovs_run; goko_run; fi
@@ -542,6 +575,8 @@ describe() {
 	b) echo "(b) 256 x nw_dst/24, 1k flows, 64 B; OVS EMC on" ;;
 	c) echo "(c) 1 rule in_port=1, 10k flows, 64 B" ;;
 	d) echo "(d) 256 x nw_dst/24, 10k flows, IMIX; OVS EMC off" ;;
+	e) echo "(e) (a) + 100 unrelated flow-mods/s; OVS EMC off" ;;
+	f) echo "(f) (a) + 1000 unrelated flow-mods/s; OVS EMC off" ;;
 	io-64) echo "I/O ceiling: iofwd (testpmd io), 64 B" ;;
 	io-imix) echo "I/O ceiling: iofwd (testpmd io), IMIX" ;;
 	esac
@@ -578,6 +613,12 @@ describe() {
 		for row in $(scenario_rows "$s"); do
 			printf '  %-50s goko %s, OVS %s\n' "$(describe "$row")" "$(median "$s" goko 6)" "$(median "$row" ovs 6)"
 		done
+	done
+	for s in e f; do
+		case " $SCENARIOS " in *" $s "*) ;; *) continue ;; esac
+		case " $SCENARIOS " in *" a "*) ;; *) continue ;; esac
+		printf '  churn %s: per CPU-s, goko keeps %s of its quiet (a) rate, OVS %s of its (a, EMC off)\n' "$s" \
+			"$(ratio "$(median "$s" goko 7)" "$(median a goko 7)")" "$(ratio "$(median "$s" ovs 7)" "$(median a-emc-off ovs 7)")"
 	done
 	echo
 	echo "total time $(( $(date +%s) - START ))s; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

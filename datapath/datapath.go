@@ -40,8 +40,9 @@ package datapath
 // does inside one iteration: a burst of cache lookups and actions, filter
 // runs (each bounded by the VM's per-run instruction budget), and upcalls
 // (bounded by how long the translator's lock is held). A pmd that makes no
-// progress for a second is a bug: Sync logs it at error level, once a
-// second, naming the pmd, and keeps waiting.
+// progress for a second is a bug, or a thread the machine starves of CPU:
+// Sync logs it at error level, once a second, naming the pmd, and keeps
+// waiting.
 //
 // Lock order. Datapath.mu is taken after the OpenFlow layer's locks
 // (ofproto's Bridge.mu) and before a port's own locks; pmds take no
@@ -345,15 +346,12 @@ func (dp *Datapath) waitPMDs(what string, done func(pmd int) bool) {
 	begin := time.Now()
 	lastLog := begin
 	for i := range dp.pmds {
-		for spins := 0; !done(i) && dp.running.Load(); spins++ {
-			if spins < 100 {
-				runtime.Gosched()
-				continue
-			}
+		// Sleep rather than spin: the pmds may share a core with us.
+		for !done(i) && dp.running.Load() {
 			time.Sleep(20 * time.Microsecond)
 			if now := time.Now(); now.Sub(lastLog) >= time.Second {
 				lastLog = now
-				dp.log.Error("pmd makes no progress: a barrier or port change is waiting for it (a bug: every step of an iteration is bounded)",
+				dp.log.Error("pmd makes no progress: a barrier or port change is waiting for it (stuck inside an iteration, which is a bug, or starved of CPU)",
 					"pmd", i, "waiting", what, "for", now.Sub(begin).Round(time.Millisecond))
 			}
 		}
