@@ -146,6 +146,8 @@ func BenchmarkPMD(b *testing.B) {
 }
 
 func TestCacheEntrySizes(t *testing.T) {
-	t.Logf("EMC entry: %d bytes; megaflow cache entry: %d bytes + Megaflow %d bytes + actions",
-		unsafe.Sizeof(emcEntry{}), unsafe.Sizeof(cachedFlow{}), unsafe.Sizeof(Megaflow{}))
+	t.Logf("EMC entry: %d bytes (%d per pmd); megaflow cache entry: %d bytes (Megaflow %d of it), "+
+		"+ %d per datapath action, %d per resolved action, 8 per counter, 8 per hash slot (75%% full at most)",
+		unsafe.Sizeof(emcEntry{}), unsafe.Sizeof(emcEntry{})*emcEntries, unsafe.Sizeof(cachedFlow{}), unsafe.Sizeof(Megaflow{}),
+		unsafe.Sizeof(Action{}), unsafe.Sizeof(execAction{}))
 }

@@ -32,32 +32,33 @@ package datapath
 import (
 	"math/bits"
 	"sort"
+	"sync/atomic"
 )
 
 const (
 	emcEntries   = 8192 // per pmd, a power of two
 	emcInsertInv = 100  // default: insert one in this many EMC misses that hit a megaflow
-	// maxCachedFlows bounds the megaflows of one pmd; past it new
-	// translations are used for their packet but not cached, until idle
-	// flows expire.
-	maxCachedFlows = 200000
+	// DefaultFlowLimit bounds the megaflows of a datapath, all pmds
+	// together, when Config.FlowLimit is 0 (OVS's flow-limit default).
+	DefaultFlowLimit = 200000
 	// megaflowIdleNs is how long an unused megaflow stays cached.
 	megaflowIdleNs = 10e9
 )
 
-// cachedFlow is a megaflow with its actions resolved for this pmd.
+// cachedFlow is a megaflow with its actions resolved for this pmd. The
+// megaflow is embedded, so its key (already masked) sits in the same
+// allocation as the hash a probe compares first.
 type cachedFlow struct {
-	mf      *Megaflow
-	actions []execAction
-	masked  FlowKey // mf.Key, masked
-	hash    uint64
-	used    int64 // unix ns of the last hit, for idle expiry
+	hash       uint64
+	next       *cachedFlow // same masked key, other filter chain
+	hasFilters bool        // len(mf.Filters) > 0, without the pointer chase
+	dead       bool        // evicted: EMC entries pointing here are stale
+	used       int64       // unix ns of the last hit, for idle expiry
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64
-	hasFilters          bool        // len(mf.Filters) > 0, without the pointer chase
-	next                *cachedFlow // same masked key, other filter chain
-	dead                bool        // evicted: EMC entries pointing here are stale
+	actions             []execAction
+	mf                  Megaflow
 }
 
 type emcEntry struct {
@@ -84,6 +85,11 @@ type flowCache struct {
 	byPort map[uint32]*portClassifier
 	flows  int
 	rng    uint64
+	// total counts the megaflows of every pmd of the datapath against
+	// limit: past it new translations are used for their packet but not
+	// cached, until flows expire or are revalidated away.
+	total *atomic.Int64
+	limit int64
 
 	// memo of filter results for the packet being looked up
 	memo  [8]memoEntry
@@ -92,7 +98,8 @@ type flowCache struct {
 
 type memoEntry = FilterCheck
 
-func (c *flowCache) init(emcInv int) {
+func (c *flowCache) init(emcInv int, total *atomic.Int64, limit int) {
+	c.total, c.limit = total, int64(limit)
 	c.emc = make([]emcEntry, emcEntries)
 	c.emcInv = uint64(max(emcInv, 0))
 	c.byPort = map[uint32]*portClassifier{}
@@ -115,6 +122,7 @@ func (c *flowCache) flush() {
 		}
 	}
 	clear(c.byPort)
+	c.total.Add(-int64(c.flows))
 	c.flows = 0
 }
 
@@ -123,7 +131,9 @@ func (c *flowCache) removeIf(stale func(*cachedFlow) bool) {
 	for port, pc := range c.byPort {
 		kept := pc.subtables[:0]
 		for _, st := range pc.subtables {
-			c.flows -= st.removeIf(stale)
+			n := st.removeIf(stale)
+			c.flows -= n
+			c.total.Add(-int64(n))
 			if st.count > 0 {
 				kept = append(kept, st)
 			}
@@ -223,9 +233,10 @@ func (c *flowCache) classifier(inPort uint32, create bool) *portClassifier {
 	return pc
 }
 
-// insert caches f (its mf.Mask must cover in_port).
+// insert caches f (its mf.Mask must cover in_port). It returns false if
+// the datapath's flow limit is reached.
 func (c *flowCache) insert(f *cachedFlow) bool {
-	if c.flows >= maxCachedFlows {
+	if c.total.Load() >= c.limit {
 		return false
 	}
 	pc := c.classifier(f.mf.Key.InPort, true)
@@ -240,10 +251,10 @@ func (c *flowCache) insert(f *cachedFlow) bool {
 		st = newSubtable(&f.mf.Mask)
 		pc.subtables = append(pc.subtables, st)
 	}
-	f.masked = f.mf.Key
-	f.hash = st.hashMasked(&f.masked)
+	f.hash = st.hashMasked(&f.mf.Key)
 	st.add(f)
 	c.flows++
+	c.total.Add(1)
 	return true
 }
 
@@ -253,7 +264,9 @@ func (c *flowCache) maintain(now int64) {
 	for port, pc := range c.byPort {
 		kept := pc.subtables[:0]
 		for _, st := range pc.subtables {
-			c.flows -= st.expire(now)
+			n := st.expire(now)
+			c.flows -= n
+			c.total.Add(-int64(n))
 			if st.count > 0 {
 				kept = append(kept, st)
 			}
@@ -319,7 +332,7 @@ func (st *subtable) find(key *FlowKey, pkt []byte, c *flowCache) *cachedFlow {
 }
 
 func (st *subtable) sameMasked(kw, mw *[KeyWords]uint64, f *cachedFlow) bool {
-	fw := f.masked.Words()
+	fw := f.mf.Key.Words()
 	for _, w := range st.words {
 		if kw[w]&mw[w] != fw[w] {
 			return false
@@ -341,7 +354,7 @@ func (st *subtable) add(f *cachedFlow) {
 			st.count++
 			return
 		}
-		if g.hash == f.hash && g.masked == f.masked {
+		if g.hash == f.hash && g.mf.Key == f.mf.Key {
 			for g.next != nil {
 				g = g.next
 			}

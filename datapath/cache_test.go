@@ -1,6 +1,9 @@
 package datapath
 
-import "testing"
+import (
+	"sync/atomic"
+	"testing"
+)
 
 // boolFilter always gives its result.
 type boolFilter bool
@@ -13,13 +16,12 @@ func TestSubtableRemoveIfChains(t *testing.T) {
 	mask := FlowKey{InPort: ^uint32(0), NwDst: ^uint32(0)}
 	st := newSubtable(&mask)
 	var c flowCache
-	c.init(-1)
+	c.init(-1, new(atomic.Int64), 100)
 	yes, no := boolFilter(true), boolFilter(false)
 	mk := func(dst uint32, filters ...FilterCheck) *cachedFlow {
-		f := &cachedFlow{mf: &Megaflow{Key: FlowKey{InPort: 1, NwDst: dst}, Mask: mask, Filters: filters}}
+		f := &cachedFlow{mf: Megaflow{Key: FlowKey{InPort: 1, NwDst: dst}, Mask: mask, Filters: filters}}
 		f.hasFilters = len(filters) > 0
-		f.masked = f.mf.Key
-		f.hash = st.hashMasked(&f.masked)
+		f.hash = st.hashMasked(&f.mf.Key)
 		st.add(f)
 		return f
 	}

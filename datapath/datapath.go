@@ -83,6 +83,10 @@ type Config struct {
 	EMCInsertInv int
 	// ConntrackMax bounds the connection table (0: 262144 entries).
 	ConntrackMax int
+	// FlowLimit bounds the cached megaflows, all pmds together (0:
+	// DefaultFlowLimit), as OVS's other_config:flow-limit. Past it a
+	// translation forwards its packet but is not cached.
+	FlowLimit int
 }
 
 // Datapath forwards packets between its ports.
@@ -104,24 +108,48 @@ type Datapath struct {
 	ct           *Conntrack
 	upcallErrors atomic.Uint64
 	foldGen      atomic.Uint64 // bumped to ask every pmd to fold its counters now
-	stats        struct{ packets, misses, upcallDrops atomic.Uint64 }
+	stats        struct{ packets, misses, upcallDrops, limitHits atomic.Uint64 }
+	megaflows    atomic.Int64 // cached megaflows, all pmds together
+	limitLogged  atomic.Int64 // unix ns of the last flow-limit log line
 }
 
-// Stats are a datapath's cumulative counters.
+// Stats are a datapath's counters.
 type Stats struct {
 	Packets     uint64 // received from ports
 	Misses      uint64 // missed both cache levels
 	UpcallDrops uint64 // dropped by the upcall rate limit
 	Lost        uint64 // dropped because translation failed
+	Megaflows   uint64 // megaflows cached now, all pmds together
+	FlowLimit   uint64 // the bound on Megaflows (Config.FlowLimit)
+	// FlowLimitHits counts translations not cached because Megaflows had
+	// reached FlowLimit.
+	FlowLimitHits uint64
 }
 
 // Stats returns the datapath's counters.
 func (dp *Datapath) Stats() Stats {
 	return Stats{
-		Packets:     dp.stats.packets.Load(),
-		Misses:      dp.stats.misses.Load(),
-		UpcallDrops: dp.stats.upcallDrops.Load(),
-		Lost:        dp.upcallErrors.Load(),
+		Packets:       dp.stats.packets.Load(),
+		Misses:        dp.stats.misses.Load(),
+		UpcallDrops:   dp.stats.upcallDrops.Load(),
+		Lost:          dp.upcallErrors.Load(),
+		Megaflows:     uint64(max(dp.megaflows.Load(), 0)),
+		FlowLimit:     uint64(dp.cfg.FlowLimit),
+		FlowLimitHits: dp.stats.limitHits.Load(),
+	}
+}
+
+// flowLimitLogNs is the least time between two flow-limit log lines.
+const flowLimitLogNs = 10e9
+
+// flowLimitHit counts a translation the flow limit kept out of the cache
+// and says so in the log, at most once per flowLimitLogNs.
+func (dp *Datapath) flowLimitHit(now int64) {
+	n := dp.stats.limitHits.Add(1)
+	last := dp.limitLogged.Load()
+	if now-last >= flowLimitLogNs && dp.limitLogged.CompareAndSwap(last, now) {
+		dp.log.Warn("megaflow limit reached: new flows are forwarded but not cached until cached ones expire",
+			"limit", dp.cfg.FlowLimit, "not_cached_total", n)
 	}
 }
 
@@ -194,6 +222,9 @@ func New(cfg Config) *Datapath {
 	}
 	if cfg.PMDs <= 0 {
 		cfg.PMDs = 1
+	}
+	if cfg.FlowLimit <= 0 {
+		cfg.FlowLimit = DefaultFlowLimit
 	}
 	dp := &Datapath{
 		cfg:    cfg,
@@ -581,6 +612,7 @@ func (dp *Datapath) runPMD(idx int, started chan<- error) {
 		select {
 		case <-dp.stop:
 			p.foldCounters()
+			p.cache.flush() // so that Stats counts no megaflows of a stopped pmd
 			return
 		default:
 		}

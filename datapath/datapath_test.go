@@ -555,3 +555,44 @@ func TestRevalidateDropsOnlyStale(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowLimit checks that past the megaflow limit new flows are still
+// forwarded but not cached, counted, and logged once.
+func TestFlowLimit(t *testing.T) {
+	tr := &perDstTranslator{calls: map[uint32]int{}}
+	var logs syncBuffer
+	p1, p2 := memport.New("p1"), memport.New("p2")
+	dp := datapath.New(datapath.Config{Name: "t", Translator: tr, FlowLimit: 4,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	dp.AddPort(1, p1)
+	dp.AddPort(2, p2)
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	for round := 0; round < 3; round++ {
+		for d := byte(1); d <= 8; d++ {
+			p1.Inject(dstFrame(d))
+		}
+		for i := 0; i < 8; i++ {
+			if _, ok := p2.Receive(2 * time.Second); !ok {
+				t.Fatalf("round %d: received %d of 8", round, i)
+			}
+		}
+	}
+	dp.Sync()
+	st := dp.Stats()
+	if st.Megaflows != 4 || st.FlowLimit != 4 || st.FlowLimitHits != 3*4 {
+		t.Fatalf("stats %+v: want 4 megaflows cached, 12 translations over the limit", st)
+	}
+	if n := strings.Count(logs.String(), "megaflow limit reached"); n != 1 {
+		t.Fatalf("%d log lines about the limit, want 1:\n%s", n, logs.String())
+	}
+	// A pmd flushes at the top of its next iteration.
+	dp.Invalidate()
+	for deadline := time.Now().Add(time.Second); dp.Stats().Megaflows != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d megaflows counted after an invalidation", dp.Stats().Megaflows)
+		}
+	}
+}

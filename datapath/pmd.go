@@ -55,7 +55,7 @@ type execAction struct {
 
 func newPMD(dp *Datapath) *pmd {
 	p := &pmd{dp: dp, dirty: make([]*cachedFlow, 0, 1024)}
-	p.cache.init(dp.cfg.EMCInsertInv)
+	p.cache.init(dp.cfg.EMCInsertInv, &dp.megaflows, dp.cfg.FlowLimit)
 	p.arena.init()
 	return p
 }
@@ -167,7 +167,7 @@ func (p *pmd) revalidate(v uint64) {
 	} else {
 		p.cache.removeIf(func(f *cachedFlow) bool {
 			for _, stale := range preds {
-				if stale(f.mf) {
+				if stale(&f.mf) {
 					return true
 				}
 			}
@@ -221,11 +221,11 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
 	}
 	mf.Mask.InPort = ^uint32(0) // subtables are per input port
 	mf.Key.And(key, &mf.Mask)
-	f := &cachedFlow{mf: &Megaflow{Key: mf.Key, Mask: mf.Mask, Filters: mf.Filters, Actions: mf.Actions, Stats: mf.Stats, Deps: mf.Deps}}
+	f := &cachedFlow{mf: Megaflow{Key: mf.Key, Mask: mf.Mask, Filters: mf.Filters, Actions: mf.Actions, Stats: mf.Stats, Deps: mf.Deps}}
 	f.actions = p.resolve(f.mf.Actions, false)
 	f.hasFilters = len(f.mf.Filters) > 0
-	if !mf.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver {
-		p.cache.insert(f)
+	if !mf.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver && !p.cache.insert(f) {
+		p.dp.flowLimitHit(p.now)
 	}
 	return f
 }

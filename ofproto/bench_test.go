@@ -3,6 +3,10 @@ package ofproto
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -155,4 +159,61 @@ func churnFlows(br *Bridge, dp *datapath.Datapath, rate int, stop <-chan struct{
 		next = next.Add(interval)
 		time.Sleep(time.Until(next))
 	}
+}
+
+// BenchmarkMegaflowMemory installs n megaflows through the real pipeline
+// (one per source address: a rule on the exact nw_src puts it in every
+// mask) on one pmd and reports the heap and resident memory they take.
+// Run it once: go test -run X -bench MegaflowMemory -benchtime 1x ./ofproto/
+func BenchmarkMegaflowMemory(b *testing.B) {
+	for _, n := range []int{100000, 1000000} {
+		b.Run(fmt.Sprintf("megaflows=%d", n), func(b *testing.B) {
+			frames := make([][]byte, n)
+			for i := range frames {
+				f := frame(2, 17, 53)
+				copy(f[26:30], []byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+				frames[i] = f
+			}
+			br := New(Config{Name: "bench"})
+			dp := datapath.New(datapath.Config{Name: "bench", Translator: br, Upcaller: br, FlowLimit: 2 * n})
+			br.SetDatapath(dp)
+			sink := memport.New("sink", memport.WithDiscard())
+			br.AddPort(1, memport.New("src", memport.WithReplay(frames)))
+			br.AddPort(2, sink)
+			br.FlowMod(addFlow(10, openflow.NewMatch(ipv4, openflow.OXMUint(openflow.OXMIPv4Src, 0x01020304)), nil))
+			br.FlowMod(addFlow(1, openflow.NewMatch(), output(2)))
+			heap0, rss0 := memNow()
+			start := time.Now()
+			if err := dp.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer dp.Stop()
+			for dp.Stats().Megaflows < uint64(n) {
+				if time.Since(start) > 5*time.Minute {
+					b.Fatalf("%d of %d megaflows after 5 minutes", dp.Stats().Megaflows, n)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			heap1, rss1 := memNow()
+			b.ReportMetric(float64(heap1-heap0)/float64(n), "heap-B/megaflow")
+			b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-B/megaflow")
+			b.ReportMetric(float64(rss1)/(1<<20), "rss-MiB")
+			b.ReportMetric(time.Since(start).Seconds(), "s-to-install")
+		})
+	}
+}
+
+// memNow returns the live heap after a collection and the resident set.
+func memNow() (heap, rss int64) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(st), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			rss = kb << 10
+		}
+	}
+	return int64(ms.HeapAlloc), rss
 }

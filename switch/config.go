@@ -19,12 +19,15 @@ import (
 // Config is the whole daemon configuration. It can come from a YAML file
 // (see docs/config.md) and from command-line flags.
 type Config struct {
-	LogLevel string         `yaml:"log-level"`
-	RunDir   string         `yaml:"run-dir"` // management sockets live here
-	PMDs     int            `yaml:"pmds"`    // poll-mode threads per bridge (default 1)
-	Metrics  string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
-	DPDK     DPDKConfig     `yaml:"dpdk"`
-	Bridges  []BridgeConfig `yaml:"bridges"`
+	LogLevel string `yaml:"log-level"`
+	RunDir   string `yaml:"run-dir"` // management sockets live here
+	PMDs     int    `yaml:"pmds"`    // poll-mode threads per bridge (default 1)
+	// FlowLimit bounds the cached megaflows of each bridge (default
+	// datapath.DefaultFlowLimit, as OVS's flow-limit).
+	FlowLimit int            `yaml:"flow-limit"`
+	Metrics   string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
+	DPDK      DPDKConfig     `yaml:"dpdk"`
+	Bridges   []BridgeConfig `yaml:"bridges"`
 }
 
 // DPDKConfig configures the DPDK environment abstraction layer.
@@ -212,6 +215,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PMDs < 0 || c.PMDs > 64 {
 		return fmt.Errorf("pmds %d: want 1 to 64", c.PMDs)
+	}
+	if c.FlowLimit < 0 || c.FlowLimit > 1<<26 {
+		return fmt.Errorf("flow-limit %d: want 1 to %d (0: the default)", c.FlowLimit, 1<<26)
 	}
 	if c.DPDK.MemoryMB == 0 {
 		c.DPDK.MemoryMB = 512

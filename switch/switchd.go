@@ -100,7 +100,8 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 	}
 	log := d.log.With("bridge", bc.Name)
 	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log})
-	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
+	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs,
+		FlowLimit: d.cfg.FlowLimit}
 	if d.eal != nil {
 		dpCfg.ThreadInit = dpdk.RegisterThread
 	}

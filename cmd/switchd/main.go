@@ -42,7 +42,8 @@ func run() error {
 		pci         = fs.Bool("dpdk-pci", false, "scan the PCI bus for NICs bound to vfio-pci")
 		ealArgs     = fs.StringArray("dpdk-arg", nil, "extra EAL argument; repeatable")
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics (datapath, ports, tables, filter programs) on HOST:PORT")
-		pmds        = fs.Int("pmds", 0, "poll-mode threads per bridge (default 1); ports are spread over them")
+		pmds        = fs.Int("pmds", 0, "poll-mode threads per bridge (default 1); receive queues are spread over them")
+		flowLimit   = fs.Int("flow-limit", 0, "most megaflows cached per bridge (default 200000); past it new flows are forwarded uncached")
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
 	)
 	fs.Usage = func() {
@@ -87,6 +88,7 @@ func run() error {
 	set("dpdk-arg", func() { cfg.DPDK.ExtraArgs = append(cfg.DPDK.ExtraArgs, *ealArgs...) })
 	set("dpdk-mbufs", func() { cfg.DPDK.Mbufs = *mbufs })
 	set("pmds", func() { cfg.PMDs = *pmds })
+	set("flow-limit", func() { cfg.FlowLimit = *flowLimit })
 	set("metrics", func() { cfg.Metrics = *metrics })
 
 	var level slog.Level
