@@ -550,7 +550,11 @@ func (v *verifier) memArg(st *vstate, argNo int, ptr reg, size reg, write bool) 
 		return nil
 	}
 	switch ptr.t {
-	case tPtrStack, tPtrMapValue, tPtrPacket, tPtrMem, tPtrRaw:
+	case tPtrStack:
+		if int(ptr.frame) >= len(st.frames) {
+			return v.fail("R%d stack pointer to a returned frame", argNo)
+		}
+	case tPtrMapValue, tPtrPacket, tPtrMem, tPtrRaw:
 	case tScalar:
 		if v.raw {
 			return nil

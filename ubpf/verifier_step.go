@@ -168,6 +168,11 @@ func (v *verifier) access(st *vstate, ptr reg, off int64, size int, write bool, 
 			return reg{}, v.fail("stack pointer to a returned frame")
 		}
 		fr := st.frames[ptr.frame]
+		if write && val != nil && val.t == tPtrStack && val.frame > ptr.frame {
+			// the pointer would outlive the frame it points to: after the
+			// callee returns, its stack is reused by the next call
+			return reg{}, v.fail("cannot store a pointer to the stack of frame %d into the stack of frame %d: it would outlive the call", val.frame, ptr.frame)
+		}
 		if write {
 			v.stackWrite(fr, lo, hi, size, val)
 			return reg{}, nil
