@@ -123,6 +123,11 @@ type Program struct {
 	measure     bool
 	vstats      VerifierStats
 	maxVerify   int
+	// stackSpan is how many bytes at the top of the Thread's stack a run
+	// may address: the deepest stack access the verifier found, over the
+	// whole call chain (every frame is StackFrameSize bytes below its
+	// caller's), rounded up to 8. Runs see only that span, zeroed.
+	stackSpan int
 
 	stats [ThreadSlots]progStats
 }
@@ -252,6 +257,7 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 		t.bind(p)
 	}
 	t.ndyn = p.dynBase
+	t.beginRun(p.stackSpan)
 	t.pktLen = uint64(len(pkt))
 	t.rd[regionPacket] = pkt
 	if p.pktWritable {
@@ -263,7 +269,6 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 		t.fillXDPContext()
 		r1 = regionCtx << 32
 	case KindRaw:
-		clear(t.stack)
 		if len(pkt) > 0 {
 			r1 = regionPacket << 32
 		}

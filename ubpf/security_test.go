@@ -6,6 +6,7 @@ package ubpf_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -87,4 +88,85 @@ exit`
 			t.Errorf("%s: rejected at insn %d (%s); want insn 12, the store of the callee's frame pointer", kind, ve.PC, ve.Reason)
 		}
 	}
+}
+
+// A run must not observe what an earlier run on the same Thread left
+// behind: neither stack bytes nor the regions that run mapped (issue 18,
+// item 3). KindRaw programs may dereference any number, with run-time
+// checks only, which makes them the probe a verifier bypass would be.
+func TestRunsDoNotSeeEarlierRuns(t *testing.T) {
+	maps := testMaps(t)
+	must := func(kind ubpf.Kind, src string) *ubpf.Program {
+		t.Helper()
+		code, err := asm.Assemble(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := ubpf.LoadOptions{Kind: kind, Maps: maps, Logger: quiet}
+		if kind == ubpf.KindRaw {
+			opts.Helpers = ubpf.HelpersConformance
+		}
+		p, err := ubpf.Load(code, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// the writer leaves a secret on its stack and maps a hash value
+	if err := maps[0].Update([]byte{1, 0, 0, 0}, []byte("secret!!"), ubpf.UpdateAny); err != nil {
+		t.Fatal(err)
+	}
+	writer := must(ubpf.KindFilter, `
+lddw %r3, 0x1122334455667788
+stxdw [%r10-8], %r3
+stxdw [%r10-64], %r3
+stw [%r10-12], 1
+mov %r2, %r10
+add %r2, -12
+lddw %r1, map(0)
+call 1
+mov %r0, 0
+exit`)
+	// the reader (raw: any address, checked at run time) looks at the
+	// writer's stack slot and at the address its lookup returned
+	// (raw programs see the whole 4096-byte stack region 1 with r10 at its
+	// top; the verifier refuses uninitialised reads through r10, not
+	// through a number)
+	stackProbe := must(ubpf.KindRaw, `
+lddw %r1, 0x100000000
+ldxdw %r0, [%r1+4088]
+ldxdw %r3, [%r1+4032]
+or %r0, %r3
+exit`)
+	th := ubpf.NewThread()
+	defer th.Close()
+	if _, err := writer.Run(th, make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := stackProbe.Run(th, make([]byte, 8)); err != nil || got != 0 {
+		t.Errorf("stack probe after another program: r0=%#x err=%v, want 0: the stack must start zeroed", got, err)
+	}
+	// every dynamic region index a run may have used (4 and 5 are the
+	// static regions of the two array maps, the probe's own)
+	for region := uint64(6); region < 80; region++ {
+		if _, err := writer.Run(th, make([]byte, 64)); err != nil {
+			t.Fatal(err)
+		}
+		probe := must(ubpf.KindRaw, fmt.Sprintf(`
+lddw %%r1, %#x
+ldxdw %%r0, [%%r1]
+exit`, region<<32))
+		got, err := probe.Run(th, make([]byte, 8))
+		if err == nil && got != 0 {
+			t.Fatalf("region %d of an earlier run is still mapped: read %#x (%q)", region, got, leBytes(got))
+		}
+	}
+}
+
+func leBytes(v uint64) []byte {
+	b := make([]byte, 8)
+	for i := range b {
+		b[i] = byte(v >> (8 * i))
+	}
+	return b
 }

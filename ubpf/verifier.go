@@ -130,6 +130,33 @@ type verifier struct {
 	pc        int
 	st        *vstate
 	allocSize int64
+
+	// stackLow is, per frame depth, the lowest stack offset (from that
+	// frame's r10) any access reaches; 0 if none.
+	stackLow [MaxCallDepth]int64
+}
+
+// noteStack records an access of bytes [lo, ...) of the frame at depth.
+func (v *verifier) noteStack(depth uint8, lo int64) {
+	if int(depth) < len(v.stackLow) && lo < v.stackLow[depth] {
+		v.stackLow[depth] = lo
+	}
+}
+
+// stackSpan is the Program's stackSpan: the bytes below the main frame's
+// r10 that runs may address. Raw programs (the conformance suite, whose
+// accesses through scalars are only checked at run time) get all of it.
+func (v *verifier) stackSpan() int {
+	if v.raw {
+		return stackSize
+	}
+	var span int64
+	for d, lo := range v.stackLow {
+		if lo < 0 {
+			span = max(span, int64(d)*StackFrameSize-lo)
+		}
+	}
+	return int(span+7) &^ 7
 }
 
 const lenID = 1 // the id of the Oko filter's packet length
@@ -158,6 +185,7 @@ func (p *Program) verify() (map[int]uint64, []uint8, error) {
 		return nil, nil, err
 	}
 	p.vstats = v.stats
+	p.stackSpan = v.stackSpan()
 	return ld, v.ctxAnn, nil
 }
 

@@ -572,6 +572,7 @@ func (v *verifier) memArg(st *vstate, argNo int, ptr reg, size reg, write bool) 
 		if lo < -StackFrameSize || lo+int64(size.umax) > 0 {
 			return v.fail("invalid indirect access to stack off=%d size=%d", lo, size.umax)
 		}
+		v.noteStack(ptr.frame, lo)
 		u := unknown()
 		fr := st.frames[ptr.frame]
 		for a := lo; a < lo+int64(size.umax); a++ {

@@ -168,6 +168,7 @@ func (v *verifier) access(st *vstate, ptr reg, off int64, size int, write bool, 
 			return reg{}, v.fail("stack pointer to a returned frame")
 		}
 		fr := st.frames[ptr.frame]
+		v.noteStack(ptr.frame, lo)
 		if write && val != nil && val.t == tPtrStack && val.frame > ptr.frame {
 			// the pointer would outlive the frame it points to: after the
 			// callee returns, its stack is reused by the next call
