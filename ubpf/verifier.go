@@ -759,7 +759,7 @@ func (v *verifier) covers(old, cur *vstate, pc int) bool {
 				slot := i / 8
 				os := of.spills[slot]
 				if c != sSpill {
-					if os.t == tScalar && os.umin == 0 && os.umax == math.MaxUint64 && os.id == 0 {
+					if os.t == tScalar && os.isUnknown() && os.id == 0 {
 						continue
 					}
 					return false
@@ -813,13 +813,13 @@ func (v *verifier) regCovers(o, c *reg, old, cur *vstate, idmap *idMap) bool {
 		return false
 	}
 	if o.t == tScalar {
-		if o.id == 0 && o.umin == 0 && o.umax == math.MaxUint64 && o.smin == math.MinInt64 && o.smax == math.MaxInt64 {
-			return true // fully unknown: anything fits
-		}
 		if c.t != tScalar {
-			return false
+			return false // a pointer where a number was proven safe may leak
 		}
-		if c.umin < o.umin || c.umax > o.umax || c.smin < o.smin || c.smax > o.smax {
+		if o.id == 0 && o.isUnknown() && o.tn == tnUnknown {
+			return true // fully unknown: any number fits
+		}
+		if !c.scalar.within(&o.scalar) {
 			return false
 		}
 		if o.id != 0 {
@@ -835,7 +835,7 @@ func (v *verifier) regCovers(o, c *reg, old, cur *vstate, idmap *idMap) bool {
 	if o.t != c.t || o.off != c.off || o.frame != c.frame || o.mapIdx != c.mapIdx || o.size != c.size {
 		return false
 	}
-	if c.umin < o.umin || c.umax > o.umax || c.smin < o.smin || c.smax > o.smax {
+	if !c.scalar.within(&o.scalar) {
 		return false
 	}
 	switch o.t {
