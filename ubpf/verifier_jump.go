@@ -631,4 +631,3 @@ func f0MapIdx(m *Map, p *Program) int32 {
 func (v *verifier) lastAlloc(st *vstate, in RawInsn) int64 {
 	return v.allocSize
 }
-

@@ -60,7 +60,7 @@ func tnRange(lo, hi uint64) tnum {
 	return tnum{lo &^ d, d}
 }
 
-func (a tnum) isConst() bool         { return a.m == 0 }
+func (a tnum) isConst() bool          { return a.m == 0 }
 func (a tnum) contains(x uint64) bool { return x&^a.m == a.v }
 
 // within reports whether every number a holds is held by b.
