@@ -170,3 +170,131 @@ func leBytes(v uint64) []byte {
 	}
 	return b
 }
+
+// Programs that must be rejected, each with what the message must say. The
+// first group are the verifier bypasses of issue 18 (accepted before the
+// fix, then stopped only by run-time checks, or not at all); the rest are
+// address leaks Linux refuses unprivileged programs.
+var mustReject = []struct {
+	name, src, want string
+	kind            ubpf.Kind
+}{
+	// w3 = 0x80000000 is negative as a 32-bit number but positive as a
+	// 64-bit one: the 32-bit comparison must not decide the 64-bit one.
+	{"jmp32 bypass: uninitialised stack", jmp32Bypass + `
+ldxdw %r0, [%r10-8]
+exit`, "uninitialised", ubpf.KindFilter},
+	{"jmp32 bypass: packet offset 60000", jmp32Bypass + `
+ldxdw %r0, [%r1+60000]
+exit`, "invalid access to packet", ubpf.KindFilter},
+	{"jmp32 bypass: write to the packet", jmp32Bypass + `
+stb [%r1], 1
+mov %r0, 0
+exit`, "cannot write into packet", ubpf.KindFilter},
+	{"jmp32 bypass: forged pointer", jmp32Bypass + `
+lddw %r1, 0x300000000
+ldxb %r0, [%r1]
+exit`, "invalid mem access 'scalar'", ubpf.KindFilter},
+	{"jmp32 bypass: return r10", jmp32Bypass + `
+mov %r0, %r10
+exit`, "R0 leaks addr", ubpf.KindFilter},
+	// an 8-byte read at fp-12 spans two spilled constants (0 and 1): its
+	// value is 1<<32, not the first slot's 0
+	{"misaligned read across two spills", `
+stdw [%r10-16], 0
+stdw [%r10-8], 1
+ldxdw %r3, [%r10-12]
+jeq %r3, 0, safe
+ldxdw %r0, [%r10-24]
+exit
+safe:
+mov %r0, 0
+exit`, "uninitialised", ubpf.KindFilter},
+	// one load reached with ctx+0 (data) and ctx+4 (data_end)
+	{"xdp ctx confusion", `
+mov %r2, %r1
+ldxw %r3, [%r1+16]
+jeq %r3, 0, load
+add %r2, 4
+load:
+ldxw %r4, [%r2]
+mov %r0, 2
+exit`, "modified ctx ptr", ubpf.KindXDP},
+	{"partial spill of a pointer", `
+stxw [%r10-8], %r10
+ldxdw %r0, [%r10-8]
+exit`, "invalid size of register spill", ubpf.KindFilter},
+	{"partial fill of a pointer", `
+stxdw [%r10-8], %r10
+ldxw %r0, [%r10-8]
+exit`, "invalid size of register fill", ubpf.KindFilter},
+	{"corrupting a spilled pointer", `
+stxdw [%r10-8], %r10
+stb [%r10-8], 0
+ldxdw %r0, [%r10-8]
+exit`, "corrupt spilled pointer", ubpf.KindFilter},
+	{"pointer stored into a map value in pieces", `
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map(1)
+call 1
+jeq %r0, 0, out
+stxw [%r0], %r10
+out:
+mov %r0, 0
+exit`, "pointer stored into map_value", ubpf.KindFilter},
+	{"masking a pointer", `
+mov %r0, %r10
+and %r0, 0xfff
+exit`, "pointer arithmetic with & operator prohibited", ubpf.KindFilter},
+	{"32-bit copy of a pointer", `
+mov32 %r0, %r10
+exit`, "partial copy of pointer", ubpf.KindFilter},
+	{"comparing a pointer with a number", `
+mov %r0, 0
+lddw %r3, 0x100000200
+jgt %r10, %r3, out
+mov %r0, 1
+out:
+exit`, "pointer comparison prohibited", ubpf.KindFilter},
+	{"a pointer as a helper's number", `
+stdw [%r10-8], 0
+mov %r1, %r10
+add %r1, -8
+mov %r2, 8
+mov %r3, %r10
+call 0x10001
+exit`, "leaks addr into helper function", ubpf.KindFilter},
+	{"spilled pointer as a map key", `
+stxdw [%r10-8], %r10
+mov %r2, %r10
+add %r2, -8
+lddw %r1, map(0)
+call 1
+mov %r0, 0
+exit`, "leaking the fp pointer", ubpf.KindFilter},
+}
+
+const jmp32Bypass = `
+mov32 %r3, 0x80000000
+jslt32 %r3, 0, +0
+jsgt %r3, 0, evil
+mov %r0, 0
+exit
+evil:`
+
+func TestVerifierRejectsUnsafe(t *testing.T) {
+	for _, tc := range mustReject {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.kind, tc.src)
+			var ve *ubpf.VerifierError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %v, want a verifier error mentioning %q", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %q, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}

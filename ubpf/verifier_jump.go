@@ -487,16 +487,21 @@ func (v *verifier) memArg(st *vstate, argNo int, ptr reg, size reg, write bool) 
 		}
 		return nil
 	}
-	// check the first and the last byte of the largest access
-	for _, o := range []int64{0, int64(size.umax) - 1} {
-		if _, err := v.access(st, ptr, o, 1, write && ptr.t != tPtrStack, nil); err != nil {
-			return err
+	if ptr.t != tPtrStack {
+		// check the first and the last byte of the largest access
+		for _, o := range []int64{0, int64(size.umax) - 1} {
+			if _, err := v.access(st, ptr, o, 1, write, nil); err != nil {
+				return err
+			}
 		}
-	}
-	if ptr.t == tPtrStack {
-		lo := ptr.off + ptr.smin
+	} else {
+		lo, end := ptr.off+ptr.smin, ptr.off+ptr.smax+int64(size.umax)
+		if ptr.smin < -maxPtrOff || ptr.smax > maxPtrOff || lo < -StackFrameSize || end > 0 {
+			return v.fail("invalid indirect read from stack R%d off %d..%d size %d (frame is %d bytes)", argNo, ptr.off+ptr.smin, ptr.off+ptr.smax, size.umax, StackFrameSize)
+		}
+		v.noteStack(ptr.frame, lo)
 		fr := st.frames[ptr.frame]
-		for a := lo; a < ptr.off+ptr.smax+int64(size.umax); a++ {
+		for a := lo; a < end; a++ {
 			i := int(a + StackFrameSize)
 			switch fr.stack[i] {
 			case sInvalid:
