@@ -65,7 +65,12 @@ import (
 // at most over all paths, as in Linux.
 const MaxVerifierInsns = 1_000_000
 
-const maxStatesPerInsn = 64
+// A recorded state that keeps failing to cover the states that reach its
+// instruction is dropped after evictAfter misses (plus evictAfter per hit),
+// so that loops whose states all differ (a counter) keep the comparison
+// cost per visit small. Dropping a state never affects soundness: states
+// are only used to cut paths already proven safe.
+const evictAfter = 16
 
 // VerifierError is a rejected program: the instruction and the reason,
 // like the last lines of the kernel's verifier log.
@@ -97,7 +102,10 @@ type VerifierStats struct {
 type checkpoint struct {
 	st       *vstate
 	parent   *checkpoint
-	branches int
+	branches int // paths below this state still being explored
+	hits     int
+	misses   int
+	evicted  bool
 }
 
 type pending struct {
@@ -105,6 +113,16 @@ type pending struct {
 	pc     int
 	parent *checkpoint
 }
+
+// A path records its state at a prune point only when it has gone
+// through at least minInsnsBetweenStates instructions and
+// minJumpsBetweenStates jumps since it last did (as Linux does): every
+// state is still compared, but short stretches need not each leave a
+// copy, which is most of the verifier's memory and time on long loops.
+const (
+	minInsnsBetweenStates = 8
+	minJumpsBetweenStates = 2
+)
 
 type verifier struct {
 	p       *Program
@@ -118,8 +136,12 @@ type verifier struct {
 	funcOf    []int
 	prune     []bool
 	live      []uint16 // registers live at entry of each insn
+	// needed: registers whose scalar value may matter for safety on some
+	// path from the insn (see precision)
+	needed []uint16
 
 	explored map[int][]*checkpoint
+	visits   map[int]int // states recorded per prune point, for messages
 	stack    []pending
 	nextID   uint32
 	stats    VerifierStats
@@ -173,7 +195,7 @@ func (v *verifier) fail(format string, args ...any) error {
 // verify checks p.raw and returns the LDDW constants and context rewrites.
 func (p *Program) verify() (map[int]uint64, []uint8, error) {
 	v := &verifier{p: p, insns: p.raw, n: len(p.raw), kind: p.kind, raw: p.kind == KindRaw,
-		helpers: p.helperSet, explored: map[int][]*checkpoint{}, nextID: lenID}
+		helpers: p.helperSet, explored: map[int][]*checkpoint{}, visits: map[int]int{}, nextID: lenID}
 	v.ctxAnn = make([]uint8, v.n)
 	v.ctxSeen = make([]uint8, v.n)
 	ld, err := v.checkStructure()
@@ -181,6 +203,7 @@ func (p *Program) verify() (map[int]uint64, []uint8, error) {
 		return nil, nil, err
 	}
 	v.liveness()
+	v.precision()
 	if err := v.run(); err != nil {
 		return nil, nil, err
 	}
@@ -610,6 +633,105 @@ func (v *verifier) liveness() {
 	}
 }
 
+// precision computes, per instruction, the registers whose values (not
+// only their types) may decide a check on some path from it: addresses of
+// memory accesses, operands of conditional jumps (they decide which paths
+// exist), arguments of calls, values stored to memory (they may be loaded
+// back into any of these), the return value of subprograms, and whatever
+// flows into those. A number that is only carried around, counted and
+// returned as a verdict is not needed: two states that differ only in such
+// numbers are equally safe, which is what lets a loop that counts matches
+// verify in time linear in its iterations (Linux reaches the same through
+// its precision marks).
+func (v *verifier) precision() {
+	n := v.n
+	v.needed = make([]uint16, n)
+	const args = 0x3e        // r1..r5
+	gen := make([]uint16, n) // needed at entry whatever follows
+	kill := make([]uint16, n)
+	flow := make([]struct{ dst, src uint16 }, n) // dst needed after -> src needed before
+	for pc := 0; pc < n; pc++ {
+		in := v.insns[pc]
+		d, sr := uint16(1)<<in.Dst, uint16(1)<<in.Src
+		reg := in.Op&srcX != 0
+		switch in.class() {
+		case classALU, classALU64:
+			code := in.Op & 0xf0
+			kill[pc] = d
+			var from uint16
+			if code != aluMOV {
+				from = d
+			}
+			if reg && code != aluEND && code != aluNEG {
+				from |= sr
+			}
+			flow[pc] = struct{ dst, src uint16 }{d, from}
+		case classJMP, classJMP32:
+			switch in.Op & 0xf0 {
+			case jmpEXIT:
+				if v.funcOf[pc] != 0 {
+					gen[pc] = 1
+				}
+			case jmpCALL:
+				gen[pc] = args
+				if reg {
+					gen[pc] |= d
+				}
+				kill[pc] = 0x3f
+			case jmpJA:
+			default:
+				gen[pc] = d
+				if reg {
+					gen[pc] |= sr
+				}
+			}
+		case classLDX:
+			gen[pc], kill[pc] = sr, d
+		case classST:
+			gen[pc] = d
+		case classSTX:
+			gen[pc] = d | sr
+			if in.Op&0xe0 == modeATOMIC {
+				if in.Imm == atomicCMPXCHG {
+					gen[pc] |= 1
+					kill[pc] = 1
+				} else if in.Imm&atomicFETCH != 0 {
+					kill[pc] = sr
+				}
+			}
+		case classLD:
+			if in.isLDDW() {
+				kill[pc] = d
+			} else {
+				gen[pc] = 0x40
+				if in.Op&0xe0 == modeIND {
+					gen[pc] |= sr
+				}
+				kill[pc] = 0x3f
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for pc := n - 1; pc >= 0; pc-- {
+			var out uint16
+			for _, s := range v.succs(pc) {
+				if s < n {
+					out |= v.needed[s]
+				}
+			}
+			in := gen[pc] | out&^kill[pc]
+			if out&flow[pc].dst != 0 {
+				in |= flow[pc].src
+			}
+			if in != v.needed[pc] {
+				v.needed[pc] = in
+				changed = true
+			}
+		}
+	}
+}
+
 // initial state of the program's main function.
 func (v *verifier) initState() *vstate {
 	f := &frameState{}
@@ -656,53 +778,30 @@ func finish(cp *checkpoint) {
 // side is pushed).
 func (v *verifier) walk(st *vstate, pc int, parent *checkpoint) error {
 	v.st = st
+	// a path from the stack starts with a recorded state worth having
+	insns, jumps := minInsnsBetweenStates, minJumpsBetweenStates
 	for {
 		v.pc = pc
 		v.stats.Processed++
 		if v.stats.Processed > v.p.maxVerify {
-			return v.fail("program too complex: more than %d instructions processed (a loop the verifier cannot bound?)", v.p.maxVerify)
+			return v.tooComplex()
 		}
 		if v.prune[pc] {
-			cps := v.explored[pc]
-			inProgress := 0
-			// newest first; only the few most recent unfinished states (the
-			// loop iterations just before this one) are compared, which
-			// finds loops that repeat a state within a few iterations and
-			// keeps long loops cheap
-			for i := len(cps) - 1; i >= 0; i-- {
-				cp := cps[i]
-				if cp.branches > 0 {
-					if inProgress++; inProgress > 8 {
-						continue
-					}
-				}
-				if !v.covers(cp.st, st, pc) {
-					continue
-				}
-				if cp.branches == 0 {
-					v.stats.Pruned++
-					finish(parent)
-					return nil
-				}
-				return v.fail("infinite loop detected: back-edge returns to an equivalent state")
+			jumps++
+			add := insns >= minInsnsBetweenStates && jumps >= minJumpsBetweenStates
+			pruned, err := v.visit(st, pc, &parent, add)
+			if err != nil {
+				return err
 			}
-			if len(cps) >= maxStatesPerInsn {
-				// make room: forget the oldest finished state, if any
-				for i, cp := range cps {
-					if cp.branches == 0 {
-						cps = append(cps[:i:i], cps[i+1:]...)
-						break
-					}
-				}
+			if pruned {
+				finish(parent)
+				return nil
 			}
-			if len(cps) < maxStatesPerInsn {
-				cp := &checkpoint{st: st.clone(), parent: parent, branches: 1}
-				v.explored[pc] = append(cps, cp)
-				v.stats.States++
-				v.stats.MaxStates = max(v.stats.MaxStates, len(cps)+1)
-				parent = cp
+			if add {
+				insns, jumps = 0, 0
 			}
 		}
+		insns++
 		next, other, otherSt, done, err := v.step(st, pc)
 		if err != nil {
 			return err
@@ -722,6 +821,69 @@ func (v *verifier) walk(st *vstate, pc int, parent *checkpoint) error {
 	}
 }
 
+// visit compares the state reaching prune point pc with the states
+// recorded there. A finished state at least as general as st proves st
+// safe: pruned. An unfinished one equal to st means the path came back to
+// where it was without any progress: an infinite loop. Otherwise st is
+// recorded and becomes the parent of what follows.
+func (v *verifier) visit(st *vstate, pc int, parent **checkpoint, add bool) (bool, error) {
+	cps := v.explored[pc]
+	kept := cps[:0]
+	pruned := false
+	for _, cp := range cps {
+		switch {
+		case pruned:
+		case cp.branches == 0 && v.covers(cp.st, st, pc):
+			cp.hits++
+			v.stats.Pruned++
+			pruned = true
+		case cp.branches > 0 && v.covers(cp.st, st, pc) && v.covers(st, cp.st, pc):
+			return false, v.fail("infinite loop detected: the loop at insn %d comes back to the same state (nothing it tracks changes between iterations)", pc)
+		default:
+			cp.misses++
+			if cp.misses > evictAfter*(cp.hits+1) {
+				continue
+			}
+		}
+		kept = append(kept, cp)
+	}
+	for i := len(kept); i < len(cps); i++ {
+		cps[i] = nil
+	}
+	v.explored[pc] = kept
+	if pruned || !add {
+		return pruned, nil
+	}
+	cp := &checkpoint{st: st.clone(), parent: *parent, branches: 1}
+	v.explored[pc] = append(kept, cp)
+	v.stats.States++
+	v.stats.MaxStates = max(v.stats.MaxStates, len(kept)+1)
+	v.visits[pc]++
+	*parent = cp
+	return false, nil
+}
+
+// tooComplex explains a program that exhausted the verifier's budget: the
+// prune point visited most often is almost always the head of the loop the
+// verifier could not bound.
+func (v *verifier) tooComplex() error {
+	head, n := -1, 0
+	for pc, c := range v.visits {
+		if c > n {
+			head, n = pc, c
+		}
+	}
+	msg := fmt.Sprintf("program too complex: more than %d instructions processed", v.p.maxVerify)
+	if head < 0 {
+		return v.fail("%s", msg)
+	}
+	return v.fail("%s; the verifier went through insn %d (%s) %d times in different states, "+
+		"%d of them still recorded: it is most likely the head of a loop whose iterations it cannot tell apart as safe. "+
+		"Bound the loop with a constant (for (i = 0; i < N && ...; i++)), keep values the loop carries out of branches it does not need them in, "+
+		"or compare pointers with data_end rather than offsets with the length (see docs/writing-filters.md, \"Loops\")",
+		msg, head, Disasm(v.insns, head), n, len(v.explored[head]))
+}
+
 // covers reports whether old (explored) is at least as general as cur at pc.
 func (v *verifier) covers(old, cur *vstate, pc int) bool {
 	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) {
@@ -733,17 +895,22 @@ func (v *verifier) covers(old, cur *vstate, pc int) bool {
 		if of.callsite != cf.callsite {
 			return false
 		}
-		var live uint16
+		var live, needed uint16
 		if fi == len(old.frames)-1 {
-			live = v.live[pc]
+			live, needed = v.live[pc], v.needed[pc]
 		} else {
-			live = v.live[old.frames[fi+1].callsite+1] &^ 0x3f
+			at := old.frames[fi+1].callsite + 1
+			live, needed = v.live[at]&^0x3f, v.needed[at]&^0x3f
 		}
 		for r := 0; r < 11; r++ {
 			if live&(1<<r) == 0 {
 				continue
 			}
-			if !v.regCovers(&of.regs[r], &cf.regs[r], old, cur, &idmap) {
+			o, c := &of.regs[r], &cf.regs[r]
+			if needed&(1<<r) == 0 && o.t == tScalar && c.t == tScalar {
+				continue // any number is as safe as any other here
+			}
+			if !v.regCovers(o, c, old, cur, &idmap) {
 				return false
 			}
 		}
