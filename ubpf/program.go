@@ -1,6 +1,7 @@
 package ubpf
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -155,10 +156,10 @@ func Load(code []byte, opts LoadOptions) (*Program, error) {
 	if name == "" {
 		name = "prog"
 	}
-	return newProgram(name, "", insns, opts.Maps, opts)
+	return newProgram(name, "", insns, opts.Maps, opts, nil)
 }
 
-func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions) (p *Program, err error) {
+func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions, lines []*SourceLine) (p *Program, err error) {
 	// The last line of defence: whatever a client sends, a bug in the
 	// verifier or the decoder must refuse the program, not end the daemon.
 	defer func() {
@@ -195,6 +196,10 @@ func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOpt
 	p.dynBase = regionStatic + len(p.static)
 	ld, ctx, err := p.verify()
 	if err != nil {
+		var ve *VerifierError
+		if errors.As(err, &ve) && ve.PC >= 0 && ve.PC < len(lines) {
+			ve.Source = lines[ve.PC]
+		}
 		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
 	}
 	if err := p.decode(ld, ctx); err != nil {

@@ -59,6 +59,8 @@ package ubpf
 import (
 	"fmt"
 	"math"
+	"strings"
+	"time"
 )
 
 // MaxVerifierInsns is the number of instructions the verifier processes
@@ -78,8 +80,11 @@ type VerifierError struct {
 	PC     int
 	Insn   string
 	Reason string
-	// Trace is the path's last instructions with register states, for
-	// debugging.
+	// Source is the C line of the instruction, when the object was built
+	// with -g.
+	Source *SourceLine
+	// Trace is the path that led to the failure: its last instructions,
+	// each with the register it set, like the kernel's log level 2.
 	Trace string
 }
 
@@ -87,7 +92,11 @@ func (e *VerifierError) Error() string {
 	if e.PC < 0 {
 		return "ubpf: verifier: " + e.Reason
 	}
-	return fmt.Sprintf("ubpf: verifier: insn %d: %s: %s", e.PC, e.Insn, e.Reason)
+	s := fmt.Sprintf("ubpf: verifier: insn %d: %s: %s", e.PC, e.Insn, e.Reason)
+	if e.Source != nil {
+		s += fmt.Sprintf(" (at %s)", e.Source)
+	}
+	return s
 }
 
 // VerifierStats reports the work of a successful verification.
@@ -97,6 +106,7 @@ type VerifierStats struct {
 	Pruned     int // paths cut by pruning
 	MaxStates  int // most states recorded at one instruction
 	PeakStates int // deepest pending-branch stack
+	Duration   time.Duration
 }
 
 type checkpoint struct {
@@ -112,6 +122,7 @@ type pending struct {
 	st     *vstate
 	pc     int
 	parent *checkpoint
+	from   int // the branch that pushed it
 }
 
 // A path records its state at a prune point only when it has gone
@@ -153,6 +164,10 @@ type verifier struct {
 	st        *vstate
 	allocSize int64
 
+	trace    [traceLen]traceEntry // the current path's last instructions
+	traceN   int
+	pathFrom int // the branch the current path was pushed at (-1: the start)
+
 	// stackLow is, per frame depth, the lowest stack offset (from that
 	// frame's r10) any access reaches; 0 if none.
 	stackLow [MaxCallDepth]int64
@@ -189,7 +204,94 @@ func (v *verifier) newID() uint32 {
 }
 
 func (v *verifier) fail(format string, args ...any) error {
-	return &VerifierError{PC: v.pc, Insn: Disasm(v.insns, v.pc), Reason: fmt.Sprintf(format, args...)}
+	return &VerifierError{PC: v.pc, Insn: Disasm(v.insns, v.pc), Reason: fmt.Sprintf(format, args...), Trace: v.formatTrace()}
+}
+
+// traceLen is how many instructions of the failing path Trace shows.
+const traceLen = 16
+
+// traceEntry is one instruction of the current path and the register it
+// set (dst < 0: none).
+type traceEntry struct {
+	pc       int
+	dst, src int8 // registers to show, -1: none
+	val, sv  reg
+}
+
+// record notes the instruction just interpreted on the current path.
+func (v *verifier) record(st *vstate, pc int) {
+	in := v.insns[pc]
+	e := traceEntry{pc: pc, dst: -1, src: -1}
+	switch in.class() {
+	case classALU, classALU64, classLDX, classLD:
+		e.dst = int8(in.Dst)
+	case classJMP, classJMP32:
+		switch in.Op & 0xf0 {
+		case jmpCALL:
+			e.dst = 0
+		case jmpJA, jmpEXIT:
+		default: // the operands as narrowed on the path taken
+			e.dst = int8(in.Dst)
+			if in.Op&srcX != 0 && in.Src != in.Dst {
+				e.src = int8(in.Src)
+			}
+		}
+	}
+	if len(st.frames) > 0 {
+		if e.dst >= 0 {
+			e.val = st.cur().regs[e.dst]
+		}
+		if e.src >= 0 {
+			e.sv = st.cur().regs[e.src]
+		}
+	}
+	v.trace[v.traceN%traceLen] = e
+	v.traceN++
+}
+
+// formatTrace shows the path that reached the current instruction: where
+// it branched off, its last instructions with what each computed, and
+// the registers the current instruction reads.
+func (v *verifier) formatTrace() string {
+	if v.insns == nil || v.st == nil {
+		return ""
+	}
+	var b strings.Builder
+	n := min(v.traceN, traceLen)
+	if v.pathFrom >= 0 {
+		fmt.Fprintf(&b, "path from the branch at insn %d:\n", v.pathFrom)
+	}
+	if v.traceN > traceLen {
+		fmt.Fprintf(&b, "  ... %d earlier insns\n", v.traceN-traceLen)
+	}
+	for i := v.traceN - n; i < v.traceN; i++ {
+		e := v.trace[i%traceLen]
+		fmt.Fprintf(&b, "  %4d: %s", e.pc, Disasm(v.insns, e.pc))
+		if e.dst >= 0 {
+			fmt.Fprintf(&b, "    ; R%d=%s", e.dst, e.val)
+		}
+		if e.src >= 0 {
+			fmt.Fprintf(&b, " R%d=%s", e.src, e.sv)
+		}
+		b.WriteByte('\n')
+	}
+	in := v.insns[v.pc]
+	fmt.Fprintf(&b, "  %4d: %s", v.pc, Disasm(v.insns, v.pc))
+	if len(v.st.frames) > 0 {
+		f := v.st.cur()
+		sep := "    ; "
+		for _, r := range []uint8{in.Dst, in.Src} {
+			if r <= 10 {
+				fmt.Fprintf(&b, "%sR%d=%s", sep, r, f.regs[r])
+				sep = " "
+			}
+			if in.Src == in.Dst {
+				break
+			}
+		}
+	}
+	b.WriteByte('\n')
+	return b.String()
 }
 
 // verify checks p.raw and returns the LDDW constants and context rewrites.
@@ -202,11 +304,13 @@ func (p *Program) verify() (map[int]uint64, []uint8, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	start := time.Now()
 	v.liveness()
 	v.precision()
 	if err := v.run(); err != nil {
 		return nil, nil, err
 	}
+	v.stats.Duration = time.Since(start)
 	p.vstats = v.stats
 	p.stackSpan = v.stackSpan()
 	return ld, v.ctxAnn, nil
@@ -752,10 +856,11 @@ func (v *verifier) initState() *vstate {
 }
 
 func (v *verifier) run() error {
-	v.stack = append(v.stack, pending{st: v.initState(), pc: 0})
+	v.stack = append(v.stack, pending{st: v.initState(), pc: 0, from: -1})
 	for len(v.stack) > 0 {
 		top := v.stack[len(v.stack)-1]
 		v.stack = v.stack[:len(v.stack)-1]
+		v.traceN, v.pathFrom = 0, top.from
 		if err := v.walk(top.st, top.pc, top.parent); err != nil {
 			return err
 		}
@@ -806,6 +911,7 @@ func (v *verifier) walk(st *vstate, pc int, parent *checkpoint) error {
 		if err != nil {
 			return err
 		}
+		v.record(st, pc)
 		if done {
 			finish(parent)
 			return nil
@@ -814,7 +920,7 @@ func (v *verifier) walk(st *vstate, pc int, parent *checkpoint) error {
 			if parent != nil {
 				parent.branches++
 			}
-			v.stack = append(v.stack, pending{st: otherSt, pc: other, parent: parent})
+			v.stack = append(v.stack, pending{st: otherSt, pc: other, parent: parent, from: pc})
 			v.stats.PeakStates = max(v.stats.PeakStates, len(v.stack))
 		}
 		pc = next
