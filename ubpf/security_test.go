@@ -307,7 +307,7 @@ mov %r0, 1
 mov %r1, 0
 loop:
 add %r1, 1
-jlt %r1, 100000, loop
+jlt %r1, 20000, loop
 exit`
 	code, err := asm.Assemble(loop)
 	if err != nil {
@@ -317,10 +317,10 @@ exit`
 		budget    int
 		exhausted bool
 	}{
-		{0, false},       // the default: 200,000 instructions are well within it
-		{1 << 18, false}, // enough
-		{150_000, true},  // each iteration costs its 2 instructions
-		{10_000, true},
+		{0, false},       // the default: 40,000 instructions are well within it
+		{1 << 16, false}, // enough
+		{30_000, true},   // each iteration costs its 2 instructions
+		{1_000, true},
 	} {
 		p, err := ubpf.Load(code, ubpf.LoadOptions{Kind: ubpf.KindFilter, RunBudget: tc.budget, Logger: quiet})
 		if err != nil {
