@@ -44,6 +44,8 @@ func run() error {
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics (datapath, ports, tables, filter programs) on HOST:PORT")
 		pmds        = fs.Int("pmds", 0, "poll-mode threads per bridge (default 1); receive queues are spread over them")
 		flowLimit   = fs.Int("flow-limit", 0, "most megaflows cached per bridge (default 200000); past it new flows are forwarded uncached")
+		runBudget   = fs.Int("filter-run-budget", 0, "instructions one run of a filter program may execute, unless loaded with its own (default 1048576)")
+		mapMemMB    = fs.Int("filter-map-memory", 0, "MB the maps of one filter program load may take together (default 1024)")
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
 	)
 	fs.Usage = func() {
@@ -90,6 +92,8 @@ func run() error {
 	set("pmds", func() { cfg.PMDs = *pmds })
 	set("flow-limit", func() { cfg.FlowLimit = *flowLimit })
 	set("metrics", func() { cfg.Metrics = *metrics })
+	set("filter-run-budget", func() { cfg.Filters.RunBudget = *runBudget })
+	set("filter-map-memory", func() { cfg.Filters.MapMemoryMB = *mapMemMB })
 
 	var level slog.Level
 	if cfg.LogLevel != "" {
