@@ -48,19 +48,17 @@ type dstTranslator struct {
 	stats   FlowStats
 }
 
-func (t *dstTranslator) Translate(pkt []byte, key *FlowKey, mf *Megaflow) error {
-	mf.Mask.InPort = ^uint32(0)
+func (t *dstTranslator) Translate(m *Miss, mf *Translation) {
 	mf.Mask.EthType = 0xffff
 	mf.Mask.NwDst = 0xffffff00
 	mf.Actions = []Action{{Kind: ActOutput, Port: 2}}
 	mf.Stats = []*FlowStats{&t.stats}
 	mf.Filters = t.filters
-	return nil
 }
 
 type constFilter struct{ runs int }
 
-func (f *constFilter) Match(pkt []byte) bool { f.runs++; return len(pkt) > 0 }
+func (f *constFilter) Match(in *FilterInput) bool { f.runs++; return len(in.Data) > 0 }
 
 // udpFrames returns n 64-byte UDP frames of n distinct 5-tuples spread over
 // 256 destination /24s.

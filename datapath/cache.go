@@ -91,7 +91,9 @@ type flowCache struct {
 	total *atomic.Int64
 	limit int64
 
-	// memo of filter results for the packet being looked up
+	// the packet being looked up, for filters, and a memo of their
+	// results
+	in    FilterInput
 	memo  [8]memoEntry
 	memoN int
 }
@@ -151,16 +153,17 @@ func emcSlots(h uint64) (int, int) {
 }
 
 // lookup finds the cached flow for a packet, or nil.
-func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cachedFlow {
+func (c *flowCache) lookup(pkt []byte, key *FlowKey, off *Offsets, pc *portClassifier) *cachedFlow {
 	c.memoN = 0 // a new packet: forget the last one's filter results
+	c.in = FilterInput{Data: pkt, Key: key, Off: *off}
 	var h uint64
 	if c.emcInv != 0 { // with the EMC off, skip its hash and probes
 		h = key.Hash()
 		i, j := emcSlots(h)
-		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
+		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow) {
 			return e.flow
 		}
-		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
+		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow) {
 			return e.flow
 		}
 	}
@@ -168,7 +171,7 @@ func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cached
 		return nil
 	}
 	for _, st := range pc.subtables {
-		if f := st.find(key, pkt, c); f != nil {
+		if f := st.find(key, c); f != nil {
 			st.hits++
 			c.emcInsert(key, h, f)
 			return f
@@ -179,25 +182,25 @@ func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cached
 
 // filtersPass runs f's filter chain on pkt, reusing results the packet
 // already got from the same programs.
-func (c *flowCache) filtersPass(f *cachedFlow, pkt []byte) bool {
+func (c *flowCache) filtersPass(f *cachedFlow) bool {
 	if !f.hasFilters {
 		return true
 	}
 	for _, fc := range f.mf.Filters {
-		if c.runFilter(fc.Filter, pkt) != fc.Want {
+		if c.runFilter(fc.Filter) != fc.Want {
 			return false
 		}
 	}
 	return true
 }
 
-func (c *flowCache) runFilter(flt Filter, pkt []byte) bool {
+func (c *flowCache) runFilter(flt Filter) bool {
 	for i := 0; i < c.memoN; i++ {
 		if c.memo[i].Filter == flt {
 			return c.memo[i].Want
 		}
 	}
-	r := flt.Match(pkt)
+	r := flt.Match(&c.in)
 	if c.memoN < len(c.memo) {
 		c.memo[c.memoN] = FilterCheck{Filter: flt, Want: r}
 		c.memoN++
@@ -306,7 +309,7 @@ func (st *subtable) hashMasked(k *FlowKey) uint64 {
 }
 
 // find returns the flow matching key (and its filters) in this subtable.
-func (st *subtable) find(key *FlowKey, pkt []byte, c *flowCache) *cachedFlow {
+func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 	kw, mw := key.Words(), st.mask.Words()
 	h := uint64(0x9e3779b97f4a7c15)
 	for _, w := range st.words {
@@ -323,7 +326,7 @@ func (st *subtable) find(key *FlowKey, pkt []byte, c *flowCache) *cachedFlow {
 			continue
 		}
 		for ; f != nil; f = f.next {
-			if c.filtersPass(f, pkt) {
+			if c.filtersPass(f) {
 				return f
 			}
 		}

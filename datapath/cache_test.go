@@ -8,7 +8,7 @@ import (
 // boolFilter always gives its result.
 type boolFilter bool
 
-func (f *boolFilter) Match([]byte) bool { return bool(*f) }
+func (f *boolFilter) Match(*FilterInput) bool { return bool(*f) }
 
 // TestSubtableRemoveIfChains removes flows from the head, middle and end
 // of filter chains and from single slots, and checks what stays findable.
@@ -19,7 +19,7 @@ func TestSubtableRemoveIfChains(t *testing.T) {
 	c.init(-1, new(atomic.Int64), 100)
 	yes, no := boolFilter(true), boolFilter(false)
 	mk := func(dst uint32, filters ...FilterCheck) *cachedFlow {
-		f := &cachedFlow{mf: Megaflow{Key: FlowKey{InPort: 1, NwDst: dst}, Mask: mask, Filters: filters}}
+		f := &cachedFlow{mf: Megaflow{Key: FlowKey{InPort: 1, NwDst: dst}, Translation: Translation{Mask: mask, Filters: filters}}}
 		f.hasFilters = len(filters) > 0
 		f.hash = st.hashMasked(&f.mf.Key)
 		st.add(f)
@@ -36,7 +36,7 @@ func TestSubtableRemoveIfChains(t *testing.T) {
 	}
 	find := func(dst uint32) *cachedFlow {
 		c.memoN = 0
-		return st.find(&FlowKey{InPort: 1, NwDst: dst}, nil, &c)
+		return st.find(&FlowKey{InPort: 1, NwDst: dst}, &c)
 	}
 	if find(1) != b {
 		t.Fatal("chain lookup did not find the flow whose filter passes")

@@ -105,12 +105,11 @@ type Datapath struct {
 	stop    chan struct{}
 	done    sync.WaitGroup
 
-	ct           *Conntrack
-	upcallErrors atomic.Uint64
-	foldGen      atomic.Uint64 // bumped to ask every pmd to fold its counters now
-	stats        struct{ packets, misses, upcallDrops, limitHits atomic.Uint64 }
-	megaflows    atomic.Int64 // cached megaflows, all pmds together
-	limitLogged  atomic.Int64 // unix ns of the last flow-limit log line
+	ct          *Conntrack
+	foldGen     atomic.Uint64 // bumped to ask every pmd to fold its counters now
+	stats       struct{ packets, misses, upcallDrops, limitHits atomic.Uint64 }
+	megaflows   atomic.Int64 // cached megaflows, all pmds together
+	limitLogged atomic.Int64 // unix ns of the last flow-limit log line
 }
 
 // Stats are a datapath's counters.
@@ -118,7 +117,6 @@ type Stats struct {
 	Packets     uint64 // received from ports
 	Misses      uint64 // missed both cache levels
 	UpcallDrops uint64 // dropped by the upcall rate limit
-	Lost        uint64 // dropped because translation failed
 	Megaflows   uint64 // megaflows cached now, all pmds together
 	FlowLimit   uint64 // the bound on Megaflows (Config.FlowLimit)
 	// FlowLimitHits counts translations not cached because Megaflows had
@@ -132,7 +130,6 @@ func (dp *Datapath) Stats() Stats {
 		Packets:       dp.stats.packets.Load(),
 		Misses:        dp.stats.misses.Load(),
 		UpcallDrops:   dp.stats.upcallDrops.Load(),
-		Lost:          dp.upcallErrors.Load(),
 		Megaflows:     uint64(max(dp.megaflows.Load(), 0)),
 		FlowLimit:     uint64(dp.cfg.FlowLimit),
 		FlowLimitHits: dp.stats.limitHits.Load(),
@@ -568,16 +565,6 @@ func (dp *Datapath) Port(no uint32) (Port, bool) {
 	return ps.list[i].port, true
 }
 
-// PortNumbers lists the attached port numbers in ascending order.
-func (dp *Datapath) PortNumbers() []uint32 {
-	ps := dp.ports.Load()
-	out := make([]uint32, len(ps.list))
-	for i, vp := range ps.list {
-		out[i] = vp.no
-	}
-	return out
-}
-
 // Inject queues pkt to be processed as if it had arrived on inPort, with
 // actions instead of a lookup (OpenFlow packet-out). pkt is owned by the
 // datapath from now on.
@@ -589,9 +576,6 @@ func (dp *Datapath) Inject(inPort uint32, pkt []byte, actions []Action) error {
 		return errors.New("datapath injection queue full")
 	}
 }
-
-// UpcallErrors counts packets dropped because translation failed.
-func (dp *Datapath) UpcallErrors() uint64 { return dp.upcallErrors.Load() }
 
 func (dp *Datapath) runPMD(idx int, started chan<- error) {
 	runtime.LockOSThread()

@@ -22,14 +22,12 @@ type fixedTranslator struct {
 	out   atomic.Uint32
 }
 
-func (t *fixedTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
+func (t *fixedTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	t.calls.Add(1)
-	mf.Mask.InPort = 0xffffffff
-	if key.InPort == 1 {
+	if m.Key.InPort == 1 {
 		mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: t.out.Load()}}
 		mf.Stats = []*datapath.FlowStats{&t.stats}
 	}
-	return nil
 }
 
 func udpFrame(srcPort uint16) []byte {
@@ -182,12 +180,10 @@ func (r *recorder) Upcall(pkt []byte, key *datapath.FlowKey, u *datapath.Userspa
 // inPortTranslator sends port 1 to 2, 2 to 1, 3 to 4 and 4 to 3.
 type inPortTranslator struct{ stats datapath.FlowStats }
 
-func (t *inPortTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
-	mf.Mask.InPort = ^uint32(0)
-	out := map[uint32]uint32{1: 2, 2: 1, 3: 4, 4: 3}[key.InPort]
+func (t *inPortTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
+	out := map[uint32]uint32{1: 2, 2: 1, 3: 4, 4: 3}[m.Key.InPort]
 	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: out}}
 	mf.Stats = []*datapath.FlowStats{&t.stats}
-	return nil
 }
 
 func TestSeveralPMDs(t *testing.T) {
@@ -270,10 +266,8 @@ func TestSeveralPMDsShareAQueue(t *testing.T) {
 // fanIn sends ports 1 and 2 to port 3.
 type fanIn struct{}
 
-func (fanIn) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
-	mf.Mask.InPort = ^uint32(0)
+func (fanIn) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: 3}}
-	return nil
 }
 
 // exclusivePort is a replaying memory port that fails the test if two
@@ -431,10 +425,9 @@ type blockingTranslator struct {
 	release chan struct{}
 }
 
-func (t *blockingTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
+func (t *blockingTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	close(t.entered)
 	<-t.release
-	return nil
 }
 
 // syncBuffer is a log destination safe for the pmd and the test to share.
@@ -500,14 +493,13 @@ type perDstTranslator struct {
 	calls map[uint32]int
 }
 
-func (t *perDstTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
+func (t *perDstTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	t.mu.Lock()
-	t.calls[key.NwDst]++
+	t.calls[m.Key.NwDst]++
 	t.mu.Unlock()
 	mf.Mask.InPort, mf.Mask.NwDst, mf.Mask.EthType = ^uint32(0), ^uint32(0), 0xffff
 	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: 2}}
-	mf.Deps = key.NwDst
-	return nil
+	mf.Deps = m.Key.NwDst
 }
 
 func dstFrame(dst byte) []byte {

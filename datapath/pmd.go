@@ -18,7 +18,7 @@ type pmd struct {
 	rxTun, txTun          *Tunnel
 	rxTunPkts, rxTunBytes uint64
 	txTunPkts, txTunBytes uint64
-	scratch               Megaflow
+	miss                  Miss                   // upcall's scratch
 	preds                 []func(*Megaflow) bool // revalidate's scratch
 	now                   int64                  // unix nanoseconds at the start of the current burst
 	arena                 arena
@@ -137,10 +137,10 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 			pcPort = key.InPort
 			pc = p.cache.classifier(pcPort, false)
 		}
-		f := p.cache.lookup(pkts[i].Data, key, pc)
+		f := p.cache.lookup(pkts[i].Data, key, &offs[i], pc)
 		if f == nil {
 			p.dp.stats.misses.Add(1)
-			f = p.upcall(&pkts[i], key)
+			f = p.upcall(&pkts[i], key, &offs[i])
 			if f == nil {
 				continue
 			}
@@ -199,56 +199,6 @@ func (p *pmd) foldCounters() {
 
 // counterFoldNs is how often per-flow counts reach the OpenFlow counters.
 const counterFoldNs = 20e6
-
-// upcall translates a packet that missed the cache and installs the result
-// if no invalidation raced with the translation. Upcalls are rate-limited
-// per pmd (a token bucket of upcallRate per second), so a storm of new
-// flows costs a bounded share of the thread; packets over the limit are
-// dropped and counted.
-func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
-	if !p.takeUpcallToken() {
-		p.dp.stats.upcallDrops.Add(1)
-		return nil
-	}
-	ver := p.dp.version.Load()
-	mf := &p.scratch
-	*mf = Megaflow{Known: p.cache.memo[:p.cache.memoN]}
-	if err := p.dp.cfg.Translator.Translate(pkt.Data, key, mf); err != nil {
-		if p.dp.upcallErrors.Add(1)&1023 == 1 {
-			p.dp.log.Warn("upcall failed, packet dropped", "err", err)
-		}
-		return nil
-	}
-	mf.Mask.InPort = ^uint32(0) // subtables are per input port
-	mf.Key.And(key, &mf.Mask)
-	f := &cachedFlow{mf: Megaflow{Key: mf.Key, Mask: mf.Mask, Filters: mf.Filters, Actions: mf.Actions, Stats: mf.Stats, Deps: mf.Deps}}
-	f.actions = p.resolve(f.mf.Actions, false)
-	f.hasFilters = len(f.mf.Filters) > 0
-	if !mf.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver && !p.cache.insert(f) {
-		p.dp.flowLimitHit(p.now)
-	}
-	return f
-}
-
-const (
-	upcallRate  = 200000 // upcalls per second per pmd
-	upcallBurst = 20000
-)
-
-func (p *pmd) takeUpcallToken() bool {
-	if p.upcallLast == 0 {
-		p.upcallLast, p.upcallTokens = p.now, upcallBurst
-	}
-	if d := p.now - p.upcallLast; d > 0 {
-		p.upcallTokens = min(upcallBurst, p.upcallTokens+float64(d)*upcallRate/1e9)
-		p.upcallLast = p.now
-	}
-	if p.upcallTokens < 1 {
-		return false
-	}
-	p.upcallTokens--
-	return true
-}
 
 // modifies reports whether an action changes the packet's bytes.
 func modifies(a *Action) bool {

@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/openflow"
 	"github.com/goko-net/goko/ubpf"
 )
@@ -50,12 +51,12 @@ type filterProg struct {
 	lastSend atomic.Int64 // unix ns of the last send_maps of this program
 }
 
-// Match runs the current program on pkt; a run-time fault counts as no
-// match (ubpf counts and logs it).
-func (f *filterProg) Match(pkt []byte) bool {
+// Match runs the current program on the packet; a run-time fault counts
+// as no match (ubpf counts and logs it).
+func (f *filterProg) Match(in *datapath.FilterInput) bool {
 	p := f.prog.Load()
 	s := f.pool.acquire()
-	r, err := p.Run(s.t, pkt)
+	r, err := p.Run(s.t, in.Data)
 	s.busy.Store(false)
 	return err == nil && p.IsMatch(r)
 }

@@ -244,12 +244,12 @@ func (x *xlate) group(id uint32) {
 	defer func() { x.depth-- }()
 	switch g.typ {
 	case openflow.GroupTypeAll, openflow.GroupTypeIndirect:
-		x.mf.Stats = append(x.mf.Stats, g.stats)
+		x.t.Stats = append(x.t.Stats, g.stats)
 		for i := range g.buckets {
 			x.inlineBucket(g, i)
 		}
 	case openflow.GroupTypeFF:
-		x.mf.Stats = append(x.mf.Stats, g.stats)
+		x.t.Stats = append(x.t.Stats, g.stats)
 		for i := range g.buckets {
 			if x.bucketLive(&g.buckets[i], 0) {
 				x.inlineBucket(g, i)
@@ -267,7 +267,7 @@ func (x *xlate) group(id uint32) {
 		// SelectGroup.Stats stays nil.
 		sm := datapath.SelectMask()
 		x.mask(&sm)
-		x.mf.Stats = append(x.mf.Stats, g.stats)
+		x.t.Stats = append(x.t.Stats, g.stats)
 		sg := &datapath.SelectGroup{}
 		for i := range g.buckets {
 			if !x.bucketLive(&g.buckets[i], 0) {
@@ -283,7 +283,7 @@ func (x *xlate) group(id uint32) {
 // inlineBucket emits bucket i of g, on a clone of the packet if it changes
 // headers, and counts it.
 func (x *xlate) inlineBucket(g *group, i int) {
-	x.mf.Stats = append(x.mf.Stats, g.bucketStats[i])
+	x.t.Stats = append(x.t.Stats, g.bucketStats[i])
 	acts := x.bucketActions(g, i)
 	if isPure(acts) {
 		*x.acts = append(*x.acts, acts...)

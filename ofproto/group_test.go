@@ -40,7 +40,7 @@ func TestGroupTypes(t *testing.T) {
 	// Chaining: group 5 (all) forwards to indirect group 2 and outputs to 3.
 	ts.mustGroup(groupAdd(5, openflow.GroupTypeAll, bucket(openflow.ActionGroup{GroupID: 2}), bucket(out(3))))
 
-	flowTo := func(g uint32) datapath.Megaflow {
+	flowTo := func(g uint32) datapath.Translation {
 		ts.mustFlow(addFlow(1, openflow.Match{}, toGroup(g)))
 		mf, _ := ts.translate(frame(2, 17, 53), 1)
 		return mf

@@ -197,11 +197,10 @@ func (b *Bridge) PacketOut(po *openflow.PacketOut) error {
 // injected packets.
 func (b *Bridge) runPacketOut(in uint32, pkt []byte, actions []openflow.Action) error {
 	var key datapath.FlowKey
-	datapath.Parse(pkt, in, &key)
-	var mf datapath.Megaflow
+	m := datapath.Miss{FilterInput: datapath.FilterInput{Data: pkt, Key: &key, Off: datapath.Parse(pkt, in, &key)}}
+	var t datapath.Translation
 	b.mu.RLock()
-	x := newXlate(b, &key, &mf)
-	x.pkt = pkt
+	x := newXlate(b, &m, &t)
 	for _, a := range actions {
 		if o, ok := a.(openflow.ActionOutput); ok && o.Port == openflow.PortTable {
 			x.rule, x.md, x.actionSet = nil, 0, nil
@@ -212,12 +211,12 @@ func (b *Bridge) runPacketOut(in uint32, pkt []byte, actions []openflow.Action) 
 	}
 	b.mu.RUnlock()
 	now := time.Now().UnixNano()
-	for _, s := range mf.Stats {
+	for _, s := range t.Stats {
 		s.Packets.Add(1)
 		s.Bytes.Add(uint64(len(pkt)))
 		s.Used.Store(now)
 	}
-	return b.dp.Inject(in, pkt, mf.Actions)
+	return b.dp.Inject(in, pkt, t.Actions)
 }
 
 // PortMod changes a port's administrative configuration.

@@ -98,12 +98,12 @@ func (x *xlate) ctPass(zone uint32) bool {
 		return false
 	}
 	f := x.b.dp.Conntrack().ReplyFilter(zone)
-	for _, fc := range x.mf.Filters {
+	for _, fc := range x.t.Filters {
 		if fc.Filter == f {
 			return fc.Want
 		}
 	}
-	res := x.pkt != nil && f.Match(x.pkt)
-	x.mf.Filters = append(x.mf.Filters, datapath.FilterCheck{Filter: f, Want: res})
+	res := f.Match(x.in)
+	x.t.Filters = append(x.t.Filters, datapath.FilterCheck{Filter: f, Want: res})
 	return res
 }

@@ -102,7 +102,6 @@ var families = []family{
 	{"goko_datapath_packets_total", "counter", "Packets received by the datapath.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.Packets })},
 	{"goko_datapath_misses_total", "counter", "Packets that missed both cache levels and were translated.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.Misses })},
 	{"goko_datapath_upcall_drops_total", "counter", "Packets dropped by the upcall rate limit.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.UpcallDrops })},
-	{"goko_datapath_lost_total", "counter", "Packets dropped because translation failed.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.Lost })},
 	{"goko_datapath_megaflows", "gauge", "Megaflows cached now, all pmds together.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.Megaflows })},
 	{"goko_datapath_flow_limit", "gauge", "The most megaflows the datapath caches (--flow-limit).", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.FlowLimit })},
 	{"goko_datapath_flow_limit_hits_total", "counter", "Translations forwarded but not cached because the flow limit was reached.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.FlowLimitHits })},

@@ -11,10 +11,8 @@ import (
 // toPort1 sends everything to datapath port 1.
 type toPort1 struct{}
 
-func (toPort1) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
-	mf.Mask.InPort = ^uint32(0)
+func (toPort1) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: 1}}
-	return nil
 }
 
 // TestDatapathPortChurn adds and removes net_null ports with two receive
