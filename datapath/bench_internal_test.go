@@ -56,6 +56,13 @@ func (t *dstTranslator) Translate(m *Miss, mf *Translation) {
 	mf.Filters = t.filters
 }
 
+// inPortOnly sends everything to port 2, looking at nothing but in_port.
+type inPortOnly struct{}
+
+func (inPortOnly) Translate(m *Miss, mf *Translation) {
+	mf.Actions = []Action{{Kind: ActOutput, Port: 2}}
+}
+
 type constFilter struct{ runs int }
 
 func (f *constFilter) Match(in *FilterInput) bool { f.runs++; return len(in.Data) > 0 }
@@ -116,6 +123,11 @@ func BenchmarkPMD(b *testing.B) {
 			runPMD(b, p, sink)
 		})
 	}
+	// Scenario (c) of bench/ovs-compare.sh: one rule on in_port only.
+	b.Run("inport-only/flows=10000", func(b *testing.B) {
+		p, sink := benchPMD(b, 10000, inPortOnly{}, true)
+		runPMD(b, p, sink)
+	})
 	b.Run("miss+upcall", func(b *testing.B) {
 		p, _ := benchPMD(b, 1000, &dstTranslator{}, true)
 		for i := 0; i < 10; i++ {

@@ -91,8 +91,11 @@ type flowCache struct {
 	total *atomic.Int64
 	limit int64
 
-	// the packet being looked up, for filters, and a memo of their
-	// results
+	// The burst being looked up (the pmd's arrays) and the index of the
+	// packet in it, for filters, which get in (filled when one runs), and
+	// a memo of their results.
+	burst *burst
+	cur   int
 	in    FilterInput
 	memo  [8]memoEntry
 	memoN int
@@ -100,8 +103,8 @@ type flowCache struct {
 
 type memoEntry = FilterCheck
 
-func (c *flowCache) init(emcInv int, total *atomic.Int64, limit int) {
-	c.total, c.limit = total, int64(limit)
+func (c *flowCache) init(b *burst, emcInv int, total *atomic.Int64, limit int) {
+	c.burst, c.total, c.limit = b, total, int64(limit)
 	c.emc = make([]emcEntry, emcEntries)
 	c.emcInv = uint64(max(emcInv, 0))
 	c.byPort = map[uint32]*portClassifier{}
@@ -152,10 +155,11 @@ func emcSlots(h uint64) (int, int) {
 	return int(h & (emcEntries - 1)), int((h >> 32) & (emcEntries - 1))
 }
 
-// lookup finds the cached flow for a packet, or nil.
-func (c *flowCache) lookup(pkt []byte, key *FlowKey, off *Offsets, pc *portClassifier) *cachedFlow {
+// lookup finds the cached flow for packet i of the burst, whose key is
+// key, or nil.
+func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow {
 	c.memoN = 0 // a new packet: forget the last one's filter results
-	c.in = FilterInput{Data: pkt, Key: key, Off: *off}
+	c.cur = i
 	var h uint64
 	if c.emcInv != 0 { // with the EMC off, skip its hash and probes
 		h = key.Hash()
@@ -173,7 +177,9 @@ func (c *flowCache) lookup(pkt []byte, key *FlowKey, off *Offsets, pc *portClass
 	for _, st := range pc.subtables {
 		if f := st.find(key, c); f != nil {
 			st.hits++
-			c.emcInsert(key, h, f)
+			if c.emcInv != 0 {
+				c.emcInsert(key, h, f)
+			}
 			return f
 		}
 	}
@@ -200,6 +206,8 @@ func (c *flowCache) runFilter(flt Filter) bool {
 			return c.memo[i].Want
 		}
 	}
+	b, i := c.burst, c.cur
+	c.in = FilterInput{Data: b.pkts[i].Data, Key: &b.keys[i], Off: b.offs[i]}
 	r := flt.Match(&c.in)
 	if c.memoN < len(c.memo) {
 		c.memo[c.memoN] = FilterCheck{Filter: flt, Want: r}
@@ -213,7 +221,7 @@ func (c *flowCache) emcInsert(key *FlowKey, h uint64, f *cachedFlow) {
 	c.rng ^= c.rng << 13
 	c.rng ^= c.rng >> 7
 	c.rng ^= c.rng << 17
-	if c.emcInv == 0 || c.rng%c.emcInv != 0 {
+	if c.rng%c.emcInv != 0 {
 		return
 	}
 	i, j := emcSlots(h)
@@ -326,7 +334,7 @@ func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 			continue
 		}
 		for ; f != nil; f = f.next {
-			if c.filtersPass(f) {
+			if !f.hasFilters || c.filtersPass(f) {
 				return f
 			}
 		}

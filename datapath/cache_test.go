@@ -16,7 +16,7 @@ func TestSubtableRemoveIfChains(t *testing.T) {
 	mask := FlowKey{InPort: ^uint32(0), NwDst: ^uint32(0)}
 	st := newSubtable(&mask)
 	var c flowCache
-	c.init(-1, new(atomic.Int64), 100)
+	c.init(new(burst), -1, new(atomic.Int64), 100)
 	yes, no := boolFilter(true), boolFilter(false)
 	mk := func(dst uint32, filters ...FilterCheck) *cachedFlow {
 		f := &cachedFlow{mf: Megaflow{Key: FlowKey{InPort: 1, NwDst: dst}, Translation: Translation{Mask: mask, Filters: filters}}}

@@ -9,11 +9,9 @@ type pmd struct {
 	cacheVer uint64
 	cache    flowCache
 	tx       []txQueue // parallel to ps.list
-	pkts     [BurstSize]Packet
-	rel      [BurstSize]Packet // the packets as received, for Release
-	keys     [BurstSize]FlowKey
-	offs     [BurstSize]Offsets
-	skip     [BurstSize]bool // consumed before lookup (underlay ARP, drops)
+	burst
+	rel  [BurstSize]Packet // the packets as received, for Release
+	skip [BurstSize]bool   // consumed before lookup (underlay ARP, drops)
 	// decapsulation counts of the current burst (tunnel.go)
 	rxTun, txTun          *Tunnel
 	rxTunPkts, rxTunBytes uint64
@@ -30,6 +28,14 @@ type pmd struct {
 	upcallTokens float64
 	upcallLast   int64
 	lastMaint    int64
+}
+
+// burst is the packets of the burst being processed, their keys and
+// header offsets (the cache reads them when it runs filters).
+type burst struct {
+	pkts [BurstSize]Packet
+	keys [BurstSize]FlowKey
+	offs [BurstSize]Offsets
 }
 
 type txQueue struct {
@@ -55,7 +61,7 @@ type execAction struct {
 
 func newPMD(dp *Datapath) *pmd {
 	p := &pmd{dp: dp, dirty: make([]*cachedFlow, 0, 1024)}
-	p.cache.init(dp.cfg.EMCInsertInv, &dp.megaflows, dp.cfg.FlowLimit)
+	p.cache.init(&p.burst, dp.cfg.EMCInsertInv, &dp.megaflows, dp.cfg.FlowLimit)
 	p.arena.init()
 	return p
 }
@@ -137,7 +143,7 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 			pcPort = key.InPort
 			pc = p.cache.classifier(pcPort, false)
 		}
-		f := p.cache.lookup(pkts[i].Data, key, &offs[i], pc)
+		f := p.cache.lookup(i, key, pc)
 		if f == nil {
 			p.dp.stats.misses.Add(1)
 			f = p.upcall(&pkts[i], key, &offs[i])
@@ -272,7 +278,6 @@ func cloneCopies(actions []Action) bool {
 // execute runs actions on pkt. It returns false if the packet was dropped
 // (an invalid TTL or a meter), which ends the list.
 func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offsets) bool {
-	h := headers{frame: pkt.Data, key: key, off: off}
 	for i := range actions {
 		e := &actions[i]
 		a := e.a
@@ -300,42 +305,43 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 				p.dp.cfg.Upcaller.Upcall(pkt.Data, key, a.User)
 			}
 		case ActSetField:
+			h := hdrOf(pkt, key, off)
 			h.setField(a.Field, &a.Value)
 		case ActPushVLAN:
 			p.pushVLAN(pkt, key, off, a.Arg)
-			h.frame = pkt.Data
 		case ActPopVLAN:
 			p.popVLAN(pkt, key, off)
-			h.frame = pkt.Data
 		case ActPushMPLS:
 			p.pushMPLS(pkt, key, off, a.Arg)
-			h.frame = pkt.Data
 		case ActPopMPLS:
 			p.popMPLS(pkt, key, off, a.Arg)
-			h.frame = pkt.Data
 		case ActPushPBB:
 			p.pushPBB(pkt, key, off, a.Arg)
-			h.frame = pkt.Data
 		case ActPopPBB:
 			p.popPBB(pkt, key, off)
-			h.frame = pkt.Data
 		case ActSetMPLSTTL:
+			h := hdrOf(pkt, key, off)
 			h.setMPLSTTL(uint8(a.Arg))
 		case ActDecMPLSTTL:
+			h := hdrOf(pkt, key, off)
 			if !h.decMPLSTTL() {
 				p.invalidTTL(a, pkt, key)
 				return false
 			}
 		case ActSetNwTTL:
+			h := hdrOf(pkt, key, off)
 			h.setNwTTL(uint8(a.Arg))
 		case ActDecNwTTL:
+			h := hdrOf(pkt, key, off)
 			if !h.decNwTTL() {
 				p.invalidTTL(a, pkt, key)
 				return false
 			}
 		case ActCopyTTLOut:
+			h := hdrOf(pkt, key, off)
 			h.copyTTL(true)
 		case ActCopyTTLIn:
+			h := hdrOf(pkt, key, off)
 			h.copyTTL(false)
 		case ActClone:
 			p.runNested(e.nested, a.Nested, pkt, key, off)
@@ -364,6 +370,7 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 				return false
 			}
 			if prec > 0 {
+				h := hdrOf(pkt, key, off)
 				h.remarkDSCP(prec)
 			}
 		case ActSetQueue:
@@ -373,6 +380,13 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 		}
 	}
 	return true
+}
+
+// hdrOf is the header view of pkt as it is now (pushes and pops move its
+// frame). Header edits build it when they run, so a plain output pays
+// nothing for it.
+func hdrOf(pkt *Packet, key *FlowKey, off *Offsets) headers {
+	return headers{frame: pkt.Data, key: key, off: off}
 }
 
 // runNested runs a group bucket or clone list, on a copy of the packet
