@@ -56,10 +56,10 @@ func (t *dstTranslator) Translate(m *Miss, mf *Translation) {
 	mf.Filters = t.filters
 }
 
-// inPortOnly sends everything to port 2, looking at nothing but in_port.
-type inPortOnly struct{}
+// inPortTranslator sends everything to port 2, looking at nothing but in_port.
+type inPortTranslator struct{}
 
-func (inPortOnly) Translate(m *Miss, mf *Translation) {
+func (inPortTranslator) Translate(m *Miss, mf *Translation) {
 	mf.Actions = []Action{{Kind: ActOutput, Port: 2}}
 }
 
@@ -125,7 +125,7 @@ func BenchmarkPMD(b *testing.B) {
 	}
 	// Scenario (c) of bench/ovs-compare.sh: one rule on in_port only.
 	b.Run("inport-only/flows=10000", func(b *testing.B) {
-		p, sink := benchPMD(b, 10000, inPortOnly{}, true)
+		p, sink := benchPMD(b, 10000, inPortTranslator{}, true)
 		runPMD(b, p, sink)
 	})
 	b.Run("miss+upcall", func(b *testing.B) {

@@ -15,6 +15,10 @@ package datapath
 //     hashed and compared, so a typical mask costs 2-4 words, not 16.
 //     Subtables are re-ranked by hits every second, so the busiest mask is
 //     probed first.
+//   - Simple match (as OVS 3.1): a megaflow whose mask is in_port alone,
+//     with no filters and only plain outputs, is right for every packet of
+//     its port, so while it is cached the pmd forwards that port's bursts
+//     with it without parsing or looking anything up (portClassifier.simple).
 //
 // Correctness rests on one invariant: every cached megaflow is right for
 // the current state, for every packet it matches (revalidation removes the
@@ -53,6 +57,7 @@ type cachedFlow struct {
 	next       *cachedFlow // same masked key, other filter chain
 	hasFilters bool        // len(mf.Filters) > 0, without the pointer chase
 	dead       bool        // evicted: EMC entries pointing here are stale
+	simple     bool        // fit for simple match (see portClassifier.simple)
 	used       int64       // unix ns of the last hit, for idle expiry
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
@@ -77,6 +82,9 @@ type subtable struct {
 
 type portClassifier struct {
 	subtables []*subtable
+	// simple is a live megaflow of this port whose mask is in_port alone,
+	// with no filters and only plain outputs, or nil (dead when evicted).
+	simple *cachedFlow
 }
 
 type flowCache struct {
@@ -264,6 +272,9 @@ func (c *flowCache) insert(f *cachedFlow) bool {
 	}
 	f.hash = st.hashMasked(&f.mf.Key)
 	st.add(f)
+	if f.simple {
+		pc.simple = f
+	}
 	c.flows++
 	c.total.Add(1)
 	return true

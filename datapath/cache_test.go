@@ -95,3 +95,63 @@ func TestRevalidateLogOverflow(t *testing.T) {
 		t.Fatalf("%d flows left after the log overflowed", p.cache.flows)
 	}
 }
+
+// switchTranslator sends everything to port out, looking at in_port only,
+// or, when byDst is set, by nw_dst to port out or out+1.
+type switchTranslator struct {
+	out   uint32
+	byDst bool
+	calls int
+	stats FlowStats
+}
+
+func (t *switchTranslator) Translate(m *Miss, tr *Translation) {
+	t.calls++
+	tr.Stats = []*FlowStats{&t.stats}
+	if !t.byDst {
+		tr.Actions = []Action{{Kind: ActOutput, Port: t.out}}
+		return
+	}
+	tr.Mask.NwDst = ^uint32(0)
+	tr.Actions = []Action{{Kind: ActOutput, Port: t.out + (m.Key.NwDst>>8)%2}}
+}
+
+// TestSimpleMatch checks that a port whose cached megaflow looks at
+// in_port only is forwarded without parsing or lookups, counts its
+// packets, and goes back to the full path when revalidation drops it.
+func TestSimpleMatch(t *testing.T) {
+	tr := &switchTranslator{out: 2}
+	src, sink2, sink3 := &benchSource{frames: udpFrames(64)}, &benchSink{}, &benchSink{}
+	dp := New(Config{Name: "simple", Translator: tr})
+	dp.AddPort(1, src)
+	dp.AddPort(2, sink2)
+	dp.AddPort(3, sink3)
+	p := newPMD(dp)
+	for i := 0; i < 10; i++ {
+		p.poll()
+	}
+	pc := p.cache.classifier(1, false)
+	if tr.calls != 1 || pc == nil || pc.simple == nil || sink2.n != 320 {
+		t.Fatalf("translations %d, simple %v, port 2 sent %d; want 1, a simple flow, 320", tr.calls, pc != nil && pc.simple != nil, sink2.n)
+	}
+	// Simple match leaves the keys alone: the next burst is not parsed.
+	before := p.keys
+	p.poll()
+	if p.keys != before {
+		t.Error("a simple-match burst was parsed")
+	}
+	p.foldCounters()
+	if got := tr.stats.Packets.Load(); got != 352 {
+		t.Errorf("counted %d packets, want 352", got)
+	}
+	// The translation now depends on nw_dst: the simple flow goes.
+	tr.byDst = true
+	dp.Revalidate(func(*Megaflow) bool { return true })
+	p.poll()
+	if !pc.simple.dead || sink3.n == 0 {
+		t.Fatalf("after revalidation: simple flow dead %v, port 3 sent %d", pc.simple.dead, sink3.n)
+	}
+	if p.cache.classifier(1, false).simple != nil && !p.cache.classifier(1, false).simple.dead {
+		t.Fatal("a flow that looks at nw_dst was taken for a simple one")
+	}
+}

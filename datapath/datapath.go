@@ -72,6 +72,10 @@ type Config struct {
 	// ThreadInit, if set, runs on the pmd's OS thread before polling starts
 	// (DPDK needs rte_thread_register there).
 	ThreadInit func() error
+	// ThreadExit, if set, runs on the pmd's OS thread when it stops, after
+	// a successful ThreadInit (DPDK: rte_thread_unregister), before the
+	// thread goes back to the Go runtime.
+	ThreadExit func()
 	// PMDs is the number of poll-mode threads (default 1). Receive
 	// queues are spread over them (see the threading model above);
 	// every thread can transmit on every port, each on its own transmit
@@ -586,6 +590,9 @@ func (dp *Datapath) runPMD(idx int, started chan<- error) {
 			started <- fmt.Errorf("pmd %d thread init: %w", idx, err)
 			return
 		}
+	}
+	if dp.cfg.ThreadExit != nil {
+		defer dp.cfg.ThreadExit()
 	}
 	started <- nil
 	p := newPMD(dp)

@@ -122,18 +122,22 @@ func (p *pmd) poll() int {
 }
 
 func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
+	ul := p.ps.underlays[inPort]
+	pc := p.cache.classifier(inPort, false)
+	if ul == nil && pc != nil && pc.simple != nil && !pc.simple.dead {
+		p.simpleMatch(pc.simple, pkts)
+		return
+	}
 	keys, offs := p.keys[:len(pkts)], p.offs[:len(pkts)]
 	// Parse the whole burst first: the key array then stays hot in the
 	// cache for the lookups. Packets of a tunnel underlay are decapsulated
 	// here and continue with the tunnel as their in_port (tunnel.go).
-	ul := p.ps.underlays[inPort]
 	for i := range pkts {
 		offs[i] = Parse(pkts[i].Data, inPort, &keys[i])
 		p.skip[i] = ul != nil && !p.fromUnderlay(ul, &pkts[i], &keys[i], &offs[i])
 	}
 	p.flushTunnelRx()
 	pcPort := inPort
-	pc := p.cache.classifier(inPort, false)
 	for i := range pkts {
 		if p.skip[i] {
 			continue
@@ -159,6 +163,23 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 		f.pendBytes += uint64(len(pkts[i].Data))
 		p.execute(f.actions, &pkts[i], key, &offs[i])
 	}
+	p.dp.stats.packets.Add(uint64(len(pkts)))
+}
+
+// simpleMatch forwards a burst with f, a megaflow that is right for every
+// packet of the port (see portClassifier.simple): no parsing, no lookup,
+// and f's plain outputs need no key.
+func (p *pmd) simpleMatch(f *cachedFlow, pkts []Packet) {
+	if f.pendPkts == 0 {
+		p.dirty = append(p.dirty, f)
+	}
+	var bytes uint64
+	for i := range pkts {
+		bytes += uint64(len(pkts[i].Data))
+		p.execute(f.actions, &pkts[i], nil, nil)
+	}
+	f.pendPkts += uint64(len(pkts))
+	f.pendBytes += bytes
 	p.dp.stats.packets.Add(uint64(len(pkts)))
 }
 

@@ -122,6 +122,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey, off *Offsets) *cachedFlow {
 	f.mf.Key.And(key, &t.Mask)
 	f.actions = p.resolve(t.Actions, false)
 	f.hasFilters = len(t.Filters) > 0
+	f.simple = !f.hasFilters && inPortOnly(&t.Mask) && plainOutputs(f.actions)
 	if !t.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver && !p.cache.insert(f) {
 		p.dp.flowLimitHit(p.now)
 	}
@@ -145,5 +146,23 @@ func (p *pmd) takeUpcallToken() bool {
 		return false
 	}
 	p.upcallTokens--
+	return true
+}
+
+// inPortOnly reports whether m covers in_port and nothing else.
+func inPortOnly(m *FlowKey) bool {
+	only := FlowKey{InPort: m.InPort}
+	return *m == only
+}
+
+// plainOutputs reports whether actions are outputs to ports (not tunnels)
+// and nothing else, so they need neither the packet's key nor its
+// headers.
+func plainOutputs(actions []execAction) bool {
+	for i := range actions {
+		if actions[i].a.Kind != ActOutput || actions[i].tun != nil {
+			return false
+		}
+	}
 	return true
 }

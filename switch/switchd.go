@@ -104,7 +104,7 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs,
 		FlowLimit: d.cfg.FlowLimit}
 	if d.eal != nil {
-		dpCfg.ThreadInit = dpdk.RegisterThread
+		dpCfg.ThreadInit, dpCfg.ThreadExit = dpdk.RegisterThread, dpdk.UnregisterThread
 	}
 	dp := datapath.New(dpCfg)
 	of.SetDatapath(dp)

@@ -21,7 +21,8 @@ func (toPort1) Translate(m *datapath.Miss, mf *datapath.Translation) {
 // flows, and no mbuf leaks.
 func TestDatapathPortChurn(t *testing.T) {
 	before := testEAL.MbufsInUse()
-	dp := datapath.New(datapath.Config{Name: "churn", Translator: toPort1{}, PMDs: 2, ThreadInit: RegisterThread})
+	dp := datapath.New(datapath.Config{Name: "churn", Translator: toPort1{}, PMDs: 2,
+		ThreadInit: RegisterThread, ThreadExit: UnregisterThread})
 	sink, err := testEAL.OpenPort("net_null40,no-rx=1", PortOptions{TxQueues: 2})
 	if err != nil {
 		t.Fatal(err)
