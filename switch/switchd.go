@@ -252,15 +252,20 @@ func (d *Daemon) openPort(br *bridge, spec PortSpec) error {
 		devargs = spec.Name
 	}
 	d.mu.Lock()
-	// One transmit queue per pmd where the driver offers them, so pmds
-	// never share one; af_packet has one queue pair per socket, and other
-	// drivers may refuse: one queue then, shared under a lock.
-	txq := max(d.cfg.PMDs, 1)
+	// One receive and one transmit queue per pmd where the driver offers
+	// them: receive queues are spread over the pmds (RSS on NICs, one per
+	// source on vdevs that have several), and pmds never share a transmit
+	// queue. af_packet has one queue pair per socket, and other drivers
+	// may refuse: fewer queues then (shared transmit queues take a lock).
+	nq := max(d.cfg.PMDs, 1)
 	if spec.Kind == PortKernel {
-		txq = 1
+		nq = 1
 	}
-	p, err := d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name, TxQueues: txq})
-	if err != nil && txq > 1 {
+	p, err := d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name, RxQueues: nq, TxQueues: nq})
+	if err != nil && nq > 1 {
+		p, err = d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name, TxQueues: nq})
+	}
+	if err != nil && nq > 1 {
 		p, err = d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name})
 	}
 	d.mu.Unlock()
