@@ -32,7 +32,8 @@ ROUNDS=3
 WARMUP=3
 DURATION=6
 PACKETS=""           # default: 40000, or what goko's mbuf pool can hold
-CORE=1               # the one core both switches run on
+CORE=1               # the one core both switches run on (the first, with --pmds N)
+PMDS=1               # poll-mode threads of each switch, on cores CORE..CORE+N-1
 HUGEPAGES=auto       # auto: use 2M hugepages if they can be reserved; no: --no-huge
 MEM_MB=1024          # EAL memory (-m), the same for both
 SCENARIOS="a b c d e f"
@@ -53,6 +54,9 @@ usage: $0 [options]
   --warmup S         seconds of traffic before the window (default $WARMUP)
   --packets N        packets in each capture (default 40000, capped to what goko can load)
   --core C           the CPU both switches are pinned to (default $CORE)
+  --pmds N           N poll-mode threads per switch, on N cores from --core on (port 1 gets N
+                     receive queues: the capture is replayed once per queue); rates per CPU-second
+                     are then per core
   --no-hugepages     run both with --no-huge --legacy-mem (default: 2M hugepages if possible)
   --scenarios "a b"  subset of: a b c d e f (default all; e, f: (a) with 100 and 1000 flow-mods/s)
   --no-ceiling       skip the io-forward ceiling (iofwd)
@@ -72,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--warmup) WARMUP=$2; shift ;;
 	--packets) PACKETS=$2; shift ;;
 	--core) CORE=$2; shift ;;
+	--pmds) PMDS=$2; shift ;;
 	--no-hugepages) HUGEPAGES=no ;;
 	--scenarios) SCENARIOS=$2; shift ;;
 	--no-ceiling) CEILING=0 ;;
@@ -91,8 +96,25 @@ die() { log "error: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (DPDK and OVS-DPDK need it)"
 [ "$(nproc --all)" -ge 2 ] || die "need at least 2 CPUs: one for the switch, one for everything else"
-OTHER=0
-[ "$CORE" = 0 ] && OTHER=1
+[ "$PMDS" -ge 1 ] && [ "$PMDS" -le "$(nproc --all)" ] || die "--pmds $PMDS: want 1 to $(nproc --all)"
+# The switches' cores, as a taskset list and an OVS pmd-cpu-mask, and a core
+# for this script and its tools (none when the switches take them all).
+CORES="" CORE_MASK=0
+for i in $(seq 0 $((PMDS - 1))); do
+	c=$(( (CORE + i) % $(nproc --all) ))
+	CORES=${CORES:+$CORES,}$c
+	CORE_MASK=$(( CORE_MASK | (1 << c) ))
+done
+OTHER=""
+for c in $(seq 0 $(( $(nproc --all) - 1 ))); do
+	[ $(( CORE_MASK & (1 << c) )) = 0 ] && { OTHER=$c; break; }
+done
+# Port 1 with one replaying source, hence one receive queue, per pmd.
+rx_devargs() { # rx_devargs PCAP
+	local a="net_pcap0" i
+	for i in $(seq "$PMDS"); do a="$a,rx_pcap=$1"; done
+	echo "$a,infinite_rx=1"
+}
 
 # ---------------------------------------------------------------- cleanup
 WORK=$(mktemp -d /tmp/goko-ovs-compare.XXXXXX)
@@ -207,7 +229,11 @@ fi
 
 # Keep this script and the tools it runs (ovs-ofctl, ovsdb-server) off the
 # measured core from here on.
-taskset -pc "$OTHER" $$ >/dev/null
+if [ -n "$OTHER" ]; then
+	taskset -pc "$OTHER" $$ >/dev/null
+else
+	log "note: the switches take every core (--pmds $PMDS): this script and its tools share them"
+fi
 
 # ---------------------------------------------------------------- captures and rules
 gen() { "$WORK/bin/genpcap" -o "$WORK/pcap/$1.pcap" -n "$PACKETS" "${@:2}" 2>>"$OUT/genpcap.log" || die "genpcap $1"; }
@@ -361,8 +387,8 @@ run_goko() {
 	dir=$WORK/run/goko-$RUN_N
 	mkdir -p "$dir"
 	PREFIXES+=("$prefix")
-	GOMAXPROCS=2 taskset -c "$CORE" "$SWITCHD" --bridge br0 --datapath-id 0x1 \
-		--port "1=dpdk:net_pcap0,rx_pcap=$WORK/pcap/$pcap.pcap,infinite_rx=1" \
+	GOMAXPROCS=$((PMDS + 1)) taskset -c "$CORES" "$SWITCHD" --bridge br0 --datapath-id 0x1 --pmds "$PMDS" \
+		--port "1=dpdk:$(rx_devargs "$WORK/pcap/$pcap.pcap")" \
 		--port 2=dpdk:net_null0,no-rx=1 \
 		--listen "ptcp:$port:127.0.0.1" --dpdk-file-prefix "$prefix" \
 		"${GOKO_MEM[@]}" "${GOKO_MBUF_ARGS[@]+"${GOKO_MBUF_ARGS[@]}"}" \
@@ -425,10 +451,10 @@ run_ovs() {
 	"${vsctl[@]}" --no-wait init >>"$dir/log/vsctl.log" 2>&1 &&
 		"${vsctl[@]}" --no-wait set Open_vSwitch . other_config:dpdk-init=true \
 			"other_config:dpdk-extra=${EAL_MEM[*]} --no-pci --file-prefix=$prefix" \
-			other_config:pmd-cpu-mask="$(printf '0x%x' $((1 << CORE)))" \
+			other_config:pmd-cpu-mask="$(printf '0x%x' "$CORE_MASK")" \
 			other_config:emc-insert-inv-prob=$inv >>"$dir/log/vsctl.log" 2>&1 || { stop_pid "$dbpid"; RES="$FAIL"; return 1; }
 	OVS_RUNDIR=$dir/run OVS_DBDIR=$dir/db OVS_LOGDIR=$dir/log OVS_SYSCONFDIR=$dir/etc \
-		taskset -c "$CORE" "$OVS_DPDK" "unix:$dir/run/db.sock" \
+		taskset -c "$CORES" "$OVS_DPDK" "unix:$dir/run/db.sock" \
 		--unixctl="$dir/run/ovs-vswitchd.ctl" --log-file="$dir/log/ovs-vswitchd.log" \
 		>/dev/null 2>&1 &
 	vspid=$!
@@ -437,7 +463,7 @@ run_ovs() {
 	# (subshells: an ovs-vsctl ended by its --timeout makes no "Alarm clock")
 	if ("${vsctl[@]}" add-br br0 -- set bridge br0 datapath_type=netdev) >>"$dir/log/vsctl.log" 2>&1; then
 		("${vsctl[@]}" add-port br0 p1 -- set Interface p1 type=dpdk ofport_request=1 \
-			"options:dpdk-devargs=net_pcap0,rx_pcap=$WORK/pcap/$pcap.pcap,infinite_rx=1") >>"$dir/log/vsctl.log" 2>&1
+			"options:dpdk-devargs=$(rx_devargs "$WORK/pcap/$pcap.pcap")" options:n_rxq="$PMDS") >>"$dir/log/vsctl.log" 2>&1
 		("${vsctl[@]}" add-port br0 p2 -- set Interface p2 type=dpdk ofport_request=2 \
 			"options:dpdk-devargs=net_null0,no-rx=1") >>"$dir/log/vsctl.log" 2>&1
 		for _ in $(seq 50); do
@@ -513,8 +539,8 @@ scenario_rows() { # scenario -> the table rows it fills
 }
 
 START=$(date +%s)
-log "goko:      $SWITCHD (GOMAXPROCS=2, whole process on CPU $CORE)"
-log "OVS-DPDK:  $OVS_DPDK $(ovs-vsctl --version | head -1 | awk '{print $NF}') (whole process on CPU $CORE, pmd-cpu-mask on CPU $CORE)"
+log "goko:      $SWITCHD (GOMAXPROCS=$((PMDS + 1)), --pmds $PMDS, whole process on CPU $CORES)"
+log "OVS-DPDK:  $OVS_DPDK $(ovs-vsctl --version | head -1 | awk '{print $NF}') (whole process on CPU $CORES, pmd-cpu-mask $(printf '0x%x' "$CORE_MASK"), n_rxq $PMDS)"
 log "memory:    $MEMMODE (both)"
 log "captures:  $PACKETS packets each; rounds $ROUNDS, warm-up ${WARMUP}s, window ${DURATION}s"
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews the figures)"
@@ -584,7 +610,7 @@ describe() {
 {
 	echo
 	echo "goko vs OVS-DPDK $(date '+%F %H:%M'), $(uname -n), $(nproc --all) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-	echo "both pinned to CPU $CORE; $MEMMODE; net_pcap ($PACKETS-packet capture, infinite_rx) -> net_null"
+	echo "both pinned to CPU $CORES with $PMDS pmd(s); $MEMMODE; net_pcap ($PACKETS-packet capture, infinite_rx, $PMDS source(s)) -> net_null"
 	echo "medians of $ROUNDS interleaved round(s), ${DURATION}s windows after ${WARMUP}s warm-up; Mpps = sink port tx"
 	echo
 	row_fmt='| %-50s | %-19s | %-19s | %-8s | %-19s | %-19s | %-8s |\n'
@@ -608,7 +634,7 @@ describe() {
 	echo
 	echo "Mpps: the sink's tx counter over the window. Per CPU-s: the same packets divided by the CPU time the"
 	echo "switch process got in the window (utime+stime of all its threads; 1.0 s per s when nothing else runs"
-	echo "on CPU $CORE): the rate it would have had with the core to itself. Median CPU share in the window:"
+	echo "on CPU $CORES; with N pmds, N s per s): the rate per core it had. Median CPU share in the window:"
 	for s in $SCENARIOS; do
 		for row in $(scenario_rows "$s"); do
 			printf '  %-50s goko %s, OVS %s\n' "$(describe "$row")" "$(median "$s" goko 6)" "$(median "$row" ovs 6)"
