@@ -25,11 +25,15 @@ type Config struct {
 	PMDs     int    `yaml:"pmds"`    // poll-mode threads per bridge (default 1)
 	// FlowLimit bounds the cached megaflows of each bridge (default
 	// datapath.DefaultFlowLimit, as OVS's flow-limit).
-	FlowLimit int            `yaml:"flow-limit"`
-	Metrics   string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
-	DPDK      DPDKConfig     `yaml:"dpdk"`
-	Filters   FilterConfig   `yaml:"filters"`
-	Bridges   []BridgeConfig `yaml:"bridges"`
+	FlowLimit int `yaml:"flow-limit"`
+	// EMCInsertInvProb inserts one in this many megaflow hits into the
+	// exact-match cache, as OVS's emc-insert-inv-prob: nil means the
+	// default (100), 0 turns the EMC off.
+	EMCInsertInvProb *int           `yaml:"emc-insert-inv-prob"`
+	Metrics          string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
+	DPDK             DPDKConfig     `yaml:"dpdk"`
+	Filters          FilterConfig   `yaml:"filters"`
+	Bridges          []BridgeConfig `yaml:"bridges"`
 }
 
 // FilterConfig bounds what filter programs may use.
@@ -227,6 +231,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PMDs < 0 || c.PMDs > 64 {
 		return fmt.Errorf("pmds %d: want 1 to 64", c.PMDs)
+	}
+	if p := c.EMCInsertInvProb; p != nil && (*p < 0 || *p > 1<<20) {
+		return fmt.Errorf("emc-insert-inv-prob %d: want 0 (EMC off) to %d", *p, 1<<20)
 	}
 	if c.FlowLimit < 0 || c.FlowLimit > 1<<26 {
 		return fmt.Errorf("flow-limit %d: want 1 to %d (0: the default)", c.FlowLimit, 1<<26)

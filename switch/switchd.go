@@ -103,6 +103,12 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		FilterRunBudget: d.cfg.Filters.RunBudget, FilterMapMemory: uint64(d.cfg.Filters.MapMemoryMB) << 20})
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs,
 		FlowLimit: d.cfg.FlowLimit}
+	if p := d.cfg.EMCInsertInvProb; p != nil {
+		dpCfg.EMCInsertInv = *p
+		if *p == 0 {
+			dpCfg.EMCInsertInv = -1 // off
+		}
+	}
 	if d.eal != nil {
 		dpCfg.ThreadInit, dpCfg.ThreadExit = dpdk.RegisterThread, dpdk.UnregisterThread
 	}
