@@ -155,3 +155,49 @@ func TestSimpleMatch(t *testing.T) {
 		t.Fatal("a flow that looks at nw_dst was taken for a simple one")
 	}
 }
+
+// TestJudgeEMC walks the EMC's on/off rule for one-mask ports: off after
+// a second of low hit rate, left alone for emcRetryNs, then tried again.
+func TestJudgeEMC(t *testing.T) {
+	var c flowCache
+	c.init(new(burst), 100, new(atomic.Int64), 100)
+	second := int64(1e9)
+	now := int64(1e12)
+	judge := func(probes, hits uint64) bool {
+		c.emcProbes, c.emcHits = probes, hits
+		c.judgeEMC(now)
+		now += second
+		return c.emcTrusted
+	}
+	if !c.emcTrusted {
+		t.Fatal("the EMC starts off")
+	}
+	if !judge(100, 0) {
+		t.Fatal("turned off on too few probes to judge")
+	}
+	if !judge(10000, 9000) {
+		t.Fatal("turned off at a 90% hit rate")
+	}
+	if judge(10000, 5000) {
+		t.Fatal("kept at a 50% hit rate")
+	}
+	for i := 1; i < int(emcRetryNs/second); i++ {
+		if judge(0, 0) {
+			t.Fatalf("retried after %d s, want %v", i, emcRetryNs/1e9)
+		}
+	}
+	if !judge(0, 0) {
+		t.Fatal("not retried")
+	}
+	if judge(10000, 4000) {
+		t.Fatal("a failed trial kept it on")
+	}
+	for i := 0; !judge(0, 0); i++ {
+		if i > 2*int(emcRetryNs/second) {
+			t.Fatal("never retried after a failed trial")
+		}
+	}
+	if !judge(10000, 9500) || !judge(10000, 9500) {
+		t.Fatal("a good trial did not keep it on")
+	}
+}
