@@ -110,10 +110,10 @@ type flowCache struct {
 	emcProbes, emcHits uint64
 	emcTrusted         bool
 	emcOffSince        int64
-	emcInv uint64 // insert one in emcInv megaflow hits into the EMC; 0: EMC off
-	byPort map[uint32]*portClassifier
-	flows  int
-	rng    uint64
+	emcInv             uint64 // insert one in emcInv megaflow hits into the EMC; 0: EMC off
+	byPort             map[uint32]*portClassifier
+	flows              int
+	rng                uint64
 	// total counts the megaflows of every pmd of the datapath against
 	// limit: past it new translations are used for their packet but not
 	// cached, until flows expire or are revalidated away.
