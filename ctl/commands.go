@@ -206,7 +206,10 @@ TARGET is a bridge name (its management socket RUN_DIR/BRIDGE.mgmt),
 tcp:HOST[:PORT] (port 6653 by default) or unix:PATH.
 
 FLOW uses ovs-ofctl's syntax, e.g. "priority=10,ip,nw_dst=10.0.0.0/24 actions=output:2",
-plus goko's match field filter_prog=ID and action send_maps(prog=ID[,map=NAME]...).
+plus goko's match fields filter_prog=ID, ct_reply=ZONE, tun_src and tun_dst, and
+actions send_maps(prog=ID[,map=NAME]...) and ct_commit(ZONE). Fields and actions
+without a name are written oxm(CLASS,FIELD)=0xVALUE[/0xMASK],
+oxm(0xffff,exp=ID,FIELD)=0xVALUE and experimenter(0xID,0xBODY).
 "ofctl help COMMAND" explains a command.
 
 Options:
@@ -970,7 +973,11 @@ func (c *cli) sendFlowMods(s *session, reqs []flowReq) error {
 			msgs = append(msgs, c.requestErr(fmt.Sprintf("a request (xid 0x%x)", se.Xid), "", se).Error())
 			continue
 		}
-		msgs = append(msgs, reqs[i].where+c.requestErr(reqs[i].kindName(), reqs[i].text, se).Error())
+		msg := reqs[i].where + c.requestErr(reqs[i].kindName(), reqs[i].text, se).Error()
+		if h := hintFor(reqs[i].message(), se.Msg.Code); h != "" {
+			msg += "\n    " + h
+		}
+		msgs = append(msgs, msg)
 	}
 	if err != nil {
 		msgs = append(msgs, err.Error())
