@@ -125,7 +125,7 @@ func init() {
 			"Connects to the switch and prints the asynchronous messages it sends until\ninterrupted (or until --timeout): packet-ins, with the frame decoded as\novs-ofctl does (tcp,vlan_tci=...,nw_src=...,tp_dst=...), flow-removed,\nport-status, errors, and goko's MAP_CONTENTS (from send_maps actions).\nMISS-LEN sets miss_send_len first. --json prints one JSON object per line;\n--hex prints map keys and values in hex.", (*cli).monitor},
 		{groupSwitch, "probe", "TARGET", 1, 1, "probe whether TARGET is up", "Sends an echo request and waits for the reply.", (*cli).probe},
 
-		{groupFlows, "dump-flows", "TARGET [FLOW]", 1, 2, "print all flow entries", "Prints the flows that FLOW selects (all flows without FLOW). FLOW may give\nmatch fields, table=N, cookie=VALUE/MASK, out_port and out_group.\n--no-stats leaves out the duration and counters. --sort[=FIELD] and\n--rsort[=FIELD] (repeatable) sort by a match field or by priority (the\ndefault); flows without the field come last.", (*cli).dumpFlows},
+		{groupFlows, "dump-flows", "TARGET [FLOW]", 1, 2, "print all flow entries", "Prints the flows that FLOW selects (all flows without FLOW). FLOW may give\nmatch fields, table=N, cookie=VALUE/MASK, out_port and out_group.\nAs with ovs-ofctl, when the output is not a terminal each reply message\nstarts with a header line (\"OFPST_FLOW reply (OF1.3) (xid=0x2):\").\n--no-stats leaves out the duration, the counters and the headers. --sort[=FIELD] and\n--rsort[=FIELD] (repeatable) sort by a match field or by priority (the\ndefault); flows without the field come last.", (*cli).dumpFlows},
 		{groupFlows, "dump-aggregate", "TARGET [FLOW]", 1, 2, "print aggregate flow statistics", "Prints the packet, byte and flow counts summed over the flows FLOW selects.", (*cli).dumpAggregate},
 		{groupFlows, "add-flow", "TARGET FLOW", 2, 2, "add flow described by FLOW", "Adds one flow, for example:\n  ofctl add-flow br0 \"priority=10,tcp,tp_dst=80 actions=output:2\"\n  ofctl add-flow br0 \"priority=20,in_port=1,filter_prog=1 actions=send_maps(prog=1,map=counters),output:2\"", (*cli).addFlow},
 		{groupFlows, "add-flows", "TARGET FILE", 2, 2, "add flows from FILE (\"-\": stdin)",
@@ -721,9 +721,23 @@ func (c *cli) dumpFlows(args []string) error {
 	if err != nil {
 		return err
 	}
-	bodies, _, err := conn.Multipart(c.ctx, req)
+	bodies, xid, err := conn.Multipart(c.ctx, req)
 	if err != nil {
 		return c.requestErr("flow stats request", "", err)
+	}
+	if !c.json && !c.noStats && len(c.sortKeys) == 0 && !isTerminal(c.out) {
+		// As ovs-ofctl prints it: each reply message under its header.
+		var b strings.Builder
+		for i, body := range bodies {
+			b.WriteString(header("OFPST_FLOW reply", xid))
+			if i < len(bodies)-1 {
+				b.WriteString(" flags=[more]")
+			}
+			b.WriteByte('\n')
+			b.WriteString(FormatFlowStatsLines(body.(*openflow.FlowStatsReply).Stats, true))
+		}
+		_, err = io.WriteString(c.out, b.String())
+		return err
 	}
 	var stats []openflow.FlowStats
 	for _, b := range bodies {
@@ -737,6 +751,18 @@ func (c *cli) dumpFlows(args []string) error {
 	}
 	_, err = io.WriteString(c.out, FormatFlowStatsLines(stats, !c.noStats))
 	return err
+}
+
+// isTerminal reports whether w is a terminal. Like ovs-ofctl, dump-flows
+// prints the reply headers only when its output is not one (when it goes
+// to a script or a file).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func (c *cli) dumpAggregate(args []string) error {
