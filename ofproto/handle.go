@@ -251,7 +251,10 @@ func (b *Bridge) portDesc(p *port) openflow.Port {
 		d.Name = d.Name[:15]
 	}
 	copy(d.HWAddr[:], info.HWAddr)
-	if info.LinkUp {
+	// An administratively down port has no link, as with Open vSwitch
+	// (which takes the device down): LINK_DOWN, and not live for
+	// fast-failover groups.
+	if info.LinkUp && p.config&openflow.PortConfigDown == 0 {
 		d.State = openflow.PortStateLive
 	} else {
 		d.State = openflow.PortStateLinkDown

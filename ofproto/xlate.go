@@ -105,6 +105,9 @@ func (b *Bridge) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaf
 			return nil
 		}
 	}
+	if p := b.ports[key.InPort]; p != nil && p.config&(openflow.PortConfigDown|openflow.PortConfigNoRecv) != 0 {
+		return nil // OFPPC_PORT_DOWN and OFPPC_NO_RECV: received packets are dropped
+	}
 	x := newXlate(b, key, mf)
 	x.pkt = pkt
 	x.pipeline(0)
