@@ -26,8 +26,10 @@ deps:
 	fi
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required (expected at /usr/local/go/bin)"; exit 1; }
 
+# -buildvcs=auto: binaries record the commit they were built from (their
+# --version prints it), also where GOFLAGS turns that off.
 build: deps
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/...
 	$(MAKE) -s -C examples/bpf
 
 # demo: two namespaces joined by veths to switchd, flows added with ofctl,

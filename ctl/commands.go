@@ -19,6 +19,7 @@ import (
 
 	"github.com/goko-net/goko/ctl/filtercmd"
 	"github.com/goko-net/goko/ctl/flowsyntax"
+	"github.com/goko-net/goko/internal/version"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -219,6 +220,12 @@ be reached, 2 for a bad command line or flow.
 `, fs.FlagUsages())
 }
 
+// commandHelp prints the help of one command ("ofctl help CMD", "ofctl CMD
+// --help").
+func commandHelp(w io.Writer, c *command) {
+	fmt.Fprintf(w, "usage: ofctl [OPTIONS] %s %s\n  %s\n\n%s\n", c.name, c.args, c.summary, c.help)
+}
+
 // Main runs ofctl with the given arguments (without the program name)
 // and returns its exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -245,7 +252,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Lookup("list-commands").Hidden = true
 	fs.VarP((*secondsValue)(&c.timeout), "timeout", "t", "give up after SECS seconds (or a duration such as 500ms; default: wait forever)")
 	protocols := fs.StringP("protocols", "O", "OpenFlow13", "OpenFlow versions to allow; only OpenFlow13 is supported")
-	help := fs.BoolP("help", "h", false, "show this help")
+	help := fs.BoolP("help", "h", false, "show this help (after a command: that command's help)")
+	showVersion := fs.BoolP("version", "V", false, "print ofctl's version (from its build information)")
 	if i := filterCommand(args); i >= 0 {
 		return runFilter(args[i+1:], stdin, stdout, stderr)
 	}
@@ -254,7 +262,15 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	if *help {
-		usage(stdout, fs)
+		if r := fs.Args(); len(r) > 0 && findCommand(r[0]) != nil {
+			commandHelp(stdout, findCommand(r[0]))
+		} else {
+			usage(stdout, fs)
+		}
+		return ExitOK
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Line("ofctl"))
 		return ExitOK
 	}
 	if *listCommands {
@@ -296,7 +312,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "ofctl: unknown command '%s'; use --help for help\n", cargs[0])
 			return ExitUsage
 		}
-		fmt.Fprintf(stdout, "usage: ofctl [OPTIONS] %s %s\n  %s\n\n%s\n", hc.name, hc.args, hc.summary, hc.help)
+		commandHelp(stdout, hc)
 		return ExitOK
 	}
 	ctx := context.Background()
@@ -357,6 +373,12 @@ func runFilter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, use)
 		return ExitUsage
 	}
+	for _, a := range args {
+		if a == "--help" || a == "-h" {
+			commandHelp(stdout, findCommand("filter"))
+			return ExitOK
+		}
+	}
 	switch args[0] {
 	case "run":
 		return filtercmd.Run(args[1:], stdin, stdout, stderr)
@@ -364,8 +386,8 @@ func runFilter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return filtercmd.Verify(args[1:], stdin, stdout, stderr)
 	case "conformance":
 		return filtercmd.Conformance(args[1:], stdin, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, findCommand("filter").help)
+	case "help":
+		commandHelp(stdout, findCommand("filter"))
 		return ExitOK
 	}
 	fmt.Fprintf(stderr, "ofctl: unknown filter command %q\n%s\n", args[0], use)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/goko-net/goko/internal/version"
 	switchd "github.com/goko-net/goko/switch"
 )
 
@@ -44,6 +45,7 @@ func run() error {
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics (datapath, ports, tables, filter programs) on HOST:PORT")
 		pmds        = fs.Int("pmds", 0, "poll-mode threads per bridge (default 1); ports are spread over them")
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
+		showVersion = fs.BoolP("version", "V", false, "print switchd's version (from its build information) and exit")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: switchd [--config FILE] [--bridge NAME --port ... --listen ... --controller ...]\n\n%s", fs.FlagUsages())
@@ -53,6 +55,10 @@ func run() error {
 			return nil
 		}
 		return err
+	}
+	if *showVersion {
+		fmt.Println(version.Line("switchd"))
+		return nil
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
