@@ -58,6 +58,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 }
 
 func (d *Daemon) start(ctx context.Context) error {
+	if err := d.preflight(); err != nil {
+		return err
+	}
 	needDPDK := false
 	for _, b := range d.cfg.Bridges {
 		needDPDK = needDPDK || len(b.Ports) > 0
