@@ -77,7 +77,12 @@ func LoadELFBytes(obj []byte, opts LoadOptions) (*Program, error) {
 // maps with their initial contents). The ELF is parsed by cilium/ebpf
 // without any kernel call. Unsupported features (kfuncs, CO-RE relocations,
 // kconfig externs, map-in-map) are reported naming the symbol or section.
-func LoadELF(r io.ReaderAt, opts LoadOptions) (*Program, error) {
+func LoadELF(r io.ReaderAt, opts LoadOptions) (p *Program, err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			p, err = nil, fmt.Errorf("ubpf: internal error while loading the ELF object (please report it with the object): %v", e)
+		}
+	}()
 	spec, order, err := readSpec(r)
 	if err != nil {
 		return nil, err
@@ -117,6 +122,9 @@ func LoadELF(r io.ReaderAt, opts LoadOptions) (*Program, error) {
 	insns := make(asm.Instructions, len(ps.Instructions))
 	copy(insns, ps.Instructions)
 
+	if err := checkMapBudget(ps, spec, insns, opts); err != nil {
+		return nil, err
+	}
 	var maps []*Map
 	mapIdx := map[string]int{}
 	for i := range insns {
@@ -165,6 +173,55 @@ func LoadELF(r io.ReaderAt, opts LoadOptions) (*Program, error) {
 	return newProgram(ps.Name, ps.SectionName, raw, maps, opts)
 }
 
+// specOf is goko's declaration of the ELF map name (without initial data).
+func specOf(name string, ms *ebpf.MapSpec) MapSpec {
+	s := MapSpec{Name: name, Type: MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
+		MaxEntries: ms.MaxEntries, Flags: ms.Flags, Extra: ms.MapExtra}
+	if s.Name == "" {
+		s.Name = ms.Name
+	}
+	if strings.HasPrefix(name, ".rodata") {
+		s.Flags |= FlagRdonlyProg
+	}
+	return s
+}
+
+// checkMapBudget refuses a load whose new maps would together take more
+// than the load's memory limit, before any of them is allocated.
+func checkMapBudget(ps *ebpf.ProgramSpec, spec *ebpf.CollectionSpec, insns asm.Instructions, opts LoadOptions) error {
+	limit := opts.MapMemoryLimit
+	if limit == 0 {
+		limit = DefaultMapMemoryLimit
+	}
+	var total uint64
+	seen := map[string]bool{}
+	for i := range insns {
+		if !insns[i].IsLoadFromMap() {
+			continue
+		}
+		name := insns[i].Reference()
+		ms := spec.Maps[name]
+		if ms == nil || seen[name] {
+			continue
+		}
+		seen[name] = true
+		s := specOf(name, ms)
+		if old := opts.ReuseMaps[s.Name]; old != nil && old.spec.Compatible(&s) {
+			continue
+		}
+		b := s.MemoryBytes()
+		if b > MaxMapMemory {
+			return fmt.Errorf("ubpf: program %s: map %s: %s of %d entries of key %d and value %d bytes needs %s, more than the %s one map may take: %w",
+				ps.Name, name, s.Type, s.MaxEntries, s.KeySize, s.ValueSize, formatBytes(b), formatBytes(MaxMapMemory), ErrMapTooLarge)
+		}
+		if total += b; total > limit {
+			return fmt.Errorf("ubpf: program %s: its maps need %s with %s, more than the load's limit of %s: %w",
+				ps.Name, formatBytes(total), name, formatBytes(limit), ErrMapTooLarge)
+		}
+	}
+	return nil
+}
+
 func mapFromSpec(name string, ms *ebpf.MapSpec, reuse map[string]*Map) (*Map, error) {
 	switch {
 	case strings.HasPrefix(name, ".kconfig"):
@@ -174,19 +231,12 @@ func mapFromSpec(name string, ms *ebpf.MapSpec, reuse map[string]*Map) (*Map, er
 	case ms.InnerMap != nil:
 		return nil, fmt.Errorf("map %s: map-in-map is not supported", name)
 	}
-	s := MapSpec{Name: name, Type: MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
-		MaxEntries: ms.MaxEntries, Flags: ms.Flags, Extra: ms.MapExtra}
-	if s.Name == "" {
-		s.Name = ms.Name
-	}
+	s := specOf(name, ms)
 	isData := strings.HasPrefix(name, ".rodata") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".bss")
 	if isData && len(ms.Contents) == 1 {
 		if b, ok := ms.Contents[0].Value.([]byte); ok {
 			s.Data = b
 		}
-	}
-	if strings.HasPrefix(name, ".rodata") {
-		s.Flags |= FlagRdonlyProg
 	}
 	if _, known := mapTypeNames[s.Type]; !known {
 		return nil, fmt.Errorf("map %s: map type %d (%s) is not supported", name, uint32(ms.Type), ms.Type)

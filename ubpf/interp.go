@@ -260,7 +260,7 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 	insns := p.insns
 	var r [16]uint64
 	r[1], r[2] = r1, r2
-	r[10] = regionStack<<32 | stackSize
+	r[10] = regionStack<<32 | uint64(p.stackSpan)
 	t.depth = 0
 	t.budget = maxBackEdges // backward jumps (taken) and local calls left;
 	// in memory, not a local: a loop-carried local costs register moves in

@@ -78,6 +78,10 @@ type LoadOptions struct {
 	// MaxVerifierInsns lowers the verifier's budget of processed
 	// instructions (default and maximum MaxVerifierInsns).
 	MaxVerifierInsns int
+	// MapMemoryLimit bounds the memory the maps created by this load may
+	// take together (maps handed over through ReuseMaps do not count).
+	// Zero means DefaultMapMemoryLimit.
+	MapMemoryLimit uint64
 	// MeasureTime adds the run time of every run to the program's
 	// counters (two clock reads per run).
 	MeasureTime bool
@@ -119,6 +123,11 @@ type Program struct {
 	measure     bool
 	vstats      VerifierStats
 	maxVerify   int
+	// stackSpan is how many bytes at the top of the Thread's stack a run
+	// may address: the deepest stack access the verifier found, over the
+	// whole call chain (every frame is StackFrameSize bytes below its
+	// caller's), rounded up to 8. Runs see only that span, zeroed.
+	stackSpan int
 
 	stats [ThreadSlots]progStats
 }
@@ -139,8 +148,15 @@ func Load(code []byte, opts LoadOptions) (*Program, error) {
 	return newProgram(name, "", insns, opts.Maps, opts)
 }
 
-func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions) (*Program, error) {
-	p := &Program{name: name, section: section, kind: opts.Kind, raw: insns, maps: maps,
+func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions) (p *Program, err error) {
+	// The last line of defence: whatever a client sends, a bug in the
+	// verifier or the decoder must refuse the program, not end the daemon.
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("ubpf: program %s: internal error while verifying (please report it with the program): %v", name, r)
+		}
+	}()
+	p = &Program{name: name, section: section, kind: opts.Kind, raw: insns, maps: maps,
 		helperSet: opts.Helpers.table(), logger: opts.Logger, pktWritable: opts.PacketWritable || opts.Kind == KindRaw,
 		measure: opts.MeasureTime, maxVerify: MaxVerifierInsns}
 	if opts.MaxVerifierInsns > 0 && opts.MaxVerifierInsns < MaxVerifierInsns {
@@ -241,6 +257,7 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 		t.bind(p)
 	}
 	t.ndyn = p.dynBase
+	t.beginRun(p.stackSpan)
 	t.pktLen = uint64(len(pkt))
 	t.rd[regionPacket] = pkt
 	if p.pktWritable {
@@ -252,7 +269,6 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 		t.fillXDPContext()
 		r1 = regionCtx << 32
 	case KindRaw:
-		clear(t.stack)
 		if len(pkt) > 0 {
 			r1 = regionPacket << 32
 		}

@@ -130,6 +130,33 @@ type verifier struct {
 	pc        int
 	st        *vstate
 	allocSize int64
+
+	// stackLow is, per frame depth, the lowest stack offset (from that
+	// frame's r10) any access reaches; 0 if none.
+	stackLow [MaxCallDepth]int64
+}
+
+// noteStack records an access of bytes [lo, ...) of the frame at depth.
+func (v *verifier) noteStack(depth uint8, lo int64) {
+	if int(depth) < len(v.stackLow) && lo < v.stackLow[depth] {
+		v.stackLow[depth] = lo
+	}
+}
+
+// stackSpan is the Program's stackSpan: the bytes below the main frame's
+// r10 that runs may address. Raw programs (the conformance suite, whose
+// accesses through scalars are only checked at run time) get all of it.
+func (v *verifier) stackSpan() int {
+	if v.raw {
+		return stackSize
+	}
+	var span int64
+	for d, lo := range v.stackLow {
+		if lo < 0 {
+			span = max(span, int64(d)*StackFrameSize-lo)
+		}
+	}
+	return int(span+7) &^ 7
 }
 
 const lenID = 1 // the id of the Oko filter's packet length
@@ -158,6 +185,7 @@ func (p *Program) verify() (map[int]uint64, []uint8, error) {
 		return nil, nil, err
 	}
 	p.vstats = v.stats
+	p.stackSpan = v.stackSpan()
 	return ld, v.ctxAnn, nil
 }
 
@@ -731,7 +759,7 @@ func (v *verifier) covers(old, cur *vstate, pc int) bool {
 				slot := i / 8
 				os := of.spills[slot]
 				if c != sSpill {
-					if os.t == tScalar && os.umin == 0 && os.umax == math.MaxUint64 && os.id == 0 {
+					if os.t == tScalar && os.isUnknown() && os.id == 0 {
 						continue
 					}
 					return false
@@ -785,13 +813,13 @@ func (v *verifier) regCovers(o, c *reg, old, cur *vstate, idmap *idMap) bool {
 		return false
 	}
 	if o.t == tScalar {
-		if o.id == 0 && o.umin == 0 && o.umax == math.MaxUint64 && o.smin == math.MinInt64 && o.smax == math.MaxInt64 {
-			return true // fully unknown: anything fits
-		}
 		if c.t != tScalar {
-			return false
+			return false // a pointer where a number was proven safe may leak
 		}
-		if c.umin < o.umin || c.umax > o.umax || c.smin < o.smin || c.smax > o.smax {
+		if o.id == 0 && o.isUnknown() && o.tn == tnUnknown {
+			return true // fully unknown: any number fits
+		}
+		if !c.scalar.within(&o.scalar) {
 			return false
 		}
 		if o.id != 0 {
@@ -807,7 +835,7 @@ func (v *verifier) regCovers(o, c *reg, old, cur *vstate, idmap *idMap) bool {
 	if o.t != c.t || o.off != c.off || o.frame != c.frame || o.mapIdx != c.mapIdx || o.size != c.size {
 		return false
 	}
-	if c.umin < o.umin || c.umax > o.umax || c.smin < o.smin || c.smax > o.smax {
+	if !c.scalar.within(&o.scalar) {
 		return false
 	}
 	switch o.t {
