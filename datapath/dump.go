@@ -415,3 +415,50 @@ func FormatFilters(fs []FilterCheck) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// String names a conntrack reply check in traces and megaflow dumps.
+func (f ctReply) String() string { return fmt.Sprintf("ct_reply(zone=%d)", f.zone) }
+
+// FormatFlow prints a packet's flow key: the fields that are set (non-zero),
+// and the input port, in FormatKey's syntax.
+func FormatFlow(key *FlowKey) string {
+	var m FlowKey
+	m.InPort = ^uint32(0)
+	set := func(v, full uint64) uint64 {
+		if v != 0 {
+			return full
+		}
+		return 0
+	}
+	m.TunID = set(key.TunID, ^uint64(0))
+	m.TunSrc = uint32(set(uint64(key.TunSrc), 0xffffffff))
+	m.TunDst = uint32(set(uint64(key.TunDst), 0xffffffff))
+	m.MPLSLSE = uint32(set(uint64(key.MPLSLSE), 0xffffffff))
+	m.EthSrc, m.EthDst = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	m.EthType = uint16(set(uint64(key.EthType), 0xffff))
+	m.VlanTCI = uint16(set(uint64(key.VlanTCI), 0xffff))
+	m.Vlan2TCI = uint16(set(uint64(key.Vlan2TCI), 0xffff))
+	m.TCPFlags = uint16(set(uint64(key.TCPFlags), 0xffff))
+	m.PBBISID = uint32(set(uint64(key.PBBISID), 0xffffff))
+	if key.EthType == EthTypeIPv4 || key.EthType == EthTypeIPv6 || key.EthType == EthTypeARP {
+		m.NwSrc, m.NwDst, m.NwProto = ^uint32(0), ^uint32(0), 0xff
+		if key.EthType != EthTypeARP {
+			m.NwTos, m.NwTTL, m.NwFrag = 0xff, 0xff, 0xff
+			if key.NwProto != 0 && key.NwFrag&FragLater == 0 {
+				m.TpSrc, m.TpDst = 0xffff, 0xffff
+			}
+		}
+	}
+	full16 := [16]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	if key.EthType == EthTypeIPv6 {
+		m.IPv6Src, m.IPv6Dst, m.IPv6Label = full16, full16, 0xfffff
+		m.NwSrc, m.NwDst = 0, 0
+	}
+	if key.ArpSHA != ([6]byte{}) || key.ArpTHA != ([6]byte{}) {
+		m.ArpSHA, m.ArpTHA = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	}
+	if key.NDTarget != ([16]byte{}) {
+		m.NDTarget = full16
+	}
+	return FormatKey(key, &m)
+}

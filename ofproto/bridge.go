@@ -26,6 +26,12 @@ type Config struct {
 	Name       string
 	DatapathID uint64
 	Logger     *slog.Logger
+	// LogLevel, when set, is the level of Logger's handler, which ofctl
+	// set-log-level changes through the management socket (diag.go).
+	LogLevel *slog.LevelVar
+	// ManagementSocket is the path of the bridge's management socket:
+	// connections accepted on it may change the log level.
+	ManagementSocket string
 }
 
 // Bridge is one OpenFlow switch instance.

@@ -84,7 +84,11 @@ func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
 		b.dp.Sync()
 		c.sendXID(xid, &openflow.BarrierReply{})
 	case *openflow.FlowMod:
-		return b.FlowMod(m)
+		err := b.FlowMod(m)
+		if b.debug() {
+			c.logFlowMod(xid, m, err)
+		}
+		return err
 	case *openflow.PacketOut:
 		return b.PacketOut(m)
 	case *openflow.PortMod:
@@ -349,6 +353,9 @@ func (b *Bridge) Upcall(pkt []byte, key *datapath.FlowKey, u *datapath.Userspace
 	}
 	if key.TunID != 0 {
 		pi.Match.Add(openflow.OXMUint(openflow.OXMTunnelID, key.TunID))
+	}
+	if b.debug() {
+		b.logPacketIn(pi, arg)
 	}
 	b.broadcast(asyncPacketIn, uint8(arg.reason), pi)
 }

@@ -85,6 +85,7 @@ type xlate struct {
 	// key cannot hold.
 	frame  []byte
 	popped bool
+	tr     *tracer // set when tracing (trace.go)
 }
 
 func newXlate(b *Bridge, key *datapath.FlowKey, mf *datapath.Megaflow) *xlate {
@@ -95,6 +96,15 @@ func newXlate(b *Bridge, key *datapath.FlowKey, mf *datapath.Megaflow) *xlate {
 
 // Translate implements datapath.Translator.
 func (b *Bridge) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
+	err := b.translate(pkt, key, mf, nil)
+	if b.debug() {
+		b.logUpcall(key, mf, err)
+	}
+	return err
+}
+
+// translate is Translate, traced by tr when it is not nil.
+func (b *Bridge) translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow, tr *tracer) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	mf.Mask.InPort = ^uint32(0)
@@ -102,14 +112,20 @@ func (b *Bridge) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaf
 		// OFPC_FRAG_DROP: IP fragments are dropped before the pipeline.
 		mf.Mask.NwFrag |= datapath.FragAny
 		if key.NwFrag&datapath.FragAny != 0 {
+			if tr != nil {
+				tr.note("the packet is an IP fragment and the switch drops fragments (set-frags drop)")
+			}
 			return nil
 		}
 	}
 	if p := b.ports[key.InPort]; p != nil && p.config&(openflow.PortConfigDown|openflow.PortConfigNoRecv) != 0 {
+		if tr != nil {
+			tr.note("port %d is down or has no-receive set: received packets are dropped", key.InPort)
+		}
 		return nil // OFPPC_PORT_DOWN and OFPPC_NO_RECV: received packets are dropped
 	}
 	x := newXlate(b, key, mf)
-	x.pkt = pkt
+	x.pkt, x.tr = pkt, tr
 	x.pipeline(0)
 	return nil
 }
@@ -161,6 +177,9 @@ func (x *xlate) popInner(outer, etype uint16) {
 func (x *xlate) filterPass(f *filterProg) bool {
 	for _, fc := range x.mf.Filters {
 		if fc.Filter == datapath.Filter(f) {
+			if x.tr != nil {
+				x.tr.reused(f, fc.Want)
+			}
 			return fc.Want
 		}
 	}
@@ -170,7 +189,12 @@ func (x *xlate) filterPass(f *filterProg) bool {
 			res, known = fc.Want, true
 		}
 	}
-	if !known {
+	switch {
+	case known && x.tr != nil:
+		x.tr.reused(f, res)
+	case !known && x.tr != nil:
+		res = x.tr.runFilter(f, x.pkt)
+	case !known:
 		res = f.Match(x.pkt)
 	}
 	x.mf.Filters = append(x.mf.Filters, datapath.FilterCheck{Filter: f, Want: res})
@@ -194,7 +218,13 @@ func (x *xlate) pipeline(table uint8) {
 			x.mf.NoCache = true
 		}
 		x.mf.Stats = append(x.mf.Stats, &t.lookupStats)
+		if x.tr != nil {
+			x.tr.add(openflow.GokoTraceEvent{Kind: openflow.TraceTable, Table: table})
+		}
 		r := t.lookup(&x.key, x.md, x.mask, x.filterPass, x.ctPass)
+		if x.tr != nil {
+			x.tr.lookup(x.b, table, r)
+		}
 		if r == nil {
 			return // OpenFlow 1.3: a table miss with no table-miss rule drops
 		}
@@ -227,6 +257,9 @@ func (x *xlate) pipeline(table uint8) {
 			}
 		}
 		if gotoTable == nil {
+			if x.tr != nil && len(x.actionSet) > 0 {
+				x.tr.note("end of the pipeline: the action set runs")
+			}
 			for _, a := range orderedActionSet(x.actionSet) {
 				x.action(a)
 			}
@@ -253,6 +286,13 @@ var full = func() (k datapath.FlowKey) {
 }()
 
 func (x *xlate) action(a openflow.Action) {
+	if x.tr != nil {
+		if !x.tr.entered {
+			x.traceAction(a) // records a, then comes back here to run it
+			return
+		}
+		x.tr.entered = false
+	}
 	k := &x.key
 	switch a := a.(type) {
 	case openflow.ActionExperimenter:

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -25,6 +26,9 @@ type Config struct {
 	Metrics  string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
 	DPDK     DPDKConfig     `yaml:"dpdk"`
 	Bridges  []BridgeConfig `yaml:"bridges"`
+	// Level, when set, is the level of the daemon's log handler, which
+	// ofctl set-log-level changes while switchd runs.
+	Level *slog.LevelVar `yaml:"-"`
 }
 
 // DPDKConfig configures the DPDK environment abstraction layer.

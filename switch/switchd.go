@@ -102,7 +102,9 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		dpid, _ = ParseDatapathID(bc.DatapathID) // validated already
 	}
 	log := d.log.With("bridge", bc.Name)
-	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log})
+	mgmt := filepath.Join(d.cfg.RunDir, bc.Name+".mgmt")
+	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, LogLevel: d.cfg.Level,
+		ManagementSocket: mgmt})
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
 	if d.eal != nil {
 		dpCfg.ThreadInit = dpdk.RegisterThread
@@ -128,7 +130,6 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		}
 	}
 
-	mgmt := filepath.Join(d.cfg.RunDir, bc.Name+".mgmt")
 	ln, err := listenUnix(mgmt)
 	if err != nil {
 		return fmt.Errorf("management socket: %w", err)

@@ -36,7 +36,7 @@ func run() error {
 		controllers = fs.StringArray("controller", nil, "active controller: tcp:HOST[:PORT] or unix:PATH; repeatable")
 		listen      = fs.StringArray("listen", nil, "passive OpenFlow listener: ptcp:[PORT][:IP] or punix:PATH; repeatable")
 		runDir      = fs.String("run-dir", "", "directory of the management sockets (default /run/goko)")
-		logLevel    = fs.String("log-level", "", "debug, info, warn or error (default info)")
+		logLevel    = fs.String("log-level", "", "debug, info, warn or error (default info); ofctl set-log-level changes it while switchd runs")
 		hugepages   = fs.Bool("dpdk-hugepages", false, "use hugepages instead of --no-huge (they must be reserved and mounted)")
 		memMB       = fs.Int("dpdk-memory", 0, "DPDK memory in MB (default 512)")
 		prefix      = fs.String("dpdk-file-prefix", "", "DPDK file prefix (default goko-<pid>)")
@@ -101,7 +101,10 @@ func run() error {
 			return fmt.Errorf("log level %q: want debug, info, warn or error", cfg.LogLevel)
 		}
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// A LevelVar, so that ofctl set-log-level can change it at run time.
+	cfg.Level = new(slog.LevelVar)
+	cfg.Level.Set(level)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.Level}))
 	slog.SetDefault(log)
 	if os.Geteuid() != 0 {
 		log.Warn("not running as root: DPDK ports and /run/goko will likely fail")
