@@ -80,10 +80,12 @@ type cli struct {
 	hex       bool
 	readd     bool
 	progName  string
-	mapFlags  string
-	sortKeys  []sortKey
-	timeout   time.Duration
-	ctx       context.Context
+	// trace's packet sources
+	tracePacket, tracePcap string
+	mapFlags               string
+	sortKeys               []sortKey
+	timeout                time.Duration
+	ctx                    context.Context
 }
 
 // command is one ofctl command.
@@ -105,6 +107,7 @@ const (
 	groupFlows  = "Flows"
 	groupGroups = "Groups and meters"
 	groupFilter = "Filter programs (goko)"
+	groupDiag   = "Diagnostics (goko)"
 	groupOther  = "Other"
 )
 
@@ -166,6 +169,15 @@ func init() {
 		{groupFilter, "delete-map-entry", "TARGET ID MAP KEY", 4, 4, "delete a map entry", "Deletes KEY (written as for update-map) from map MAP of program ID.", (*cli).deleteMapEntry},
 		{groupFilter, "filter", "run|verify|conformance ARGS...", 0, 0, "offline filter tools (no switch)",
 			"Runs goko's eBPF VM offline, without a switch:\n  ofctl filter run PROG.o [--prog NAME] [--kind filter|xdp|raw] (--packet HEX ... | --pcap FILE)\n  ofctl filter verify PROG.o [--prog NAME] [--kind K] [--disasm]\n  ofctl filter conformance [MEMORY] [--elf]   (the bpf_conformance plugin)\nrun prints each packet's verdict and the maps at the end; verify runs the\nverifier and prints its log.", nil},
+
+		{groupDiag, "trace", "TARGET FLOW", 2, 2, "trace a packet through the pipeline",
+			"Shows what the switch does with a packet, like ovs-appctl ofproto/trace: each\ntable it visits and the flow that matched (priority, cookie, match), each\naction and the datapath actions it gives, group buckets, meters, and for every\nfilter program run its verdict, the instructions it executed and the map\nentries it read and wrote; then the megaflow the datapath would cache (key and\nmask, filter chain, actions). The packet is built from FLOW's fields, e.g.\n  ofctl trace br0 in_port=1,icmp,nw_src=10.0.0.1,nw_dst=10.0.0.2,icmp_type=8\nor given whole, FLOW then naming only the input port:\n  ofctl trace br0 in_port=1 --packet 0200000000020200000000010800...\n  ofctl trace br0 in_port=1 --pcap capture.pcap   (every packet of the file)\nNothing is forwarded or cached, but filter programs really run: their maps\nchange as they would for this packet. --json prints the trace as JSON.", (*cli).trace},
+		{groupDiag, "dump-megaflows", "TARGET", 1, 1, "print the datapath's cached megaflows",
+			"Prints every megaflow the datapath's poll-mode threads have cached, like\novs-appctl dpctl/dump-flows: the pmd, key and mask (a field not shown is\nwildcarded), the filter chain it re-checks, packets, bytes, the time since its\nlast hit and its datapath actions.", (*cli).dumpMegaflows},
+		{groupDiag, "pmd-stats-show", "TARGET", 1, 1, "print the poll-mode threads' cache counters",
+			"Prints, for each poll-mode thread, like ovs-appctl dpif-netdev/pmd-stats-show:\npackets received, exact-match cache hits, megaflow hits, misses, upcalls\n(misses translated by the OpenFlow pipeline), lost upcalls (over the upcall\nrate limit, or failed) and the megaflows cached.", (*cli).pmdStatsShow},
+		{groupDiag, "set-log-level", "TARGET [LEVEL]", 1, 2, "change switchd's log level",
+			"Sets the log level of the switchd that runs TARGET to debug, info, warn or\nerror, at once and without a restart, and prints it; without LEVEL, prints\nthe current level. At debug, switchd logs every flow-mod, packet-in and upcall\n(cache miss, with the megaflow it gave). Only the management socket (a bridge\nname as TARGET) may change the level.", (*cli).setLogLevel},
 
 		{groupOther, "help", "[COMMAND]", 0, 1, "show help for ofctl or COMMAND", "", nil},
 	}
@@ -244,6 +256,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.readd, "readd", false, "replace-flows: add every flow of the file, even unchanged ones")
 	fs.StringVar(&c.progName, "prog", "", "load-filter-prog: the program (function or section) to load from the object")
 	fs.StringVar(&c.mapFlags, "flags", "any", "update-map: any, noexist (create only) or exist (replace only)")
+	fs.StringVar(&c.tracePacket, "packet", "", "trace: the packet to trace, an Ethernet frame in hex")
+	fs.StringVar(&c.tracePcap, "pcap", "", "trace: trace every packet of this pcap file")
 	fs.Var(sortValue{&c.sortKeys, false}, "sort", "dump-flows: sort by FIELD (or priority) ascending; repeatable")
 	fs.Lookup("sort").NoOptDefVal = "priority"
 	fs.Var(sortValue{&c.sortKeys, true}, "rsort", "dump-flows: sort by FIELD (or priority) descending; repeatable")
@@ -344,7 +358,7 @@ var errSilent = errors.New("")
 // value), else -1. Its arguments are passed to ctl/filtercmd untouched.
 func filterCommand(args []string) int {
 	withValue := map[string]bool{"--run-dir": true, "-t": true, "--timeout": true, "-O": true, "--protocols": true,
-		"--prog": true, "--flags": true}
+		"--prog": true, "--flags": true, "--packet": true, "--pcap": true}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {

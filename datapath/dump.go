@@ -91,12 +91,21 @@ func (p *pmd) serveDump() {
 				for ; f != nil; f = f.next {
 					out = append(out, MegaflowInfo{PMD: p.idx, Key: f.mf.Key, Mask: f.mf.Mask,
 						Filters: f.mf.Filters, Actions: f.mf.Actions,
-						Packets: f.packets + f.pendPkts, Bytes: f.bytes + f.pendBytes, Used: f.used})
+						Packets: f.packets + f.pendPkts, Bytes: f.bytes + f.pendBytes, Used: f.lastUse(p.now)})
 				}
 			}
 		}
 	}
 	r.done <- out
+}
+
+// lastUse is when f was last hit: now if it was hit since the last fold
+// of counters (which is when f.used moves).
+func (f *cachedFlow) lastUse(now int64) int64 {
+	if f.pendPkts > 0 {
+		return now
+	}
+	return f.used
 }
 
 // PMDStats returns every pmd's counters, brought up to date.
@@ -443,7 +452,7 @@ func FormatFlow(key *FlowKey) string {
 	if key.EthType == EthTypeIPv4 || key.EthType == EthTypeIPv6 || key.EthType == EthTypeARP {
 		m.NwSrc, m.NwDst, m.NwProto = ^uint32(0), ^uint32(0), 0xff
 		if key.EthType != EthTypeARP {
-			m.NwTos, m.NwTTL, m.NwFrag = 0xff, 0xff, 0xff
+			m.NwTos, m.NwTTL, m.NwFrag = uint8(set(uint64(key.NwTos), 0xff)), 0xff, 0xff
 			if key.NwProto != 0 && key.NwFrag&FragLater == 0 {
 				m.TpSrc, m.TpDst = 0xffff, 0xffff
 			}
@@ -451,7 +460,7 @@ func FormatFlow(key *FlowKey) string {
 	}
 	full16 := [16]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	if key.EthType == EthTypeIPv6 {
-		m.IPv6Src, m.IPv6Dst, m.IPv6Label = full16, full16, 0xfffff
+		m.IPv6Src, m.IPv6Dst, m.IPv6Label = full16, full16, uint32(set(uint64(key.IPv6Label), 0xfffff))
 		m.NwSrc, m.NwDst = 0, 0
 	}
 	if key.ArpSHA != ([6]byte{}) || key.ArpTHA != ([6]byte{}) {

@@ -32,8 +32,9 @@ import (
 
 // parseOXMName parses "oxm(CLASS,FIELD)" or "oxm(0xffff,exp=EXPERIMENTER,FIELD)".
 func parseOXMName(name string) (openflow.Field, uint32, error) {
-	args, ok := strings.CutPrefix(name, "oxm(")
-	if args, ok = strings.CutSuffix(args, ")"); !ok {
+	args, ok1 := strings.CutPrefix(name, "oxm(")
+	args, ok2 := strings.CutSuffix(args, ")")
+	if !ok1 || !ok2 {
 		return 0, 0, fmt.Errorf("%s: want oxm(CLASS,FIELD) or oxm(0xffff,exp=ID,FIELD)", name)
 	}
 	parts := strings.Split(args, ",")
