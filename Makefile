@@ -13,7 +13,7 @@ DEB_PKGS := clang llvm libbpf-dev libdpdk-dev dpdk pkg-config iproute2 ethtool \
 	iputils-ping openvswitch-common openvswitch-testcontroller python3-os-ken \
 	tcpdump libpcap-dev gcc make prometheus
 
-.PHONY: all deps build demo test unit integration lint fuzz bench clean
+.PHONY: all deps build demo test unit integration lint fuzz bench clean man
 
 all: build
 
@@ -57,6 +57,11 @@ unit:
 integration:
 	$(GO) test -count=1 -timeout 30m -v ./tests/ 2>&1 | tee /tmp/goko-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; \
 		exit $${PIPESTATUS[0]}
+
+# man: regenerate docs/man from the binaries' help texts (internal/manpage;
+# its test fails when the pages are out of date).
+man: build
+	$(GO) run ./internal/manpage/gen -bin $(BIN) -out docs/man
 
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzDecode -fuzztime 60s ./openflow/
