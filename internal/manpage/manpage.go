@@ -114,7 +114,7 @@ func Collect(binDir string) ([]Page, error) {
 	}
 	ofctl := Page{Name: "ofctl", Section: 8, Summary: "manage a goko switch over OpenFlow 1.3", Help: help,
 		SeeAlso: []string{"switchd(8)", "netctl(8)", "ovs-ofctl(8)"},
-		Files: "/run/goko/BRIDGE.mgmt    a bridge's management socket (--run-dir, GOKO_RUN_DIR)"}
+		Files:   "/run/goko/BRIDGE.mgmt    a bridge's management socket (--run-dir, GOKO_RUN_DIR)"}
 	for _, name := range strings.Fields(list) {
 		if name == "help" {
 			continue
