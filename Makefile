@@ -9,9 +9,11 @@ BIN := bin
 # prometheus is there for promtool, which checks switchd's --metrics output
 # (switch/metrics_test.go); Debian ships promtool only in the whole server
 # package: 19 MB to download, 96 MB installed, about a minute to install.
+# mininet (2.3, with iperf, socat, telnet, net-tools, cgroup-tools; 45 s)
+# runs contrib/mininet/goko.py in tests/mininet_test.go.
 DEB_PKGS := clang llvm libbpf-dev libdpdk-dev dpdk pkg-config iproute2 ethtool \
 	iputils-ping openvswitch-common openvswitch-testcontroller python3-os-ken \
-	tcpdump libpcap-dev gcc make prometheus
+	tcpdump libpcap-dev gcc make prometheus mininet
 
 .PHONY: all deps build demo test unit integration lint fuzz bench clean man
 
