@@ -126,6 +126,7 @@ var normalizations = []struct{ re, repl string }{
 	{`"avg_ns": [\d.e+-]+`, `"avg_ns": N`},                                                         // ...
 	{`(?m)^(\d+\s+\S+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+)[\d.]+$`, "${1}NS"},                         // dump-filter-progs NS/RUN
 	{`n_packets=\d+, n_bytes=\d+, priority=100,arp `, "n_packets=N, n_bytes=N, priority=100,arp "}, // ARP refreshes are timed by the kernel
+	{`completed in [\d.]+ seconds`, "completed in T seconds"},                                      // Mininet's run time
 	{`used:\d+\.\d+s`, "used:Ts"},                                                                  // megaflow idle times
 }
 
@@ -151,9 +152,8 @@ func TestDocTranscripts(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	// ... and show the examples being built.
-	if out, err := exec.Command("make", "-s", "-C", filepath.Join(root, "examples", "bpf"), "clean").CombinedOutput(); err != nil {
-		t.Fatalf("make clean: %v\n%s", err, out)
+	if out, err := exec.Command("make", "-s", "-C", filepath.Join(root, "examples", "bpf")).CombinedOutput(); err != nil {
+		t.Fatalf("make -C examples/bpf: %v\n%s", err, out)
 	}
 	for _, doc := range docs {
 		text, err := os.ReadFile(doc)
@@ -198,16 +198,22 @@ func replay(t *testing.T, root, doc string, cmds []transcriptCmd) []string {
 		os.MkdirAll(d, 0o755)
 	}
 	labs := regexp.MustCompile(`\blab([0-9$])`)
+	ofPort := fmt.Sprint(freePort(t)) // for the controllers the documents start on 6653
 	pathSubst := strings.NewReplacer("/tmp/", private+"/", "/run/goko", runDir, "/work/main", root)
-	subst := func(s string) string { return pathSubst.Replace(labs.ReplaceAllString(s, u+"$1")) }
+	subst := func(s string) string {
+		return strings.ReplaceAll(pathSubst.Replace(labs.ReplaceAllString(s, u+"$1")), "6653", ofPort)
+	}
 	// back maps a real output to the document's names.
 	back := func(s string) string {
-		s = strings.NewReplacer(private+"/", "/tmp/", runDir, "/run/goko", root, "/work/main").Replace(s)
+		s = strings.NewReplacer(private+"/", "/tmp/", runDir, "/run/goko", root, "/work/main", ":"+ofPort, ":6653").Replace(s)
 		return regexp.MustCompile(`\b`+u+`([0-9])`).ReplaceAllString(s, "lab$1")
 	}
 	cmdSubst := strings.NewReplacer("bin/switchd ", "bin/switchd --run-dir "+runDir+" ")
 	var script strings.Builder
 	script.WriteString("exec 2>&1\nmarker() { printf '\\n@@@transcript %d@@@\\n' \"$1\"; }\n")
+	// mn, as the documents run it, but never Mininet's cleanup (see
+	// mnRunner in mininet_test.go).
+	script.WriteString("mn() { /usr/bin/python3 -c \"$GOKO_MN_RUNNER\" \"$@\"; }\n")
 	for i, c := range cmds {
 		fmt.Fprintf(&script, "marker %d\n%s\n", i, cmdSubst.Replace(subst(c.text)))
 	}
@@ -215,7 +221,7 @@ func replay(t *testing.T, root, doc string, cmds []transcriptCmd) []string {
 	sh := exec.Command("bash", "-c", script.String())
 	sh.Dir = root
 	// HOME is private; Go keeps its caches where they were.
-	env := append(os.Environ(), "HOME="+home, "GOKO_RUN_DIR="+runDir)
+	env := append(os.Environ(), "HOME="+home, "GOKO_RUN_DIR="+runDir, "GOKO_MN_RUNNER="+mnRunner)
 	for _, v := range []string{"GOPATH", "GOMODCACHE", "GOCACHE", "GOENV"} {
 		if out, err := exec.Command("go", "env", v).Output(); err == nil {
 			env = append(env, v+"="+strings.TrimSpace(string(out)))
@@ -266,4 +272,109 @@ func replay(t *testing.T, root, doc string, cmds []transcriptCmd) []string {
 		}
 	}
 	return outs
+}
+
+// docCommand is a goko command a document prints outside transcripts.
+type docCommand struct {
+	doc  string
+	line int
+	prog string   // ofctl, switchd or netctl
+	args []string // as bash splits them
+}
+
+// docCommands finds the ofctl, switchd and netctl commands of ```sh
+// blocks and of inline code spans (those without placeholders such as
+// TARGET).
+func docCommands(t *testing.T, doc, text string) []docCommand {
+	var out []docCommand
+	lines := strings.Split(text, "\n")
+	progRE := regexp.MustCompile(`(?:^|\s|^sh\s+)(?:bin/)?(ofctl|switchd|netctl)\s+(.*)$`)
+	add := func(n int, cmd string) {
+		m := progRE.FindStringSubmatch(cmd)
+		if m == nil || strings.Contains(m[0], "ovs-ofctl") {
+			return
+		}
+		rest := regexp.MustCompile(`\s+([0-9]*>|&\s*$|\|).*$`).ReplaceAllString(m[2], "")
+		split, err := exec.Command("bash", "-c", "set -- "+rest+"\nprintf '%s\\0' \"$@\"").Output()
+		if err != nil {
+			t.Errorf("%s:%d: bash cannot split %q: %v", doc, n, rest, err)
+			return
+		}
+		args := strings.Split(strings.TrimSuffix(string(split), "\x00"), "\x00")
+		if len(args) == 1 && args[0] == "" {
+			args = nil
+		}
+		out = append(out, docCommand{doc, n, m[1], args})
+	}
+	inSh := false
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		switch {
+		case strings.TrimSpace(l) == "```sh":
+			inSh = true
+			continue
+		case strings.HasPrefix(strings.TrimSpace(l), "```"):
+			inSh = false
+			continue
+		}
+		if inSh {
+			n := i + 1
+			for strings.HasSuffix(l, "\\") && i+1 < len(lines) {
+				i++
+				l = strings.TrimSuffix(l, "\\") + " " + strings.TrimSpace(lines[i])
+			}
+			add(n, regexp.MustCompile(`(^|\s)#.*$`).ReplaceAllString(l, ""))
+			continue
+		}
+		for _, span := range regexp.MustCompile("`((?:bin/)?(?:ofctl|switchd|netctl) [^`]*)`").FindAllStringSubmatch(l, -1) {
+			if regexp.MustCompile(`\b[A-Z][A-Z_]{2,}\b|\[|\.\.\.`).MatchString(span[1]) || len(strings.Fields(span[1])) < 3 ||
+				regexp.MustCompile(`ofctl filter \w+$`).MatchString(span[1]) {
+				continue // a synopsis with placeholders, or a command named in prose
+			}
+			add(i+1, span[1])
+		}
+	}
+	return out
+}
+
+// TestDocCommands: the ofctl, switchd and netctl commands the documents
+// show outside transcripts (```sh blocks, inline code) are accepted by
+// the binaries: known commands and options, flows that parse. Each runs
+// where it can do no harm: ofctl against an empty run directory (so it
+// stops at connecting), switchd with --version added (so it stops after
+// parsing its flags), netctl on an empty state. Exit status 2 (bad usage)
+// fails the test.
+func TestDocCommands(t *testing.T) {
+	root, _ := filepath.Abs("..")
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	docs = append([]string{filepath.Join(root, "README.md")}, docs...)
+	build := exec.Command("go", "build", "-o", binDir+"/", "../cmd/netctl")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build netctl: %v\n%s", err, out)
+	}
+	tmp := t.TempDir()
+	n := 0
+	for _, doc := range docs {
+		text, _ := os.ReadFile(doc)
+		for _, c := range docCommands(t, filepath.Base(doc), string(text)) {
+			args := c.args
+			if c.prog == "switchd" {
+				args = append(append([]string(nil), args...), "--version")
+			}
+			cmd := exec.Command(filepath.Join(binDir, c.prog), args...)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "GOKO_RUN_DIR="+tmp, "GOKO_NETCTL_STATE="+filepath.Join(tmp, "netctl.json"))
+			cmd.Stdin = strings.NewReader("")
+			out, _ := cmd.CombinedOutput()
+			// A file the reader makes first (FILE.o) need not exist here.
+			if code := cmd.ProcessState.ExitCode(); code == 2 && !strings.Contains(string(out), "no such file or directory") {
+				t.Errorf("%s:%d: %s %s: bad usage\n%s", c.doc, c.line, c.prog, strings.Join(c.args, " "), out)
+			}
+			n++
+		}
+	}
+	if n < 30 {
+		t.Errorf("only %d commands found in the documents", n)
+	}
+	t.Logf("%d commands checked", n)
 }

@@ -7,13 +7,14 @@ runs one goko switchd per Mininet switch, with the switch's Mininet veths as
 its ports (OpenFlow port numbers as Mininet numbers them), its datapath id
 derived from its name as Mininet does (s3 -> 3), and every controller
 Mininet was given as an active controller. Each switch's management socket
-is RUNDIR/NAME.mgmt, so `ofctl s1 dump-flows` (and `ofctl --run-dir RUNDIR`
+is RUNDIR/NAME.mgmt, so `ofctl dump-flows s1` (and `ofctl --run-dir RUNDIR`
 for another directory) reaches it while the network runs.
 
 Parameters (--switch goko,NAME=VALUE,...):
     switchd   the switchd binary (default: "switchd" in PATH, else bin/switchd
               of the current directory, a goko checkout)
-    rundir    directory of the management sockets (default /run/goko)
+    rundir    directory of the management sockets (default $GOKO_RUN_DIR, else
+              /run/goko, where ofctl looks too)
     dpdkmem   DPDK memory per switch in MB (default 256)
     loglevel  switchd's --log-level (default info; ofctl set-log-level
               changes it later)
@@ -43,15 +44,16 @@ class GokoSwitch(Switch):
 
     dpidLen = 16
 
-    def __init__(self, name, switchd=None, rundir='/run/goko', dpdkmem=256,
+    def __init__(self, name, switchd=None, rundir=None, dpdkmem=256,
                  loglevel='info', args='', **params):
         Switch.__init__(self, name, **params)
         self.switchd = switchd or _default_switchd()
-        self.rundir = rundir
+        # The run directory ofctl looks in, as ofctl does.
+        self.rundir = rundir or os.environ.get('GOKO_RUN_DIR') or '/run/goko'
         self.dpdkmem = int(dpdkmem)
         self.loglevel = loglevel
         self.extra = args.split()
-        self.logfile = os.path.join(rundir, '%s-switchd.log' % name)
+        self.logfile = os.path.join(self.rundir, '%s-switchd.log' % name)
         self.switchdPid = None
 
     def mgmtSocket(self):
