@@ -11,6 +11,7 @@ package ofproto
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -30,17 +31,20 @@ const (
 
 // Conn is one OpenFlow session with a controller or a management client.
 type Conn struct {
-	b      *Bridge
-	nc     net.Conn
-	log    *slog.Logger
-	out    chan []byte
-	done   chan struct{}
-	once   sync.Once
-	xid    atomic.Uint32
-	ready  atomic.Bool // HELLO exchanged
-	role   atomic.Uint32
-	async  atomic.Pointer[openflow.AsyncConfig]
-	lastRx atomic.Int64
+	b    *Bridge
+	nc   net.Conn
+	log  *slog.Logger
+	out  chan []byte
+	done chan struct{}
+	once sync.Once
+	// flushed is closed by the writer when it has flushed everything
+	// queued before flushAndClose's marker.
+	flushed chan struct{}
+	xid     atomic.Uint32
+	ready   atomic.Bool // HELLO exchanged
+	role    atomic.Uint32
+	async   atomic.Pointer[openflow.AsyncConfig]
+	lastRx  atomic.Int64
 
 	asyncDrops atomic.Uint64
 
@@ -61,11 +65,12 @@ var defaultAsync = openflow.AsyncConfig{
 // bridge closes it. It always closes nc.
 func (b *Bridge) Serve(nc net.Conn) {
 	c := &Conn{
-		b:    b,
-		nc:   nc,
-		log:  b.log.With("peer", nc.RemoteAddr().String()),
-		out:  make(chan []byte, connQueueLen),
-		done: make(chan struct{}),
+		b:       b,
+		nc:      nc,
+		log:     b.log.With("peer", nc.RemoteAddr().String()),
+		out:     make(chan []byte, connQueueLen),
+		done:    make(chan struct{}),
+		flushed: make(chan struct{}),
 	}
 	a := defaultAsync
 	c.async.Store(&a)
@@ -85,6 +90,11 @@ func (b *Bridge) Serve(nc net.Conn) {
 	go c.prober()
 	c.send(openflow.NewHello(openflow.Version))
 	err := c.reader() // returns only when the session is over
+	if _, ours := openflow.CodeOf(err); ours {
+		// The session ends on our side with an ERROR that says why:
+		// it must reach the peer before the socket closes.
+		c.flushAndClose()
+	}
 	c.Close()
 	if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.log.Debug("openflow connection closed", "err", err)
@@ -109,7 +119,11 @@ func (c *Conn) reader() error {
 		if err != nil {
 			if code, ok := openflow.CodeOf(err); ok {
 				// The framing is lost: report and hang up.
-				c.sendXID(0, openflow.NewErrorReply(code, raw))
+				var xid uint32
+				if len(raw) >= openflow.HeaderLen {
+					xid = binary.BigEndian.Uint32(raw[4:8])
+				}
+				c.sendXID(xid, openflow.NewErrorReply(code, raw))
 			}
 			return err
 		}
@@ -134,6 +148,12 @@ func (c *Conn) writer() {
 		case <-c.done:
 			return
 		case m := <-c.out:
+			if m == nil {
+				// flushAndClose's marker: everything before it is out.
+				w.Flush()
+				close(c.flushed)
+				return
+			}
 			if _, err := w.Write(m); err != nil {
 				c.Close()
 				return
@@ -147,6 +167,39 @@ func (c *Conn) writer() {
 			}
 		}
 	}
+}
+
+// closeGrace bounds how long a session that ends on an error of ours waits
+// for its last messages to leave and for the peer to read them.
+const closeGrace = 2 * time.Second
+
+// flushAndClose sends every queued message, then closes the connection
+// gracefully: a FIN first, then reading and discarding whatever the peer
+// still sends for a moment. Closing a socket with unread input makes the
+// kernel send a reset, and a reset can make the peer drop the ERROR it has
+// not read yet.
+func (c *Conn) flushAndClose() {
+	timer := time.NewTimer(closeGrace)
+	defer timer.Stop()
+	select {
+	case c.out <- nil:
+	case <-c.done:
+		return
+	case <-timer.C:
+		return
+	}
+	select {
+	case <-c.flushed:
+	case <-c.done:
+		return
+	case <-timer.C:
+		return
+	}
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		c.nc.SetReadDeadline(time.Now().Add(closeGrace))
+		io.Copy(io.Discard, io.LimitReader(c.nc, 1<<20))
+	}
+	c.Close()
 }
 
 // prober sends ECHO_REQUESTs on an idle connection and drops a peer that

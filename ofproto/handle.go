@@ -16,7 +16,9 @@ func (c *Conn) handle(xid uint32, msg openflow.Message, raw []byte) error {
 		if _, ok := h.Negotiate(); !ok {
 			c.sendXID(xid, openflow.NewErrorReply(openflow.HFCIncompatible,
 				[]byte(fmt.Sprintf("goko speaks OpenFlow 1.3 (0x04) only; peer offered version %#x", h.Version))))
-			return fmt.Errorf("hello: no common version with peer (offered %#x)", h.Version)
+			// Carries its code so that the session flushes the ERROR
+			// before it closes.
+			return openflow.Errorf(openflow.HFCIncompatible, "hello: no common version with peer (offered %#x)", h.Version)
 		}
 		c.ready.Store(true)
 		return nil
