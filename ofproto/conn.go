@@ -8,6 +8,14 @@ package ofproto
 // messages. Replies wait for room in the queue; asynchronous messages
 // (packet-in, flow-removed, port-status) are dropped when it is full, so a
 // slow controller can never stall the datapath.
+//
+// Liveness. A peer that sends nothing for probeInterval gets an
+// ECHO_REQUEST; one that still sends nothing for probeTimeout is dropped.
+// The clock runs only while the switch waits for the peer: while one of
+// the peer's requests is being handled (a delete of a million flows can
+// take seconds) the peer is waiting for us, and the clock restarts when the
+// request is done. A peer that does not read is dropped too: the writer
+// stuck on one write for probeTimeout means the peer's window stays closed.
 
 import (
 	"bufio"
@@ -23,8 +31,10 @@ import (
 	"github.com/goko-net/goko/openflow"
 )
 
-const (
-	connQueueLen  = 1024
+const connQueueLen = 1024
+
+// Liveness timers (variables so that tests can shorten them).
+var (
 	probeInterval = 5 * time.Second // idle time before we send an ECHO_REQUEST
 	probeTimeout  = 3 * probeInterval
 )
@@ -44,7 +54,11 @@ type Conn struct {
 	ready   atomic.Bool // HELLO exchanged
 	role    atomic.Uint32
 	async   atomic.Pointer[openflow.AsyncConfig]
-	lastRx  atomic.Int64
+	lastRx  atomic.Int64 // unix ns of the last message read or request finished
+	busy    atomic.Bool  // a request of the peer's is being handled
+	// writeStart is the unix ns at which the writer began its current
+	// write to the socket, or 0 between writes.
+	writeStart atomic.Int64
 
 	asyncDrops atomic.Uint64
 
@@ -87,7 +101,7 @@ func (b *Bridge) Serve(nc net.Conn) {
 
 	c.log.Debug("openflow connection")
 	go c.writer()
-	go c.prober()
+	go c.prober(probeInterval, probeTimeout)
 	c.send(openflow.NewHello(openflow.Version))
 	err := c.reader() // returns only when the session is over
 	if _, ours := openflow.CodeOf(err); ours {
@@ -135,7 +149,11 @@ func (c *Conn) reader() error {
 			c.sendXID(xid, openflow.ErrorReplyFor(err, raw, openflow.BRCBadType))
 			continue
 		}
-		if err := c.handle(xid, msg, raw); err != nil {
+		c.busy.Store(true)
+		err = c.handle(xid, msg, raw)
+		c.lastRx.Store(time.Now().UnixNano())
+		c.busy.Store(false)
+		if err != nil {
 			return err
 		}
 	}
@@ -154,16 +172,16 @@ func (c *Conn) writer() {
 				close(c.flushed)
 				return
 			}
-			if _, err := w.Write(m); err != nil {
+			c.writeStart.Store(time.Now().UnixNano())
+			_, err := w.Write(m)
+			// Flush only when nothing else is queued, to batch bursts.
+			if err == nil && len(c.out) == 0 {
+				err = w.Flush()
+			}
+			c.writeStart.Store(0)
+			if err != nil {
 				c.Close()
 				return
-			}
-			// Flush only when nothing else is queued, to batch bursts.
-			if len(c.out) == 0 {
-				if err := w.Flush(); err != nil {
-					c.Close()
-					return
-				}
 			}
 		}
 	}
@@ -204,7 +222,7 @@ func (c *Conn) flushAndClose() {
 
 // prober sends ECHO_REQUESTs on an idle connection and drops a peer that
 // stops answering, as OVS's inactivity probe does.
-func (c *Conn) prober() {
+func (c *Conn) prober(probeInterval, probeTimeout time.Duration) {
 	t := time.NewTicker(probeInterval)
 	defer t.Stop()
 	for {
@@ -212,6 +230,14 @@ func (c *Conn) prober() {
 		case <-c.done:
 			return
 		case <-t.C:
+			if ws := c.writeStart.Load(); ws != 0 && time.Since(time.Unix(0, ws)) > probeTimeout {
+				c.log.Warn("peer does not read, disconnecting", "stuck", time.Since(time.Unix(0, ws)).Round(time.Second))
+				c.Close()
+				return
+			}
+			if c.busy.Load() {
+				continue // the peer waits for us
+			}
 			idle := time.Since(time.Unix(0, c.lastRx.Load()))
 			if idle > probeTimeout {
 				c.log.Warn("no message from peer, disconnecting", "idle", idle.Round(time.Second))

@@ -107,3 +107,92 @@ func TestFatalErrorReachesPeer(t *testing.T) {
 		})
 	}
 }
+
+// shortProbes makes the liveness timers short for one test.
+func shortProbes(t *testing.T) {
+	oldInterval, oldTimeout := probeInterval, probeTimeout
+	probeInterval, probeTimeout = 20*time.Millisecond, 60*time.Millisecond
+	t.Cleanup(func() { probeInterval, probeTimeout = oldInterval, oldTimeout })
+}
+
+// handshake reads the switch's HELLO and sends ours.
+func handshake(t *testing.T, cli net.Conn, rd *bufio.Reader) {
+	t.Helper()
+	cli.SetDeadline(time.Now().Add(5 * time.Second))
+	raw, err := openflow.ReadMessage(rd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, m, _ := openflow.Decode(raw); m == nil || m.Type() != openflow.TypeHello {
+		t.Fatalf("switch opened with %v, want HELLO", m)
+	}
+	writeMsg(t, cli, 1, openflow.NewHello(openflow.Version))
+}
+
+func writeMsg(t *testing.T, w io.Writer, xid uint32, m openflow.Message) {
+	t.Helper()
+	b, err := openflow.Marshal(xid, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBusyPeerIsNotIdle: a peer whose request takes longer than the
+// inactivity timeout is waiting for the switch, not idle; it gets its
+// answer instead of being dropped.
+func TestBusyPeerIsNotIdle(t *testing.T) {
+	shortProbes(t)
+	b := newRawBridge(t)
+	cli := rawConn(t, b)
+	rd := bufio.NewReader(cli)
+	handshake(t, cli, rd)
+	// Hold the bridge so that the flow-mod takes 20 timeouts.
+	b.mu.Lock()
+	writeMsg(t, cli, 2, addFlow(10, openflow.Match{}, nil))
+	writeMsg(t, cli, 3, &openflow.BarrierRequest{})
+	time.Sleep(20 * probeTimeout)
+	b.mu.Unlock()
+	cli.SetDeadline(time.Now().Add(5 * time.Second))
+	for {
+		raw, err := openflow.ReadMessage(rd, nil)
+		if err != nil {
+			t.Fatalf("no barrier reply after a long request: %v", err)
+		}
+		xid, m, _ := openflow.Decode(raw)
+		if e, ok := m.(*openflow.ErrorMsg); ok {
+			t.Fatalf("flow-mod failed: %v", e.Code)
+		}
+		if m != nil && m.Type() == openflow.TypeBarrierReply && xid == 3 {
+			break
+		}
+	}
+}
+
+// TestPeerThatDoesNotReadIsDropped: a peer that keeps sending requests but
+// never reads the replies is dropped once the switch cannot write for the
+// inactivity timeout, although it is never idle.
+func TestPeerThatDoesNotReadIsDropped(t *testing.T) {
+	shortProbes(t)
+	b := newRawBridge(t)
+	cli := rawConn(t, b)
+	cli.(*net.TCPConn).SetReadBuffer(4096)
+	rd := bufio.NewReader(cli)
+	handshake(t, cli, rd)
+	echo, err := openflow.Marshal(9, &openflow.EchoRequest{Data: make([]byte, 8<<10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.SetDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, err := cli.Write(echo); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("switch still accepts requests from a peer that has read nothing for 10s")
+			}
+			return // the switch hung up
+		}
+	}
+}
