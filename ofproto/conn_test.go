@@ -150,11 +150,11 @@ func TestBusyPeerIsNotIdle(t *testing.T) {
 	rd := bufio.NewReader(cli)
 	handshake(t, cli, rd)
 	// Hold the bridge so that the flow-mod takes 20 timeouts.
-	b.mu.Lock()
+	b.modMu.Lock()
 	writeMsg(t, cli, 2, addFlow(10, openflow.Match{}, nil))
 	writeMsg(t, cli, 3, &openflow.BarrierRequest{})
 	time.Sleep(20 * probeTimeout)
-	b.mu.Unlock()
+	b.modMu.Unlock()
 	cli.SetDeadline(time.Now().Add(5 * time.Second))
 	for {
 		raw, err := openflow.ReadMessage(rd, nil)

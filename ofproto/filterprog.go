@@ -138,6 +138,8 @@ func (b *Bridge) LoadFilterProg(id uint32, obj []byte, name string) (*ubpf.Progr
 		}
 		return nil, gokoErr(openflow.GokoErrBadELF, "load filter %d: %v", id, err)
 	}
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	b.mu.Lock()
 	reg := b.filterRegistry()
 	f := reg.progs[id]
@@ -157,28 +159,30 @@ func (b *Bridge) LoadFilterProg(id uint32, obj []byte, name string) (*ubpf.Progr
 
 // UnloadFilterProg removes program id; flows must not match on it.
 func (b *Bridge) UnloadFilterProg(id uint32) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	f := b.filters.progs[id]
 	if f == nil {
 		return gokoErr(openflow.GokoErrUnknownProg, "no filter program %d", id)
 	}
 	n := 0
 	for t := range b.tables {
-		for _, r := range b.tables[t].rules {
+		b.tables[t].each(func(r *rule) {
 			if r.fm.filter == f {
 				n++
 			}
-		}
+		})
 	}
 	if n > 0 {
 		return gokoErr(openflow.GokoErrProgInUse, "filter program %d is used by %d flows; delete them first", id, n)
 	}
+	b.mu.Lock()
 	delete(b.filters.progs, id)
+	b.mu.Unlock()
 	return nil
 }
 
-// lookupFilter returns program id; b.mu must be held.
+// lookupFilter returns program id; b.modMu or b.mu must be held.
 func (b *Bridge) lookupFilter(id uint32) (*filterProg, error) {
 	if f := b.filters.progs[id]; f != nil {
 		return f, nil

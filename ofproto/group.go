@@ -21,6 +21,7 @@ package ofproto
 // with the datapath (see xlate.go).
 
 import (
+	"slices"
 	"time"
 
 	"github.com/goko-net/goko/datapath"
@@ -55,17 +56,19 @@ func (g *group) refs() []uint32 {
 // GroupMod applies a group-mod.
 func (b *Bridge) GroupMod(gm *openflow.GroupMod) error {
 	var removed []*rule
-	b.mu.Lock()
 	var err error
+	b.modMu.Lock()
 	switch gm.Command {
 	case openflow.GroupAdd, openflow.GroupModify:
+		b.mu.Lock()
 		err = b.addModifyGroup(gm)
+		b.mu.Unlock()
 	case openflow.GroupDelete:
 		removed, err = b.deleteGroup(gm.GroupID)
 	default:
 		err = openflow.Errorf(openflow.GMFCBadCommand, "unknown group-mod command %d", gm.Command)
 	}
-	b.mu.Unlock()
+	b.modMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -163,6 +166,8 @@ func (b *Bridge) reaches(g *group, target uint32) bool {
 	return walk(g)
 }
 
+// deleteGroup deletes group id (or all) and the flows that use it; b.modMu
+// must be held.
 func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
 	var victims map[uint32]bool
 	switch {
@@ -183,22 +188,20 @@ func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
 		}
 		victims = map[uint32]bool{id: true}
 	}
-	for gid := range victims {
-		delete(b.groups, gid)
-	}
-	var removed []*rule
-	for t := range b.tables {
-		removed = append(removed, b.tables[t].removeIf(func(r *rule) bool {
-			found := false
-			r.eachAction(func(a openflow.Action) {
-				if g, ok := a.(openflow.ActionGroup); ok && victims[g.GroupID] {
-					found = true
-				}
-			})
-			return found
-		})...)
-	}
-	return removed, nil
+	sel := b.selectRules(tableAll, func(r *rule) bool {
+		found := false
+		r.eachAction(func(a openflow.Action) {
+			if g, ok := a.(openflow.ActionGroup); ok && victims[g.GroupID] {
+				found = true
+			}
+		})
+		return found
+	})
+	return b.removeRules(sel, func() {
+		for gid := range victims {
+			delete(b.groups, gid)
+		}
+	}), nil
 }
 
 // portLive reports whether port no can forward. b.mu must be held.
@@ -320,14 +323,17 @@ func isPure(acts []datapath.Action) bool {
 
 // groupStats reports group id's counters (GroupAll: every group).
 func (b *Bridge) groupStats(id uint32) *openflow.GroupStatsReply {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	// Counting references walks every table: a long reader (see Bridge).
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	reply := &openflow.GroupStatsReply{}
 	now := time.Now()
-	for _, g := range b.sortedGroups(id) {
+	groups := b.sortedGroups(id)
+	refs := b.groupRefCounts()
+	for _, g := range groups {
 		d := now.Sub(g.created)
 		s := openflow.GroupStats{
-			GroupID: g.id, RefCount: b.groupRefCount(g.id),
+			GroupID: g.id, RefCount: refs[g.id],
 			PacketCount: g.stats.Packets.Load(), ByteCount: g.stats.Bytes.Load(),
 			DurationSec: durSec(d), DurationNsec: durNsec(d),
 		}
@@ -339,28 +345,34 @@ func (b *Bridge) groupStats(id uint32) *openflow.GroupStatsReply {
 	return reply
 }
 
-// groupRefCount counts the flows and groups that forward to group id.
-func (b *Bridge) groupRefCount(id uint32) uint32 {
-	var n uint32
-	for t := range b.tables {
-		for _, r := range b.tables[t].rules {
-			found := false
-			r.eachAction(func(a openflow.Action) {
-				if g, ok := a.(openflow.ActionGroup); ok && g.GroupID == id {
-					found = true
-				}
-			})
-			if found {
-				n++
-			}
+// groupRefCounts counts, per group, the flows and groups that forward to
+// it, in one walk over the tables.
+func (b *Bridge) groupRefCounts() map[uint32]uint32 {
+	n := map[uint32]uint32{}
+	if len(b.groups) == 0 {
+		return n
+	}
+	var seen []uint32
+	count := func(id uint32) {
+		if !slices.Contains(seen, id) {
+			seen = append(seen, id)
+			n[id]++
 		}
 	}
+	for t := range b.tables {
+		b.tables[t].each(func(r *rule) {
+			seen = seen[:0]
+			r.eachAction(func(a openflow.Action) {
+				if g, ok := a.(openflow.ActionGroup); ok {
+					count(g.GroupID)
+				}
+			})
+		})
+	}
 	for _, g := range b.groups {
-		for _, r := range g.refs() {
-			if r == id {
-				n++
-				break
-			}
+		seen = seen[:0]
+		for _, id := range g.refs() {
+			count(id)
 		}
 	}
 	return n

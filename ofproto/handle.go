@@ -222,6 +222,8 @@ func (b *Bridge) runPacketOut(in uint32, pkt []byte, actions []openflow.Action) 
 // PortMod changes a port's administrative configuration.
 func (b *Bridge) PortMod(pm *openflow.PortMod) error {
 	const settable = openflow.PortConfigDown | openflow.PortConfigNoRecv | openflow.PortConfigNoFwd | openflow.PortConfigNoPacketIn
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	b.mu.Lock()
 	p := b.ports[pm.PortNo]
 	if p == nil {
@@ -293,7 +295,7 @@ func (b *Bridge) sendFlowRemoved(r *rule, reason openflow.FlowRemovedReason, now
 	if r.flags&openflow.FlowFlagSendFlowRem == 0 {
 		return
 	}
-	d := now.Sub(r.created)
+	d := now.Sub(r.createdAt())
 	b.broadcast(asyncFlowRemoved, uint8(reason), &openflow.FlowRemoved{
 		Cookie:       r.cookie,
 		Priority:     r.priority,
@@ -305,7 +307,7 @@ func (b *Bridge) sendFlowRemoved(r *rule, reason openflow.FlowRemovedReason, now
 		HardTimeout:  r.hardTimeout,
 		PacketCount:  r.stats.Packets.Load(),
 		ByteCount:    r.stats.Bytes.Load(),
-		Match:        r.match,
+		Match:        r.Match(),
 	})
 }
 

@@ -41,16 +41,18 @@ type meter struct {
 func (b *Bridge) MeterMod(mm *openflow.MeterMod) error {
 	var removed []*rule
 	var err error
-	b.mu.Lock()
+	b.modMu.Lock()
 	switch mm.Command {
 	case openflow.MeterAdd, openflow.MeterModify:
+		b.mu.Lock()
 		err = b.addModifyMeter(mm)
+		b.mu.Unlock()
 	case openflow.MeterDelete:
 		removed, err = b.deleteMeter(mm.MeterID)
 	default:
 		err = openflow.Errorf(openflow.MMFCBadCommand, "unknown meter-mod command %d", mm.Command)
 	}
-	b.mu.Unlock()
+	b.modMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -124,6 +126,8 @@ func (b *Bridge) addModifyMeter(mm *openflow.MeterMod) error {
 	return nil
 }
 
+// deleteMeter deletes meter id (or all) and the flows that use it; b.modMu
+// must be held.
 func (b *Bridge) deleteMeter(id uint32) ([]*rule, error) {
 	victims := map[uint32]bool{}
 	switch {
@@ -138,14 +142,12 @@ func (b *Bridge) deleteMeter(id uint32) ([]*rule, error) {
 	default:
 		victims[id] = true
 	}
-	for mid := range victims {
-		delete(b.meters, mid)
-	}
-	var removed []*rule
-	for t := range b.tables {
-		removed = append(removed, b.tables[t].removeIf(func(r *rule) bool { return victims[r.meterID()] })...)
-	}
-	return removed, nil
+	sel := b.selectRules(tableAll, func(r *rule) bool { return victims[r.meterID()] })
+	return b.removeRules(sel, func() {
+		for mid := range victims {
+			delete(b.meters, mid)
+		}
+	}), nil
 }
 
 func (b *Bridge) sortedMeters(id uint32) []*meter {
@@ -164,15 +166,16 @@ func (b *Bridge) sortedMeters(id uint32) []*meter {
 }
 
 func (b *Bridge) meterStats(id uint32) *openflow.MeterStatsReply {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	// Counting flows walks every table: a long reader (see Bridge).
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	flows := map[uint32]uint32{}
 	for t := range b.tables {
-		for _, r := range b.tables[t].rules {
+		b.tables[t].each(func(r *rule) {
 			if mid := r.meterID(); mid != 0 {
 				flows[mid]++
 			}
-		}
+		})
 	}
 	reply := &openflow.MeterStatsReply{}
 	now := time.Now()

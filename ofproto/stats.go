@@ -117,7 +117,7 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 		if len(r.Tables) > 0 {
 			return openflow.Errorf(openflow.TFFCEperm, "changing table features is not supported")
 		}
-		body = &openflow.TableFeaturesReply{Tables: tableFeatures()}
+		body = &openflow.TableFeaturesReply{Tables: tableFeatures(uint32(b.maxFlows()))}
 	case *openflow.MultipartExperimenterBody:
 		if r.Experimenter != openflow.GokoExperimenter {
 			return openflow.Errorf(openflow.BRCBadExperimenter, "unknown experimenter %#x", r.Experimenter)
@@ -161,17 +161,17 @@ func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) []openflow.FlowStats {
 	sel := &openflow.FlowMod{Cookie: r.Cookie, CookieMask: r.CookieMask}
 	now := time.Now()
 	var out []openflow.FlowStats
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	// A long reader: modMu, not mu (see Bridge).
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	for t := range b.tables {
 		if r.TableID != tableAll && int(r.TableID) != t {
 			continue
 		}
-		for _, ru := range b.tables[t].rules {
-			if !b.selected(sel, &m, false, ru) || !ru.outputsTo(r.OutPort) || !ru.usesGroup(r.OutGroup) {
-				continue
-			}
-			d := now.Sub(ru.created)
+		for _, ru := range b.tables[t].sorted(func(ru *rule) bool {
+			return b.selected(sel, &m, false, ru) && ru.outputsTo(r.OutPort) && ru.usesGroup(r.OutGroup)
+		}) {
+			d := now.Sub(ru.createdAt())
 			out = append(out, openflow.FlowStats{
 				TableID:      ru.tableID,
 				DurationSec:  durSec(d),
@@ -183,7 +183,7 @@ func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) []openflow.FlowStats {
 				Cookie:       ru.cookie,
 				PacketCount:  ru.stats.Packets.Load(),
 				ByteCount:    ru.stats.Bytes.Load(),
-				Match:        ru.match,
+				Match:        ru.Match(),
 				Instructions: ru.instructions,
 			})
 		}
@@ -199,7 +199,7 @@ func (b *Bridge) tableStats() *openflow.TableStatsReply {
 		t := &b.tables[i]
 		reply.Stats[i] = openflow.TableStats{
 			TableID:      uint8(i),
-			ActiveCount:  uint32(len(t.rules)),
+			ActiveCount:  uint32(t.len()),
 			LookupCount:  t.lookupStats.Packets.Load(),
 			MatchedCount: t.matchStats.Packets.Load(),
 		}
@@ -243,8 +243,9 @@ var matchFields = []openflow.Field{
 }
 
 // tableFeatures describes every table: what goko really supports, with the
-// eight properties OpenFlow requires in each entry.
-func tableFeatures() []openflow.TableFeatures {
+// eight properties OpenFlow requires in each entry; maxEntries is the rule
+// limit of a table.
+func tableFeatures(maxEntries uint32) []openflow.TableFeatures {
 	var match, wild []openflow.OXMID
 	for _, f := range matchFields {
 		match = append(match, openflow.NewOXMID(f, f.Maskable()))
@@ -277,7 +278,7 @@ func tableFeatures() []openflow.TableFeatures {
 			Name:          tableName(i),
 			MetadataMatch: ^uint64(0),
 			MetadataWrite: ^uint64(0),
-			MaxEntries:    1 << 24,
+			MaxEntries:    maxEntries,
 			Properties: []openflow.TableFeatureProp{
 				&openflow.TFPInstructions{Type: openflow.TFPTInstructions, Instructions: insts},
 				&openflow.TFPNextTables{Type: openflow.TFPTNextTables, TableIDs: next},

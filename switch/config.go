@@ -20,9 +20,10 @@ import (
 // (see docs/config.md) and from command-line flags.
 type Config struct {
 	LogLevel string         `yaml:"log-level"`
-	RunDir   string         `yaml:"run-dir"` // management sockets live here
-	PMDs     int            `yaml:"pmds"`    // poll-mode threads per bridge (default 1)
-	Metrics  string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
+	RunDir   string         `yaml:"run-dir"`   // management sockets live here
+	PMDs     int            `yaml:"pmds"`      // poll-mode threads per bridge (default 1)
+	Metrics  string         `yaml:"metrics"`   // HOST:PORT of the Prometheus metrics endpoint; empty: off
+	MaxFlows int            `yaml:"max-flows"` // flows per table at most (0: ofproto.DefaultMaxFlows)
 	DPDK     DPDKConfig     `yaml:"dpdk"`
 	Bridges  []BridgeConfig `yaml:"bridges"`
 }
@@ -212,6 +213,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PMDs < 0 || c.PMDs > 64 {
 		return fmt.Errorf("pmds %d: want 1 to 64", c.PMDs)
+	}
+	if c.MaxFlows < 0 {
+		return fmt.Errorf("max-flows %d: want a positive number (0: the default)", c.MaxFlows)
 	}
 	if c.DPDK.MemoryMB == 0 {
 		c.DPDK.MemoryMB = 512

@@ -99,7 +99,7 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		dpid, _ = ParseDatapathID(bc.DatapathID) // validated already
 	}
 	log := d.log.With("bridge", bc.Name)
-	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log})
+	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, MaxFlows: d.cfg.MaxFlows})
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
 	if d.eal != nil {
 		dpCfg.ThreadInit = dpdk.RegisterThread

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/goko-net/goko/ofproto"
 	switchd "github.com/goko-net/goko/switch"
 )
 
@@ -43,6 +44,7 @@ func run() error {
 		ealArgs     = fs.StringArray("dpdk-arg", nil, "extra EAL argument; repeatable")
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics (datapath, ports, tables, filter programs) on HOST:PORT")
 		pmds        = fs.Int("pmds", 0, "poll-mode threads per bridge (default 1); ports are spread over them")
+		maxFlows    = fs.Int("max-flows", 0, fmt.Sprintf("flows per table at most (default %d); one more fails with OFPFMFC_TABLE_FULL", ofproto.DefaultMaxFlows))
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
 	)
 	fs.Usage = func() {
@@ -88,6 +90,7 @@ func run() error {
 	set("dpdk-mbufs", func() { cfg.DPDK.Mbufs = *mbufs })
 	set("pmds", func() { cfg.PMDs = *pmds })
 	set("metrics", func() { cfg.Metrics = *metrics })
+	set("max-flows", func() { cfg.MaxFlows = *maxFlows })
 
 	var level slog.Level
 	if cfg.LogLevel != "" {
