@@ -33,8 +33,12 @@ func run() error {
 		dpid        = fs.String("datapath-id", "", "datapath id, hex (0x...) or decimal (default: derived from the bridge name)")
 		ports       = fs.StringArray("port", nil, "port: [NUMBER=]IFNAME (kernel interface), [NUMBER=]dpdk:DEVARGS or\n[NUMBER=]vxlan:local_ip=IP[/LEN],remote_ip=IP|flow,underlay=IFNAME[,gateway=IP]; repeatable")
 		neighbors   = fs.StringArray("neighbor", nil, "static next hop of vxlan underlays, IP=MAC; repeatable")
-		controllers = fs.StringArray("controller", nil, "active controller: tcp:HOST[:PORT] or unix:PATH; repeatable")
-		listen      = fs.StringArray("listen", nil, "passive OpenFlow listener: ptcp:[PORT][:IP] or punix:PATH; repeatable")
+		controllers = fs.StringArray("controller", nil, "active controller: tcp:HOST[:PORT], ssl:HOST[:PORT] or unix:PATH; repeatable")
+		listen      = fs.StringArray("listen", nil, "passive OpenFlow listener: ptcp:[PORT][:IP], pssl:[PORT][:IP] (IP defaults to 127.0.0.1) or punix:PATH; repeatable")
+		failMode    = fs.String("fail-mode", "", "what the bridge does without a controller: secure (the default: flows stay and keep forwarding); standalone is not supported")
+		privKey     = fs.String("private-key", "", "PEM private key of the switch, for ssl: and pssl:")
+		cert        = fs.String("certificate", "", "PEM certificate of the switch, for ssl: and pssl:")
+		caCert      = fs.String("ca-cert", "", "PEM certificate of the CA that signs controllers' certificates, for ssl: and pssl:")
 		runDir      = fs.String("run-dir", "", "directory of the management sockets (default /run/goko)")
 		logLevel    = fs.String("log-level", "", "debug, info, warn or error (default info)")
 		hugepages   = fs.Bool("dpdk-hugepages", false, "use hugepages instead of --no-huge (they must be reserved and mounted)")
@@ -70,10 +74,10 @@ func run() error {
 	if *bridge != "" {
 		cfg.Bridges = append(cfg.Bridges, switchd.BridgeConfig{
 			Name: *bridge, DatapathID: *dpid, Ports: *ports, Controllers: *controllers, Listen: *listen,
-			Neighbors: *neighbors,
+			Neighbors: *neighbors, FailMode: *failMode,
 		})
-	} else if *dpid != "" || len(*ports) > 0 || len(*controllers) > 0 || len(*listen) > 0 || len(*neighbors) > 0 {
-		return fmt.Errorf("--datapath-id, --port, --neighbor, --controller and --listen need --bridge")
+	} else if *dpid != "" || len(*ports) > 0 || len(*controllers) > 0 || len(*listen) > 0 || len(*neighbors) > 0 || *failMode != "" {
+		return fmt.Errorf("--datapath-id, --port, --neighbor, --controller, --listen and --fail-mode need --bridge")
 	}
 	set := func(name string, apply func()) {
 		if fs.Changed(name) {
@@ -91,6 +95,9 @@ func run() error {
 	set("pmds", func() { cfg.PMDs = *pmds })
 	set("metrics", func() { cfg.Metrics = *metrics })
 	set("max-flows", func() { cfg.MaxFlows = *maxFlows })
+	set("private-key", func() { cfg.SSL.PrivateKey = *privKey })
+	set("certificate", func() { cfg.SSL.Certificate = *cert })
+	set("ca-cert", func() { cfg.SSL.CACert = *caCert })
 
 	var level slog.Level
 	if cfg.LogLevel != "" {
