@@ -104,11 +104,11 @@ func TestForwardingDuringBulkDelete(t *testing.T) {
 	window := delEnd.Sub(delStart)
 	t.Logf("del-flows of %d flows: %v; %d ping replies during it (largest rtt %.1f ms), %d in all (largest rtt %.1f ms)",
 		n, window.Round(time.Millisecond), during, maxDuring, total, maxRTT)
-	// Forwarding continued: replies arrived during the delete, and no gap
-	// around it was much longer than the ping interval plus the delete's
-	// own write lock.
-	if window > 200*time.Millisecond && during == 0 {
-		t.Errorf("no ping reply during the %v delete", window)
+	// Forwarding continued: replies kept arriving during the delete, at
+	// least a tenth as many as the ping interval allows (before, the first
+	// miss stopped the datapath thread until the delete was over).
+	if want := int(window / (500 * time.Millisecond)); during < max(want, 1) && window > 200*time.Millisecond {
+		t.Errorf("%d ping replies during the %v delete, want at least %d", during, window, want)
 	}
 	if lastBefore.IsZero() || firstAfter.IsZero() {
 		t.Fatalf("pings stopped: last reply before the delete %v, first after %v", lastBefore, firstAfter)
