@@ -10,7 +10,8 @@ package ofproto
 // time, under Bridge.mu held for writing:
 //   - every group action (in flows and in buckets) names an existing group;
 //   - the group graph has no cycle (OFPGMFC_LOOP);
-//   - a group another group forwards to cannot be deleted
+//   - every watched group exists;
+//   - a group another group forwards to or watches cannot be deleted
 //     (OFPGMFC_CHAINED_GROUP); deleting a group deletes the flows that use
 //     it, with flow-removed reason GROUP_DELETE.
 //
@@ -114,8 +115,25 @@ func (b *Bridge) addModifyGroup(gm *openflow.GroupMod) error {
 		if gm.GroupType == openflow.GroupTypeFF && bk.WatchPort == openflow.PortAny && bk.WatchGroup == openflow.GroupAny {
 			return openflow.Errorf(openflow.GMFCBadWatch, "fast-failover bucket %d watches neither a port nor a group", i)
 		}
+		if bk.Weight != 0 && gm.GroupType != openflow.GroupTypeSelect {
+			// "includes fields such as weight that are undefined for the
+			// specified group type" (OpenFlow 1.3.5 section 6.5).
+			return openflow.Errorf(openflow.GMFCInvalidGroup, "bucket %d has weight %d, which only select groups have", i, bk.Weight)
+		}
+		watches := bk.WatchPort != openflow.PortAny || bk.WatchGroup != openflow.GroupAny
+		if watches && (gm.GroupType == openflow.GroupTypeAll || gm.GroupType == openflow.GroupTypeIndirect) {
+			// All and indirect groups run every bucket: liveness would
+			// be ignored, so it is refused.
+			return openflow.Errorf(openflow.GMFCWatchUnsupported, "bucket %d watches a port or group, which %v groups ignore", i, gm.GroupType)
+		}
 		if bk.WatchGroup == gm.GroupID {
 			return openflow.Errorf(openflow.GMFCLoop, "bucket %d watches its own group", i)
+		}
+		if bk.WatchGroup != openflow.GroupAny && b.groups[bk.WatchGroup] == nil {
+			// Like group actions, a watched group must exist (and cannot
+			// be deleted while watched). A watched port need not: ports
+			// come and go, and one that is absent is simply not live.
+			return openflow.Errorf(openflow.GMFCBadWatch, "bucket %d watches group %d, which does not exist", i, bk.WatchGroup)
 		}
 		for _, a := range bk.Actions {
 			if ga, ok := a.(openflow.ActionGroup); ok && ga.GroupID == gm.GroupID {
@@ -183,6 +201,11 @@ func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
 			for _, r := range g.refs() {
 				if r == id {
 					return nil, openflow.Errorf(openflow.GMFCChainedGroup, "group %d forwards to group %d", g.id, id)
+				}
+			}
+			for i := range g.buckets {
+				if g.buckets[i].WatchGroup == id {
+					return nil, openflow.Errorf(openflow.GMFCChainedGroup, "group %d watches group %d", g.id, id)
 				}
 			}
 		}

@@ -109,7 +109,11 @@ func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
 		if m.TableID >= numTables && m.TableID != tableAll {
 			return openflow.Errorf(openflow.TMFCBadTable, "table %d does not exist", m.TableID)
 		}
-		// OpenFlow 1.3 defines no table config bits; nothing to store.
+		// OpenFlow 1.3 defines no table config bits but the two
+		// deprecated ones (OFPTC_DEPRECATED_MASK); nothing to store.
+		if m.Config&^openflow.TableConfig(3) != 0 {
+			return openflow.Errorf(openflow.TMFCBadConfig, "table config %#x: OpenFlow 1.3 defines none of these bits", uint32(m.Config))
+		}
 	case *openflow.GroupMod:
 		return b.GroupMod(m)
 	case *openflow.MeterMod:
@@ -175,7 +179,14 @@ func (b *Bridge) PacketOut(po *openflow.PacketOut) error {
 	var key datapath.FlowKey
 	datapath.Parse(pkt, in, &key)
 	b.mu.RLock()
-	err := b.checkActions(po.Actions, actionCheck{ctx: keyCtx(&key), packetOut: true})
+	var err error
+	if in >= 1 && in <= openflow.PortMax && b.ports[in] == nil {
+		// "a valid standard switch port or OFPP_CONTROLLER" (section
+		// 7.3.7); LOCAL and ANY are accepted too, as Open vSwitch does.
+		err = openflow.Errorf(openflow.BRCBadPort, "packet-out in_port %d does not exist", in)
+	} else {
+		err = b.checkActions(po.Actions, actionCheck{ctx: keyCtx(&key), packetOut: true})
+	}
 	b.mu.RUnlock()
 	if err != nil {
 		return err
@@ -238,6 +249,10 @@ func (b *Bridge) PortMod(pm *openflow.PortMod) error {
 	if pm.Mask&^settable != 0 {
 		b.mu.Unlock()
 		return openflow.Errorf(openflow.PMFCBadConfig, "config bits %#x cannot be set", uint32(pm.Mask&^settable))
+	}
+	if sup := b.portDesc(p).Supported; pm.Advertise&^sup != 0 {
+		b.mu.Unlock()
+		return openflow.Errorf(openflow.PMFCBadAdvertise, "advertise %#x: port %d supports only %#x", uint32(pm.Advertise), pm.PortNo, uint32(sup))
 	}
 	p.config = p.config&^pm.Mask | pm.Config&pm.Mask
 	desc := b.portDesc(p)

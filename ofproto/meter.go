@@ -72,8 +72,8 @@ func (b *Bridge) addModifyMeter(mm *openflow.MeterMod) error {
 	if mm.Flags&^meterCaps != 0 {
 		return openflow.Errorf(openflow.MMFCBadFlags, "unknown meter flags %#x", uint16(mm.Flags&^meterCaps))
 	}
-	if mm.Flags&openflow.MeterFlagKbps != 0 && mm.Flags&openflow.MeterFlagPktps != 0 {
-		return openflow.Errorf(openflow.MMFCBadFlags, "meter flags have both KBPS and PKTPS")
+	if (mm.Flags&openflow.MeterFlagKbps != 0) == (mm.Flags&openflow.MeterFlagPktps != 0) {
+		return openflow.Errorf(openflow.MMFCBadFlags, "meter flags need exactly one of KBPS and PKTPS (the unit of the rates), got %#x", uint16(mm.Flags))
 	}
 	if len(mm.Bands) > maxMeterBands {
 		return openflow.Errorf(openflow.MMFCOutOfBands, "%d bands, at most %d", len(mm.Bands), maxMeterBands)
@@ -165,10 +165,13 @@ func (b *Bridge) sortedMeters(id uint32) []*meter {
 	return out
 }
 
-func (b *Bridge) meterStats(id uint32) *openflow.MeterStatsReply {
+func (b *Bridge) meterStats(id uint32) (*openflow.MeterStatsReply, error) {
 	// Counting flows walks every table: a long reader (see Bridge).
 	b.modMu.Lock()
 	defer b.modMu.Unlock()
+	if err := b.meterKnown(id); err != nil {
+		return nil, err
+	}
 	flows := map[uint32]uint32{}
 	for t := range b.tables {
 		b.tables[t].each(func(r *rule) {
@@ -191,17 +194,29 @@ func (b *Bridge) meterStats(id uint32) *openflow.MeterStatsReply {
 		}
 		reply.Stats = append(reply.Stats, s)
 	}
-	return reply
+	return reply, nil
 }
 
-func (b *Bridge) meterConfig(id uint32) *openflow.MeterConfigReply {
+func (b *Bridge) meterConfig(id uint32) (*openflow.MeterConfigReply, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
+	if err := b.meterKnown(id); err != nil {
+		return nil, err
+	}
 	reply := &openflow.MeterConfigReply{}
 	for _, m := range b.sortedMeters(id) {
 		reply.Configs = append(reply.Configs, openflow.MeterConfig{Flags: m.flags, MeterID: m.id, Bands: m.bands})
 	}
-	return reply
+	return reply, nil
+}
+
+// meterKnown refuses a stats or config request for one meter that does not
+// exist (OFPMMFC_UNKNOWN_METER, as Open vSwitch answers).
+func (b *Bridge) meterKnown(id uint32) error {
+	if id != openflow.MeterAll && b.meters[id] == nil {
+		return openflow.Errorf(openflow.MMFCUnknownMeter, "meter %d does not exist", id)
+	}
+	return nil
 }
 
 func meterFeatures() *openflow.MeterFeaturesReply {

@@ -87,10 +87,17 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 	case *openflow.DescRequest:
 		body = &openflow.DescReply{MfrDesc: mfrDesc, HWDesc: hwDesc, SWDesc: swDesc, SerialNum: "None", DPDesc: b.cfg.Name}
 	case *openflow.FlowStatsRequest:
-		body = &openflow.FlowStatsReply{Stats: b.flowStats(r)}
+		stats, err := b.flowStats(r)
+		if err != nil {
+			return err
+		}
+		body = &openflow.FlowStatsReply{Stats: stats}
 	case *openflow.AggregateStatsRequest:
 		fs := (*openflow.FlowStatsRequest)(r)
-		stats := b.flowStats(fs)
+		stats, err := b.flowStats(fs)
+		if err != nil {
+			return err
+		}
 		agg := &openflow.AggregateStatsReply{FlowCount: uint32(len(stats))}
 		for _, s := range stats {
 			agg.PacketCount += s.PacketCount
@@ -130,9 +137,13 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 	case *openflow.GroupFeaturesRequest:
 		body = groupFeatures()
 	case *openflow.MeterStatsRequest:
-		body = b.meterStats(r.MeterID)
+		if body, err = b.meterStats(r.MeterID); err != nil {
+			return err
+		}
 	case *openflow.MeterConfigRequest:
-		body = b.meterConfig(r.MeterID)
+		if body, err = b.meterConfig(r.MeterID); err != nil {
+			return err
+		}
 	case *openflow.MeterFeaturesRequest:
 		body = meterFeatures()
 	default:
@@ -150,13 +161,18 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 }
 
 // flowStats selects rules as a non-strict delete would and reports them.
-func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) []openflow.FlowStats {
+// A table that does not exist and a match a flow-mod would refuse are
+// errors, with the flow-mod's codes.
+func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) ([]openflow.FlowStats, error) {
 	if r.TableID >= numTables && r.TableID != tableAll {
-		return nil
+		return nil, openflow.Errorf(openflow.BRCBadTableID, "table %d does not exist (0-%d, or all)", r.TableID, numTables-1)
+	}
+	if err := r.Match.CheckPrereqs(); err != nil {
+		return nil, err
 	}
 	m, err := compileMatch(&r.Match)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	sel := &openflow.FlowMod{Cookie: r.Cookie, CookieMask: r.CookieMask}
 	now := time.Now()
@@ -188,7 +204,7 @@ func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) []openflow.FlowStats {
 			})
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (b *Bridge) tableStats() *openflow.TableStatsReply {

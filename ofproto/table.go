@@ -102,8 +102,8 @@ func (r *rule) eachAction(fn func(openflow.Action)) {
 // FlowStats that translation attaches to megaflows, so the datapath counts
 // every packet, cache hit or not.
 type flowTable struct {
-	index       classifier // the rules
-	seq         uint64     // last rule's seq
+	index       classifier         // the rules
+	seq         uint64             // last rule's seq
 	timed       map[*rule]struct{} // rules with an idle or hard timeout
 	lookupStats datapath.FlowStats
 	matchStats  datapath.FlowStats
