@@ -91,7 +91,8 @@ func (p *vmPool) acquire() *vmSlot {
 	}
 }
 
-// filterRegistry is a bridge's programs. Guarded by Bridge.mu.
+// filterRegistry is a bridge's programs. Changed under Bridge.modMu and
+// Bridge.mu held for writing; read under either.
 type filterRegistry struct {
 	progs map[uint32]*filterProg
 	pool  *vmPool

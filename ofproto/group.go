@@ -7,7 +7,8 @@ package ofproto
 // precomputed: translation resolves a group each time a packet misses the
 // caches, under Bridge.mu held for reading, and every group change or port
 // liveness change invalidates the datapath. Invariants kept at group-mod
-// time, under Bridge.mu held for writing:
+// time, under Bridge.modMu (and Bridge.mu held for writing while the group
+// map changes):
 //   - every group action (in flows and in buckets) names an existing group;
 //   - the group graph has no cycle (OFPGMFC_LOOP);
 //   - every watched group exists;

@@ -8,7 +8,8 @@ package ofproto
 // actions (ActMeter). A modify builds a new datapath meter and invalidates,
 // so no megaflow keeps the old token buckets; the meter's packet and byte
 // counts carry over (base), its band counters restart with the new bands.
-// Deleting a meter deletes the flows that use it. All under Bridge.mu.
+// Deleting a meter deletes the flows that use it. Changes hold Bridge.modMu,
+// and Bridge.mu for writing while they edit (see Bridge).
 
 import (
 	"slices"
