@@ -30,6 +30,12 @@ type Config struct {
 	// DefaultMaxFlows); a flow-mod that would add one more fails with
 	// OFPFMFC_TABLE_FULL. TABLE_FEATURES reports it as max_entries.
 	MaxFlows int
+	// FilterRunBudget is the instruction budget per run of filter
+	// programs loaded without one of their own (0: ubpf's default).
+	FilterRunBudget int
+	// FilterMapMemory bounds the memory of the maps one program load
+	// creates, in bytes (0: ubpf's default).
+	FilterMapMemory uint64
 }
 
 // DefaultMaxFlows is the default rule limit of a table. A rule costs a few

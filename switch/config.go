@@ -7,6 +7,7 @@ package switchd
 import (
 	"errors"
 	"fmt"
+	"github.com/goko-net/goko/ubpf"
 	"io"
 	"net"
 	"os"
@@ -26,7 +27,18 @@ type Config struct {
 	MaxFlows int            `yaml:"max-flows"` // flows per table at most (0: ofproto.DefaultMaxFlows)
 	SSL      SSLConfig      `yaml:",inline"`   // key material of ssl: and pssl: targets
 	DPDK     DPDKConfig     `yaml:"dpdk"`
+	Filters  FilterConfig   `yaml:"filters"`
 	Bridges  []BridgeConfig `yaml:"bridges"`
+}
+
+// FilterConfig bounds what filter programs may use.
+type FilterConfig struct {
+	// RunBudget is the instructions one run may execute unless the
+	// program was loaded with its own budget (default ubpf.DefaultRunBudget).
+	RunBudget int `yaml:"run-budget"`
+	// MapMemoryMB bounds the memory of the maps one program load creates
+	// (default 1024).
+	MapMemoryMB int `yaml:"map-memory-mb"`
 }
 
 // DPDKConfig configures the DPDK environment abstraction layer.
@@ -265,6 +277,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DPDK.MemoryMB == 0 {
 		c.DPDK.MemoryMB = 512
+	}
+	if c.Filters.RunBudget < 0 || c.Filters.RunBudget > ubpf.MaxRunBudget {
+		return fmt.Errorf("filters: run-budget %d: want 1 to %d instructions", c.Filters.RunBudget, ubpf.MaxRunBudget)
+	}
+	if c.Filters.MapMemoryMB < 0 || c.Filters.MapMemoryMB > 1<<20 {
+		return fmt.Errorf("filters: map-memory-mb %d: want 1 to %d", c.Filters.MapMemoryMB, 1<<20)
 	}
 	if len(c.Bridges) == 0 {
 		return errors.New("no bridge configured (use --bridge or a config file)")

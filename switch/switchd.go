@@ -108,7 +108,8 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		dpid, _ = ParseDatapathID(bc.DatapathID) // validated already
 	}
 	log := d.log.With("bridge", bc.Name)
-	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, MaxFlows: d.cfg.MaxFlows})
+	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, MaxFlows: d.cfg.MaxFlows,
+		FilterRunBudget: d.cfg.Filters.RunBudget, FilterMapMemory: uint64(d.cfg.Filters.MapMemoryMB) << 20})
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
 	if d.eal != nil {
 		dpCfg.ThreadInit = dpdk.RegisterThread

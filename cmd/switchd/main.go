@@ -49,6 +49,8 @@ func run() error {
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics (datapath, ports, tables, filter programs) on HOST:PORT")
 		pmds        = fs.Int("pmds", 0, "poll-mode threads per bridge (default 1); ports are spread over them")
 		maxFlows    = fs.Int("max-flows", 0, fmt.Sprintf("flows per table at most (default %d); one more fails with OFPFMFC_TABLE_FULL", ofproto.DefaultMaxFlows))
+		runBudget   = fs.Int("filter-run-budget", 0, "instructions one run of a filter program may execute, unless loaded with its own (default 1048576)")
+		mapMemMB    = fs.Int("filter-map-memory", 0, "MB the maps of one filter program load may take together (default 1024)")
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
 	)
 	fs.Usage = func() {
@@ -98,6 +100,8 @@ func run() error {
 	set("private-key", func() { cfg.SSL.PrivateKey = *privKey })
 	set("certificate", func() { cfg.SSL.Certificate = *cert })
 	set("ca-cert", func() { cfg.SSL.CACert = *caCert })
+	set("filter-run-budget", func() { cfg.Filters.RunBudget = *runBudget })
+	set("filter-map-memory", func() { cfg.Filters.MapMemoryMB = *mapMemMB })
 
 	var level slog.Level
 	if cfg.LogLevel != "" {
