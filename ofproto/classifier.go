@@ -26,8 +26,8 @@ package ofproto
 //     share one copy (nothing writes a mask after compileMatch).
 //
 // Concurrency (see the locking comment on Bridge): lookups run under
-// Bridge.mu held for reading. add and remove change the structures in place
-// and need Bridge.mu held for writing. A bulk removal is split in two:
+// Bridge.mu held for reading. add and replace change the structures in
+// place and need Bridge.mu held for writing. A bulk removal is split in two:
 // planRemove selects the victims and builds replacement subtables for those
 // that lose many rules, reading only, so it runs while lookups go on
 // (Bridge.modMu keeps other changes out); applyRemove then swaps the
@@ -140,27 +140,13 @@ func (c *classifier) replace(old, r *rule) {
 	b[slices.Index(b, old)] = r
 }
 
-// remove takes r out of the index and reports whether it was there.
-func (c *classifier) remove(r *rule) bool {
-	st := c.byMask[maskKey{*r.fm.mask, r.fm.mdMask}]
-	if st == nil || !c.removeFrom(st, r) {
-		return false
-	}
-	if st.n == 0 {
-		c.dropSubtable(st)
-	} else if st.fixMaxPrio() {
-		c.sort()
-	}
-	return true
-}
-
-// removeFrom takes r out of st without fixing st's rank.
-func (c *classifier) removeFrom(st *ruleSubtable, r *rule) bool {
+// removeFrom takes r, a rule of st, out of st without fixing st's rank.
+func (c *classifier) removeFrom(st *ruleSubtable, r *rule) {
 	h := hashValue(&valueKey{r.fm.value, r.fm.md})
 	b := st.buckets[h]
 	i := slices.Index(b, r)
 	if i < 0 {
-		return false
+		return
 	}
 	if len(b) == 1 {
 		delete(st.buckets, h)
@@ -172,12 +158,6 @@ func (c *classifier) removeFrom(st *ruleSubtable, r *rule) bool {
 	}
 	st.n--
 	c.n--
-	return true
-}
-
-func (c *classifier) dropSubtable(st *ruleSubtable) {
-	delete(c.byMask, maskKey{*st.mask, st.mdMask})
-	c.subtables = slices.DeleteFunc(c.subtables, func(s *ruleSubtable) bool { return s == st })
 }
 
 // find returns the rule with exactly match fm and this priority, or nil.

@@ -174,9 +174,7 @@ func TestClassifierBulkRemoval(t *testing.T) {
 		for i := 0; i < 5 && len(all) > 0; i++ {
 			r := all[len(all)-1]
 			all = all[:len(all)-1]
-			if !tbl.index.remove(r) {
-				t.Fatal("remove: rule not found")
-			}
+			tbl.applyRemove(tbl.planRemove([]*rule{r}))
 			checkIndex(t, &tbl.index)
 		}
 	}
