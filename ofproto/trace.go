@@ -49,7 +49,7 @@ func (tr *tracer) lookup(b *Bridge, table uint8, r *rule) {
 	}
 	ev.Rule, _ = openflow.MarshalFlowStats([]openflow.FlowStats{{TableID: r.tableID, Priority: r.priority,
 		Cookie: r.cookie, IdleTimeout: r.idleTimeout, HardTimeout: r.hardTimeout, Flags: r.flags,
-		Match: r.match, Instructions: r.instructions}})
+		Match: r.Match(), Instructions: r.instructions}})
 	tr.add(ev)
 	for _, in := range r.instructions {
 		if m, ok := in.(openflow.InstMeter); ok {

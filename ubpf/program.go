@@ -1,6 +1,7 @@
 package ubpf
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -78,6 +79,12 @@ type LoadOptions struct {
 	// MaxVerifierInsns lowers the verifier's budget of processed
 	// instructions (default and maximum MaxVerifierInsns).
 	MaxVerifierInsns int
+	// RunBudget is the most instructions one run may execute (loop
+	// iterations count the loop's length, calls the callee's, at most 255
+	// each); a run that exhausts it stops as no match, counted in
+	// Stats.BudgetExhausted. Zero means DefaultRunBudget; at most
+	// MaxRunBudget.
+	RunBudget int
 	// MapMemoryLimit bounds the memory the maps created by this load may
 	// take together (maps handed over through ReuseMaps do not count).
 	// Zero means DefaultMapMemoryLimit.
@@ -88,16 +95,19 @@ type LoadOptions struct {
 }
 
 type progStats struct {
-	runs, matches, errors, ns atomic.Uint64
-	_                         [32]byte
+	runs, matches, errors, ns, exhausted atomic.Uint64
+	_                                    [24]byte
 }
 
 // Stats are a program's counters, summed over all threads.
 type Stats struct {
 	Runs    uint64 // completed runs
 	Matches uint64 // runs whose result means match
-	Errors  uint64 // runs stopped by a run-time check (counted as no match)
+	Errors  uint64 // runs stopped by a run-time check or the budget (counted as no match)
 	TotalNs uint64 // total run time, with LoadOptions.MeasureTime
+	// BudgetExhausted counts the runs (among Errors) that used up their
+	// instruction budget.
+	BudgetExhausted uint64
 }
 
 // Program is a verified program ready to run. Run may be called from any
@@ -128,6 +138,7 @@ type Program struct {
 	// whole call chain (every frame is StackFrameSize bytes below its
 	// caller's), rounded up to 8. Runs see only that span, zeroed.
 	stackSpan int
+	budget    int // instructions per run (RunBudget)
 
 	stats [ThreadSlots]progStats
 }
@@ -145,10 +156,10 @@ func Load(code []byte, opts LoadOptions) (*Program, error) {
 	if name == "" {
 		name = "prog"
 	}
-	return newProgram(name, "", insns, opts.Maps, opts)
+	return newProgram(name, "", insns, opts.Maps, opts, nil)
 }
 
-func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions) (p *Program, err error) {
+func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions, lines []*SourceLine) (p *Program, err error) {
 	// The last line of defence: whatever a client sends, a bug in the
 	// verifier or the decoder must refuse the program, not end the daemon.
 	defer func() {
@@ -158,7 +169,13 @@ func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOpt
 	}()
 	p = &Program{name: name, section: section, kind: opts.Kind, raw: insns, maps: maps,
 		helperSet: opts.Helpers.table(), logger: opts.Logger, pktWritable: opts.PacketWritable || opts.Kind == KindRaw,
-		measure: opts.MeasureTime, maxVerify: MaxVerifierInsns}
+		measure: opts.MeasureTime, maxVerify: MaxVerifierInsns, budget: DefaultRunBudget}
+	if opts.RunBudget < 0 || opts.RunBudget > MaxRunBudget {
+		return nil, fmt.Errorf("ubpf: program %s: run budget %d not in 1..%d", name, opts.RunBudget, MaxRunBudget)
+	}
+	if opts.RunBudget > 0 {
+		p.budget = opts.RunBudget
+	}
 	if opts.MaxVerifierInsns > 0 && opts.MaxVerifierInsns < MaxVerifierInsns {
 		p.maxVerify = opts.MaxVerifierInsns
 	}
@@ -179,6 +196,10 @@ func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOpt
 	p.dynBase = regionStatic + len(p.static)
 	ld, ctx, err := p.verify()
 	if err != nil {
+		var ve *VerifierError
+		if errors.As(err, &ve) && ve.PC >= 0 && ve.PC < len(lines) {
+			ve.Source = lines[ve.PC]
+		}
 		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
 	}
 	if err := p.decode(ld, ctx); err != nil {
@@ -219,6 +240,9 @@ func (p *Program) Map(name string) *Map {
 	return nil
 }
 
+// RunBudget returns the program's instruction budget per run.
+func (p *Program) RunBudget() int { return p.budget }
+
 // VerifierStats returns what verifying the program took.
 func (p *Program) VerifierStats() VerifierStats { return p.vstats }
 
@@ -231,6 +255,7 @@ func (p *Program) Stats() Stats {
 		s.Matches += st.matches.Load()
 		s.Errors += st.errors.Load()
 		s.TotalNs += st.ns.Load()
+		s.BudgetExhausted += st.exhausted.Load()
 	}
 	return s
 }
@@ -292,8 +317,11 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 	}
 	if err != nil {
 		count(&st.errors, 1, own)
+		if re, ok := err.(*RunError); ok && re.Budget {
+			count(&st.exhausted, 1, own)
+		}
 		if p.errLimit.allow(10) {
-			p.logger.Warn("bpf program run failed", "prog", p.name, "err", err)
+			p.logger.Warn("bpf program run failed (counted as no match)", "prog", p.name, "err", err)
 		}
 		return 0, err
 	}

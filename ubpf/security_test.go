@@ -298,3 +298,85 @@ func TestVerifierRejectsUnsafe(t *testing.T) {
 		})
 	}
 }
+
+// A verified loop may still run long; the run budget bounds it (issue 18,
+// item 4): the run stops as no match and is counted.
+func TestRunBudget(t *testing.T) {
+	loop := `
+mov %r0, 1
+mov %r1, 0
+loop:
+add %r1, 1
+jlt %r1, 20000, loop
+exit`
+	code, err := asm.Assemble(loop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		budget    int
+		exhausted bool
+	}{
+		{0, false},       // the default: 40,000 instructions are well within it
+		{1 << 16, false}, // enough
+		{30_000, true},   // each iteration costs its 2 instructions
+		{1_000, true},
+	} {
+		p, err := ubpf.Load(code, ubpf.LoadOptions{Kind: ubpf.KindFilter, RunBudget: tc.budget, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := ubpf.NewThread()
+		got, err := p.Run(th, nil)
+		th.Close()
+		var re *ubpf.RunError
+		if tc.exhausted {
+			if !errors.As(err, &re) || !re.Budget || got != 0 {
+				t.Errorf("budget %d: got r0=%d err=%v, want the budget exhausted", tc.budget, got, err)
+			}
+			if s := p.Stats(); s.BudgetExhausted != 1 || s.Errors != 1 || s.Matches != 0 {
+				t.Errorf("budget %d: stats %+v, want one exhausted run", tc.budget, s)
+			}
+		} else if err != nil || got != 1 {
+			t.Errorf("budget %d: got r0=%d err=%v, want 1", tc.budget, got, err)
+		}
+	}
+	if _, err := ubpf.Load(code, ubpf.LoadOptions{RunBudget: -1}); err == nil {
+		t.Error("a negative budget was accepted")
+	}
+}
+
+// Calls are charged the callee's length: a chain of calls cannot multiply
+// the work past the budget.
+func TestRunBudgetCountsCalls(t *testing.T) {
+	src := `
+mov %r6, 0
+loop:
+call local f
+add %r6, 1
+jlt %r6, 1000, loop
+mov %r0, 1
+exit
+f:
+mov %r0, 0
+mov %r1, 1
+mov %r2, 2
+mov %r3, 3
+mov %r4, 4
+mov %r5, 5
+exit`
+	code, err := asm.Assemble(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1000 iterations of a 3-instruction body and a 7-instruction call
+	p, err := ubpf.Load(code, ubpf.LoadOptions{Kind: ubpf.KindFilter, RunBudget: 9000, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := ubpf.NewThread()
+	defer th.Close()
+	if _, err := p.Run(th, nil); err == nil {
+		t.Fatal("10,000 instructions ran within a budget of 9,000")
+	}
+}

@@ -15,9 +15,10 @@ package ubpf
 // with exec on everything: results, memory, faults and their messages, the
 // budget of backward jumps and calls. It shares with exec what is not
 // instruction semantics - the Thread's region tables and their bounds
-// checks (xlate), helpers, atomics, call frames, LDDW values and context
-// loads as decoded - and trace_test.go checks it against exec on the
-// conformance corpus, random programs and the example filters.
+// checks (xlate), helpers, atomics, call frames, LDDW values, context
+// loads and the budget weights of jumps and calls as decoded - and
+// trace_test.go checks it against exec on the conformance corpus, random
+// programs and a C filter.
 
 import (
 	"encoding/binary"
@@ -106,7 +107,7 @@ func (p *Program) step(t *Thread, r1, r2 uint64) (uint64, error) {
 	r[1], r[2] = r1, r2
 	r[10] = regionStack<<32 | uint64(p.stackSpan)
 	t.depth = 0
-	t.budget = maxBackEdges
+	t.budget = p.budget
 	pc := 0
 	for {
 		if pc < 0 || pc >= len(p.raw) {
@@ -151,8 +152,8 @@ func (p *Program) step(t *Thread, r1, r2 uint64) (uint64, error) {
 					f.fp = r[10]
 					t.depth++
 					r[10] -= StackFrameSize
-					if t.budget--; t.budget < 0 {
-						return 0, p.fault(pc, "instruction budget exhausted")
+					if t.budget -= int(d.back); t.budget < 0 {
+						return 0, p.budgetOut(pc)
 					}
 					next = pc + 1 + int(in.Imm)
 				default:
@@ -176,10 +177,10 @@ func (p *Program) step(t *Thread, r1, r2 uint64) (uint64, error) {
 					target = pc + 1 + int(in.Imm)
 				}
 				if taken {
-					if target <= pc {
-						if t.budget--; t.budget < 0 {
-							return 0, p.fault(pc, "instruction budget exhausted")
-						}
+					// The decoded jump carries the weight exec charges
+					// (the second slot of a fused pair keeps its own).
+					if t.budget -= int(d.back); t.budget < 0 {
+						return 0, p.budgetOut(pc)
 					}
 					next = target
 				}
@@ -238,6 +239,13 @@ func (p *Program) step(t *Thread, r1, r2 uint64) (uint64, error) {
 		}
 		pc = next
 	}
+}
+
+// budgetOut is the error of a run that used up its budget at pc, as
+// exec reports it.
+func (p *Program) budgetOut(pc int) error {
+	return &RunError{PC: pc, Insn: Disasm(p.raw, pc), Budget: true,
+		Reason: fmt.Sprintf("instruction budget of %d exhausted (raise it with the program's run budget if the loop is meant to run that long)", p.budget)}
 }
 
 // stepALU executes an ALU or ALU64 instruction.

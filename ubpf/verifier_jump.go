@@ -346,12 +346,10 @@ func (v *verifier) jump(st *vstate, pc int, in RawInsn) (next, other int, otherS
 		}
 		return pc + 1, 0, nil, false, nil
 	}
-	fst, fok := v.branch(st.clone(), in, false, false)
-	if !fok {
-		*st = *tst
+	if _, fok := v.branch(st, in, false, false); !fok {
+		*st = *tst // st was narrowed in part: the taken side replaces it
 		return target, 0, nil, false, nil
 	}
-	*st = *fst
 	return pc + 1, target, tst, false, nil
 }
 

@@ -369,7 +369,7 @@ func (s scalar) String() string {
 	if s.umin != 0 || s.umax != math.MaxUint64 {
 		add("umin=%d,umax=%d", s.umin, s.umax)
 	}
-	if s.smin != math.MinInt64 || s.smax != math.MaxInt64 {
+	if (s.smin != math.MinInt64 || s.smax != math.MaxInt64) && !(s.smin == int64(s.umin) && s.smax == int64(s.umax)) {
 		add("smin=%d,smax=%d", s.smin, s.smax)
 	}
 	if s.umax > math.MaxUint32 && (s.u32min != 0 || s.u32max != math.MaxUint32) {
