@@ -127,6 +127,7 @@ var normalizations = []struct{ re, repl string }{
 	{`(?m)^(\d+\s+\S+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+)[\d.]+$`, "${1}NS"},                         // dump-filter-progs NS/RUN
 	{`n_packets=\d+, n_bytes=\d+, priority=100,arp `, "n_packets=N, n_bytes=N, priority=100,arp "}, // ARP refreshes are timed by the kernel
 	{`completed in [\d.]+ seconds`, "completed in T seconds"},                                      // Mininet's run time
+	{`verified in [\d.]+(µs|ms|s|ns)`, "verified in T"},                                            // the verifier's time
 	{`used:\d+\.\d+s`, "used:Ts"},                                                                  // megaflow idle times
 }
 
@@ -205,7 +206,8 @@ func replay(t *testing.T, root, doc string, cmds []transcriptCmd) []string {
 	}
 	// back maps a real output to the document's names.
 	back := func(s string) string {
-		s = strings.NewReplacer(private+"/", "/tmp/", runDir, "/run/goko", root, "/work/main", ":"+ofPort, ":6653").Replace(s)
+		s = strings.NewReplacer(private+"/", "/tmp/", runDir, "/run/goko", root, "/work/main", ":"+ofPort, ":6653",
+			home+"/", "/root/").Replace(s)
 		return regexp.MustCompile(`\b`+u+`([0-9])`).ReplaceAllString(s, "lab$1")
 	}
 	cmdSubst := strings.NewReplacer("bin/switchd ", "bin/switchd --run-dir "+runDir+" ")
@@ -328,6 +330,7 @@ func docCommands(t *testing.T, doc, text string) []docCommand {
 		}
 		for _, span := range regexp.MustCompile("`((?:bin/)?(?:ofctl|switchd|netctl) [^`]*)`").FindAllStringSubmatch(l, -1) {
 			if regexp.MustCompile(`\b[A-Z][A-Z_]{2,}\b|\[|\.\.\.`).MatchString(span[1]) || len(strings.Fields(span[1])) < 3 ||
+				strings.HasPrefix(strings.Fields(span[1])[len(strings.Fields(span[1]))-1], "--") ||
 				regexp.MustCompile(`ofctl filter \w+$`).MatchString(span[1]) {
 				continue // a synopsis with placeholders, or a command named in prose
 			}
