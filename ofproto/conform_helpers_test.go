@@ -8,7 +8,7 @@ package ofproto
 import (
 	"encoding/binary"
 	"fmt"
-		"time"
+	"time"
 )
 
 var (
