@@ -102,6 +102,15 @@ func (h *headers) sctpCsum() {
 	binary.LittleEndian.PutUint32(l4[8:], crc32.Checksum(l4, castagnoli))
 }
 
+// SetField applies an ActSetField of field f with value v to frame, whose
+// key and offsets are key and off, outside any datapath thread: the
+// OpenFlow layer uses it to follow a packet whose headers a set_field
+// reinterprets. Checksums, key and offsets are kept in step.
+func SetField(frame []byte, key *FlowKey, off *Offsets, f Field, v *[16]byte) {
+	h := headers{frame: frame, key: key, off: off}
+	h.setField(f, v)
+}
+
 // setField writes v (network order, left-aligned) into field f.
 func (h *headers) setField(f Field, v *[16]byte) {
 	fr, k := h.frame, h.key
@@ -258,6 +267,15 @@ func (h *headers) setField(f Field, v *[16]byte) {
 		}
 		copy(itag[1:4], v[:3])
 		k.PBBISID = uint32(v[0])<<16 | uint32(v[1])<<8 | uint32(v[2])
+	case FieldEthType:
+		end := l2End(k, h.off)
+		if end < 14 || end > len(fr) {
+			return
+		}
+		copy(fr[end-2:end], v[:2])
+		h.reparse()
+	case FieldIPProto:
+		h.setIPProto(v[0])
 	case FieldTunID:
 		k.TunID = be.Uint64(v[:])
 	case FieldTunSrc:
@@ -265,6 +283,56 @@ func (h *headers) setField(f Field, v *[16]byte) {
 	case FieldTunDst:
 		k.TunDst = be.Uint32(v[:])
 	}
+}
+
+// reparse refreshes the key and offsets after a change that alters how
+// the rest of the frame parses, keeping what does not come from the frame.
+func (h *headers) reparse() {
+	k := h.key
+	in, tid, tsrc, tdst := k.InPort, k.TunID, k.TunSrc, k.TunDst
+	*h.off = Parse(h.frame, in, k)
+	k.TunID, k.TunSrc, k.TunDst = tid, tsrc, tdst
+}
+
+// setIPProto rewrites the IPv4 protocol, or the next-header field that
+// names an IPv6 packet's transport protocol (that of the IPv6 header or of
+// the last extension header). The protocol is part of the TCP, UDP and
+// ICMPv6 pseudo-header, so their checksum follows it.
+func (h *headers) setIPProto(p uint8) {
+	ip, k := h.l3(), h.key
+	var at int // offset in ip of the protocol byte
+	switch {
+	case k.EthType == EthTypeIPv4 && len(ip) >= 20:
+		at = 9
+	case k.EthType == EthTypeIPv6 && len(ip) >= 40:
+		at = 6
+		if h.off.L4 >= 0 {
+			// Walk the extension headers to the one that names L4.
+			end := int(h.off.L4 - h.off.L3)
+			for q := 40; q+2 <= end && q+2 <= len(ip); {
+				n := (int(ip[q+1]) + 1) * 8
+				switch ip[at] {
+				case ipv6AH:
+					n = (int(ip[q+1]) + 2) * 4
+				case ipv6Fragment:
+					n = 8
+				}
+				at, q = q, q+n
+			}
+		}
+	default:
+		return
+	}
+	old, nw := [2]byte{0, ip[at]}, [2]byte{0, p}
+	if at == 9 {
+		oldw := [2]byte{ip[8], ip[9]}
+		ip[9] = p
+		be.PutUint16(ip[10:], csumUpdate(be.Uint16(ip[10:]), oldw[:], ip[8:10]))
+	} else {
+		ip[at] = p
+	}
+	h.updateL4Csum(old[:], nw[:])
+	h.reparse()
 }
 
 func (h *headers) setTos(tos uint8) {

@@ -87,3 +87,150 @@ func TestConformIPv6ExtHdrAfterPop(t *testing.T) {
 		})
 	}
 }
+
+func setFlow(match []openflow.OXM, acts ...openflow.Action) *openflow.FlowMod {
+	return addFlow(10, openflow.NewMatch(match...), ins(apply(append(acts, out(2))...)))
+}
+
+func TestConformSetEthType(t *testing.T) {
+	v4 := ip4Pkt(32, 6, 20, l4Hdr(6, 11111, 2222))
+	v6 := ip6Pkt(8, nil, 6, l4Hdr(6, 11111, 2222))
+	arp := []byte{0, 1, 8, 0, 6, 4, 0, 1, 0x12, 0x11, 0x11, 0x11, 0x11, 0x11, 192, 168, 10, 10, 0, 0, 0, 0, 0, 0, 192, 168, 20, 20}
+	for _, c := range []struct {
+		etype   uint16
+		payload []byte
+		tags    []uint32
+	}{{0x0800, v4, nil}, {0x86dd, v6, nil}, {0x0806, arp, nil}, {0x0800, v4, []uint32{0x81000000 | 100}}} {
+		ts := newTestSwitch(t, 2)
+		ts.mustFlow(setFlow([]openflow.OXM{openflow.OXMEthTypeVal(c.etype)}, setf(openflow.OXMEthTypeVal(0x8848))))
+		ts.expectFrame(ethFrame(macA, macB, c.etype, c.payload, c.tags...), 2, ethFrame(macA, macB, 0x8848, c.payload, c.tags...), -1)
+	}
+}
+
+// withProto returns the IPv4 or IPv6 packet p with its protocol changed to
+// proto, the IP header checksum and the TCP/UDP checksum (whose
+// pseudo-header holds the protocol) recomputed from scratch.
+func withProto(p []byte, proto uint8) []byte {
+	q := append([]byte(nil), p...)
+	var l4 []byte
+	var pseudo uint32
+	old := q[9]
+	if q[0]>>4 == 4 {
+		q[9] = proto
+		q[10], q[11] = 0, 0
+		s := ^uint16(sum16(0, q[:20]))
+		q[10], q[11] = byte(s>>8), byte(s)
+		l4, pseudo = q[20:], sum16(0, q[12:20])
+	} else {
+		old = q[6]
+		q[6] = proto
+		l4, pseudo = q[40:], sum16(0, q[8:40])
+	}
+	o := map[uint8]int{6: 16, 17: 6}[old]
+	l4[o], l4[o+1] = 0, 0
+	s := ^uint16(sum16(pseudo+uint32(len(l4))+uint32(proto), l4))
+	l4[o], l4[o+1] = byte(s>>8), byte(s)
+	return q
+}
+
+func TestConformSetIPProto(t *testing.T) {
+	for _, c := range []struct {
+		etype uint16
+		pkt   []byte
+		proto uint8
+	}{
+		{0x0800, ip4Pkt(0, 6, 20, l4Hdr(6, 11111, 2222)), 17},
+		{0x0800, ip4Pkt(0, 17, 20, l4Hdr(17, 11111, 2222)), 253},
+		{0x86dd, ip6Pkt(0, nil, 6, l4Hdr(6, 11111, 2222)), 17},
+		{0x86dd, ip6Pkt(0, nil, 17, l4Hdr(17, 11111, 2222)), 253},
+	} {
+		ts := newTestSwitch(t, 2)
+		ts.mustFlow(setFlow([]openflow.OXM{openflow.OXMEthTypeVal(c.etype), openflow.OXMIPProtoVal(c.pkt[map[bool]int{true: 9, false: 6}[c.etype == 0x0800]])},
+			setf(openflow.OXMIPProtoVal(c.proto))))
+		want := ethFrame(macA, macB, c.etype, withProto(c.pkt, c.proto))
+		ts.expectFrame(ethFrame(macA, macB, c.etype, c.pkt), 2, want, 14)
+	}
+	// With extension headers the last next-header field changes.
+	in := ip6Pkt(0, []uint8{0, 60}, 6, l4Hdr(6, 1, 2))
+	want := ip6Pkt(0, []uint8{0, 60}, 6, l4Hdr(6, 1, 2))
+	want[40+8] = 17
+	ts := newTestSwitch(t, 2)
+	ts.mustFlow(setFlow([]openflow.OXM{ethIPv6, openflow.OXMIPProtoVal(6)}, setf(openflow.OXMIPProtoVal(17))))
+	ts.ports[1].Inject(ethFrame(macA, macB, 0x86dd, in))
+	got, ok := ts.ports[2].Receive(2e9)
+	if !ok || string(got[14:14+56]) != string(want[:56]) {
+		t.Fatalf("ipv6 with extension headers: got % x", got)
+	}
+}
+
+func TestConformSetSCTPPorts(t *testing.T) {
+	for _, c := range []struct {
+		etype uint16
+		mk    func(src, dst uint16) []byte
+		tags  []uint32
+	}{
+		{0x0800, func(s, d uint16) []byte { return ip4Pkt(0, 132, 20, l4Hdr(132, s, d)) }, nil},
+		{0x86dd, func(s, d uint16) []byte { return ip6Pkt(0, nil, 132, l4Hdr(132, s, d)) }, nil},
+		{0x0800, func(s, d uint16) []byte { return ip4Pkt(0, 132, 20, l4Hdr(132, s, d)) }, []uint32{0x81000000 | 7}},
+	} {
+		ts := newTestSwitch(t, 2)
+		m := []openflow.OXM{openflow.OXMEthTypeVal(c.etype), openflow.OXMIPProtoVal(132)}
+		ts.mustFlow(setFlow(m, setf(openflow.OXMPortVal(openflow.OXMSCTPSrc, 4444)), setf(openflow.OXMPortVal(openflow.OXMSCTPDst, 5555))))
+		in := ethFrame(macA, macB, c.etype, c.mk(11111, 2222), c.tags...)
+		want := ethFrame(macA, macB, c.etype, c.mk(4444, 5555), c.tags...)
+		ts.expectFrame(in, 2, want, len(in)-len(c.mk(1, 1)))
+	}
+}
+
+func TestConformSetPBBISID(t *testing.T) {
+	customer := ethFrame(macA, macB, 0x0800, ip4Pkt(0, 6, 20, l4Hdr(6, 1, 2)))
+	ts := newTestSwitch(t, 2)
+	ts.mustFlow(setFlow([]openflow.OXM{openflow.OXMEthTypeVal(0x88e7)}, setf(openflow.OXMUint(openflow.OXMPBBISID, 0xabcdef))))
+	ts.expectFrame(pbbFrame(0x123, customer), 2, pbbFrame(0xabcdef, customer), -1)
+}
+
+// TestConformICMPv4AfterPopMPLS: a later table matches the ICMP type and
+// code of the packet popped out of its label and rewrites them.
+func TestConformICMPv4AfterPopMPLS(t *testing.T) {
+	icmp := func(typ, code uint8) []byte { return ip4Pkt(0, 1, 20, l4Hdr(1, uint16(typ), uint16(code))) }
+	lse := mplsLSE(100, 0, true, 64)
+	for _, c := range []struct {
+		name string
+		acts []openflow.Action
+		want []byte
+	}{
+		{"type", []openflow.Action{setf(openflow.OXMUint(openflow.OXMICMPv4Type, 0))}, icmp(0, 0)},
+		{"code", []openflow.Action{setf(openflow.OXMUint(openflow.OXMICMPv4Code, 3))}, icmp(8, 3)},
+		{"none", nil, icmp(8, 0)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := newTestSwitch(t, 3)
+			ts.mustFlow(addFlow(10, openflow.NewMatch(openflow.OXMEthTypeVal(0x8847)), ins(apply(openflow.ActionPopMPLS{EtherType: 0x0800}), gotoTable(1))))
+			m := openflow.NewMatch(openflow.OXMEthTypeVal(0x0800), openflow.OXMIPProtoVal(1),
+				openflow.OXMUint(openflow.OXMICMPv4Type, 8), openflow.OXMUint(openflow.OXMICMPv4Code, 0))
+			ts.mustFlow(inTable(addFlow(10, m, ins(apply(append(c.acts, out(2))...))), 1))
+			ts.mustFlow(inTable(addFlow(0, openflow.Match{}, output(3)), 1))
+			ts.expectFrame(ethFrame(macA, macB, 0x8847, withLabels(icmp(8, 0), lse)), 2, ethFrame(macA, macB, 0x0800, c.want), 14)
+			ts.expectFrame(ethFrame(macA, macB, 0x8847, withLabels(icmp(13, 0), lse)), 3, ethFrame(macA, macB, 0x0800, icmp(13, 0)), 14)
+		})
+	}
+}
+
+// TestConformSetIPProtoThenMatch: after set_field of ip_proto a later
+// table reads the transport header under the new protocol, and an address
+// set before it stays set.
+func TestConformSetIPProtoThenMatch(t *testing.T) {
+	ts := newTestSwitch(t, 3)
+	ts.mustFlow(addFlow(10, openflow.NewMatch(openflow.OXMEthTypeVal(0x0800), openflow.OXMIPProtoVal(6)),
+		ins(apply(setf(openflow.OXMUint(openflow.OXMIPv4Dst, 0x0a000063)), setf(openflow.OXMIPProtoVal(17))), gotoTable(1))))
+	m := openflow.NewMatch(openflow.OXMEthTypeVal(0x0800), openflow.OXMIPProtoVal(17),
+		openflow.OXMUint(openflow.OXMIPv4Dst, 0x0a000063), openflow.OXMPortVal(openflow.OXMUDPDst, 2222))
+	ts.mustFlow(inTable(addFlow(10, m, output(2)), 1))
+	ts.mustFlow(inTable(addFlow(0, openflow.Match{}, output(3)), 1))
+	for range 3 { // the first packet is translated, later ones too (not cached)
+		want := withProto(ip4Pkt(0, 6, 0x63, l4Hdr(6, 11111, 2222)), 17)
+		ts.expectFrame(ethFrame(macA, macB, 0x0800, ip4Pkt(0, 6, 20, l4Hdr(6, 11111, 2222))), 2, ethFrame(macA, macB, 0x0800, want), 14)
+		want = withProto(ip4Pkt(0, 6, 0x63, l4Hdr(6, 11111, 2223)), 17)
+		ts.expectFrame(ethFrame(macA, macB, 0x0800, ip4Pkt(0, 6, 20, l4Hdr(6, 11111, 2223))), 3, ethFrame(macA, macB, 0x0800, want), 14)
+	}
+}
