@@ -234,3 +234,39 @@ func TestConformSetIPProtoThenMatch(t *testing.T) {
 		ts.expectFrame(ethFrame(macA, macB, 0x0800, ip4Pkt(0, 6, 20, l4Hdr(6, 11111, 2223))), 3, ethFrame(macA, macB, 0x0800, want), 14)
 	}
 }
+
+// TestConformPushMPLS: a label pushed onto a labelled packet copies the
+// outer label, TC and TTL with bottom-of-stack clear; onto an IP packet it
+// is label 0 with the IP TTL, onto ARP label 0 with TTL 0 (OpenFlow 1.3.5
+// section 5.12.1). A later table matches the new outer label.
+func TestConformPushMPLS(t *testing.T) {
+	v4 := ip4Pkt(32, 6, 20, l4Hdr(6, 11111, 2222))
+	v6 := ip6Pkt(8, nil, 6, l4Hdr(6, 11111, 2222))
+	arp := []byte{0, 1, 8, 0, 6, 4, 0, 1, 0x12, 0x11, 0x11, 0x11, 0x11, 0x11, 192, 168, 10, 10, 0, 0, 0, 0, 0, 0, 192, 168, 20, 20}
+	lbl := mplsLSE(100, 3, true, 64)
+	for _, c := range []struct {
+		name  string
+		etype uint16
+		in    []byte
+		want  []byte
+		outer uint32
+	}{
+		{"mpls/ipv4", 0x8847, withLabels(v4, lbl), withLabels(v4, mplsLSE(100, 3, false, 64), lbl), mplsLSE(100, 3, false, 64)},
+		{"mpls/ipv6", 0x8847, withLabels(v6, lbl), withLabels(v6, mplsLSE(100, 3, false, 64), lbl), mplsLSE(100, 3, false, 64)},
+		{"mpls/arp", 0x8847, withLabels(arp, lbl), withLabels(arp, mplsLSE(100, 3, false, 64), lbl), mplsLSE(100, 3, false, 64)},
+		{"two labels", 0x8847, withLabels(v4, mplsLSE(7, 1, false, 9), lbl), withLabels(v4, mplsLSE(7, 1, false, 9), mplsLSE(7, 1, false, 9), lbl), mplsLSE(7, 1, false, 9)},
+		{"ipv4", 0x0800, v4, withLabels(v4, mplsLSE(0, 0, true, 64)), mplsLSE(0, 0, true, 64)},
+		{"arp", 0x0806, arp, withLabels(arp, mplsLSE(0, 0, true, 0)), mplsLSE(0, 0, true, 0)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := newTestSwitch(t, 3)
+			ts.mustFlow(addFlow(10, openflow.NewMatch(openflow.OXMEthTypeVal(c.etype)),
+				ins(apply(openflow.ActionPushMPLS{EtherType: 0x8847}), gotoTable(1))))
+			m := openflow.NewMatch(openflow.OXMEthTypeVal(0x8847), openflow.OXMUint(openflow.OXMMPLSLabel, uint64(c.outer>>12)),
+				openflow.OXMUint(openflow.OXMMPLSTC, uint64(c.outer>>9&7)), openflow.OXMUint(openflow.OXMMPLSBOS, uint64(c.outer>>8&1)))
+			ts.mustFlow(inTable(addFlow(10, m, output(2)), 1))
+			ts.mustFlow(inTable(addFlow(0, openflow.Match{}, output(3)), 1))
+			ts.expectFrame(ethFrame(macA, macB, c.etype, c.in), 2, ethFrame(macA, macB, 0x8847, c.want), -1)
+		})
+	}
+}

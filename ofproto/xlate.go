@@ -324,14 +324,10 @@ func (x *xlate) action(a openflow.Action) {
 		x.dirty.VlanTCI, x.dirty.Vlan2TCI = 0xffff, 0xffff
 		x.emit(datapath.Action{Kind: datapath.ActPopVLAN})
 	case openflow.ActionPushMPLS:
-		// As the datapath does: label and TC zero, the TTL of the outer
-		// entry (bottom-of-stack clear) or of the IP header (set).
+		// As the datapath does: a copy of the outer entry (bottom of
+		// stack clear), or label and TC zero with the IP TTL.
 		x.mask(&datapath.FlowKey{EthType: 0xffff, MPLSLSE: ^uint32(0), NwTTL: 0xff})
-		if k.EthType == datapath.EthTypeMPLS || k.EthType == datapath.EthTypeMPLSM {
-			k.MPLSLSE &= 0xff
-		} else {
-			k.MPLSLSE = 0x100 | uint32(k.NwTTL)
-		}
+		k.MPLSLSE = datapath.PushedLSE(k)
 		k.EthType = a.EtherType
 		x.dirty.EthType, x.dirty.MPLSLSE = 0xffff, ^uint32(0)
 		x.emit(datapath.Action{Kind: datapath.ActPushMPLS, Arg: a.EtherType})
