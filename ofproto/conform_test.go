@@ -5,7 +5,9 @@ package ofproto
 // output compared byte for byte and its checksums recomputed.
 
 import (
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/goko-net/goko/openflow"
 )
@@ -267,6 +269,93 @@ func TestConformPushMPLS(t *testing.T) {
 			ts.mustFlow(inTable(addFlow(10, m, output(2)), 1))
 			ts.mustFlow(inTable(addFlow(0, openflow.Match{}, output(3)), 1))
 			ts.expectFrame(ethFrame(macA, macB, c.etype, c.in), 2, ethFrame(macA, macB, 0x8847, c.want), -1)
+		})
+	}
+}
+
+// spread sends n flows (made by mk) into a select group of buckets to
+// ports 2 and 3 with the given weights, and returns how many packets each
+// port got. Every flow is one packet, so this counts flows per bucket.
+func spread(t *testing.T, w2, w3 uint16, n int, mk func(i int) []byte) (int, int) {
+	ts := newTestSwitch(t, 3)
+	ts.mustGroup(groupAdd(1, openflow.GroupTypeSelect,
+		openflow.Bucket{Weight: w2, WatchPort: openflow.PortAny, WatchGroup: openflow.GroupAny, Actions: []openflow.Action{out(2)}},
+		openflow.Bucket{Weight: w3, WatchPort: openflow.PortAny, WatchGroup: openflow.GroupAny, Actions: []openflow.Action{out(3)}}))
+	ts.mustFlow(addFlow(1, openflow.NewMatch(openflow.OXMInPortVal(1)), toGroup(1)))
+	got := map[uint32]int{}
+	drain := func(wait time.Duration) {
+		for _, p := range []uint32{2, 3} {
+			for {
+				if _, ok := ts.ports[p].Receive(wait); !ok {
+					break
+				}
+				got[p]++
+			}
+		}
+	}
+	for i := range n {
+		for !ts.ports[1].Inject(mk(i)) {
+			drain(time.Millisecond)
+		}
+		if i%256 == 255 {
+			drain(time.Millisecond)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for got[2]+got[3] < n && time.Now().Before(deadline) {
+		drain(100 * time.Millisecond)
+	}
+	if got[2]+got[3] != n {
+		t.Fatalf("%d of %d packets came out", got[2]+got[3], n)
+	}
+	return got[2], got[3]
+}
+
+// TestConformSelectSpread: a select group spreads flows that differ only
+// in their Ethernet addresses, or only in IPv4 addresses and L4 ports,
+// over its buckets in proportion to the bucket weights.
+func TestConformSelectSpread(t *testing.T) {
+	const n = 3000
+	rnd := rand.New(rand.NewPCG(1, 2))
+	macsOf := func(etype uint16, payload []byte) func(int) []byte {
+		return func(int) []byte {
+			var d, s [6]byte
+			for i := range d {
+				d[i], s[i] = byte(rnd.Uint32()), byte(rnd.Uint32())
+			}
+			s[0] &^= 1 // unicast source
+			return ethFrame(d[:], s[:], etype, payload)
+		}
+	}
+	macs := macsOf(0x0800, ip4Pkt(0, 6, 20, l4Hdr(6, 11111, 2222)))
+	arp := []byte{0, 1, 8, 0, 6, 4, 0, 1, 0x12, 0x11, 0x11, 0x11, 0x11, 0x11, 192, 168, 10, 10, 0, 0, 0, 0, 0, 0, 192, 168, 20, 20}
+	ip4 := func(i int) []byte {
+		p := ip4Pkt(0, 17, byte(rnd.Uint32()), l4Hdr(17, uint16(rnd.Uint32()), uint16(rnd.Uint32())))
+		p[12], p[13], p[14] = byte(i>>8), byte(i), byte(rnd.Uint32()) // source address varies too
+		return ethFrame(macA, macB, 0x0800, p)
+	}
+	ports := func(int) []byte {
+		return ethFrame(macA, macB, 0x0800, ip4Pkt(0, 6, 20, l4Hdr(6, uint16(rnd.Uint32()), 80)))
+	}
+	for _, c := range []struct {
+		name   string
+		w2, w3 uint16
+		mk     func(int) []byte
+	}{
+		{"ethernet 1:1", 1, 1, macs}, {"ipv4 1:1", 1, 1, ip4}, {"tcp source port 1:1", 1, 1, ports},
+		{"ethernet ipv6 1:1", 1, 1, macsOf(0x86dd, ip6Pkt(0, nil, 6, l4Hdr(6, 11111, 2222)))},
+		{"ethernet arp 1:1", 1, 1, macsOf(0x0806, arp)},
+		{"ethernet 1:2", 1, 2, macs}, {"ipv4 1:2", 1, 2, ip4}, {"ipv4 3:1", 3, 1, ip4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := spread(t, c.w2, c.w3, n, c.mk)
+			want := float64(c.w2) / float64(c.w2+c.w3)
+			got := float64(a) / float64(n)
+			// 3000 flows: the binomial standard deviation is under 1%;
+			// allow 4 points.
+			if got < want-0.04 || got > want+0.04 {
+				t.Fatalf("bucket shares %d:%d, want about %d:%d", a, b, c.w2, c.w3)
+			}
 		})
 	}
 }
