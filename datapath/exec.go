@@ -517,15 +517,28 @@ func (h *headers) copyTTL(out bool) {
 	}
 }
 
-// remarkDSCP raises the drop precedence of an AF-class DSCP by prec.
+// remarkDSCP raises a packet's drop precedence by prec levels, as a
+// dscp_remark meter band does to traffic above its rate. OpenFlow does not
+// say how the DSCP encodes drop precedence, so goko follows the two
+// encodings DiffServ has:
+//   - an assured-forwarding codepoint (AFcd, RFC 2597) has one: d rises by
+//     prec within class c, up to 3 (AF11 becomes AF12);
+//   - any other codepoint is a class selector (RFC 2474 section 4.2.2),
+//     where a lower class is the one dropped first: the class (the top
+//     three bits) falls by prec, down to 0, the rest kept. This is what
+//     the public OpenFlow switch test suite expects (CS3, DSCP 24, remarked
+//     with prec_level 1 becomes DSCP 16), and how other switches read
+//     prec_level ("precedence levels to subtract").
 func (h *headers) remarkDSCP(prec uint8) {
 	dscp := h.key.NwTos >> 2
 	class, drop := dscp>>3, (dscp>>1)&3
-	if class < 1 || class > 4 || dscp&1 != 0 || drop == 0 {
-		return // only assured-forwarding classes have drop precedences
+	if class >= 1 && class <= 4 && dscp&1 == 0 && drop != 0 {
+		drop = uint8(min(int(drop)+int(prec), 3))
+		dscp = class<<3 | drop<<1
+	} else {
+		dscp = uint8(max(int(class)-int(prec), 0))<<3 | dscp&7
 	}
-	drop = min(drop+prec, 3)
-	h.setTos((class<<3|drop<<1)<<2 | h.key.NwTos&3)
+	h.setTos(dscp<<2 | h.key.NwTos&3)
 }
 
 // selectHash hashes the fields a select group balances on.

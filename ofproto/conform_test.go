@@ -359,3 +359,85 @@ func TestConformSelectSpread(t *testing.T) {
 		})
 	}
 }
+
+// TestConformMeterDSCPRemark: a dscp_remark band lets traffic up to its
+// rate through unchanged and remarks the rest (CS3 becomes CS2 at
+// prec_level 1, checksum kept right); traffic without an IP header passes
+// untouched. The rate is checked against the wall clock of the test with
+// a wide tolerance: the meter's exact rates are tested with the meter's own
+// clock in datapath (TestMeterRates).
+func TestConformMeterDSCPRemark(t *testing.T) {
+	arp := []byte{0, 1, 8, 0, 6, 4, 0, 1, 0x12, 0x11, 0x11, 0x11, 0x11, 0x11, 192, 168, 10, 10, 0, 0, 0, 0, 0, 0, 192, 168, 20, 20}
+	// A 1500-byte frame, its UDP length and checksum to match.
+	big := func(dscp uint8) []byte {
+		l4 := append(l4Hdr(17, 1, 2), make([]byte, 1500-14-20-16)...)
+		l4[4], l4[5] = byte(len(l4)>>8), byte(len(l4))
+		return ethFrame(macA, macB, 0x0800, ip4Pkt(dscp<<2, 17, 20, l4))
+	}
+	for _, c := range []struct {
+		name      string
+		flags     openflow.MeterFlags
+		rate      uint32  // band rate
+		pps       float64 // packets per second offered
+		in, remkd []byte
+	}{
+		{"ipv4 pktps", openflow.MeterFlagPktps, 200, 400,
+			ethFrame(macA, macB, 0x0800, ip4Pkt(24<<2, 6, 20, l4Hdr(6, 1, 2))), ethFrame(macA, macB, 0x0800, ip4Pkt(16<<2, 6, 20, l4Hdr(6, 1, 2)))},
+		{"ipv6 pktps", openflow.MeterFlagPktps, 200, 400,
+			ethFrame(macA, macB, 0x86dd, ip6Pkt(24<<2, nil, 6, l4Hdr(6, 1, 2))), ethFrame(macA, macB, 0x86dd, ip6Pkt(16<<2, nil, 6, l4Hdr(6, 1, 2)))},
+		{"ipv4 1 Mbit/s", openflow.MeterFlagKbps, 1000, 166, big(24), big(16)},
+		{"arp", openflow.MeterFlagPktps, 200, 400, ethFrame(macA, macB, 0x0806, arp), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := newTestSwitch(t, 2)
+			if e := ts.errOf(meterAdd(1, c.flags|openflow.MeterFlagStats,
+				openflow.MeterBand{Type: openflow.MeterBandDSCPRemark, Rate: c.rate, PrecLevel: 1})); e != 0 {
+				t.Fatal(e)
+			}
+			ts.mustFlow(addFlow(1, openflow.NewMatch(openflow.OXMInPortVal(1)), ins(openflow.InstMeter{MeterID: 1}, apply(out(2)))))
+			const secs = 2.0
+			n := int(c.pps * secs)
+			start := time.Now()
+			for i := range n {
+				time.Sleep(time.Until(start.Add(time.Duration(float64(i) / c.pps * 1e9))))
+				ts.ports[1].Inject(c.in)
+			}
+			elapsed := time.Since(start).Seconds()
+			same, remarked := 0, 0
+			for range n {
+				f, ok := ts.ports[2].Receive(2 * time.Second)
+				if !ok {
+					t.Fatalf("%d of %d packets came out", same+remarked, n)
+				}
+				switch string(f) {
+				case string(c.in):
+					same++
+				case string(c.remkd):
+					remarked++
+					if err := verifySums(f[14:]); err != nil {
+						t.Fatal(err)
+					}
+				default:
+					t.Fatalf("unexpected frame % x", f)
+				}
+			}
+			if c.remkd == nil {
+				if same != n {
+					t.Fatalf("%d of %d non-IP packets passed unchanged", same, n)
+				}
+				return
+			}
+			// What fits the band: its rate over the time the traffic took,
+			// plus the bucket (a tenth of a second of the rate).
+			ratePkts := float64(c.rate)
+			if c.flags&openflow.MeterFlagKbps != 0 {
+				ratePkts = float64(c.rate) * 1000 / float64(len(c.in)*8)
+			}
+			want := ratePkts * (elapsed + 0.1)
+			t.Logf("%d unchanged, %d remarked in %.2fs; about %.0f fit the band", same, remarked, elapsed, want)
+			if float64(same) < want*0.75 || float64(same) > want*1.25 || remarked == 0 {
+				t.Fatalf("%d unchanged, %d remarked in %.2fs: want about %.0f unchanged", same, remarked, elapsed, want)
+			}
+		})
+	}
+}
