@@ -441,3 +441,144 @@ func TestConformMeterDSCPRemark(t *testing.T) {
 		})
 	}
 }
+
+// TestConformPBBTagged: pbb_isid is matched (exact and masked) and set on
+// a backbone frame with an 802.1ad S-tag before the I-TAG whose customer
+// frame carries an S-tag and a C-tag; pop_pbb leaves the customer frame
+// with its tags, which a later table matches.
+func TestConformPBBTagged(t *testing.T) {
+	stag, ctag := uint32(0x88a80000|10), uint32(0x81000000|3<<13|100)
+	for _, inner := range []struct {
+		etype uint16
+		p     []byte
+	}{
+		{0x0800, ip4Pkt(32, 6, 20, l4Hdr(6, 11111, 2222))},
+		{0x86dd, ip6Pkt(8, nil, 6, l4Hdr(6, 11111, 2222))},
+	} {
+		customer := ethFrame(macA, macB, inner.etype, inner.p, stag, ctag)
+		in := pbbFrame(100, customer, stag)
+		for _, m := range []openflow.OXM{openflow.OXMUint(openflow.OXMPBBISID, 100), openflow.OXMUintMasked(openflow.OXMPBBISID, 0x64, 0xff00ff)} {
+			ts := newTestSwitch(t, 3)
+			ts.mustFlow(setFlow([]openflow.OXM{openflow.OXMEthTypeVal(0x88e7), m}, setf(openflow.OXMUint(openflow.OXMPBBISID, 203))))
+			ts.mustFlow(addFlow(0, openflow.Match{}, output(3)))
+			ts.expectFrame(in, 2, pbbFrame(203, customer, stag), -1)
+			ts.expectFrame(pbbFrame(101, customer, stag), 3, pbbFrame(101, customer, stag), -1)
+		}
+		ts := newTestSwitch(t, 3)
+		ts.mustFlow(addFlow(10, openflow.NewMatch(openflow.OXMEthTypeVal(0x88e7), openflow.OXMUint(openflow.OXMPBBISID, 100)),
+			ins(apply(openflow.ActionPopPBB{}), gotoTable(1))))
+		m := openflow.NewMatch(openflow.OXMVlanVIDVal(0x1000|10), openflow.OXMEthTypeVal(inner.etype),
+			openflow.OXMIPProtoVal(6), openflow.OXMPortVal(openflow.OXMTCPDst, 2222))
+		ts.mustFlow(inTable(addFlow(10, m, ins(apply(setf(openflow.OXMPortVal(openflow.OXMTCPDst, 6789)), out(2)))), 1))
+		want := ethFrame(macA, macB, inner.etype, withPort(inner.p, 6789), stag, ctag)
+		ts.expectFrame(in, 2, want, 22)
+	}
+}
+
+// withPort returns the IPv4 or IPv6 TCP packet p with its destination port
+// set and the TCP checksum recomputed from scratch.
+func withPort(p []byte, port uint16) []byte {
+	q := append([]byte(nil), p...)
+	hl, pseudo := 20, sum16(0, q[12:20])
+	if q[0]>>4 == 6 {
+		hl, pseudo = 40, sum16(0, q[8:40])
+	}
+	l4 := q[hl:]
+	l4[2], l4[3] = byte(port>>8), byte(port)
+	setL4Sum(6, l4, pseudo)
+	return q
+}
+
+// withTag inserts an 802.1Q tag after the MAC addresses of an Ethernet
+// frame.
+func withTag(f []byte, tci uint16) []byte {
+	out := append([]byte(nil), f[:12]...)
+	out = append(out, 0x81, 0x00, byte(tci>>8), byte(tci))
+	return append(out, f[12:]...)
+}
+
+// TestConformSetFieldEncapsulated: set_field of fields in every layer, on
+// a plain frame, a VLAN-tagged one, and (in a second table) on the packet
+// an earlier table popped out of an MPLS label or a PBB header.
+func TestConformSetFieldEncapsulated(t *testing.T) {
+	udp := func(dscpecn uint8, dport uint16) []byte { return ip4Pkt(dscpecn, 17, 20, l4Hdr(17, 11111, dport)) }
+	udp6 := func(tc uint8, dport uint16) []byte { return ip6Pkt(tc, nil, 17, l4Hdr(17, 11111, dport)) }
+	v4 := openflow.OXMEthTypeVal(0x0800)
+	v6 := openflow.OXMEthTypeVal(0x86dd)
+	isUDP := openflow.OXMIPProtoVal(17)
+	mplsIn := withLabels(udp(32, 2222), mplsLSE(100, 3, true, 64))
+	fields := []struct {
+		name      string
+		etype     uint16
+		match     []openflow.OXM
+		act       openflow.Action
+		in, want  []byte
+		ipAt      int
+		ipPayload bool // the packet is IP: it can ride in an MPLS label
+	}{
+		{"udp_dst", 0x0800, []openflow.OXM{v4, isUDP, openflow.OXMPortVal(openflow.OXMUDPDst, 2222)},
+			setf(openflow.OXMPortVal(openflow.OXMUDPDst, 6789)), udp(32, 2222), udp(32, 6789), 14, true},
+		{"udp_dst ipv6", 0x86dd, []openflow.OXM{v6, isUDP, openflow.OXMPortVal(openflow.OXMUDPDst, 2222)},
+			setf(openflow.OXMPortVal(openflow.OXMUDPDst, 6789)), udp6(32, 2222), udp6(32, 6789), 14, true},
+		{"ip_ecn", 0x0800, []openflow.OXM{v4, openflow.OXMUint(openflow.OXMIPECN, 0)},
+			setf(openflow.OXMUint(openflow.OXMIPECN, 3)), udp(32, 2222), udp(35, 2222), 14, true},
+		{"ip_ecn ipv6", 0x86dd, []openflow.OXM{v6, openflow.OXMUint(openflow.OXMIPECN, 0)},
+			setf(openflow.OXMUint(openflow.OXMIPECN, 3)), udp6(32, 2222), udp6(35, 2222), 14, true},
+		{"ip_dscp", 0x0800, []openflow.OXM{v4, openflow.OXMUint(openflow.OXMIPDSCP, 8)},
+			setf(openflow.OXMUint(openflow.OXMIPDSCP, 46)), udp(32, 2222), udp(46<<2, 2222), 14, true},
+		{"eth_src", 0x0800, []openflow.OXM{v4},
+			setf(openflow.OXMMACVal(openflow.OXMEthSrc, [6]byte{0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}, nil)), udp(32, 2222), udp(32, 2222), 14, true},
+		{"mpls_bos", 0x8847, []openflow.OXM{openflow.OXMEthTypeVal(0x8847), openflow.OXMUint(openflow.OXMMPLSBOS, 1)},
+			setf(openflow.OXMUint(openflow.OXMMPLSBOS, 0)), mplsIn, withLabels(udp(32, 2222), mplsLSE(100, 3, false, 64)), -1, false},
+		{"mpls_label", 0x8847, []openflow.OXM{openflow.OXMEthTypeVal(0x8847), openflow.OXMUint(openflow.OXMMPLSLabel, 100)},
+			setf(openflow.OXMUint(openflow.OXMMPLSLabel, 203)), mplsIn, withLabels(udp(32, 2222), mplsLSE(203, 3, true, 64)), -1, false},
+	}
+	for _, f := range fields {
+		src := macB
+		if f.name == "eth_src" {
+			src = []byte{0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}
+		}
+		inEth := ethFrame(macA, macB, f.etype, f.in)
+		wantEth := ethFrame(macA, src, f.etype, f.want)
+		encaps := []struct {
+			name       string
+			in, want   []byte
+			first      []openflow.OXM // table 0 match when the packet is popped first
+			pop        openflow.Action
+			match      []openflow.OXM
+			ipAtOffset int
+		}{
+			{"ether", inEth, wantEth, nil, nil, f.match, 0},
+			{"vlan", withTag(inEth, 3<<13|100), withTag(wantEth, 3<<13|100), nil, nil,
+				append([]openflow.OXM{openflow.OXMVlanVIDVal(0x1000 | 100)}, f.match...), 4},
+			{"pbb", pbbFrame(100, inEth), wantEth, []openflow.OXM{openflow.OXMEthTypeVal(0x88e7)}, openflow.ActionPopPBB{}, f.match, 0},
+		}
+		if f.ipPayload {
+			encaps = append(encaps, struct {
+				name       string
+				in, want   []byte
+				first      []openflow.OXM
+				pop        openflow.Action
+				match      []openflow.OXM
+				ipAtOffset int
+			}{"mpls", ethFrame(macA, macB, 0x8847, withLabels(f.in, mplsLSE(100, 0, true, 64))), wantEth,
+				[]openflow.OXM{openflow.OXMEthTypeVal(0x8847)}, openflow.ActionPopMPLS{EtherType: f.etype}, f.match, 0})
+		}
+		for _, e := range encaps {
+			t.Run(f.name+" "+e.name, func(t *testing.T) {
+				ts := newTestSwitch(t, 3)
+				flow := setFlow(e.match, f.act)
+				if e.pop != nil {
+					ts.mustFlow(addFlow(10, openflow.NewMatch(e.first...), ins(apply(e.pop), gotoTable(1))))
+					flow.TableID = 1
+				}
+				ts.mustFlow(flow)
+				ipAt := f.ipAt
+				if ipAt >= 0 {
+					ipAt += e.ipAtOffset
+				}
+				ts.expectFrame(e.in, 2, e.want, ipAt)
+			})
+		}
+	}
+}
