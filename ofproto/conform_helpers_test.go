@@ -241,13 +241,3 @@ func (ts *testSwitch) expectFrame(in []byte, to uint32, want []byte, ipAt int) {
 		}
 	}
 }
-
-// expectNothing checks that no port sends anything for a while.
-func (ts *testSwitch) expectNothing() {
-	ts.t.Helper()
-	for no, p := range ts.ports {
-		if f, ok := p.Receive(150 * time.Millisecond); ok {
-			ts.t.Fatalf("port %d sent % x", no, f)
-		}
-	}
-}
