@@ -435,8 +435,12 @@ func TestConformMeterDSCPRemark(t *testing.T) {
 			}
 			want := ratePkts * (elapsed + 0.1)
 			t.Logf("%d unchanged, %d remarked in %.2fs; about %.0f fit the band", same, remarked, elapsed, want)
-			if float64(same) < want*0.75 || float64(same) > want*1.25 || remarked == 0 {
-				t.Fatalf("%d unchanged, %d remarked in %.2fs: want about %.0f unchanged", same, remarked, elapsed, want)
+			// Only the upper bound is safe against the wall clock: a loaded
+			// machine delivers the packets in bursts, which the band
+			// remarks more of, never less (TestMeterRates holds the exact
+			// rates, on the meter's own clock).
+			if float64(same) > want*1.25 || same == 0 || remarked == 0 {
+				t.Fatalf("%d unchanged, %d remarked in %.2fs: want at most about %.0f unchanged, and some of each", same, remarked, elapsed, want)
 			}
 		})
 	}
