@@ -140,8 +140,8 @@ const (
 type Config struct {
 	// Kind of program; 0 picks Filter or XDP at random.
 	Kind Kind
-	// MaxInsns bounds the program's length in slots (default 160, at
-	// most 900).
+	// MaxInsns bounds the program's length in slots (default: between
+	// 48 and 160, chosen per program; at most 900).
 	MaxInsns int
 	// Packets is the number of packets to generate (default 4).
 	Packets int
@@ -152,7 +152,7 @@ type Config struct {
 // New generates a program from r.
 func New(r *rand.Rand, cfg Config) *Program {
 	if cfg.MaxInsns <= 0 {
-		cfg.MaxInsns = 160
+		cfg.MaxInsns = 48 + r.IntN(113)
 	}
 	cfg.MaxInsns = min(cfg.MaxInsns, maxGeneratedSlots)
 	if cfg.Packets <= 0 {
