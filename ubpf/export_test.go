@@ -7,7 +7,7 @@ package ubpf
 // and so every comparison and result, agree with the VM's.
 var VMLayout = struct {
 	RegionStack, RegionCtx, RegionPacket, RegionStatic, NumRegions uint64
-	MapHandleBase, StackSize, FrameSize, MaxCallDepth           uint64
+	MapHandleBase, StackSize, FrameSize, MaxCallDepth              uint64
 }{regionStack, regionCtx, regionPacket, regionStatic, numRegions,
 	mapHandleBase, stackSize, StackFrameSize, MaxCallDepth}
 

@@ -293,9 +293,9 @@ type refVM struct {
 	stackObj [8]*obj
 
 	// what a known verifier bug needs, seen in the runs so far
-	events    map[string]bool
-	ctxAnn    []uint8   // the VM's context rewrites (ubpf.CtxRewrites)
-	spillK    [512]bool // per 8-byte stack slot: holds an aligned spill of a constant
+	events map[string]bool
+	ctxAnn []uint8   // the VM's context rewrites (ubpf.CtxRewrites)
+	spillK [512]bool // per 8-byte stack slot: holds an aligned spill of a constant
 }
 
 // Events the soundness test attributes failures to known bugs by (see
