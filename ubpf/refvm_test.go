@@ -306,6 +306,7 @@ const (
 	evCtxRewrite       = "context load rewritten for another field"
 	evNarrowPtrStore   = "narrow store of a pointer"
 	evEnd64Alu32       = "le64 or be64 in the 32-bit ALU class on a value with upper bits set"
+	evHelperPtrCopy    = "helper copies stack bytes of a spilled pointer"
 )
 
 func (r *refVM) event(e string) {
@@ -1110,6 +1111,23 @@ func (r *refVM) readArg(v val, n uint64, what string) []byte {
 	return b
 }
 
+// storeArg is readArg for memory a helper stores somewhere the program
+// does not own (a map key or value, a ring buffer record): it must not
+// hold a pointer.
+func (r *refVM) storeArg(v val, n uint64, what string) []byte {
+	b := r.readArg(v, n, what)
+	if v.p != nil && v.p.kind == oStack {
+		off := v.v & 0xffffffff
+		for i := uint64(0); i < n; i++ {
+			if r.tag[off+i] > 0 {
+				r.event(evHelperPtrCopy)
+				r.fail("ptr-store", "helper copies %s holding a spilled pointer out of the stack", what)
+			}
+		}
+	}
+	return b
+}
+
 // --- helpers ---
 
 var refHelperArgs = map[int32]int{1: 2, 2: 4, 3: 2, 5: 0, 7: 0, 8: 0, 28: 5, 42: 0, 118: 0, 125: 0, 130: 4,
@@ -1181,8 +1199,8 @@ func (r *refVM) callHelper(id int32) {
 		if m.spec.Flags&ubpf.FlagRdonlyProg != 0 {
 			r.fail("readonly-write", "map_update_elem on a read-only map")
 		}
-		key := append([]byte(nil), r.readArg(a[2], uint64(m.spec.KeySize), "key")...)
-		v := append([]byte(nil), r.readArg(a[3], uint64(m.spec.ValueSize), "value")...)
+		key := append([]byte(nil), r.storeArg(a[2], uint64(m.spec.KeySize), "key")...)
+		v := append([]byte(nil), r.storeArg(a[3], uint64(m.spec.ValueSize), "value")...)
 		ret = num(m.update(key, v, a[4].v))
 	case 3: // map_delete_elem
 		m := r.mapArg(a[1], ubpf.MapHash, ubpf.MapPerThreadHash)
@@ -1211,7 +1229,7 @@ func (r *refVM) callHelper(id int32) {
 		ret = num(sum)
 	case 130: // ringbuf_output
 		m := r.mapArg(a[1], ubpf.MapRingBuf)
-		r.readArg(a[2], a[3].v, "data")
+		r.storeArg(a[2], a[3].v, "data")
 		if !m.reserve(a[3].v) {
 			ret = num(neg(11))
 		}

@@ -13,11 +13,16 @@ package ubpf_test
 //	# packet: HEX | zeros N
 //	# expect: CLASS (panic, fault, result, violation:KIND) or reject
 //	# why: what goes wrong and why (any number of lines)
+//	# error: FRAGMENT (negative corpus: the rejection must say this)
+//	# bug: NAME (negative corpus: the knownUnsound entry it is a case of)
+//	# raw: 0x0000000000000095 (instead of asm: one instruction per line,
+//	#      as a little-endian 64-bit word, bpf_conformance's "-- raw")
 //
 // Every packet is run in order, with map state carried over, as in the
 // random test.
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -42,6 +47,9 @@ type caseFile struct {
 	expect string
 	why    []string
 	src    string
+	errMsg string   // negative corpus: a fragment of the expected rejection
+	bug    string   // negative corpus: the knownUnsound entry it is a case of
+	raw    []uint64 // instructions given as little-endian words
 }
 
 func parseCaseFile(name, text string) (*caseFile, error) {
@@ -125,16 +133,32 @@ func parseCaseFile(name, text string) (*caseFile, error) {
 			cf.packets = append(cf.packets, b)
 		case "expect":
 			cf.expect = v
+		case "error":
+			cf.errMsg = v
+		case "bug":
+			cf.bug = v
+		case "raw":
+			x, err := strconv.ParseUint(v, 0, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: raw %q", name, v)
+			}
+			cf.raw = append(cf.raw, x)
 		case "why":
 			cf.why = append(cf.why, v)
 		}
 	}
 	cf.src = src.String()
-	code, err := asm.Assemble(cf.src)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+	if len(cf.raw) > 0 {
+		for _, w := range cf.raw {
+			cf.code = binary.LittleEndian.AppendUint64(cf.code, w)
+		}
+	} else {
+		code, err := asm.Assemble(cf.src)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		cf.code = code
 	}
-	cf.code = code
 	if len(cf.packets) == 0 {
 		cf.packets = [][]byte{make([]byte, 64)}
 	}

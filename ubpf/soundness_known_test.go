@@ -20,6 +20,8 @@ var knownUnsound = map[string]string{
 	"stale-frame-pointer-panic": "verifier_step.go access (tPtrStack write) lets a callee store a pointer to its own " +
 		"frame into its caller's frame; after the return verifier_jump.go memArg indexes st.frames with the dead " +
 		"frame's number unchecked (the write path for argMapValueIO) and panics: index out of range",
+	"helper-copies-spilled-pointer": "verifier_jump.go memArg (reads) checks only that the stack bytes a helper " +
+		"reads are initialised; a pointer spill counts, so map_update_elem or ringbuf_output copy an address into a map",
 	"narrow-pointer-store": "verifier_step.go step (classSTX) replaces the stored value by unknown() for stores " +
 		"narrower than 8 bytes before access() checks it, so part of a pointer can be stored into a map value",
 }
@@ -55,6 +57,9 @@ func knownSignature(c *testCase, f *finding) string {
 	}
 	if f.Events[evEnd64Alu32] {
 		names = append(names, "alu32-end64-truncation")
+	}
+	if f.Class == "violation:ptr-store" && f.Events[evHelperPtrCopy] {
+		names = append(names, "helper-copies-spilled-pointer")
 	}
 	if f.Class == "violation:ptr-store" && f.Events[evNarrowPtrStore] {
 		names = append(names, "narrow-pointer-store")

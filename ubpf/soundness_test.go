@@ -50,6 +50,9 @@ type testCase struct {
 	maps     []ubpf.MapSpec
 	contents [][]progen.MapEntry
 	packets  [][]byte
+	// maxVerify lowers the verifier's budget (default 200,000 processed
+	// instructions: generated programs need far fewer)
+	maxVerify int
 }
 
 func fromProgen(name string, p *progen.Program) *testCase {
@@ -99,7 +102,11 @@ func (c *testCase) load() (p *ubpf.Program, err error, f *finding) {
 			p, err, f = nil, nil, &finding{Class: "panic", PC: -1, Detail: fmt.Sprint("verifier panic: ", r)}
 		}
 	}()
-	p, err = ubpf.Load(c.code, ubpf.LoadOptions{Kind: c.kind, Maps: maps, Logger: quiet, MaxVerifierInsns: 200000})
+	budget := c.maxVerify
+	if budget == 0 {
+		budget = 200000
+	}
+	p, err = ubpf.Load(c.code, ubpf.LoadOptions{Kind: c.kind, Maps: maps, Logger: quiet, MaxVerifierInsns: budget})
 	return p, err, nil
 }
 
