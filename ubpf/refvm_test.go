@@ -100,6 +100,7 @@ type obj struct {
 	rec     int    // oRingRec: reservation number
 	mapIdx  int
 	noDeref bool
+	reload  bool // oPkt: from a ctx->data load after the first of the run
 }
 
 // val is a register or stack value with its shadow state.
@@ -293,9 +294,10 @@ type refVM struct {
 	stackObj [8]*obj
 
 	// what a known verifier bug needs, seen in the runs so far
-	events map[string]bool
-	ctxAnn []uint8   // the VM's context rewrites (ubpf.CtxRewrites)
-	spillK [512]bool // per 8-byte stack slot: holds an aligned spill of a constant
+	events    map[string]bool
+	ctxAnn    []uint8   // the VM's context rewrites (ubpf.CtxRewrites)
+	dataLoads int       // ctx->data loads in this run
+	spillK    [512]bool // per 8-byte stack slot: holds an aligned spill of a constant
 }
 
 // Events the soundness test attributes failures to known bugs by (see
@@ -307,6 +309,7 @@ const (
 	evNarrowPtrStore   = "narrow store of a pointer"
 	evEnd64Alu32       = "le64 or be64 in the 32-bit ALU class on a value with upper bits set"
 	evHelperPtrCopy    = "helper copies stack bytes of a spilled pointer"
+	evPktReloadOOB     = "packet access out of bounds through a reloaded ctx->data"
 )
 
 func (r *refVM) event(e string) {
@@ -351,7 +354,7 @@ func (r *refVM) run(pkt []byte) (res refResult) {
 	r.tag = [4096]int32{}
 	r.spillK = [512]bool{}
 	r.tags = r.tags[:0]
-	r.pc, r.depth, r.nres, r.nondet, r.steps, r.nextRes = 0, 0, 0, false, 0, 0
+	r.pc, r.depth, r.nres, r.nondet, r.steps, r.nextRes, r.dataLoads = 0, 0, 0, false, 0, 0, 0
 	r.dyn = r.dyn[:0]
 	r.held = map[int]bool{}
 	r.regs = [11]val{}
@@ -877,6 +880,9 @@ func (r *refVM) check(base val, a uint64, n int, write bool) []byte {
 		r.fail("use-after-release", "access to a ring buffer record after submit or discard")
 	}
 	if a < o.lo || a+uint64(n) > o.hi || a+uint64(n) < a {
+		if o.reload {
+			r.event(evPktReloadOOB)
+		}
 		r.fail("oob", "%s of %d bytes at offset %d of a %s of %d bytes", rw(write), n, int64(a-o.lo), objNames[o.kind], o.hi-o.lo)
 	}
 	if write && (o.ro || o.kind == oCtx) {
@@ -1075,6 +1081,12 @@ func (r *refVM) ctxLoad(base val, a uint64, n int) val {
 	}
 	switch off {
 	case 0, 8:
+		r.dataLoads++
+		if r.dataLoads > 1 {
+			o := *r.pktObj
+			o.reload = true
+			return val{v: regionPacket << 32, p: &o, init: true}
+		}
 		return val{v: regionPacket << 32, p: r.pktObj, init: true}
 	case 4:
 		o := &obj{kind: oPktEnd, lo: r.pktObj.lo, hi: r.pktObj.hi, noDeref: true}

@@ -22,6 +22,9 @@ var knownUnsound = map[string]string{
 		"frame's number unchecked (the write path for argMapValueIO) and panics: index out of range",
 	"helper-copies-spilled-pointer": "verifier_jump.go memArg (reads) checks only that the stack bytes a helper " +
 		"reads are initialised; a pointer spill counts, so map_update_elem or ringbuf_output copy an address into a map",
+	"pkt-range-pruning": "verifier.go covers() compares packet ranges (vstate.pkt, per id) only through live " +
+		"registers holding packet pointers, but a pointer loaded from ctx->data later has id 0 and inherits the " +
+		"state's range: a state that proved nothing is pruned against one that proved a range",
 	"narrow-pointer-store": "verifier_step.go step (classSTX) replaces the stored value by unknown() for stores " +
 		"narrower than 8 bytes before access() checks it, so part of a pointer can be stored into a map value",
 }
@@ -54,6 +57,9 @@ func knownSignature(c *testCase, f *finding) string {
 	}
 	if f.Events[evCtxRewrite] {
 		names = append(names, "xdp-ctx-confusion")
+	}
+	if f.Events[evPktReloadOOB] {
+		names = append(names, "pkt-range-pruning")
 	}
 	if f.Events[evEnd64Alu32] {
 		names = append(names, "alu32-end64-truncation")
