@@ -81,17 +81,17 @@ const testIfindex, testRxQueue = 3, 1
 
 // load creates the case's maps, fills them, and loads the program; a
 // verifier panic is returned as a finding.
-func (c *testCase) load() (p *ubpf.Program, err error, f *finding) {
+func (c *testCase) load() (p *ubpf.Program, f *finding, err error) {
 	var maps []*ubpf.Map
 	for i, s := range c.maps {
 		m, err := ubpf.NewMap(s)
 		if err != nil {
-			return nil, fmt.Errorf("map %d: %w", i, err), nil
+			return nil, nil, fmt.Errorf("map %d: %w", i, err)
 		}
 		if i < len(c.contents) {
 			for _, e := range c.contents[i] {
 				if err := m.Update(e.Key, e.Value, ubpf.UpdateAny); err != nil {
-					return nil, fmt.Errorf("map %d contents: %w", i, err), nil
+					return nil, nil, fmt.Errorf("map %d contents: %w", i, err)
 				}
 			}
 		}
@@ -99,7 +99,7 @@ func (c *testCase) load() (p *ubpf.Program, err error, f *finding) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			p, err, f = nil, nil, &finding{Class: "panic", PC: -1, Detail: fmt.Sprint("verifier panic: ", r)}
+			p, f, err = nil, &finding{Class: "panic", PC: -1, Detail: fmt.Sprint("verifier panic: ", r)}, nil
 		}
 	}()
 	budget := c.maxVerify
@@ -107,13 +107,13 @@ func (c *testCase) load() (p *ubpf.Program, err error, f *finding) {
 		budget = 200000
 	}
 	p, err = ubpf.Load(c.code, ubpf.LoadOptions{Kind: c.kind, Maps: maps, Logger: quiet, MaxVerifierInsns: budget})
-	return p, err, nil
+	return p, nil, err
 }
 
 // check loads the case and, if the verifier accepts it, runs it on every
 // packet in the VM and in the reference interpreter.
 func (c *testCase) check(th *ubpf.Thread) (accepted bool, f *finding) {
-	p, err, f := c.load()
+	p, f, err := c.load()
 	if f != nil || err != nil {
 		return false, f
 	}
@@ -129,7 +129,7 @@ func (c *testCase) check(th *ubpf.Thread) (accepted bool, f *finding) {
 	th.IngressIfindex, th.RxQueueIndex = testIfindex, testRxQueue
 	synced := true // the models still mirror the VM's maps
 	for i, pkt := range c.packets {
-		got, err, panicked := runVM(p, th, pkt)
+		got, panicked, err := runVM(p, th, pkt)
 		if panicked != "" {
 			return true, &finding{Class: "panic", PC: -1, Detail: "VM panic: " + panicked, Packet: i}
 		}
@@ -169,14 +169,14 @@ func (c *testCase) check(th *ubpf.Thread) (accepted bool, f *finding) {
 	return true, nil
 }
 
-func runVM(p *ubpf.Program, th *ubpf.Thread, pkt []byte) (ret uint64, err error, panicked string) {
+func runVM(p *ubpf.Program, th *ubpf.Thread, pkt []byte) (ret uint64, panicked string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			panicked = fmt.Sprint(r)
 		}
 	}()
 	ret, err = p.Run(th, append([]byte(nil), pkt...))
-	return ret, err, ""
+	return ret, "", err
 }
 
 // TestSoundnessRandom: at least 50,000 generated programs (5,000 with
@@ -284,7 +284,7 @@ func TestSoundnessShow(t *testing.T) {
 	c := fromProgen("show", p)
 	th := ubpf.NewThread()
 	defer th.Close()
-	_, err, _ := c.load()
+	_, _, err := c.load()
 	ok, f := c.check(th)
 	t.Logf("%s program, accepted %v (%v)\n%s", p.Kind, ok, err, p.Asm())
 	if f != nil {

@@ -56,7 +56,7 @@ func TestVerifierNegativeCorpus(t *testing.T) {
 			if (cf.errMsg == "accept") != lax {
 				t.Fatalf("expects %q but knownLax lists it: %v", cf.errMsg, lax)
 			}
-			_, lerr, f := cf.load()
+			_, f, lerr := cf.load()
 			diag, known := knownUnsound[cf.bug]
 			switch {
 			case f != nil && known:

@@ -54,8 +54,6 @@ func scalar() rs              { return rs{k: kScalar} }
 func known(v uint64) rs       { return rs{k: kScalar, known: true, v: v} }
 func (r rs) isScalar() bool   { return r.k == kScalar || r.k == kLen }
 func (r rs) isPtr() bool      { return r.k >= kPkt && r.k != kLen }
-func (r rs) same(o rs) bool   { return r == o }
-func (r rs) knownVal() uint64 { return r.v }
 
 // byte states of the stack model
 const (
@@ -525,33 +523,6 @@ func evalCond(is32 bool, op uint8, a, b uint64) bool {
 }
 
 var allConds = []uint8{jEQ, jNE, jGT, jGE, jLT, jLE, jSET, jSGT, jSGE, jSLT, jSLE}
-
-// negCond is the condition that holds when c does not (JSET has none).
-func negCond(c uint8) uint8 {
-	switch c {
-	case jEQ:
-		return jNE
-	case jNE:
-		return jEQ
-	case jGT:
-		return jLE
-	case jLE:
-		return jGT
-	case jGE:
-		return jLT
-	case jLT:
-		return jGE
-	case jSGT:
-		return jSLE
-	case jSLE:
-		return jSGT
-	case jSGE:
-		return jSLT
-	case jSLT:
-		return jSGE
-	}
-	return 0
-}
 
 // Edge constants: where signed, unsigned, 32- and 64-bit views disagree.
 var edges = []uint64{

@@ -531,7 +531,6 @@ func (g *gen) jmpConst() {
 	default:
 		g.movI(true, x, int32(v))
 	}
-	v = g.reg(x).v
 	if g.chance(0.3) {
 		g.aluOne(x)
 	}
