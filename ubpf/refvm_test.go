@@ -297,14 +297,15 @@ type refVM struct {
 	events    map[string]bool
 	ctxAnn    []uint8   // the VM's context rewrites (ubpf.CtxRewrites)
 	dataLoads int       // ctx->data loads in this run
-	spillK    [512]bool // per 8-byte stack slot: holds an aligned spill of a constant
+	spillK    [512]bool // per 8-byte stack slot: holds an aligned spill of a number
+	spillC    [512]bool // ... of a number computed from immediates only
 }
 
 // Events the soundness test attributes failures to known bugs by (see
 // soundness_known_test.go).
 const (
 	evJmp32SignedConst = "jmp32 signed comparison of a constant with bit 31 set"
-	evMisalignedFill   = "stack read across a spilled constant's slot boundary"
+	evMisalignedFill   = "stack read across the slot boundary of a spilled number"
 	evCtxRewrite       = "context load rewritten for another field"
 	evNarrowPtrStore   = "narrow store of a pointer"
 	evEnd64Alu32       = "le64 or be64 in the 32-bit ALU class on a value with upper bits set"
@@ -353,6 +354,7 @@ func (r *refVM) run(pkt []byte) (res refResult) {
 	r.written = [4096]bool{}
 	r.tag = [4096]int32{}
 	r.spillK = [512]bool{}
+	r.spillC = [512]bool{}
 	r.tags = r.tags[:0]
 	r.pc, r.depth, r.nres, r.nondet, r.steps, r.nextRes, r.dataLoads = 0, 0, 0, false, 0, 0, 0
 	r.dyn = r.dyn[:0]
@@ -849,6 +851,7 @@ func (r *refVM) callLocal(in ubpf.RawInsn) {
 		r.written[i] = false
 		r.tag[i] = 0
 		r.spillK[i/8] = false
+		r.spillC[i/8] = false
 	}
 	r.regs[10] = r.framePtr(r.depth)
 	for i := 6; i <= 9; i++ {
@@ -950,7 +953,7 @@ func (r *refVM) load(base val, a uint64, n int) val {
 	if off%8+uint64(n) > 8 && r.spillK[off/8] {
 		r.event(evMisalignedFill)
 	}
-	if n == 8 && off%8 == 0 && r.spillK[off/8] {
+	if n == 8 && off%8 == 0 && r.spillC[off/8] {
 		return konst(v)
 	}
 	// a whole pointer spill comes back as the pointer
@@ -990,10 +993,13 @@ func (r *refVM) store(base val, a uint64, n int, v val) {
 	}
 	off := a & 0xffffffff
 	for s := off / 8; s <= (off+uint64(n)-1)/8; s++ {
-		r.spillK[s] = false
+		r.spillK[s], r.spillC[s] = false, false
 	}
-	if n == 8 && off%8 == 0 && v.konst {
+	if n == 8 && off%8 == 0 && v.p == nil {
+		// the verifier keeps a spilled number (and folds it, even into
+		// reads that run past the slot, when it knows it exactly)
 		r.spillK[off/8] = true
+		r.spillC[off/8] = v.konst
 	}
 	var t int32
 	switch {

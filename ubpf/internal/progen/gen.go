@@ -50,10 +50,10 @@ type rs struct {
 	v     uint64
 }
 
-func scalar() rs              { return rs{k: kScalar} }
-func known(v uint64) rs       { return rs{k: kScalar, known: true, v: v} }
-func (r rs) isScalar() bool   { return r.k == kScalar || r.k == kLen }
-func (r rs) isPtr() bool      { return r.k >= kPkt && r.k != kLen }
+func scalar() rs            { return rs{k: kScalar} }
+func known(v uint64) rs     { return rs{k: kScalar, known: true, v: v} }
+func (r rs) isScalar() bool { return r.k == kScalar || r.k == kLen }
+func (r rs) isPtr() bool    { return r.k >= kPkt && r.k != kLen }
 
 // byte states of the stack model
 const (
