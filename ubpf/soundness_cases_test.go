@@ -382,10 +382,10 @@ func TestSoundnessRegressions(t *testing.T) {
 					t.Errorf("known bug %s: expected %s, got %v", bug, cf.expect, f)
 				}
 				if f == nil {
-					t.Errorf("%s is listed in knownUnsound (%s) but passes now (accepted=%v): remove it from the list", name, diag, accepted)
+					t.Errorf("%s (bug %s) is listed in knownUnsound (%s) but passes now (accepted=%v): remove it from the list", name, bug, diag, accepted)
 					return
 				}
-				t.Skipf("known verifier bug %s: %s (%v)", name, diag, f)
+				t.Skipf("known verifier bug %s: %s (%v)", bug, diag, f)
 			}
 			if f != nil {
 				t.Fatalf("verifier soundness bug (security): %v\nwhy: %s", f, strings.Join(cf.why, " "))
