@@ -1,6 +1,7 @@
 package ubpf
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -78,22 +79,35 @@ type LoadOptions struct {
 	// MaxVerifierInsns lowers the verifier's budget of processed
 	// instructions (default and maximum MaxVerifierInsns).
 	MaxVerifierInsns int
+	// RunBudget is the most instructions one run may execute (loop
+	// iterations count the loop's length, calls the callee's, at most 255
+	// each); a run that exhausts it stops as no match, counted in
+	// Stats.BudgetExhausted. Zero means DefaultRunBudget; at most
+	// MaxRunBudget.
+	RunBudget int
+	// MapMemoryLimit bounds the memory the maps created by this load may
+	// take together (maps handed over through ReuseMaps do not count).
+	// Zero means DefaultMapMemoryLimit.
+	MapMemoryLimit uint64
 	// MeasureTime adds the run time of every run to the program's
 	// counters (two clock reads per run).
 	MeasureTime bool
 }
 
 type progStats struct {
-	runs, matches, errors, ns atomic.Uint64
-	_                         [32]byte
+	runs, matches, errors, ns, exhausted atomic.Uint64
+	_                                    [24]byte
 }
 
 // Stats are a program's counters, summed over all threads.
 type Stats struct {
 	Runs    uint64 // completed runs
 	Matches uint64 // runs whose result means match
-	Errors  uint64 // runs stopped by a run-time check (counted as no match)
+	Errors  uint64 // runs stopped by a run-time check or the budget (counted as no match)
 	TotalNs uint64 // total run time, with LoadOptions.MeasureTime
+	// BudgetExhausted counts the runs (among Errors) that used up their
+	// instruction budget.
+	BudgetExhausted uint64
 }
 
 // Program is a verified program ready to run. Run may be called from any
@@ -119,6 +133,12 @@ type Program struct {
 	measure     bool
 	vstats      VerifierStats
 	maxVerify   int
+	// stackSpan is how many bytes at the top of the Thread's stack a run
+	// may address: the deepest stack access the verifier found, over the
+	// whole call chain (every frame is StackFrameSize bytes below its
+	// caller's), rounded up to 8. Runs see only that span, zeroed.
+	stackSpan int
+	budget    int // instructions per run (RunBudget)
 
 	stats [ThreadSlots]progStats
 }
@@ -136,13 +156,26 @@ func Load(code []byte, opts LoadOptions) (*Program, error) {
 	if name == "" {
 		name = "prog"
 	}
-	return newProgram(name, "", insns, opts.Maps, opts)
+	return newProgram(name, "", insns, opts.Maps, opts, nil)
 }
 
-func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions) (*Program, error) {
-	p := &Program{name: name, section: section, kind: opts.Kind, raw: insns, maps: maps,
+func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions, lines []*SourceLine) (p *Program, err error) {
+	// The last line of defence: whatever a client sends, a bug in the
+	// verifier or the decoder must refuse the program, not end the daemon.
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("ubpf: program %s: internal error while verifying (please report it with the program): %v", name, r)
+		}
+	}()
+	p = &Program{name: name, section: section, kind: opts.Kind, raw: insns, maps: maps,
 		helperSet: opts.Helpers.table(), logger: opts.Logger, pktWritable: opts.PacketWritable || opts.Kind == KindRaw,
-		measure: opts.MeasureTime, maxVerify: MaxVerifierInsns}
+		measure: opts.MeasureTime, maxVerify: MaxVerifierInsns, budget: DefaultRunBudget}
+	if opts.RunBudget < 0 || opts.RunBudget > MaxRunBudget {
+		return nil, fmt.Errorf("ubpf: program %s: run budget %d not in 1..%d", name, opts.RunBudget, MaxRunBudget)
+	}
+	if opts.RunBudget > 0 {
+		p.budget = opts.RunBudget
+	}
 	if opts.MaxVerifierInsns > 0 && opts.MaxVerifierInsns < MaxVerifierInsns {
 		p.maxVerify = opts.MaxVerifierInsns
 	}
@@ -163,6 +196,10 @@ func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOpt
 	p.dynBase = regionStatic + len(p.static)
 	ld, ctx, err := p.verify()
 	if err != nil {
+		var ve *VerifierError
+		if errors.As(err, &ve) && ve.PC >= 0 && ve.PC < len(lines) {
+			ve.Source = lines[ve.PC]
+		}
 		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
 	}
 	if err := p.decode(ld, ctx); err != nil {
@@ -203,6 +240,9 @@ func (p *Program) Map(name string) *Map {
 	return nil
 }
 
+// RunBudget returns the program's instruction budget per run.
+func (p *Program) RunBudget() int { return p.budget }
+
 // VerifierStats returns what verifying the program took.
 func (p *Program) VerifierStats() VerifierStats { return p.vstats }
 
@@ -215,6 +255,7 @@ func (p *Program) Stats() Stats {
 		s.Matches += st.matches.Load()
 		s.Errors += st.errors.Load()
 		s.TotalNs += st.ns.Load()
+		s.BudgetExhausted += st.exhausted.Load()
 	}
 	return s
 }
@@ -241,6 +282,7 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 		t.bind(p)
 	}
 	t.ndyn = p.dynBase
+	t.beginRun(p.stackSpan)
 	t.pktLen = uint64(len(pkt))
 	t.rd[regionPacket] = pkt
 	if p.pktWritable {
@@ -252,7 +294,6 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 		t.fillXDPContext()
 		r1 = regionCtx << 32
 	case KindRaw:
-		clear(t.stack)
 		if len(pkt) > 0 {
 			r1 = regionPacket << 32
 		}
@@ -270,8 +311,11 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 	}
 	if err != nil {
 		count(&st.errors, 1, own)
+		if re, ok := err.(*RunError); ok && re.Budget {
+			count(&st.exhausted, 1, own)
+		}
 		if p.errLimit.allow(10) {
-			p.logger.Warn("bpf program run failed", "prog", p.name, "err", err)
+			p.logger.Warn("bpf program run failed (counted as no match)", "prog", p.name, "err", err)
 		}
 		return 0, err
 	}
