@@ -34,22 +34,20 @@ var knownFalseReject = map[string]string{
 	// verifier.go ldImm rejects lddw src 4 (callback addresses), and
 	// helpers.go has no bpf_loop (181): issue 12 item 4.
 	"bpf_loop_cb": "code addresses (lddw src 4, callbacks) are not supported",
-	// verifier.go walk keeps at most 64 states per instruction and evicts
-	// only finished ones, and covers() compares every live scalar exactly
-	// (no precision tracking): the two states each iteration leaves never
-	// merge, so they double per iteration past 64 (issue 12 item 1).
+	// verifier.go precision() counts the operands of every conditional
+	// jump as needed, so a counter that is only compared once after the
+	// loop ("n > 16") is compared exactly when pruning and every
+	// iteration's two states (matched or not) stay apart: 2^n paths. Linux
+	// marks a jump's operands precise only when their bounds decided the
+	// branch. payload_scan60 and dns_qname_end/len verified before the
+	// rewrite (33,070 and 11,078 instructions); issue 12 item 1.
 	"payload_scan100":    "program too complex",
 	"payload_scan100-v2": "program too complex",
+	"payload_scan60":     "program too complex",
 	"payload_scan_len":   "program too complex",
-	// the same state explosion: the label count and the next-label index
-	// differ per path and are compared exactly; the v3 build happens to
-	// stay under the cap, the v2 build does not (issue 12, len style).
-	"dns_qname_len-v2": "program too complex",
-	// verifier_jump.go branch/view32: a JMP32 signed check refines no
-	// 32-bit bounds (there are none) and copies nothing to the 64-bit
-	// ones unless the value is known to fit in 31 bits, so the sign-
-	// extended byte stays unbounded (issue 12 item 2; v1 and v2 pass).
-	"signed_off": "math between pkt pointer and register with unbounded min value",
+	"dns_qname_end":      "program too complex",
+	"dns_qname_len":      "program too complex",
+	"dns_qname_len-v2":   "program too complex",
 	// verifier_jump.go lenFact derives packet ranges only from JGT/JGE-like
 	// comparisons with the length: "len >= 43 && len != 43" (clang's
 	// "if r2 == 43 goto out") proves nothing, although len's own bounds

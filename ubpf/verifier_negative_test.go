@@ -27,8 +27,6 @@ import (
 // knownLax: programs Linux rejects that goko accepts by design, safely.
 var knownLax = map[string]string{
 	"conformance-division_by_zero": "RFC 9669 defines division by zero (x / 0 = 0, x % 0 = x) and the VM implements it",
-	"conformance-pointer_plus_pointer": "arithmetic on a pointer other than +/- a number yields an unknown number " +
-		"(verifier_step.go alu), never a pointer; Linux rejects pointer += pointer outright",
 }
 
 func TestVerifierNegativeCorpus(t *testing.T) {

@@ -1,23 +1,21 @@
-// copy_bound: a noinline parser of type-length-value records that checks
-// the bound on a copy of the index plus a constant and then reads at the
-// index; XDP.
+// copy_bound: a noinline parser of type-length-value records (at most 16)
+// in a subprogram that receives the packet pointer and data_end; XDP.
 // verdict: accept
-// kernel: accept. Linux links scalars that share an origin (ids with
-// offsets), so the check on i + 2 proves the two bytes read at i and
-// i + 1. issue 12: goko does not link copies that differ by a constant
-// ("invalid access to packet ... proven range").
+// kernel: accept. The record pointer r = p + i (i bounded: 16 steps of at
+// most 9) is checked against end and both bytes are read through r; the
+// subprogram's packet arguments are verified in the caller's context.
 #include "corpus.h"
 
 static __attribute__((noinline)) int tlv_sum(__u8 *p, __u8 *end)
 {
 	int sum = 0;
-	__u32 i = 0;
+	__u64 i = 0;
 	for (int k = 0; k < 16; k++) {
-		if ((void *)(p + i + 2) > (void *)end)
+		__u8 *r = p + i;
+		if ((void *)(r + 2) > (void *)end)
 			break;
-		__u8 t = p[i], l = p[i + 1];
-		sum += t;
-		i += 2 + (l & 7);
+		sum += r[0];
+		i += 2 + (r[1] & 7);
 	}
 	return sum;
 }

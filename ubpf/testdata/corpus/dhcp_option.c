@@ -3,7 +3,7 @@
 // verdict: accept
 // kernel: accept. Constant loop bound (16 options); the option offset is
 // masked to 63 and each option's three bytes are checked against
-// data_end before they are read.
+// data_end, through the pointer they are then read with.
 #include "corpus.h"
 
 #define OPTS (ETH_HLEN + 20 + 8 + 240)
@@ -16,22 +16,22 @@ int dhcp_option(struct xdp_md *ctx)
 	struct udp *udp = data + ETH_HLEN + 20;
 	if ((void *)(udp + 1) > end || ip->proto != IPPROTO_UDP || udp->dport != bpf_htons(67))
 		return XDP_PASS;
-	__u8 *o = data + OPTS;
-	__u32 off = 0;
+	__u8 *opts = data + OPTS;
+	__u64 off = 0;
 	for (int i = 0; i < 16; i++) {
 		off &= 63;
-		if ((void *)(o + off + 3) > end)
+		__u8 *o = opts + off;
+		if ((void *)(o + 3) > end)
 			break;
-		__u8 code = o[off];
-		if (code == 255)
+		if (o[0] == 255)
 			break;
-		if (code == 0) {
+		if (o[0] == 0) {
 			off++;
 			continue;
 		}
-		if (code == 53)
-			return o[off + 2] == 1 ? XDP_DROP : XDP_PASS; /* DISCOVER */
-		off += 2 + o[off + 1];
+		if (o[0] == 53)
+			return o[2] == 1 ? XDP_DROP : XDP_PASS; /* DISCOVER */
+		off += 2 + o[1];
 	}
 	return XDP_PASS;
 }

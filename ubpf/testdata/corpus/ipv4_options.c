@@ -1,10 +1,11 @@
 // ipv4_options: walks the IPv4 options (at most 10) looking for Record
 // Route (7), in the len style.
 // verdict: accept
-// kernel: accept. The loop has a constant bound (10 iterations) and each
-// iteration checks the option's two bytes against the length before
-// reading them; the offset stays bounded (at most 14 + 60 + 10*255), so
-// every state is exact enough and the walk is a few thousand instructions.
+// kernel: accept (for the data_end twin). The loop has a constant bound
+// (10 iterations) and each iteration checks the option's two bytes against
+// the length before reading them; the offset is a 64-bit variable (so the
+// check and the reads are on the same register plus constants) and stays
+// bounded (at most 14 + 60 + 10*255).
 #include "corpus.h"
 
 SEC("filter")
@@ -13,10 +14,10 @@ __u64 ipv4_options(void *pkt, __u64 len)
 	if (len < ETH_HLEN + sizeof(struct ip4))
 		return GOKO_NO_MATCH;
 	struct ip4 *ip = pkt + ETH_HLEN;
-	__u32 hlen = (ip->vihl & 0xf) * 4;
+	__u64 hlen = (ip->vihl & 0xf) * 4;
 	if (hlen <= 20)
 		return GOKO_NO_MATCH;
-	__u32 off = ETH_HLEN + 20, end = ETH_HLEN + hlen;
+	__u64 off = ETH_HLEN + 20, end = ETH_HLEN + hlen;
 	for (int i = 0; i < 10; i++) {
 		if (off >= end || off + 2 > len)
 			break;

@@ -2,8 +2,10 @@
 // options within the 40 option bytes; XDP with data_end.
 // verdict: accept
 // verdict-v2: accept
-// kernel: accept. Constant loop bound; the option offset is masked to 63
-// before each use and every byte read is checked against data_end.
+// kernel: accept. Constant loop bound; the option offset is masked to 63,
+// the option pointer is checked against data_end and every read goes
+// through that same pointer (reading through a recomputed opt + off would
+// need Linux to link the two pointers, which it does not).
 #include "corpus.h"
 
 SEC("xdp")
@@ -19,26 +21,25 @@ int tcp_options(struct xdp_md *ctx)
 		return XDP_PASS;
 	optlen -= 20;
 	__u8 *opt = (__u8 *)(tcp + 1);
-	__u32 off = 0;
+	__u64 off = 0;
 	for (int i = 0; i < 10; i++) {
 		off &= 63;
-		if (off >= optlen || (void *)(opt + off + 4) > end)
+		__u8 *o = opt + off;
+		if (off >= optlen || (void *)(o + 4) > end)
 			break;
-		__u8 kind = opt[off];
-		if (kind == 0)
+		if (o[0] == 0)
 			break;
-		if (kind == 1) {
+		if (o[0] == 1) {
 			off++;
 			continue;
 		}
-		if (kind == 2 && opt[off + 1] == 4) {
-			__u16 mss = (opt[off + 2] << 8) | opt[off + 3];
+		if (o[0] == 2 && o[1] == 4) {
+			__u16 mss = (o[2] << 8) | o[3];
 			return mss < 536 ? XDP_DROP : XDP_PASS;
 		}
-		__u8 l = opt[off + 1];
-		if (l < 2)
+		if (o[1] < 2)
 			break;
-		off += l;
+		off += o[1];
 	}
 	return XDP_PASS;
 }

@@ -17,7 +17,7 @@ __u64 tcp_options_len(void *pkt, __u64 len)
 		return GOKO_NO_MATCH;
 	optlen -= 20;
 	__u64 base = ETH_HLEN + 20 + 20;
-	__u32 off = 0;
+	__u64 off = 0;
 	for (int i = 0; i < 10; i++) {
 		off &= 63;
 		if (off >= optlen || base + off + 4 > len)

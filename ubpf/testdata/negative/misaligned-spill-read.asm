@@ -1,6 +1,6 @@
 # kind: filter
 # map: array arr key=4 value=16 entries=1
-# error: invalid access to map value
+# error: map_value
 # bug: misaligned-stack-fold
 # why: issue 18's misaligned stack read: a read across two spilled
 # why: constants used as a map value offset.

@@ -1,5 +1,5 @@
 # kind: xdp
-# error: invalid access to packet
+# error: pointer comparison prohibited
 # why: data + 14 is compared with a number loaded from the context
 # why: (ingress_ifindex), not with data_end: nothing is proven.
 ldxw %r2, [%r1+0]

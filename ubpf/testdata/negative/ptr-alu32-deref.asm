@@ -1,5 +1,5 @@
 # kind: filter
-# error: invalid mem access 'scalar'
+# error: 32-bit pointer arithmetic prohibited
 # why: 32-bit arithmetic on a pointer keeps only its low half: a number.
 mov %r2, %r10
 add32 %r2, -8

@@ -1,5 +1,5 @@
 # kind: filter
-# error: invalid mem access 'scalar'
+# error: pointer arithmetic with & operator prohibited
 # why: masking a pointer ("align it down") makes it a number in goko.
 stdw [%r10-16], 1
 mov %r2, %r10

@@ -1,5 +1,5 @@
 # kind: filter
-# error: returned frame
+# error: would outlive the call
 # why: a callee stores a pointer to its frame through its argument; the
 # why: caller reads it back after the return and dereferences it.
 stdw [%r10-8], 0
