@@ -356,12 +356,39 @@ func deleteInsn(c *testCase, k int) *testCase {
 // case that the verifier accepts must not fail. Cases of known verifier
 // bugs are skipped, named, until their fix lands.
 func TestSoundnessRegressions(t *testing.T) {
-	files, err := filepath.Glob("testdata/soundness/*.asm")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no cases: %v", err)
-	}
 	th := ubpf.NewThread()
 	defer th.Close()
+	forCaseFiles(t, "testdata/soundness", 1, func(t *testing.T, name string, cf *caseFile) {
+		if len(cf.why) == 0 || cf.expect == "" {
+			t.Fatalf("%s: the case must say what it expects and why", name)
+		}
+		accepted, f := cf.check(th)
+		if bug, diag, known := knownFor(name); known {
+			if f != nil && f.Class != cf.expect {
+				t.Errorf("known bug %s: expected %s, got %v", bug, cf.expect, f)
+			}
+			if f == nil {
+				t.Errorf("%s (bug %s) is listed in knownUnsound (%s) but passes now (accepted=%v): remove it from the list", name, bug, diag, accepted)
+				return
+			}
+			t.Skipf("known verifier bug %s: %s (%v)", bug, diag, f)
+		}
+		if f != nil {
+			t.Fatalf("verifier soundness bug (security): %v\nwhy: %s", f, strings.Join(cf.why, " "))
+		}
+		if cf.expect == "reject" && accepted {
+			t.Fatalf("accepted; the case must be rejected: %s", strings.Join(cf.why, " "))
+		}
+	})
+}
+
+// forCaseFiles runs fn as a subtest on every case file of dir (at least
+// min of them).
+func forCaseFiles(t *testing.T, dir string, min int, fn func(t *testing.T, name string, cf *caseFile)) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.asm"))
+	if err != nil || len(files) < min {
+		t.Fatalf("%s: %d cases (%v)", dir, len(files), err)
+	}
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".asm")
 		t.Run(name, func(t *testing.T) {
@@ -373,26 +400,7 @@ func TestSoundnessRegressions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(cf.why) == 0 || cf.expect == "" {
-				t.Fatalf("%s: the case must say what it expects and why", file)
-			}
-			accepted, f := cf.check(th)
-			if bug, diag, known := knownFor(name); known {
-				if f != nil && f.Class != cf.expect {
-					t.Errorf("known bug %s: expected %s, got %v", bug, cf.expect, f)
-				}
-				if f == nil {
-					t.Errorf("%s (bug %s) is listed in knownUnsound (%s) but passes now (accepted=%v): remove it from the list", name, bug, diag, accepted)
-					return
-				}
-				t.Skipf("known verifier bug %s: %s (%v)", bug, diag, f)
-			}
-			if f != nil {
-				t.Fatalf("verifier soundness bug (security): %v\nwhy: %s", f, strings.Join(cf.why, " "))
-			}
-			if cf.expect == "reject" && accepted {
-				t.Fatalf("accepted; the case must be rejected: %s", strings.Join(cf.why, " "))
-			}
+			fn(t, name, cf)
 		})
 	}
 }

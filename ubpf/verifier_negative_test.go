@@ -16,8 +16,6 @@ package ubpf_test
 // listed in knownLax with the reason.
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,52 +28,37 @@ var knownLax = map[string]string{
 }
 
 func TestVerifierNegativeCorpus(t *testing.T) {
-	files, err := filepath.Glob("testdata/negative/*.asm")
-	if err != nil || len(files) < 40 {
-		t.Fatalf("negative corpus: %d cases (%v)", len(files), err)
-	}
 	th := ubpf.NewThread()
 	defer th.Close()
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".asm")
-		t.Run(name, func(t *testing.T) {
-			text, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
+	forCaseFiles(t, "testdata/negative", 40, func(t *testing.T, name string, cf *caseFile) {
+		if cf.errMsg == "" || len(cf.why) == 0 {
+			t.Fatalf("a negative case says which error it expects and why")
+		}
+		_, lax := knownLax[name]
+		if (cf.errMsg == "accept") != lax {
+			t.Fatalf("expects %q but knownLax lists it: %v", cf.errMsg, lax)
+		}
+		_, f, lerr := cf.load()
+		diag, known := knownUnsound[cf.bug]
+		switch {
+		case f != nil && known:
+			t.Skipf("known verifier bug %s: %s (%v)", cf.bug, diag, f)
+		case f != nil:
+			t.Fatalf("verifier bug (security): %v", f)
+		case lerr == nil && lax:
+			if _, f := cf.check(th); f != nil {
+				t.Fatalf("accepted by design (%s) but fails: %v", knownLax[name], f)
 			}
-			cf, err := parseCaseFile(name, string(text))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cf.errMsg == "" || len(cf.why) == 0 {
-				t.Fatalf("a negative case says which error it expects and why")
-			}
-			_, lax := knownLax[name]
-			if (cf.errMsg == "accept") != lax {
-				t.Fatalf("expects %q but knownLax lists it: %v", cf.errMsg, lax)
-			}
-			_, f, lerr := cf.load()
-			diag, known := knownUnsound[cf.bug]
-			switch {
-			case f != nil && known:
-				t.Skipf("known verifier bug %s: %s (%v)", cf.bug, diag, f)
-			case f != nil:
-				t.Fatalf("verifier bug (security): %v", f)
-			case lerr == nil && lax:
-				if _, f := cf.check(th); f != nil {
-					t.Fatalf("accepted by design (%s) but fails: %v", knownLax[name], f)
-				}
-			case lerr == nil && known:
-				t.Skipf("accepted because of known verifier bug %s: %s", cf.bug, diag)
-			case lerr == nil:
-				t.Fatalf("verifier soundness bug (security): accepted; it must be rejected with %q: %s", cf.errMsg, strings.Join(cf.why, " "))
-			case lax:
-				t.Errorf("rejected (%v): remove it from knownLax", lerr)
-			case !strings.Contains(lerr.Error(), cf.errMsg):
-				t.Errorf("rejected with %q, want %q", lerr, cf.errMsg)
-			default:
-				t.Logf("rejected: %v", lerr)
-			}
-		})
-	}
+		case lerr == nil && known:
+			t.Skipf("accepted because of known verifier bug %s: %s", cf.bug, diag)
+		case lerr == nil:
+			t.Fatalf("verifier soundness bug (security): accepted; it must be rejected with %q: %s", cf.errMsg, strings.Join(cf.why, " "))
+		case lax:
+			t.Errorf("rejected (%v): remove it from knownLax", lerr)
+		case !strings.Contains(lerr.Error(), cf.errMsg):
+			t.Errorf("rejected with %q, want %q", lerr, cf.errMsg)
+		default:
+			t.Logf("rejected: %v", lerr)
+		}
+	})
 }
