@@ -356,6 +356,11 @@ func deleteInsn(c *testCase, k int) *testCase {
 // case that the verifier accepts must not fail. Cases of known verifier
 // bugs are skipped, named, until their fix lands.
 func TestSoundnessRegressions(t *testing.T) {
+	for k := range knownUnsound {
+		if _, ok := fixedUnsound[k]; ok {
+			t.Errorf("%s is listed as known and as fixed", k)
+		}
+	}
 	th := ubpf.NewThread()
 	defer th.Close()
 	forCaseFiles(t, "testdata/soundness", 1, func(t *testing.T, name string, cf *caseFile) {
@@ -375,6 +380,11 @@ func TestSoundnessRegressions(t *testing.T) {
 		}
 		if f != nil {
 			t.Fatalf("verifier soundness bug (security): %v\nwhy: %s", f, strings.Join(cf.why, " "))
+		}
+		for k, how := range fixedUnsound {
+			if name == k || strings.HasPrefix(name, k+"-") {
+				t.Logf("a case of fixed bug %s (%s); accepted: %v", k, how, accepted)
+			}
 		}
 		if cf.expect == "reject" && accepted {
 			t.Fatalf("accepted; the case must be rejected: %s", strings.Join(cf.why, " "))
