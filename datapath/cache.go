@@ -73,6 +73,7 @@ type cachedFlow struct {
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64
+	packets, bytes      uint64 // folded counts, for dumps (dump.go)
 	actions             []execAction
 	mf                  Megaflow
 }
@@ -107,13 +108,13 @@ type flowCache struct {
 	// EMC use by one-mask ports (see the file comment): probes and hits
 	// since the last maintain, whether to use it, and when it was turned
 	// off.
-	emcProbes, emcHits uint64
-	emcTrusted         bool
-	emcOffSince        int64
-	emcInv             uint64 // insert one in emcInv megaflow hits into the EMC; 0: EMC off
-	byPort             map[uint32]*portClassifier
-	flows              int
-	rng                uint64
+	emcWinProbes, emcWinHits uint64
+	emcTrusted               bool
+	emcOffSince              int64
+	emcInv                   uint64 // insert one in emcInv megaflow hits into the EMC; 0: EMC off
+	byPort                   map[uint32]*portClassifier
+	flows                    int
+	rng                      uint64
 	// total counts the megaflows of every pmd of the datapath against
 	// limit: past it new translations are used for their packet but not
 	// cached, until flows expire or are revalidated away.
@@ -128,6 +129,8 @@ type flowCache struct {
 	in    FilterInput
 	memo  [8]memoEntry
 	memoN int
+
+	emcHits, megaflowHits uint64 // lookups each level answered (dump.go)
 }
 
 type memoEntry = FilterCheck
@@ -197,21 +200,24 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 	emc := c.emcInv != 0 && (c.emcTrusted || len(pc.subtables) > 1)
 	var h uint64
 	if emc {
-		c.emcProbes++
+		c.emcWinProbes++
 		h = key.Hash()
 		i, j := emcSlots(h)
 		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && c.emcKeys[i] == *key && c.filtersPass(e.flow) {
 			c.emcHits++
+			c.emcWinHits++
 			return e.flow
 		}
 		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && c.emcKeys[j] == *key && c.filtersPass(e.flow) {
 			c.emcHits++
+			c.emcWinHits++
 			return e.flow
 		}
 	}
 	for _, st := range pc.subtables {
 		if f := st.find(key, c); f != nil {
 			st.hits++
+			c.megaflowHits++
 			if emc {
 				c.emcInsert(key, h, f)
 			}
@@ -337,8 +343,8 @@ func (c *flowCache) maintain(now int64) {
 // the file comment).
 func (c *flowCache) judgeEMC(now int64) {
 	switch {
-	case c.emcProbes >= 1000:
-		trusted := float64(c.emcHits) >= emcTrustRate*float64(c.emcProbes)
+	case c.emcWinProbes >= 1000:
+		trusted := float64(c.emcWinHits) >= emcTrustRate*float64(c.emcWinProbes)
 		if c.emcTrusted && !trusted {
 			c.emcOffSince = now
 		}
@@ -346,7 +352,7 @@ func (c *flowCache) judgeEMC(now int64) {
 	case !c.emcTrusted && now-c.emcOffSince >= emcRetryNs:
 		c.emcTrusted = true // a trial: judged again in a second
 	}
-	c.emcProbes, c.emcHits = 0, 0
+	c.emcWinProbes, c.emcWinHits = 0, 0
 }
 
 func newSubtable(mask *FlowKey) *subtable {

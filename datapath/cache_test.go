@@ -164,7 +164,7 @@ func TestJudgeEMC(t *testing.T) {
 	second := int64(1e9)
 	now := int64(1e12)
 	judge := func(probes, hits uint64) bool {
-		c.emcProbes, c.emcHits = probes, hits
+		c.emcWinProbes, c.emcWinHits = probes, hits
 		c.judgeEMC(now)
 		now += second
 		return c.emcTrusted

@@ -114,6 +114,7 @@ type Datapath struct {
 	stats       struct{ packets, misses, upcallDrops, limitHits atomic.Uint64 }
 	megaflows   atomic.Int64 // cached megaflows, all pmds together
 	limitLogged atomic.Int64 // unix ns of the last flow-limit log line
+	diag        diag         // pmd counters and megaflow dumps (dump.go)
 }
 
 // Stats are a datapath's counters.
@@ -234,6 +235,7 @@ func New(cfg Config) *Datapath {
 		stop:   make(chan struct{}),
 		pmds:   make([]pmdState, cfg.PMDs),
 		ct:     newConntrack(cfg.ConntrackMax),
+		diag:   newDiag(cfg.PMDs),
 	}
 	dp.ports.Store(&portSet{byNo: map[uint32]int{}, poll: make([][]*rxq, cfg.PMDs)})
 	return dp

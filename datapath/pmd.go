@@ -28,6 +28,7 @@ type pmd struct {
 	upcallTokens float64
 	upcallLast   int64
 	lastMaint    int64
+	cnt          pmdCounters // dump.go
 }
 
 // burst is the packets of the burst being processed, their keys and
@@ -96,6 +97,7 @@ func (p *pmd) poll() int {
 		p.cache.maintain(p.now)
 		p.lastMaint = p.now
 	}
+	p.serveDump()
 	got := 0
 	for _, q := range p.ps.poll[p.idx] {
 		n := q.recv(p.pkts[:])
@@ -150,6 +152,7 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 		f := p.cache.lookup(i, key, pc)
 		if f == nil {
 			p.dp.stats.misses.Add(1)
+			p.cnt.misses++
 			f = p.upcall(&pkts[i], key, &offs[i])
 			if f == nil {
 				continue
@@ -164,6 +167,7 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 		p.execute(f.actions, &pkts[i], key, &offs[i])
 	}
 	p.dp.stats.packets.Add(uint64(len(pkts)))
+	p.cnt.packets += uint64(len(pkts))
 }
 
 // simpleMatch forwards a burst with f, a megaflow that is right for every
@@ -181,6 +185,8 @@ func (p *pmd) simpleMatch(f *cachedFlow, pkts []Packet) {
 	f.pendPkts += uint64(len(pkts))
 	f.pendBytes += bytes
 	p.dp.stats.packets.Add(uint64(len(pkts)))
+	p.cnt.packets += uint64(len(pkts))
+	p.cache.megaflowHits += uint64(len(pkts))
 }
 
 // revalidate brings the cache from version p.cacheVer to v: it drops the
@@ -217,11 +223,14 @@ func (p *pmd) foldCounters() {
 			s.Bytes.Add(f.pendBytes)
 			s.Used.Store(p.now)
 		}
+		f.packets += f.pendPkts
+		f.bytes += f.pendBytes
 		f.pendPkts, f.pendBytes = 0, 0
 	}
 	clear(p.dirty)
 	p.dirty = p.dirty[:0]
 	p.lastFold = p.now
+	p.publish()
 }
 
 // counterFoldNs is how often per-flow counts reach the OpenFlow counters.

@@ -109,8 +109,10 @@ type Upcaller interface {
 func (p *pmd) upcall(pkt *Packet, key *FlowKey, off *Offsets) *cachedFlow {
 	if !p.takeUpcallToken() {
 		p.dp.stats.upcallDrops.Add(1)
+		p.cnt.lost++
 		return nil
 	}
+	p.cnt.upcalls++
 	ver := p.dp.version.Load()
 	m := &p.miss
 	*m = Miss{FilterInput: FilterInput{Data: pkt.Data, Key: key, Off: *off}, Known: p.cache.memo[:p.cache.memoN]}

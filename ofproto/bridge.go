@@ -11,13 +11,14 @@ package ofproto
 // Locks, in the order they are taken: a goroutine holding one of them
 // takes only locks further down the list (as dpif-netdev.c writes it).
 //
-//  1. Bridge.mu (RWMutex): flow tables, groups, meters, ports, the switch
-//     config and the filter-program registry. Written only through
-//     Bridge.update (change.go); translation (a pmd's upcall) and the
-//     request handlers hold it for reading.
-//  2. datapath.Datapath.mu: the datapath's port set and receive-queue
-//     owners. Bridge.AddPort takes it under Bridge.mu.
-//  3. A port's own lock (dpdk.Port.mu).
+//  1. Bridge.modMu: serialises changes to the pipeline state (see Bridge
+//     and change.go: every change runs in Bridge.update, under it).
+//  2. Bridge.mu (RWMutex): flow tables, groups, meters, ports, the switch
+//     config and the filter-program registry. Written only by txn's edits,
+//     briefly; translation (a pmd's upcall) holds it for reading.
+//  3. datapath.Datapath.mu: the datapath's port set and receive-queue
+//     owners. Bridge.AddPort takes it under mu.
+//  4. A port's own lock (dpdk.Port.mu).
 //
 // Leaves, under which nothing else is taken: Bridge.connMu (connections
 // and the role election), pktBuffer.mu (packet-in buffers), a connection's
@@ -26,8 +27,9 @@ package ofproto
 // Waiting on the pmds. datapath.Sync (the barrier), SyncCounters and
 // RemovePort wait until every pmd finishes its current iteration, and an
 // iteration may take Bridge.mu for reading (a translation) and
-// Bridge.connMu (a packet-in). So they are called with neither held; a
-// wait under either would deadlock with a pmd waiting for it.
+// Bridge.connMu (a packet-in). So they are called with neither held (with
+// modMu they may be: pmds never take it); a wait under either would
+// deadlock with a pmd waiting for it.
 
 import (
 	"context"
@@ -47,6 +49,16 @@ type Config struct {
 	Name       string
 	DatapathID uint64
 	Logger     *slog.Logger
+	// LogLevel, when set, is the level of Logger's handler, which ofctl
+	// set-log-level changes through the management socket (diag.go).
+	LogLevel *slog.LevelVar
+	// ManagementSocket is the path of the bridge's management socket:
+	// connections accepted on it may change the log level.
+	ManagementSocket string
+	// MaxFlows is the number of flows each table holds at most (0:
+	// DefaultMaxFlows); a flow-mod that would add one more fails with
+	// OFPFMFC_TABLE_FULL. TABLE_FEATURES reports it as max_entries.
+	MaxFlows int
 	// FilterRunBudget is the instruction budget per run of filter
 	// programs loaded without one of their own (0: ubpf's default).
 	FilterRunBudget int
@@ -55,13 +67,41 @@ type Config struct {
 	FilterMapMemory uint64
 }
 
+// DefaultMaxFlows is the default rule limit of a table. A rule costs a few
+// hundred bytes, so a full table takes a couple of GB.
+const DefaultMaxFlows = 1 << 22
+
+func (b *Bridge) maxFlows() int {
+	if b.cfg.MaxFlows > 0 {
+		return b.cfg.MaxFlows
+	}
+	return DefaultMaxFlows
+}
+
 // Bridge is one OpenFlow switch instance.
+//
+// Locking. The pipeline state (tables, ports, groups, meters, filter
+// programs) has two locks, taken in this order:
+//   - modMu serialises changes: every change holds it from its checks to
+//     its end. Requests that walk whole tables (flow stats) hold it instead
+//     of mu, so they never sit between a waiting writer and translation.
+//   - mu guards the state against translation, which holds it for reading
+//     on every datapath miss. A change holds it for writing only while it
+//     edits the structures; the slow part of a bulk change (selecting a
+//     million rules, building replacement subtables) runs under modMu
+//     alone, while the datapath keeps translating the old state.
+//
+// So translation waits at most for the edit of one change, never for its
+// selection or for a long reader. The barrier rule is unchanged: a change
+// is visible to translation once it leaves mu, and it invalidates the
+// datapath after that (see datapath.Invalidate).
 type Bridge struct {
 	cfg Config
 	log *slog.Logger
 	dp  *datapath.Datapath
 
-	mu       sync.RWMutex // guards tables, ports, portList, groups, meters, filters; see change.go
+	modMu    sync.Mutex   // serialises changes to the state mu guards
+	mu       sync.RWMutex // guards tables, ports, portList, groups, meters
 	tables   [numTables]flowTable
 	ports    map[uint32]*port
 	portList []*port // sorted by number
@@ -113,8 +153,7 @@ func New(cfg Config) *Bridge {
 // Name returns the bridge name.
 func (b *Bridge) Name() string { return b.cfg.Name }
 
-// SetDatapath attaches the datapath this bridge programs; call it before
-// anything else.
+// SetDatapath attaches the datapath this bridge programs.
 func (b *Bridge) SetDatapath(dp *datapath.Datapath) {
 	b.dp = dp
 	b.filters.pool = newVMPool(dp.PMDs())
@@ -135,8 +174,6 @@ func (b *Bridge) AddPort(no uint32, p datapath.Port) (uint32, error) {
 		if b.ports[no] != nil {
 			return fmt.Errorf("add port %q: number %d already used by %q", p.Info().Name, no, b.ports[no].dp.Info().Name)
 		}
-		// Datapath.AddPort never waits for the pmds, so it may run under
-		// Bridge.mu (see the lock order above).
 		if err := b.dp.AddPort(no, p); err != nil {
 			return err
 		}
@@ -162,14 +199,13 @@ func (b *Bridge) RemovePort(no uint32) error {
 		}
 		desc = b.portDesc(pt)
 		tx.removePort(no)
-		return nil
+		// The datapath waits until no pmd uses the port: not under mu,
+		// which a pmd may be waiting for in a translation.
+		return b.dp.RemovePort(no)
 	})
-	if err != nil {
+	if desc.PortNo == 0 {
 		return err
 	}
-	// Outside Bridge.mu: the datapath waits until no pmd uses the port,
-	// and a pmd may be waiting for Bridge.mu in a translation.
-	err = b.dp.RemovePort(no)
 	b.broadcastPortStatus(openflow.PortReasonDelete, desc)
 	return err
 }
@@ -199,6 +235,7 @@ func (b *Bridge) checkLinks() {
 	b.update(func(tx *txn) error {
 		for _, p := range b.portList {
 			if up := p.dp.Info().LinkUp; up != p.linkUp {
+				// Fast-failover and select groups watch link state.
 				tx.setLink(p, up)
 				changed = append(changed, b.portDesc(p))
 			}
@@ -211,38 +248,60 @@ func (b *Bridge) checkLinks() {
 	}
 }
 
-// expireFlows removes flows whose timeouts passed.
+// expireFlows removes flows whose timeouts passed. Only rules with a
+// timeout are looked at, so a million permanent rules cost nothing here.
 func (b *Bridge) expireFlows(now time.Time) {
-	type expired struct {
-		r      *rule
-		reason openflow.FlowRemovedReason
-	}
-	var gone []expired
+	reasons := map[*rule]openflow.FlowRemovedReason{}
+	var gone []*rule
 	b.update(func(tx *txn) error {
-		for t := range b.tables {
-			tx.removeIf(&b.tables[t], func(r *rule) bool {
-				if r.hardTimeout != 0 && now.Sub(r.created) >= time.Duration(r.hardTimeout)*time.Second {
-					gone = append(gone, expired{r, openflow.FlowRemovedHardTimeout})
-					return true
+		var victims [numTables][]*rule
+		for i := range b.tables {
+			for r := range b.tables[i].timed {
+				if reason, ok := expired(r, now); ok {
+					reasons[r] = reason
+					victims[i] = append(victims[i], r)
 				}
-				if r.idleTimeout != 0 {
-					last := r.created
-					if u := r.stats.Used.Load(); u != 0 && u > last.UnixNano() {
-						last = time.Unix(0, u)
-					}
-					if now.Sub(last) >= time.Duration(r.idleTimeout)*time.Second {
-						gone = append(gone, expired{r, openflow.FlowRemovedIdleTimeout})
-						return true
-					}
-				}
-				return false
-			})
+			}
+		}
+		if len(reasons) > 0 {
+			gone = tx.removeRules(&victims, nil)
 		}
 		return nil
 	})
-	for _, e := range gone {
-		b.sendFlowRemoved(e.r, e.reason, now)
+	for _, r := range gone {
+		b.sendFlowRemoved(r, reasons[r], now)
 	}
+}
+
+// expired reports whether r's idle or hard timeout passed at now, and
+// which.
+func expired(r *rule, now time.Time) (openflow.FlowRemovedReason, bool) {
+	if r.hardTimeout != 0 && now.Sub(r.createdAt()) >= time.Duration(r.hardTimeout)*time.Second {
+		return openflow.FlowRemovedHardTimeout, true
+	}
+	if r.idleTimeout != 0 {
+		last := r.created
+		if u := r.stats.Used.Load(); u > last {
+			last = u
+		}
+		if now.Sub(time.Unix(0, last)) >= time.Duration(r.idleTimeout)*time.Second {
+			return openflow.FlowRemovedIdleTimeout, true
+		}
+	}
+	return 0, false
+}
+
+// selectRules returns, per table, the rules pred selects in table (or in
+// every table for tableAll). It only reads the tables: b.modMu or b.mu
+// must be held.
+func (b *Bridge) selectRules(table uint8, pred func(*rule) bool) *[numTables][]*rule {
+	var sel [numTables][]*rule
+	for i := range b.tables {
+		if (table == tableAll || int(table) == i) && b.tables[i].len() > 0 {
+			sel[i] = b.tables[i].selectRules(pred)
+		}
+	}
+	return &sel
 }
 
 // Close disconnects every OpenFlow connection.

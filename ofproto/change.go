@@ -10,14 +10,22 @@ package ofproto
 // older state.
 //
 // One path does that. Every change runs inside Bridge.update, which holds
-// Bridge.mu for writing, hands the change a *txn, and after the change
-// tells the datapath what became stale, still under the lock (so a
-// translation that read the old state cannot be installed under the new
-// version). The state is written only by methods of *txn, each of which
-// records what it changed, so a new kind of change cannot forget to
-// invalidate: a test (change_test.go) checks that nothing else in the
-// package writes that state, and that only update makes a txn. What a
-// recorded change makes stale is worked out in revalidate.go.
+// Bridge.modMu from the change's checks to its end and hands it a *txn;
+// the state is written only by methods of *txn, each of which takes
+// Bridge.mu for writing around its edit alone (edits made inside
+// txn.edit share one critical section) and records what it changed. When
+// the change is done, update tells the datapath what became stale, still
+// under modMu. So a new kind of change cannot forget to invalidate: a
+// test (change_test.go) checks that nothing else in the package writes
+// that state, and that only update makes a txn. What a recorded change
+// makes stale is worked out in revalidate.go.
+//
+// Why invalidating after the edit is enough: a translation that read the
+// old state finished before the edit took mu; if its megaflow was
+// installed, it was installed before the Revalidate call, and the pmds
+// apply every request to every megaflow they hold before their next
+// packet. A translation that reads the new state is right. Nothing is
+// acknowledged before update returns.
 //
 // The barrier then needs only datapath.Sync, which waits until every pmd
 // has finished the iteration it was in (see datapath/datapath.go).
@@ -28,20 +36,21 @@ import (
 	"github.com/goko-net/goko/ubpf"
 )
 
-// txn is one change to the bridge's state, made under Bridge.mu held for
-// writing. It records what the change can make stale.
+// txn is one change to the bridge's state, made under Bridge.modMu. It
+// records what the change can make stale.
 type txn struct {
-	b   *Bridge
-	all bool // every cached decision may depend on what changed
-	ch  staleSet
+	b    *Bridge
+	all  bool // every cached decision may depend on what changed
+	ch   staleSet
+	held bool // Bridge.mu is held for writing (inside edit)
 }
 
-// update applies a change: fn runs with Bridge.mu held for writing and
-// changes state only through tx; whatever it changed is invalidated in
-// the datapath before the lock is released, also when fn fails half-way.
+// update applies a change: fn runs with Bridge.modMu held and changes
+// state only through tx; whatever it changed is invalidated in the
+// datapath before modMu is released, also when fn fails half-way.
 func (b *Bridge) update(fn func(tx *txn) error) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	tx := &txn{b: b}
 	err := fn(tx)
 	switch {
@@ -55,36 +64,77 @@ func (b *Bridge) update(fn func(tx *txn) error) error {
 	return err
 }
 
+// edit runs fn with Bridge.mu held for writing: translation sees all of
+// fn's edits or none. Edits inside fn share the critical section.
+func (tx *txn) edit(fn func()) {
+	if tx.held {
+		fn()
+		return
+	}
+	tx.b.mu.Lock()
+	tx.held = true
+	defer func() {
+		tx.held = false
+		tx.b.mu.Unlock()
+	}()
+	fn()
+}
+
 // insert adds r to table t.
 func (tx *txn) insert(t *flowTable, r *rule) {
-	t.insert(r)
+	tx.edit(func() { t.insert(r) })
 	tx.ch.added = append(tx.ch.added, r)
 }
 
 // replace puts r in the place of old in table t.
 func (tx *txn) replace(t *flowTable, old, r *rule) {
-	t.replace(old, r)
+	tx.edit(func() { t.replace(old, r) })
 	tx.gone(old)
 	tx.ch.added = append(tx.ch.added, r)
 }
 
-// removeIf deletes the rules of t for which pred holds and returns them.
-func (tx *txn) removeIf(t *flowTable, pred func(*rule) bool) []*rule {
-	removed := t.removeIf(pred)
-	for _, r := range removed {
+// removeRules removes the victims (per table), runs also (if not nil) in
+// the same critical section, and returns the removed rules. The
+// replacement subtables are built before mu is taken, while translation
+// goes on (see Bridge).
+func (tx *txn) removeRules(victims *[numTables][]*rule, also func()) []*rule {
+	var plans [numTables]*removal
+	var gone []*rule
+	for i, vs := range victims {
+		if len(vs) > 0 {
+			plans[i] = tx.b.tables[i].planRemove(vs)
+			gone = append(gone, vs...)
+		}
+	}
+	if len(gone) == 0 && also == nil {
+		return nil
+	}
+	tx.edit(func() {
+		for i, p := range plans {
+			if p != nil {
+				tx.b.tables[i].applyRemove(p)
+			}
+		}
+		if also != nil {
+			also()
+		}
+	})
+	for _, r := range gone {
 		tx.gone(r)
 	}
-	return removed
+	return gone
 }
 
 // modify gives r new instructions and, if reset, new counters.
 func (tx *txn) modify(r *rule, ins []openflow.Instruction, reset bool) {
-	r.instructions = ins
-	if reset {
-		// Megaflows point at the old counters until they are
-		// revalidated; the new ones start at zero.
-		r.stats = new(datapath.FlowStats)
-	}
+	tx.edit(func() {
+		r.instructions = ins
+		if reset {
+			// Megaflows point at the old counters until they are
+			// revalidated; the new ones start at zero.
+			r.stats = new(datapath.FlowStats)
+		}
+	})
 	tx.gone(r)
 }
 
@@ -98,13 +148,13 @@ func (tx *txn) gone(r *rule) {
 
 // setGroup adds or replaces group g.
 func (tx *txn) setGroup(g *group) {
-	tx.b.groups[g.id] = g
+	tx.edit(func() { tx.b.groups[g.id] = g })
 	tx.groupChanged(g.id)
 }
 
 // deleteGroup removes group id.
 func (tx *txn) deleteGroup(id uint32) {
-	delete(tx.b.groups, id)
+	tx.edit(func() { delete(tx.b.groups, id) })
 	tx.groupChanged(id)
 }
 
@@ -117,13 +167,13 @@ func (tx *txn) groupChanged(id uint32) {
 
 // setMeter adds or replaces meter m.
 func (tx *txn) setMeter(m *meter) {
-	tx.b.meters[m.id] = m
+	tx.edit(func() { tx.b.meters[m.id] = m })
 	tx.meterChanged(m.id)
 }
 
 // deleteMeter removes meter id.
 func (tx *txn) deleteMeter(id uint32) {
-	delete(tx.b.meters, id)
+	tx.edit(func() { delete(tx.b.meters, id) })
 	tx.meterChanged(id)
 }
 
@@ -136,14 +186,18 @@ func (tx *txn) meterChanged(id uint32) {
 
 // addPort attaches pt (already in the datapath).
 func (tx *txn) addPort(pt *port) {
-	tx.b.ports[pt.no] = pt
-	tx.rebuildPortList()
+	tx.edit(func() {
+		tx.b.ports[pt.no] = pt
+		tx.rebuildPortList()
+	})
 }
 
-// removePort detaches port no (the datapath port goes after the update).
+// removePort detaches port no (the datapath port goes after the edit).
 func (tx *txn) removePort(no uint32) {
-	delete(tx.b.ports, no)
-	tx.rebuildPortList()
+	tx.edit(func() {
+		delete(tx.b.ports, no)
+		tx.rebuildPortList()
+	})
 }
 
 func (tx *txn) rebuildPortList() {
@@ -159,7 +213,7 @@ func (tx *txn) rebuildPortList() {
 // setPortConfig sets p's administrative configuration.
 func (tx *txn) setPortConfig(p *port, cfg openflow.PortConfig) {
 	if p.config != cfg {
-		p.config = cfg
+		tx.edit(func() { p.config = cfg })
 		tx.all = true
 	}
 }
@@ -167,7 +221,7 @@ func (tx *txn) setPortConfig(p *port, cfg openflow.PortConfig) {
 // setLink records p's link state (fast-failover and select groups watch it).
 func (tx *txn) setLink(p *port, up bool) {
 	if p.linkUp != up {
-		p.linkUp = up
+		tx.edit(func() { p.linkUp = up })
 		tx.all = true
 	}
 }
@@ -183,7 +237,7 @@ func (tx *txn) setSwitchFlags(f openflow.ConfigFlags) {
 // addFilter registers a program entry under its id: send_maps actions
 // naming the id translate differently from now on.
 func (tx *txn) addFilter(f *filterProg) {
-	tx.b.filters.progs[f.id] = f
+	tx.edit(func() { tx.b.filters.progs[f.id] = f })
 	tx.all = true
 }
 
@@ -196,6 +250,6 @@ func (tx *txn) setProgram(f *filterProg, p *ubpf.Program) {
 
 // deleteFilter removes program id from the registry.
 func (tx *txn) deleteFilter(id uint32) {
-	delete(tx.b.filters.progs, id)
+	tx.edit(func() { delete(tx.b.filters.progs, id) })
 	tx.all = true
 }

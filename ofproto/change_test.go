@@ -23,7 +23,7 @@ var guardedFields = map[string]bool{
 }
 
 // tableMutators are flowTable's methods that change a table.
-var tableMutators = map[string]bool{"insert": true, "replace": true, "removeIf": true}
+var tableMutators = map[string]bool{"insert": true, "replace": true, "removeIf": true, "applyRemove": true}
 
 // TestStateChangesGoThroughUpdate checks the rule of change.go on the
 // package's source: bridge state is written only inside methods of *txn,

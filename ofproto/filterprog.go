@@ -102,7 +102,8 @@ func (p *vmPool) acquire() *vmSlot {
 	}
 }
 
-// filterRegistry is a bridge's programs. Guarded by Bridge.mu.
+// filterRegistry is a bridge's programs. Changed under Bridge.modMu and
+// Bridge.mu held for writing; read under either.
 type filterRegistry struct {
 	progs map[uint32]*filterProg
 	pool  *vmPool
@@ -187,11 +188,11 @@ func (b *Bridge) UnloadFilterProg(id uint32) error {
 		}
 		n := 0
 		for t := range b.tables {
-			for _, r := range b.tables[t].rules {
+			b.tables[t].each(func(r *rule) {
 				if r.fm.filter == f {
 					n++
 				}
-			}
+			})
 		}
 		if n > 0 {
 			return gokoErr(openflow.GokoErrProgInUse, "filter program %d is used by %d flows; delete them first", id, n)
@@ -201,7 +202,7 @@ func (b *Bridge) UnloadFilterProg(id uint32) error {
 	})
 }
 
-// lookupFilter returns program id; b.mu must be held.
+// lookupFilter returns program id; b.modMu or b.mu must be held.
 func (b *Bridge) lookupFilter(id uint32) (*filterProg, error) {
 	if f := b.filters.progs[id]; f != nil {
 		return f, nil
@@ -489,15 +490,23 @@ func (c *Conn) gokoMultipart(xid uint32, body *openflow.MultipartExperimenterBod
 			parts = append(parts, d.Marshal())
 		}
 	default:
-		return openflow.Errorf(openflow.BRCBadExpType, "unknown goko multipart type %d", body.ExpType)
+		var err error
+		if parts, err = c.gokoDiag(body); err != nil {
+			return err
+		}
 	}
+	c.sendGokoParts(xid, body.ExpType, parts)
+	return nil
+}
+
+// sendGokoParts sends the parts of a goko multipart reply.
+func (c *Conn) sendGokoParts(xid, expType uint32, parts [][]byte) {
 	for i, p := range parts {
 		reply := &openflow.MultipartReply{Body: &openflow.MultipartExperimenterBody{
-			Experimenter: openflow.GokoExperimenter, ExpType: body.ExpType, Data: p}}
+			Experimenter: openflow.GokoExperimenter, ExpType: expType, Data: p}}
 		if i < len(parts)-1 {
 			reply.Flags = openflow.MultipartMore
 		}
 		c.sendXID(xid, reply)
 	}
-	return nil
 }

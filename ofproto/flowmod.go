@@ -43,31 +43,9 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 
 	var removed []*rule
 	err = b.update(func(tx *txn) error {
-		if m.filterID != 0 {
-			var err error
-			m.filter, err = b.lookupFilter(m.filterID)
-			if err != nil && adds {
-				return err
-			}
-			// Deleting or dumping flows of an unloaded program selects
-			// nothing, which is not an error.
-		}
-		if adds {
-			// Checked under the lock: instructions name groups and
-			// meters, which must still exist when the rule goes in.
-			if err := b.checkInstructions(fm.TableID, &fm.Match, fm.Instructions); err != nil {
-				return err
-			}
-		}
-		switch fm.Command {
-		case openflow.FlowAdd:
-			return b.addFlow(tx, fm, &m)
-		case openflow.FlowModify, openflow.FlowModifyStrict:
-			b.modifyFlows(tx, fm, &m, fm.Command == openflow.FlowModifyStrict)
-		case openflow.FlowDelete, openflow.FlowDeleteStrict:
-			removed = b.deleteFlows(tx, fm, &m, fm.Command == openflow.FlowDeleteStrict)
-		}
-		return nil
+		var err error
+		removed, err = b.flowMod(tx, fm, &m, adds)
+		return err
 	})
 	if err != nil {
 		return err
@@ -88,18 +66,61 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 	return nil
 }
 
+// flowMod applies a checked flow-mod as part of change tx.
+func (b *Bridge) flowMod(tx *txn, fm *openflow.FlowMod, m *flowMatch, adds bool) ([]*rule, error) {
+	if m.filterID != 0 {
+		f, err := b.lookupFilter(m.filterID)
+		if err != nil && adds {
+			return nil, err
+		}
+		// Deleting or modifying flows of an unloaded program selects
+		// nothing, which is not an error.
+		m.filter = f
+	}
+	if adds {
+		// Instructions name groups and meters, which must still exist
+		// when the rule goes in: modMu keeps them.
+		if err := b.checkInstructions(fm.TableID, &fm.Match, fm.Instructions); err != nil {
+			return nil, err
+		}
+	}
+	strict := fm.Command == openflow.FlowModifyStrict || fm.Command == openflow.FlowDeleteStrict
+	switch fm.Command {
+	case openflow.FlowAdd:
+		return nil, b.addFlow(tx, fm, m)
+	case openflow.FlowModify, openflow.FlowModifyStrict:
+		b.modifyFlows(tx, fm, m, strict)
+		return nil, nil
+	default:
+		sel := b.selectRules(fm.TableID, func(r *rule) bool {
+			return b.selected(fm, m, strict, r) && r.outputsTo(fm.OutPort) && r.usesGroup(fm.OutGroup)
+		})
+		return tx.removeRules(sel, nil), nil
+	}
+}
+
 func (b *Bridge) addFlow(tx *txn, fm *openflow.FlowMod, m *flowMatch) error {
 	t := &b.tables[fm.TableID]
 	if fm.Flags&openflow.FlowFlagCheckOverlap != 0 {
-		for _, r := range t.rules {
-			if r.priority == fm.Priority && r.fm.overlaps(m) {
-				return openflow.Errorf(openflow.FMFCOverlap, "overlaps an existing flow of priority %d", fm.Priority)
-			}
+		overlap := false
+		t.index.each(func(r *rule) bool {
+			overlap = r.priority == fm.Priority && r.fm.overlaps(m)
+			return !overlap
+		})
+		if overlap {
+			return openflow.Errorf(openflow.FMFCOverlap, "overlaps an existing flow of priority %d", fm.Priority)
 		}
+	}
+	enc, err := fm.Match.MarshalBinary()
+	if err != nil {
+		return err
 	}
 	// An identical rule is replaced; its counters carry over unless the
 	// controller asked for them to be reset.
 	old := t.findStrict(m, fm.Priority)
+	if old == nil && t.len() >= b.maxFlows() {
+		return openflow.Errorf(openflow.FMFCTableFull, "table %d holds %d flows, its limit", fm.TableID, t.len())
+	}
 	stats := new(datapath.FlowStats)
 	if old != nil && fm.Flags&openflow.FlowFlagResetCounts == 0 {
 		stats = old.stats
@@ -107,7 +128,7 @@ func (b *Bridge) addFlow(tx *txn, fm *openflow.FlowMod, m *flowMatch) error {
 	r := &rule{
 		tableID:      fm.TableID,
 		priority:     fm.Priority,
-		match:        fm.Match,
+		match:        enc,
 		fm:           *m,
 		cookie:       fm.Cookie,
 		idleTimeout:  fm.IdleTimeout,
@@ -115,7 +136,7 @@ func (b *Bridge) addFlow(tx *txn, fm *openflow.FlowMod, m *flowMatch) error {
 		flags:        fm.Flags,
 		instructions: fm.Instructions,
 		stats:        stats,
-		created:      time.Now(),
+		created:      time.Now().UnixNano(),
 	}
 	if old != nil {
 		tx.replace(t, old, r)
@@ -125,32 +146,17 @@ func (b *Bridge) addFlow(tx *txn, fm *openflow.FlowMod, m *flowMatch) error {
 	return nil
 }
 
+// modifyFlows changes the instructions of the rules a modify selects.
 func (b *Bridge) modifyFlows(tx *txn, fm *openflow.FlowMod, m *flowMatch, strict bool) {
-	b.eachSelected(fm, m, strict, func(r *rule) {
-		tx.modify(r, fm.Instructions, fm.Flags&openflow.FlowFlagResetCounts != 0)
+	sel := b.tables[fm.TableID].selectRules(func(r *rule) bool { return b.selected(fm, m, strict, r) })
+	if len(sel) == 0 {
+		return
+	}
+	tx.edit(func() {
+		for _, r := range sel {
+			tx.modify(r, fm.Instructions, fm.Flags&openflow.FlowFlagResetCounts != 0)
+		}
 	})
-}
-
-func (b *Bridge) deleteFlows(tx *txn, fm *openflow.FlowMod, m *flowMatch, strict bool) []*rule {
-	var removed []*rule
-	for t := range b.tables {
-		if fm.TableID != tableAll && int(fm.TableID) != t {
-			continue
-		}
-		removed = append(removed, tx.removeIf(&b.tables[t], func(r *rule) bool {
-			return b.selected(fm, m, strict, r) && r.outputsTo(fm.OutPort) && r.usesGroup(fm.OutGroup)
-		})...)
-	}
-	return removed
-}
-
-// eachSelected calls fn for every rule a modify selects.
-func (b *Bridge) eachSelected(fm *openflow.FlowMod, m *flowMatch, strict bool, fn func(*rule)) {
-	for _, r := range b.tables[fm.TableID].rules {
-		if b.selected(fm, m, strict, r) {
-			fn(r)
-		}
-	}
 }
 
 // selected implements the rule selection shared by modify, delete and
@@ -167,7 +173,7 @@ func (b *Bridge) selected(fm *openflow.FlowMod, m *flowMatch, strict bool, r *ru
 }
 
 // checkInstructions rejects instructions and actions goko cannot execute,
-// with the error the spec assigns. b.mu must be held.
+// with the error the spec assigns. b.modMu or b.mu must be held.
 func (b *Bridge) checkInstructions(table uint8, match *openflow.Match, ins []openflow.Instruction) error {
 	seen := map[openflow.InstructionType]bool{}
 	ctx := matchCtx(match)

@@ -24,11 +24,21 @@ type testSwitch struct {
 	xid   uint32
 }
 
-func newTestSwitch(t *testing.T, nports int) *testSwitch { return newTestSwitchPMDs(t, nports, 1) }
+func newTestSwitch(t *testing.T, nports int) *testSwitch {
+	return newTestSwitchConfig(t, nports, Config{Name: "br0", DatapathID: 0x1})
+}
 
 // newTestSwitchPMDs is newTestSwitch with pmds poll-mode threads.
 func newTestSwitchPMDs(t *testing.T, nports, pmds int) *testSwitch {
-	b := New(Config{Name: "br0", DatapathID: 0x1})
+	return newTestSwitchDP(t, nports, Config{Name: "br0", DatapathID: 0x1}, pmds)
+}
+
+func newTestSwitchConfig(t *testing.T, nports int, cfg Config) *testSwitch {
+	return newTestSwitchDP(t, nports, cfg, 1)
+}
+
+func newTestSwitchDP(t *testing.T, nports int, cfg Config, pmds int) *testSwitch {
+	b := New(cfg)
 	dp := datapath.New(datapath.Config{Name: "br0", Translator: b, Upcaller: b, PMDs: pmds})
 	b.SetDatapath(dp)
 	ts := &testSwitch{t: t, b: b, dp: dp, ports: map[uint32]*memport.Port{}}
@@ -307,8 +317,13 @@ func TestCompileMatchSemantics(t *testing.T) {
 		t.Errorf("in_port=0: %v", err)
 	}
 	var oe *openflow.Error
-	_, err := compileMatch(&openflow.Match{Fields: []openflow.OXM{openflow.OXMUint(openflow.OXMIPv6ExtHdr, 5)}})
-	if !errors.As(err, &oe) {
+	_, err := compileMatch(&openflow.Match{Fields: []openflow.OXM{openflow.NewExperimenterOXM(0x00abcdef, 3, []byte{1, 2, 3, 4}, nil)}})
+	if !errors.As(err, &oe) || oe.Code != openflow.BMCBadField {
 		t.Errorf("unsupported field: %v", err)
+	}
+	fm, err := compileMatch(&openflow.Match{Fields: []openflow.OXM{openflow.OXMEthTypeVal(0x86dd),
+		openflow.OXMUintMasked(openflow.OXMIPv6ExtHdr, 0x44, 0x1c4)}})
+	if err != nil || fm.value.IPv6ExtHdr != 0x44 || fm.mask.IPv6ExtHdr != 0x1c4 {
+		t.Errorf("ipv6_exthdr=0x44/0x1c4: %+v %v", fm.value, err)
 	}
 }

@@ -104,6 +104,9 @@ func (x *xlate) ctPass(zone uint32) bool {
 		}
 	}
 	res := f.Match(x.in)
+	if x.tr != nil {
+		x.tr.ctCheck(f, res)
+	}
 	x.t.Filters = append(x.t.Filters, datapath.FilterCheck{Filter: f, Want: res})
 	return res
 }

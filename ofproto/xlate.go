@@ -86,7 +86,8 @@ type xlate struct {
 	// key cannot hold.
 	frame  []byte
 	popped bool
-	deps   *deps // what the decision read, for revalidation
+	tr     *tracer // set when tracing (trace.go)
+	deps   *deps   // what the decision read, for revalidation
 }
 
 func newXlate(b *Bridge, m *datapath.Miss, t *datapath.Translation) *xlate {
@@ -98,16 +99,36 @@ func newXlate(b *Bridge, m *datapath.Miss, t *datapath.Translation) *xlate {
 
 // Translate implements datapath.Translator.
 func (b *Bridge) Translate(m *datapath.Miss, t *datapath.Translation) {
+	b.translate(m, t, nil)
+	if b.debug() {
+		b.logUpcall(m.Key, t)
+	}
+}
+
+// translate is Translate, traced by tr when it is not nil.
+func (b *Bridge) translate(m *datapath.Miss, t *datapath.Translation, tr *tracer) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
+	key := m.Key
 	if openflow.ConfigFlags(b.switchFlags.Load())&openflow.FragMask == openflow.FragDrop {
 		// OFPC_FRAG_DROP: IP fragments are dropped before the pipeline.
 		t.Mask.NwFrag |= datapath.FragAny
-		if m.Key.NwFrag&datapath.FragAny != 0 {
+		if key.NwFrag&datapath.FragAny != 0 {
+			if tr != nil {
+				tr.note("the packet is an IP fragment and the switch drops fragments (set-frags drop)")
+			}
 			return
 		}
 	}
-	newXlate(b, m, t).pipeline(0)
+	if p := b.ports[key.InPort]; p != nil && p.config&(openflow.PortConfigDown|openflow.PortConfigNoRecv) != 0 {
+		if tr != nil {
+			tr.note("port %d is down or has no-receive set: received packets are dropped", key.InPort)
+		}
+		return // OFPPC_PORT_DOWN and OFPPC_NO_RECV: received packets are dropped
+	}
+	x := newXlate(b, m, t)
+	x.tr = tr
+	x.pipeline(0)
 }
 
 // popInner makes the key describe the packet inside a popped MPLS label
@@ -147,6 +168,42 @@ func (x *xlate) popInner(outer, etype uint16) {
 	x.popped = true
 }
 
+// reinterpret applies a set_field of eth_type or ip_proto, after which the
+// rest of the packet reads differently (an IPv4 header becomes an MPLS
+// label, TCP ports become ICMP type and code). The key is made by parsing
+// the rewritten frame, so later tables see what the datapath forwards;
+// fields earlier set_field actions wrote (dirty bits) keep their values,
+// as the datapath has written them into the frame. Like a pop, this takes
+// the packet where the megaflow key cannot follow, so later lookups are
+// not cached; without later lookups the result depends only on the masked
+// fields and the megaflow is cached as usual.
+func (x *xlate) reinterpret(o openflow.OXM) {
+	if x.frame == nil {
+		x.frame = append([]byte(nil), x.in.Data...)
+	}
+	var cur datapath.FlowKey
+	off := datapath.Parse(x.frame, x.key.InPort, &cur)
+	var v [16]byte
+	copy(v[:], o.Value)
+	datapath.SetField(x.frame, &cur, &off, setFields[o.Field], &v)
+	old := x.key
+	var nk datapath.FlowKey
+	datapath.Parse(x.frame, old.InPort, &nk)
+	nk.TunID, nk.TunSrc, nk.TunDst = old.TunID, old.TunSrc, old.TunDst
+	nw, ow, dw := nk.Words(), old.Words(), x.dirty.Words()
+	for i := range nw {
+		nw[i] = nw[i]&^dw[i] | ow[i]&dw[i]
+	}
+	switch o.Field {
+	case openflow.OXMEthType:
+		nk.EthType, x.dirty.EthType = o.Uint16(), 0xffff
+	case openflow.OXMIPProto:
+		nk.NwProto, x.dirty.NwProto = o.Uint8(), 0xff
+	}
+	x.key = nk
+	x.popped = true
+}
+
 // filterPass runs a filter program on the packet, at most once per
 // translation, and records its result in the megaflow's filter chain so
 // the datapath checks it for every later packet. Programs always see the
@@ -154,6 +211,9 @@ func (x *xlate) popInner(outer, etype uint16) {
 func (x *xlate) filterPass(f *filterProg) bool {
 	for _, fc := range x.t.Filters {
 		if fc.Filter == datapath.Filter(f) {
+			if x.tr != nil {
+				x.tr.reused(f, fc.Want)
+			}
 			return fc.Want
 		}
 	}
@@ -163,7 +223,12 @@ func (x *xlate) filterPass(f *filterProg) bool {
 			res, known = fc.Want, true
 		}
 	}
-	if !known {
+	switch {
+	case known && x.tr != nil:
+		x.tr.reused(f, res)
+	case !known && x.tr != nil:
+		res = x.tr.runFilter(f, x.in.Data)
+	case !known:
 		res = f.Match(x.in)
 	}
 	x.t.Filters = append(x.t.Filters, datapath.FilterCheck{Filter: f, Want: res})
@@ -187,8 +252,14 @@ func (x *xlate) pipeline(table uint8) {
 			x.t.NoCache = true
 		}
 		x.t.Stats = append(x.t.Stats, &t.lookupStats)
+		if x.tr != nil {
+			x.tr.add(openflow.GokoTraceEvent{Kind: openflow.TraceTable, Table: table})
+		}
 		r := t.lookup(&x.key, x.md, x.mask, x.filterPass, x.ctPass)
 		x.recordLookup(r)
+		if x.tr != nil {
+			x.tr.lookup(x.b, table, r)
+		}
 		if r == nil {
 			return // OpenFlow 1.3: a table miss with no table-miss rule drops
 		}
@@ -222,6 +293,9 @@ func (x *xlate) pipeline(table uint8) {
 			}
 		}
 		if gotoTable == nil {
+			if x.tr != nil && len(x.actionSet) > 0 {
+				x.tr.note("end of the pipeline: the action set runs")
+			}
 			for _, a := range orderedActionSet(x.actionSet) {
 				x.action(a)
 			}
@@ -248,6 +322,13 @@ var full = func() (k datapath.FlowKey) {
 }()
 
 func (x *xlate) action(a openflow.Action) {
+	if x.tr != nil {
+		if !x.tr.entered {
+			x.traceAction(a) // records a, then comes back here to run it
+			return
+		}
+		x.tr.entered = false
+	}
 	k := &x.key
 	switch a := a.(type) {
 	case openflow.ActionExperimenter:
@@ -283,14 +364,10 @@ func (x *xlate) action(a openflow.Action) {
 		x.dirty.VlanTCI, x.dirty.Vlan2TCI = 0xffff, 0xffff
 		x.emit(datapath.Action{Kind: datapath.ActPopVLAN})
 	case openflow.ActionPushMPLS:
-		// As the datapath does: label and TC zero, the TTL of the outer
-		// entry (bottom-of-stack clear) or of the IP header (set).
+		// As the datapath does: a copy of the outer entry (bottom of
+		// stack clear), or label and TC zero with the IP TTL.
 		x.mask(&datapath.FlowKey{EthType: 0xffff, MPLSLSE: ^uint32(0), NwTTL: 0xff})
-		if k.EthType == datapath.EthTypeMPLS || k.EthType == datapath.EthTypeMPLSM {
-			k.MPLSLSE &= 0xff
-		} else {
-			k.MPLSLSE = 0x100 | uint32(k.NwTTL)
-		}
+		k.MPLSLSE = datapath.PushedLSE(k)
 		k.EthType = a.EtherType
 		x.dirty.EthType, x.dirty.MPLSLSE = 0xffff, ^uint32(0)
 		x.emit(datapath.Action{Kind: datapath.ActPushMPLS, Arg: a.EtherType})
@@ -370,6 +447,10 @@ func (x *xlate) setField(o openflow.OXM) {
 	copy(a.Value[:], o.Value)
 	k, d := &x.key, &x.dirty
 	switch o.Field {
+	case openflow.OXMEthType, openflow.OXMIPProto:
+		x.emit(a)
+		x.reinterpret(o)
+		return
 	case openflow.OXMPBBISID:
 		k.PBBISID = uint32(o.Value[0])<<16 | uint32(o.Value[1])<<8 | uint32(o.Value[2])
 		d.PBBISID = 0xffffff
@@ -455,6 +536,9 @@ func prereqMask(f openflow.Field) datapath.FlowKey {
 		openflow.OXMSCTPSrc, openflow.OXMSCTPDst, openflow.OXMICMPv4Type, openflow.OXMICMPv4Code,
 		openflow.OXMICMPv6Type, openflow.OXMICMPv6Code:
 		return datapath.FlowKey{EthType: 0xffff, NwProto: 0xff}
+	case openflow.OXMEthType:
+		// Written wherever the Ethertype is, which the VLAN tags decide.
+		return datapath.FlowKey{VlanTCI: datapath.VlanPresent, Vlan2TCI: datapath.VlanPresent}
 	case openflow.OXMIPv6NDTarget, openflow.OXMIPv6NDSLL, openflow.OXMIPv6NDTLL:
 		return datapath.FlowKey{EthType: 0xffff, NwProto: 0xff, TpSrc: 0xffff}
 	}

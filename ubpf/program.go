@@ -301,7 +301,13 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 	default:
 		r1, r2 = regionPacket<<32, uint64(len(pkt))
 	}
-	ret, err := p.exec(t, r1, r2)
+	var ret uint64
+	var err error
+	if t.trace == nil {
+		ret, err = p.exec(t, r1, r2)
+	} else {
+		ret, err = p.step(t, r1, r2) // RunTraced (trace.go)
+	}
 	t.endRun()
 	st := &p.stats[t.slot&(ThreadSlots-1)]
 	own := t.ownSlot
