@@ -157,9 +157,10 @@ func (dp *Datapath) flowLimitHit(now int64) {
 
 // pmdState is what other goroutines see of one pmd.
 type pmdState struct {
-	iters atomic.Uint64 // completed loop iterations
-	gen   atomic.Uint64 // generation of the portSet it polls with
-	_     [48]byte      // one cache line per pmd
+	iters   atomic.Uint64 // completed loop iterations
+	gen     atomic.Uint64 // generation of the portSet it polls with
+	applied atomic.Uint64 // the cache version it has revalidated to
+	_       [40]byte      // one cache line per pmd
 }
 
 type vport struct {
@@ -326,6 +327,23 @@ func (dp *Datapath) Revalidate(stale func(*Megaflow) bool) {
 	// The version moves under the lock, so a pmd that read version v finds
 	// every request up to v in the log.
 	v := dp.version.Add(1)
+	// Requests every running pmd has applied are done with: dropping them
+	// lets go of what their predicates hold (removed rules, say).
+	if dp.running.Load() {
+		done := v
+		for i := range dp.pmds {
+			done = min(done, dp.pmds[i].applied.Load())
+		}
+		n := 0
+		for n < len(dp.revals) && dp.revals[n].ver <= done {
+			n++
+		}
+		if n > 0 {
+			m := copy(dp.revals, dp.revals[n:])
+			clear(dp.revals[m:])
+			dp.revals = dp.revals[:m]
+		}
+	}
 	if len(dp.revals) == maxRevals {
 		n := copy(dp.revals, dp.revals[maxRevals/2:])
 		clear(dp.revals[n:])
@@ -336,7 +354,8 @@ func (dp *Datapath) Revalidate(stale func(*Megaflow) bool) {
 
 // revalsSince appends to out the predicates of the requests after version
 // from up to to. all is true if one of them was a full invalidation or the
-// log no longer reaches back to from.
+// log no longer reaches back to from (an empty log reaches back only as
+// far as the version before the last request).
 func (dp *Datapath) revalsSince(from, to uint64, out []func(*Megaflow) bool) (_ []func(*Megaflow) bool, all bool) {
 	dp.revalMu.Lock()
 	defer dp.revalMu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -587,4 +588,33 @@ func TestFlowLimit(t *testing.T) {
 			t.Fatalf("%d megaflows counted after an invalidation", dp.Stats().Megaflows)
 		}
 	}
+}
+
+// TestRevalidateLogLetsGo checks that once every pmd has applied a
+// revalidation, the datapath no longer holds its predicate (and whatever
+// the predicate holds).
+func TestRevalidateLogLetsGo(t *testing.T) {
+	dp := datapath.New(datapath.Config{Name: "t", Translator: fanIn{}, PMDs: 2})
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	freed := make(chan struct{})
+	func() {
+		big := new([1 << 20]byte)
+		runtime.SetFinalizer(big, func(*[1 << 20]byte) { close(freed) })
+		dp.Revalidate(func(*datapath.Megaflow) bool { return big[0] != 0 })
+	}()
+	dp.Sync()
+	dp.Sync()
+	dp.Revalidate(func(*datapath.Megaflow) bool { return false }) // trims the log
+	for i := 0; i < 50; i++ {
+		runtime.GC()
+		select {
+		case <-freed:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the predicate of an applied revalidation is still held")
 }

@@ -195,6 +195,7 @@ func (p *pmd) revalidate(v uint64) {
 	p.foldCounters() // before the flows they sit on are dropped
 	preds, all := p.dp.revalsSince(p.cacheVer, v, p.preds[:0])
 	p.cacheVer = v
+	defer p.dp.pmds[p.idx].applied.Store(v)
 	if all {
 		p.cache.flush()
 	} else {

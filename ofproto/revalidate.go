@@ -50,8 +50,10 @@ import (
 )
 
 // maxPreciseRules bounds the rules one change may add or remove and still
-// be revalidated precisely; larger changes invalidate everything.
-const maxPreciseRules = 1 << 16
+// be revalidated precisely; larger changes invalidate everything (the
+// datapath keeps a predicate until every pmd has applied it, and with it
+// the rules it names).
+const maxPreciseRules = 4096
 
 // deps is what one translation read, for revalidation.
 type deps struct {
