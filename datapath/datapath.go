@@ -23,7 +23,7 @@ package datapath
 // Cache coherence. Every change that can alter a translation calls
 // Revalidate with a predicate that says which megaflows it can make stale
 // (or Invalidate, for all of them); each call bumps a version and is kept
-// in a short log. At the top of its loop a pmd that sees a new version
+// in a log until every running pmd has applied it (at most maxRevals). At the top of its loop a pmd that sees a new version
 // applies every predicate logged since the version it had to its own
 // cache, dropping the megaflows they name (everything, if the log no
 // longer reaches back that far); a new port set flushes everything. A pmd
