@@ -90,9 +90,9 @@ type VerifierError struct {
 
 func (e *VerifierError) Error() string {
 	if e.PC < 0 {
-		return "ubpf: verifier: " + e.Reason
+		return "verifier: " + e.Reason
 	}
-	s := fmt.Sprintf("ubpf: verifier: insn %d: %s: %s", e.PC, e.Insn, e.Reason)
+	s := fmt.Sprintf("verifier: insn %d: %s: %s", e.PC, e.Insn, e.Reason)
 	if e.Source != nil {
 		s += fmt.Sprintf(" (at %s)", e.Source)
 	}
@@ -166,6 +166,8 @@ type verifier struct {
 	trace    [traceLen]traceEntry // the current path's last instructions
 	traceN   int
 	pathFrom int // the branch the current path was pushed at (-1: the start)
+
+	exact bool // covers compares numbers no check depends on too (sameState)
 
 	// stackLow is, per frame depth, the lowest stack offset (from that
 	// frame's r10) any access reaches; 0 if none.
@@ -749,6 +751,7 @@ func (v *verifier) liveness() {
 func (v *verifier) precision() {
 	n := v.n
 	v.needed = make([]uint16, n)
+	sinkAfter := v.sinksAhead()
 	const args = 0x3e        // r1..r5
 	gen := make([]uint16, n) // needed at entry whatever follows
 	kill := make([]uint16, n)
@@ -783,9 +786,13 @@ func (v *verifier) precision() {
 				kill[pc] = 0x3f
 			case jmpJA:
 			default:
-				gen[pc] = d
-				if reg {
-					gen[pc] |= sr
+				// the operands decide which paths exist, which matters
+				// only if some check lies ahead on either side
+				if sinkAfter[pc] {
+					gen[pc] = d
+					if reg {
+						gen[pc] |= sr
+					}
 				}
 			}
 		case classLDX:
@@ -833,6 +840,52 @@ func (v *verifier) precision() {
 			}
 		}
 	}
+}
+
+// sinksAhead reports, per instruction, whether a path from it (within
+// its function) reaches an instruction whose checks may depend on the
+// value of a number: a memory access, a call, a subprogram's return, or
+// ALU with a register operand (which may be pointer arithmetic). A branch
+// with no such instruction ahead on either side leads only to safe
+// number crunching and exits, so which side is taken cannot matter.
+func (v *verifier) sinksAhead() []bool {
+	n := v.n
+	sink := make([]bool, n)
+	for pc := 0; pc < n; pc++ {
+		in := v.insns[pc]
+		switch in.class() {
+		case classLDX, classST, classSTX:
+			sink[pc] = true
+		case classLD:
+			sink[pc] = !in.isLDDW()
+		case classALU, classALU64:
+			code := in.Op & 0xf0
+			sink[pc] = in.Op&srcX != 0 && code != aluMOV && code != aluEND
+		case classJMP, classJMP32:
+			switch in.Op & 0xf0 {
+			case jmpCALL:
+				sink[pc] = true
+			case jmpEXIT:
+				sink[pc] = v.funcOf[pc] != 0
+			}
+		}
+	}
+	ahead := make([]bool, n)
+	for changed := true; changed; {
+		changed = false
+		for pc := n - 1; pc >= 0; pc-- {
+			if ahead[pc] {
+				continue
+			}
+			for _, s := range v.succs(pc) {
+				if s < n && (sink[s] || ahead[s]) {
+					ahead[pc], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	return ahead
 }
 
 // initial state of the program's main function.
@@ -942,7 +995,7 @@ func (v *verifier) visit(st *vstate, pc int, parent **checkpoint, add bool) (boo
 			cp.hits++
 			v.stats.Pruned++
 			pruned = true
-		case cp.branches > 0 && v.covers(cp.st, st, pc) && v.covers(st, cp.st, pc):
+		case cp.branches > 0 && v.sameState(cp.st, st, pc):
 			return false, v.fail("infinite loop detected: the loop at insn %d comes back to the same state (nothing it tracks changes between iterations)", pc)
 		default:
 			cp.misses++
@@ -989,9 +1042,23 @@ func (v *verifier) tooComplex() error {
 		msg, head, Disasm(v.insns, head), n, len(v.explored[head]))
 }
 
+// sameState reports whether a and b are equal at pc in everything live,
+// numbers no check depends on included: the loop that led from one to the
+// other changed nothing, so it would go round forever.
+func (v *verifier) sameState(a, b *vstate, pc int) bool {
+	v.exact = true
+	defer func() { v.exact = false }()
+	return v.covers(a, b, pc) && v.covers(b, a, pc)
+}
+
 // covers reports whether old (explored) is at least as general as cur at pc.
 func (v *verifier) covers(old, cur *vstate, pc int) bool {
 	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) {
+		return false
+	}
+	// facts about data + 0 hold for any packet pointer loaded later (from
+	// ctx->data, or r1 + 0 in a filter), live register or not
+	if cur.pktRange(0) < old.pktRange(0) {
 		return false
 	}
 	idmap := idMap{}
@@ -1012,7 +1079,7 @@ func (v *verifier) covers(old, cur *vstate, pc int) bool {
 				continue
 			}
 			o, c := &of.regs[r], &cf.regs[r]
-			if needed&(1<<r) == 0 && o.t == tScalar && c.t == tScalar {
+			if needed&(1<<r) == 0 && o.t == tScalar && c.t == tScalar && !v.exact {
 				continue // any number is as safe as any other here
 			}
 			if !v.regCovers(o, c, old, cur, &idmap) {
