@@ -281,13 +281,22 @@ func (v *verifier) formatTrace() string {
 	if len(v.st.frames) > 0 {
 		f := v.st.cur()
 		sep := "    ; "
-		for _, r := range []uint8{in.Dst, in.Src} {
+		show := []uint8{in.Dst, in.Src}
+		if in.class() == classJMP && in.Op&0xf0 == jmpCALL {
+			show = nil // a call reads its arguments
+			for r := uint8(1); r <= 5; r++ {
+				if f.regs[r].t != tNotInit {
+					show = append(show, r)
+				}
+			}
+		}
+		for i, r := range show {
+			if in.Src == in.Dst && i == 1 && len(show) == 2 {
+				break
+			}
 			if r <= 10 {
 				fmt.Fprintf(&b, "%sR%d=%s", sep, r, f.regs[r])
 				sep = " "
-			}
-			if in.Src == in.Dst {
-				break
 			}
 		}
 	}
@@ -1035,11 +1044,16 @@ func (v *verifier) tooComplex() error {
 	if head < 0 {
 		return v.fail("%s", msg)
 	}
-	return v.fail("%s; the verifier went through insn %d (%s) %d times in different states, "+
+	// the error names the loop head (and its source line), the trace the
+	// path on which the budget ran out
+	err := v.fail("%s; the verifier went through insn %d (%s) %d times in different states, "+
 		"%d of them still recorded: it is most likely the head of a loop whose iterations it cannot tell apart as safe. "+
 		"Bound the loop with a constant (for (i = 0; i < N && ...; i++)), keep values the loop carries out of branches it does not need them in, "+
 		"or compare pointers with data_end rather than offsets with the length (see docs/writing-filters.md, \"Loops\")",
 		msg, head, Disasm(v.insns, head), n, len(v.explored[head]))
+	ve := err.(*VerifierError)
+	ve.PC, ve.Insn = head, Disasm(v.insns, head)
+	return ve
 }
 
 // sameState reports whether a and b are equal at pc in everything live,
