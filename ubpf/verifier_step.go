@@ -430,12 +430,18 @@ func (v *verifier) alu(st *vstate, in RawInsn) error {
 		return nil
 	}
 	r := scalarReg(scalarOp(code, in.Off, dst.scalar, src.scalar, width))
-	if is64 && (code == aluADD || code == aluSUB) && src.isConst() && dst.id != 0 {
+	if (code == aluADD || code == aluSUB) && src.isConst() && dst.id != 0 {
 		c := int64(src.umin)
+		if !is64 {
+			c = int64(int32(uint32(src.umin)))
+		}
 		if code == aluSUB {
 			c = -c
 		}
-		if scalarLink(dst, c) {
+		// a 32-bit add that cannot wrap (alu32 code: w5 = w4; w5 += 2)
+		// computes what the 64-bit one does
+		exact := is64 || dst.umax <= math.MaxUint32 && (c >= 0 && dst.umax <= math.MaxUint32-uint64(c) || c < 0 && dst.umin >= uint64(-c))
+		if exact && scalarLink(dst, c) {
 			r.id, r.off = dst.id, dst.off+c
 		}
 	}
