@@ -315,8 +315,9 @@ func (p *Program) verify() (map[int]uint64, []uint8, error) {
 		return nil, nil, err
 	}
 	start := time.Now()
-	v.liveness()
-	v.precision()
+	uses := v.regUses()
+	v.liveness(uses)
+	v.precision(uses)
 	if err := v.run(); err != nil {
 		return nil, nil, err
 	}
@@ -667,188 +668,143 @@ func (v *verifier) ldImm(pc int, in, nx RawInsn) (uint64, error) {
 	return 0, v.errAt(pc, "invalid lddw pseudo source %d", in.Src)
 }
 
-// liveness computes, per instruction, the registers live at its entry.
-func (v *verifier) liveness() {
-	n := v.n
-	v.live = make([]uint16, n)
-	use := make([]uint16, n)
-	def := make([]uint16, n)
-	for pc := 0; pc < n; pc++ {
+// regUse is what one instruction reads and writes, for the two backward
+// analyses below.
+type regUse struct {
+	use, def uint16
+	// ALU: the registers whose values make the result (dst unless MOV,
+	// and src when it is a register)
+	from     uint16
+	alu      bool
+	condJump bool // use is the operands
+	exit     bool
+}
+
+func (v *verifier) regUses() []regUse {
+	out := make([]regUse, v.n)
+	for pc := range out {
 		in := v.insns[pc]
 		d, s := uint16(1)<<in.Dst, uint16(1)<<in.Src
+		u := &out[pc]
 		switch in.class() {
 		case classALU, classALU64:
 			code := in.Op & 0xf0
-			def[pc] = d
+			u.alu, u.def = true, d
 			if code != aluMOV {
-				use[pc] |= d
+				u.from |= d
 			}
 			if in.Op&srcX != 0 && code != aluEND && code != aluNEG {
-				use[pc] |= s
+				u.from |= s
 			}
+			u.use = u.from
 		case classJMP, classJMP32:
 			switch in.Op & 0xf0 {
 			case jmpEXIT:
-				use[pc] = 1
+				u.use, u.exit = 1, true
 			case jmpCALL:
-				use[pc] = 0x3e
+				u.use, u.def = 0x3e, 0x3f // r1..r5 in, r0..r5 clobbered
 				if in.Op&srcX != 0 {
-					use[pc] |= d
+					u.use |= d
 				}
-				def[pc] = 0x3f
 			case jmpJA:
 			default:
-				use[pc] = d
+				u.use, u.condJump = d, true
 				if in.Op&srcX != 0 {
-					use[pc] |= s
+					u.use |= s
 				}
 			}
 		case classLDX:
-			use[pc], def[pc] = s, d
+			u.use, u.def = s, d
 		case classST:
-			use[pc] = d
+			u.use = d
 		case classSTX:
-			use[pc] = d | s
+			u.use = d | s
 			if in.Op&0xe0 == modeATOMIC {
 				if in.Imm == atomicCMPXCHG {
-					use[pc] |= 1
-					def[pc] = 1
+					u.use |= 1
+					u.def = 1
 				} else if in.Imm&atomicFETCH != 0 {
-					def[pc] = s
+					u.def = s
 				}
 			}
 		case classLD:
 			if in.isLDDW() {
-				def[pc] = d
+				u.def = d
 			} else {
-				use[pc] = 0x40 // r6, the implicit context in Linux
+				u.use, u.def = 0x40, 0x3f // r6, the implicit context in Linux
 				if in.Op&0xe0 == modeIND {
-					use[pc] |= s
+					u.use |= s
 				}
-				def[pc] = 0x3f
 			}
 		}
 	}
+	return out
+}
+
+// backward solves a backward dataflow problem over the instructions:
+// at[pc] = transfer(pc, union of at[s] over pc's successors).
+func (v *verifier) backward(transfer func(pc int, out uint16) uint16) []uint16 {
+	at := make([]uint16, v.n)
 	for changed := true; changed; {
 		changed = false
-		for pc := n - 1; pc >= 0; pc-- {
+		for pc := v.n - 1; pc >= 0; pc-- {
 			var out uint16
 			for _, s := range v.succs(pc) {
-				if s < n {
-					out |= v.live[s]
+				if s < v.n {
+					out |= at[s]
 				}
 			}
-			in := use[pc] | out&^def[pc] | 1<<10
-			if in != v.live[pc] {
-				v.live[pc] = in
+			if in := transfer(pc, out); in != at[pc] {
+				at[pc] = in
 				changed = true
 			}
 		}
 	}
+	return at
+}
+
+// liveness computes, per instruction, the registers live at its entry.
+func (v *verifier) liveness(uses []regUse) {
+	v.live = v.backward(func(pc int, out uint16) uint16 {
+		u := uses[pc]
+		return u.use | out&^u.def | 1<<10
+	})
 }
 
 // precision computes, per instruction, the registers whose values (not
 // only their types) may decide a check on some path from it: addresses of
-// memory accesses, operands of conditional jumps (they decide which paths
-// exist), arguments of calls, values stored to memory (they may be loaded
-// back into any of these), the return value of subprograms, and whatever
-// flows into those. A number that is only carried around, counted and
-// returned as a verdict is not needed: two states that differ only in such
-// numbers are equally safe, which is what lets a loop that counts matches
-// verify in time linear in its iterations (Linux reaches the same through
-// its precision marks).
-func (v *verifier) precision() {
-	n := v.n
-	v.needed = make([]uint16, n)
+// memory accesses, operands of conditional jumps with a check ahead (they
+// decide which paths exist), arguments of calls, values stored to memory
+// (they may be loaded back into any of these), the return value of
+// subprograms, and whatever flows into those. A number that is only
+// carried around, counted and returned as a verdict is not needed: two
+// states that differ only in such numbers are equally safe, which is what
+// lets a loop that counts matches verify in time linear in its iterations
+// (Linux reaches the same through its precision marks).
+func (v *verifier) precision(uses []regUse) {
 	sinkAfter := v.sinksAhead()
-	const args = 0x3e        // r1..r5
-	gen := make([]uint16, n) // needed at entry whatever follows
-	kill := make([]uint16, n)
-	flow := make([]struct{ dst, src uint16 }, n) // dst needed after -> src needed before
-	for pc := 0; pc < n; pc++ {
-		in := v.insns[pc]
-		d, sr := uint16(1)<<in.Dst, uint16(1)<<in.Src
-		reg := in.Op&srcX != 0
-		switch in.class() {
-		case classALU, classALU64:
-			code := in.Op & 0xf0
-			kill[pc] = d
-			var from uint16
-			if code != aluMOV {
-				from = d
+	v.needed = v.backward(func(pc int, out uint16) uint16 {
+		u := uses[pc]
+		switch {
+		case u.alu:
+			in := out &^ u.def
+			if out&u.def != 0 {
+				in |= u.from
 			}
-			if reg && code != aluEND && code != aluNEG {
-				from |= sr
+			return in
+		case u.condJump:
+			if sinkAfter[pc] {
+				return out | u.use
 			}
-			flow[pc] = struct{ dst, src uint16 }{d, from}
-		case classJMP, classJMP32:
-			switch in.Op & 0xf0 {
-			case jmpEXIT:
-				if v.funcOf[pc] != 0 {
-					gen[pc] = 1
-				}
-			case jmpCALL:
-				gen[pc] = args
-				if reg {
-					gen[pc] |= d
-				}
-				kill[pc] = 0x3f
-			case jmpJA:
-			default:
-				// the operands decide which paths exist, which matters
-				// only if some check lies ahead on either side
-				if sinkAfter[pc] {
-					gen[pc] = d
-					if reg {
-						gen[pc] |= sr
-					}
-				}
+			return out
+		case u.exit:
+			if v.funcOf[pc] != 0 {
+				return 1 // returned to a caller that may use it anywhere
 			}
-		case classLDX:
-			gen[pc], kill[pc] = sr, d
-		case classST:
-			gen[pc] = d
-		case classSTX:
-			gen[pc] = d | sr
-			if in.Op&0xe0 == modeATOMIC {
-				if in.Imm == atomicCMPXCHG {
-					gen[pc] |= 1
-					kill[pc] = 1
-				} else if in.Imm&atomicFETCH != 0 {
-					kill[pc] = sr
-				}
-			}
-		case classLD:
-			if in.isLDDW() {
-				kill[pc] = d
-			} else {
-				gen[pc] = 0x40
-				if in.Op&0xe0 == modeIND {
-					gen[pc] |= sr
-				}
-				kill[pc] = 0x3f
-			}
+			return 0 // the verdict: any number will do
 		}
-	}
-	for changed := true; changed; {
-		changed = false
-		for pc := n - 1; pc >= 0; pc-- {
-			var out uint16
-			for _, s := range v.succs(pc) {
-				if s < n {
-					out |= v.needed[s]
-				}
-			}
-			in := gen[pc] | out&^kill[pc]
-			if out&flow[pc].dst != 0 {
-				in |= flow[pc].src
-			}
-			if in != v.needed[pc] {
-				v.needed[pc] = in
-				changed = true
-			}
-		}
-	}
+		return u.use | out&^u.def
+	})
 }
 
 // sinksAhead reports, per instruction, whether a path from it (within
