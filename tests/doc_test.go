@@ -223,7 +223,16 @@ func replay(t *testing.T, root, doc string, cmds []transcriptCmd) []string {
 	sh := exec.Command("bash", "-c", script.String())
 	sh.Dir = root
 	// HOME is private; Go keeps its caches where they were.
-	env := append(os.Environ(), "HOME="+home, "GOKO_RUN_DIR="+runDir, "GOKO_MN_RUNNER="+mnRunner)
+	// A newcomer types the commands at a shell, not inside make (CI runs
+	// the tests from `make test`, whose variables would make a nested make
+	// announce the directories it enters).
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "MAKEFLAGS" && k != "MAKELEVEL" && k != "MFLAGS" && k != "MAKEOVERRIDES" {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "HOME="+home, "GOKO_RUN_DIR="+runDir, "GOKO_MN_RUNNER="+mnRunner)
 	for _, v := range []string{"GOPATH", "GOMODCACHE", "GOCACHE", "GOENV"} {
 		if out, err := exec.Command("go", "env", v).Output(); err == nil {
 			env = append(env, v+"="+strings.TrimSpace(string(out)))
