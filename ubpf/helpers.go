@@ -92,7 +92,7 @@ var linuxHelpers = []*helperProto{
 	{id: 88, name: "map_pop_elem", args: [5]argType{argMap, argMapValueIO}, mapTypes: []MapType{MapQueue, MapStack}, fn: hMapPop},
 	{id: 89, name: "map_peek_elem", args: [5]argType{argMap, argMapValueIO}, mapTypes: []MapType{MapQueue, MapStack, MapBloomFilter}, fn: hMapPeek},
 	{id: 118, name: "jiffies64", fn: func(*Thread, uint64, uint64, uint64, uint64, uint64) uint64 {
-		return uint64(time.Since(epoch) / time.Millisecond)
+		return clockNs() / uint64(time.Millisecond)
 	}},
 	{id: 125, name: "ktime_get_boot_ns", fn: hKtime},
 	{id: 130, name: "ringbuf_output", args: [5]argType{argMap, argMem, argSize, argAnything}, mapTypes: []MapType{MapRingBuf}, fn: hRingbufOutput},
@@ -308,8 +308,12 @@ func hMapPopPeek(t *Thread, r1, r2 uint64, pop bool) uint64 {
 func hMapPop(t *Thread, r1, r2, _, _, _ uint64) uint64  { return hMapPopPeek(t, r1, r2, true) }
 func hMapPeek(t *Thread, r1, r2, _, _, _ uint64) uint64 { return hMapPopPeek(t, r1, r2, false) }
 
+// clockNs is the time the clock helpers report: nanoseconds since the
+// package started (tests make it deterministic).
+var clockNs = func() uint64 { return uint64(time.Since(epoch)) }
+
 func hKtime(*Thread, uint64, uint64, uint64, uint64, uint64) uint64 {
-	return uint64(time.Since(epoch)) + 1
+	return clockNs() + 1
 }
 
 func hCsumDiff(t *Thread, r1, r2, r3, r4, r5 uint64) uint64 {

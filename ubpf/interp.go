@@ -234,6 +234,10 @@ func (e *RunError) Error() string {
 // maxBackEdges bounds the backward jumps of one run.
 const maxBackEdges = 1 << 23
 
+// runBudget is the number of taken backward jumps and local calls a run
+// of p may make (both engines count the same events).
+func (p *Program) runBudget() int { return maxBackEdges }
+
 func (p *Program) fault(pc int, reason string) error {
 	return &RunError{PC: pc, Insn: Disasm(p.raw, pc), Reason: reason}
 }
@@ -262,7 +266,7 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 	r[1], r[2] = r1, r2
 	r[10] = regionStack<<32 | stackSize
 	t.depth = 0
-	t.budget = maxBackEdges // backward jumps (taken) and local calls left;
+	t.budget = p.runBudget() // backward jumps (taken) and local calls left;
 	// in memory, not a local: a loop-carried local costs register moves in
 	// every instruction
 	// ip walks the decoded instructions without bounds checks: the

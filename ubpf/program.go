@@ -81,6 +81,8 @@ type LoadOptions struct {
 	// MeasureTime adds the run time of every run to the program's
 	// counters (two clock reads per run).
 	MeasureTime bool
+	// Engine selects the JIT or the interpreter (EngineAuto by default).
+	Engine Engine
 }
 
 type progStats struct {
@@ -111,6 +113,7 @@ type Program struct {
 
 	helperSet helperTable
 	helpers   []HelperFunc
+	jit       *jitCode // nil: interpreted
 
 	logger      *slog.Logger
 	printkLimit rateLimit
@@ -165,7 +168,11 @@ func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOpt
 	if err != nil {
 		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
 	}
-	if err := p.decode(ld, ctx); err != nil {
+	plain, err := p.decode(ld, ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
+	}
+	if err := p.setEngine(opts.Engine, plain); err != nil {
 		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
 	}
 	return p, nil
@@ -260,7 +267,13 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 	default:
 		r1, r2 = regionPacket<<32, uint64(len(pkt))
 	}
-	ret, err := p.exec(t, r1, r2)
+	var ret uint64
+	var err error
+	if p.jit != nil {
+		ret, err = p.jitExec(t, r1, r2)
+	} else {
+		ret, err = p.exec(t, r1, r2)
+	}
 	t.endRun()
 	st := &p.stats[t.slot&(ThreadSlots-1)]
 	own := t.ownSlot

@@ -90,6 +90,8 @@ type Thread struct {
 
 	rng uint64
 
+	jit jitState
+
 	// IngressIfindex and RxQueueIndex are what an XDP program reads from
 	// ctx->ingress_ifindex and ctx->rx_queue_index. Set them before Run.
 	IngressIfindex uint32

@@ -1,0 +1,16 @@
+//go:build linux
+
+#include "textflag.h"
+
+// func jitcall(t *Thread, pc uintptr)
+//
+// Enters JIT code at pc with the *Thread in R12 (see jit_amd64.go). The
+// code uses no stack beyond this CALL's return address and returns here
+// with RET; it clobbers every general register but SP. BP is restored by
+// the epilogue the assembler adds for the frame; the Go caller of an ABI0
+// function reloads R14 and zeroes X15 after the call.
+TEXT ·jitcall(SB), NOSPLIT, $8-16
+	MOVQ t+0(FP), R12
+	MOVQ pc+8(FP), AX
+	CALL AX
+	RET
