@@ -3,6 +3,7 @@ package ubpf
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // Engine selects how a program's instructions are executed.
@@ -89,8 +90,6 @@ type jitState struct {
 	// budget is rcx while the code is out: taken backward jumps and
 	// local calls left in the current slice.
 	budget int64
-	// exit says why the code returned to Go: kind | arg<<8 | pc<<32.
-	exit uint64
 	// resume is where the resume stub continues after an exit.
 	resume uintptr
 	// pktBase is the packet's first byte (rbp in the code); pktVBase its
@@ -99,12 +98,33 @@ type jitState struct {
 	pktBase  uintptr
 	pktVBase uint64
 	pktLim   [4]uint64
-	// fp is the real address r10 points to.
-	fp    uintptr
-	depth uint64
+	// fp is the real address r10 points to; fpTop its value at depth 0.
+	// Between runs depth is 0 and regs[10] and fp are at the top (a run
+	// that ends inside a call puts them back).
+	fp, fpTop uintptr
+	depth     uint64
 	spill [2]uint64
 	// frames of local calls
 	frames [MaxCallDepth]jitFrame
+}
+
+func (j *jitState) init(stack []byte) {
+	j.fpTop = uintptr(unsafe.Pointer(unsafe.SliceData(stack))) + uintptr(len(stack))
+	j.reset()
+	j.pktVBase = regionPacket << 32
+}
+
+// reset puts the frame state back to depth 0.
+func (j *jitState) reset() {
+	j.depth, j.fp, j.regs[10] = 0, j.fpTop, regionStack<<32|stackSize
+}
+
+// setPacket prepares the packet fast path of the code for pkt.
+func (j *jitState) setPacket(pkt []byte) {
+	j.pktBase = uintptr(unsafe.Pointer(unsafe.SliceData(pkt)))
+	// offsets at which an access of 1, 2, 4, 8 bytes fits: n - size + 1
+	n := uint64(len(pkt))
+	j.pktLim = [4]uint64{n, max(n, 1) - 1, max(n, 3) - 3, max(n, 7) - 7}
 }
 
 // jitFrame is one local call's saved state (64 bytes: the code indexes

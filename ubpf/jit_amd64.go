@@ -127,12 +127,12 @@ var (
 	offJit      = int32(unsafe.Offsetof(Thread{}.jit))
 	offRegs     = offJit + int32(unsafe.Offsetof(jitState{}.regs))
 	offBudget   = offJit + int32(unsafe.Offsetof(jitState{}.budget))
-	offExit     = offJit + int32(unsafe.Offsetof(jitState{}.exit))
 	offResume   = offJit + int32(unsafe.Offsetof(jitState{}.resume))
 	offPktBase  = offJit + int32(unsafe.Offsetof(jitState{}.pktBase))
 	offPktVBase = offJit + int32(unsafe.Offsetof(jitState{}.pktVBase))
 	offPktLim   = offJit + int32(unsafe.Offsetof(jitState{}.pktLim))
 	offFP       = offJit + int32(unsafe.Offsetof(jitState{}.fp))
+	offFPTop    = offJit + int32(unsafe.Offsetof(jitState{}.fpTop))
 	offDepth    = offJit + int32(unsafe.Offsetof(jitState{}.depth))
 	offSpill    = offJit + int32(unsafe.Offsetof(jitState{}.spill))
 	offFrames   = offJit + int32(unsafe.Offsetof(jitState{}.frames))
@@ -161,6 +161,7 @@ type jitCompiler struct {
 	lbl   []label // per instruction
 	back  []label // per backward-jump target: the budget check before it
 	calls bool    // the program has local calls
+	facts []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
 
@@ -205,6 +206,7 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 		}
 	}
 	c.lSave, c.lReturn, c.lResume, c.lEntry = a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()
+	c.facts = pktFacts(c.p, c.insns)
 
 	c.emitEntry()
 	for pc := 0; pc < n; pc++ {
@@ -257,13 +259,14 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 		a.leaRIP(tmpA, resume)
 		a.store(8, mb(ctxReg, offResume), tmpA)
 	}
-	a.movImm(tmpA, kind|arg<<8|uint64(uint32(pc))<<32)
-	a.store(8, mb(ctxReg, offExit), tmpA)
+	a.movImm(tmpB, kind|arg<<8|uint64(uint32(pc))<<32)
 	a.jmp(c.lSave)
 }
 
-// emitEntry: the start of a run. Registers other than r1 and r2 start at
-// zero, as in the interpreter (and so that nothing of Go's leaks).
+// emitEntry: the start of a run. r1 and r2 are the arguments of the
+// program's kind (as Run gives them to the interpreter), the other
+// registers start at zero (as in the interpreter, and so that nothing of
+// Go's leaks), rcx at the program's first budget slice.
 func (c *jitCompiler) emitEntry() {
 	a := &c.a
 	a.bind(c.lEntry)
@@ -272,9 +275,22 @@ func (c *jitCompiler) emitEntry() {
 			a.aluRR(aXor, false, r, r)
 		}
 	}
-	a.load(8, jitReg[1], regMem(1))
-	a.load(8, jitReg[2], regMem(2))
-	a.load(8, budReg, mb(ctxReg, offBudget))
+	r1, r2 := jitReg[1], jitReg[2]
+	switch c.p.kind {
+	case KindXDP:
+		a.movImm(r1, regionCtx<<32)
+		a.movImm(r2, 0)
+	case KindRaw: // r1 = len > 0 ? the buffer : 0
+		a.load(8, r2, mb(ctxReg, offPktLen))
+		a.movImm(r1, 0)
+		a.movImm(tmpA, regionPacket<<32)
+		a.testRR(true, r2, r2)
+		a.cmov(ccNE, r1, tmpA)
+	default:
+		a.movImm(r1, regionPacket<<32)
+		a.load(8, r2, mb(ctxReg, offPktLen))
+	}
+	a.movImm(budReg, uint64(min(c.p.runBudget(), jitSlice)))
 	a.load(8, pktReg, mb(ctxReg, offPktBase))
 	// the body follows
 }
@@ -282,12 +298,11 @@ func (c *jitCompiler) emitEntry() {
 // emitCommon: the shared exit and re-entry code.
 func (c *jitCompiler) emitCommon() {
 	a := &c.a
-	// final exit: r0 out, exit word 0
+	// final exit: the exit word (in r11) is 0, r0 in rax
 	a.bind(c.lReturn)
-	a.store(8, regMem(0), jitReg[0])
-	a.storeImm(8, mb(ctxReg, offExit), exitReturn)
+	a.aluRR(aXor, false, tmpB, tmpB)
 	a.ret()
-	// exit to Go: save the registers (the exit word is set)
+	// exit to Go: save the registers (the exit word is in r11)
 	a.bind(c.lSave)
 	for i, r := range jitReg {
 		a.store(8, regMem(i), r)
@@ -917,8 +932,23 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		generic()
 		return nil
 	}
-	// the packet, else the generic path out of line
 	k := map[int]int32{1: 0, 2: 1, 4: 2, 8: 3}[size]
+	if f := c.facts[pc]; f != nil && f[base].kind == fPkt {
+		// a known packet offset (see jit_flow_amd64.go): in bounds iff
+		// below the limit for the size, else the generic path decides
+		if o := f[base].v + int64(off); o >= 0 && o < 1<<31-8 {
+			a.aluMI(aCmp, true, mb(ctxReg, offPktLim+8*k), int32(o))
+			cont := a.newLabel()
+			a.jcc(ccBE, c.stub(func() {
+				generic()
+				a.jmp(cont)
+			}))
+			do(mb(pktReg, int32(o)))
+			a.bind(cont)
+			return nil
+		}
+	}
+	// the packet, else the generic path out of line
 	c.addr(tmpB, base, off)
 	a.aluRM(aSub, true, tmpB, mb(ctxReg, offPktVBase))
 	a.aluRM(aCmp, true, tmpB, mb(ctxReg, offPktLim+8*k))
@@ -982,6 +1012,13 @@ func (c *jitCompiler) ldabs(in *insn) error {
 	}
 	out := c.stub(func() {
 		a.aluRR(aXor, false, rax, rax)
+		if c.calls { // the run may end inside a call: back to depth 0
+			a.storeImm(8, mb(ctxReg, offDepth), 0)
+			a.movImm(tmpA, regionStack<<32|stackSize)
+			a.store(8, regMem(10), tmpA)
+			a.load(8, tmpA, mb(ctxReg, offFPTop))
+			a.store(8, mb(ctxReg, offFP), tmpA)
+		}
 		a.jmp(c.lReturn)
 	})
 	a.movRR(true, tmpA, tmpB)

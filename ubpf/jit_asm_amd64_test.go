@@ -71,6 +71,7 @@ func TestJITEncoder(t *testing.T) {
 		{func(a *xasm) { a.movsx(false, rax, r14, 16) }, "movsx eax, r14w"},
 		{func(a *xasm) { a.movsx(true, rax, r14, 32) }, "movsxd rax, r14d"},
 		{func(a *xasm) { a.bswap(false, r13) }, "bswap r13d"},
+		{func(a *xasm) { a.cmov(ccNE, rdi, r10) }, "cmovnz rdi, r10"},
 		{func(a *xasm) { a.bswap(true, rdx) }, "bswap rdx"},
 		{func(a *xasm) { a.jmpM(mbi(r12, r10, 1, 0x6300)) }, "jmp qword ptr [r12+r10+0x6300]"},
 		{func(a *xasm) { a.lockALU(aAdd, 8, mb(r11, 0), rdi) }, "lock add qword ptr [r11], rdi"},

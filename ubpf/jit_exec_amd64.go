@@ -5,52 +5,73 @@ package ubpf
 import (
 	"fmt"
 	"runtime"
-	"unsafe"
 )
 
 // jitcall enters JIT code (jit_amd64.s).
 //
 //go:noescape
-func jitcall(t *Thread, pc uintptr)
+func jitcall(t *Thread, pc uintptr) (exit, r0 uint64)
 
-// jitExec runs the compiled program on t; the counterpart of exec.
-func (p *Program) jitExec(t *Thread, r1, r2 uint64) (uint64, error) {
+// runJIT is Run for a compiled filter on the thread that ran it last,
+// in one frame for the common case of a run that never leaves the code.
+func (p *Program) runJIT(t *Thread, pkt []byte, st *progStats) (uint64, error) {
 	code := p.jit
-	ret, err := p.jitLoop(t, code, r1, r2)
+	t.ndyn = p.dynBase
+	t.pktLen = uint64(len(pkt))
+	t.rd[regionPacket] = pkt
+	wr := p.pktWritable
+	if wr {
+		t.wr[regionPacket] = pkt
+	}
+	t.jit.setPacket(pkt)
+	e, r0 := jitcall(t, code.entry)
+	if e != exitReturn {
+		return p.runJITExits(t, st, code, e)
+	}
 	runtime.KeepAlive(code) // the mapping outlives the run
-	return ret, err
+	// t.endRun, for a run that called no helper: no ring buffer records,
+	// no stop
+	t.rd[regionPacket] = nil
+	if wr {
+		t.wr[regionPacket] = nil
+	}
+	count(&st.runs, 1, t.ownSlot)
+	if r0 == 1 { // IsMatch for KindFilter
+		count(&st.matches, 1, t.ownSlot)
+	}
+	return r0, nil
 }
 
-func (p *Program) jitLoop(t *Thread, code *jitCode, r1, r2 uint64) (uint64, error) {
-	j := &t.jit
-	j.regs[1], j.regs[2] = r1, r2
-	j.regs[10] = regionStack<<32 | stackSize
-	j.depth = 0
-	j.fp = uintptr(unsafe.Pointer(unsafe.SliceData(t.stack))) + stackSize
-	pkt := t.rd[regionPacket]
-	j.pktBase = uintptr(unsafe.Pointer(unsafe.SliceData(pkt)))
-	j.pktVBase = regionPacket << 32
-	n := uint64(len(pkt))
-	for k := range j.pktLim {
-		size := uint64(1) << k
-		if n >= size {
-			j.pktLim[k] = n - size + 1
-		} else {
-			j.pktLim[k] = 0
-		}
+func (p *Program) runJITExits(t *Thread, st *progStats, code *jitCode, e uint64) (uint64, error) {
+	r0, err := p.jitExits(t, code, e)
+	t.endRun()
+	return p.account(t, st, r0, err)
+}
+
+// jitExec runs the compiled program on t (runOn's engine call); the
+// code's entry sets r1 and r2 for the program's kind itself.
+func (p *Program) jitExec(t *Thread, _, _ uint64) (uint64, error) {
+	code := p.jit
+	t.jit.setPacket(t.rd[regionPacket])
+	e, r0 := jitcall(t, code.entry)
+	var err error
+	if e != exitReturn {
+		r0, err = p.jitExits(t, code, e)
 	}
+	runtime.KeepAlive(code)
+	return r0, err
+}
+
+// jitExits serves the exits of a run until it ends: helper calls, budget
+// slices, faults.
+func (p *Program) jitExits(t *Thread, code *jitCode, e uint64) (uint64, error) {
+	defer runtime.KeepAlive(code) // the mapping outlives the run
+	j := &t.jit
+	defer j.reset() // the run may end inside a call
 	remaining := int64(p.runBudget())
-	chunk := min(remaining, jitSlice)
-	j.budget = chunk
-	pc := code.entry
 	for {
-		jitcall(t, pc)
-		pc = code.resume
-		e := j.exit
 		at := int(e >> 32)
 		switch e & 0xff {
-		case exitReturn:
-			return j.regs[0], nil
 		case exitHelper:
 			r := &j.regs
 			r[0] = p.helpers[uint32(e)>>8](t, r[1], r[2], r[3], r[4], r[5])
@@ -75,20 +96,26 @@ func (p *Program) jitLoop(t *Thread, code *jitCode, r1, r2 uint64) (uint64, erro
 				return t.retVal, nil
 			}
 		case exitBudget:
-			// chunk events were taken; the one that went below zero is
-			// the next: past the program's budget if nothing is left
+			// a slice of chunk events was taken; the one that went below
+			// zero is the next: past the program's budget if nothing is
+			// left
+			chunk := min(remaining, jitSlice)
 			if chunk >= remaining {
 				return 0, p.fault(at, "instruction budget exhausted")
 			}
 			remaining -= chunk + 1
-			chunk = min(remaining, jitSlice)
-			j.budget = chunk
+			j.budget = min(remaining, jitSlice)
 		case exitMemFault:
 			return 0, p.memFault(&j.regs, at)
 		case exitDepth:
 			return 0, p.fault(at, "call stack too deep")
 		default:
 			return 0, p.fault(at, fmt.Sprintf("jit: unknown exit %#x", e))
+		}
+		var r0 uint64
+		e, r0 = jitcall(t, code.resume)
+		if e == exitReturn {
+			return r0, nil
 		}
 	}
 }

@@ -107,6 +107,7 @@ var threadSeed atomic.Uint64
 // free. Call Close when the thread ends to give its slot back.
 func NewThread() *Thread {
 	t := &Thread{stack: alignedBytes(stackSize), ctx: alignedBytes(ctxSize)}
+	t.jit.init(t.stack)
 	slotMu.Lock()
 	t.slot = -1
 	for i := 0; i < ThreadSlots; i++ {
@@ -270,7 +271,9 @@ func (t *Thread) endRun() {
 		t.discardReservations()
 	}
 	t.rd[regionPacket], t.wr[regionPacket] = nil, nil
-	t.stop, t.err = false, nil
+	if t.stop {
+		t.stop, t.err = false, nil
+	}
 }
 
 func (t *Thread) discardReservations() {
