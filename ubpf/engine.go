@@ -103,7 +103,7 @@ type jitState struct {
 	// that ends inside a call puts them back).
 	fp, fpTop uintptr
 	depth     uint64
-	spill [2]uint64
+	spill     [2]uint64
 	// frames of local calls
 	frames [MaxCallDepth]jitFrame
 }

@@ -461,7 +461,9 @@ func (a *xasm) movsx(w bool, dst, src xreg, from int) {
 }
 
 // cmov: if c, dst = src (64-bit).
-func (a *xasm) cmov(c cond, dst, src xreg) { a.opRR(0, true, []byte{0x0f, 0x40 | byte(c)}, dst, src, false) }
+func (a *xasm) cmov(c cond, dst, src xreg) {
+	a.opRR(0, true, []byte{0x0f, 0x40 | byte(c)}, dst, src, false)
+}
 
 func (a *xasm) bswap(w bool, r xreg) {
 	a.rex(w, noReg, noReg, r, false)
