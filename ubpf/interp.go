@@ -236,7 +236,12 @@ const maxBackEdges = 1 << 23
 
 // runBudget is the number of taken backward jumps and local calls a run
 // of p may make (both engines count the same events).
-func (p *Program) runBudget() int { return maxBackEdges }
+func (p *Program) runBudget() int {
+	if p.budget > 0 {
+		return p.budget
+	}
+	return maxBackEdges
+}
 
 func (p *Program) fault(pc int, reason string) error {
 	return &RunError{PC: pc, Insn: Disasm(p.raw, pc), Reason: reason}

@@ -133,6 +133,7 @@ type Program struct {
 	errLimit    rateLimit
 	pktWritable bool
 	measure     bool
+	budget      int // taken backward jumps and calls per run; 0: maxBackEdges
 	vstats      VerifierStats
 	maxVerify   int
 
