@@ -204,19 +204,30 @@ func hMapLookup(t *Thread, r1, r2, _, _, _ uint64) uint64 {
 	if m == nil {
 		return badArg(t, "map", r1)
 	}
-	key := t.Mem(r2, uint64(m.spec.KeySize))
-	if key == nil {
-		return badArg(t, "key", r2)
+	return t.mapLookup(m, int(r1-mapHandleBase), r2)
+}
+
+// mapLookup is map_lookup_elem of the program's map number mi, m, with
+// the key at virtual address key.
+func (t *Thread) mapLookup(m *Map, mi int, key uint64) uint64 {
+	k := t.Mem(key, uint64(m.spec.KeySize))
+	if k == nil {
+		return badArg(t, "key", key)
 	}
-	if a, ok := m.impl.(*arrayMap); ok {
-		i, ok := a.index(key)
+	var v []byte
+	switch impl := m.impl.(type) {
+	case *hashMap:
+		v = impl.progLookup(t.slot, k)
+	case *arrayMap:
+		i, ok := impl.index(k)
 		if !ok {
 			return 0
 		}
-		si := t.prog.staticIdx[r1-mapHandleBase]
-		return uint64(regionStatic+si)<<32 | uint64(i*a.stride)
+		si := t.prog.staticIdx[mi]
+		return uint64(regionStatic+si)<<32 | uint64(i*impl.stride)
+	default:
+		v = m.impl.progLookup(t.slot, k)
 	}
-	v := m.impl.progLookup(t.slot, key)
 	if v == nil {
 		return 0
 	}

@@ -106,6 +106,7 @@ const (
 	exitBudget
 	exitMemFault
 	exitDepth
+	exitLookup // map_lookup_elem of the map numbered arg
 )
 
 // BPF register -> machine register (r10 lives in memory).
@@ -542,8 +543,17 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 		}
 		a.jmp(l)
 	case opCall:
+		if pc+1 >= len(c.insns) {
+			return fmt.Errorf("call at the end of the program")
+		}
+		if mi, ok := c.knownLookup(pc); ok {
+			return c.mapLookup(pc, mi)
+		}
 		c.exitTo(exitHelper, uint64(uint32(in.off)), pc, c.lbl[pc+1])
 	case opCallx:
+		if pc+1 >= len(c.insns) {
+			return fmt.Errorf("call at the end of the program")
+		}
 		if in.dst > 10 {
 			return fmt.Errorf("invalid register r%d", in.dst)
 		}
@@ -737,6 +747,48 @@ func (c *jitCompiler) divmod(in *insn) error {
 	return nil
 }
 
+// knownLookup reports whether the call at pc is map_lookup_elem on a map
+// the JIT knows (r1 holds its handle on every path), and which.
+func (c *jitCompiler) knownLookup(pc int) (int, bool) {
+	h := c.p.helperSet.lookup(uint64(uint32(c.p.raw[pc].Imm)))
+	f := c.facts[pc]
+	if h == nil || h.name != "map_lookup_elem" || f == nil || f[1].kind != fConst {
+		return 0, false
+	}
+	mi := uint64(f[1].v) - mapHandleBase
+	if mi >= uint64(len(c.p.maps)) {
+		return 0, false
+	}
+	return int(mi), true
+}
+
+// mapLookup: map_lookup_elem on the program's map mi. Arrays are looked up
+// here: the key (4 bytes at r2, read with the usual checks) indexes the
+// map's static region; other maps exit to Go with the map resolved.
+func (c *jitCompiler) mapLookup(pc, mi int) error {
+	a := &c.a
+	m := c.p.maps[mi]
+	arr, ok := m.impl.(*arrayMap)
+	if !ok || c.p.staticIdx[mi] < 0 {
+		c.exitTo(exitLookup, uint64(mi), pc, c.lbl[pc+1])
+		return nil
+	}
+	if err := c.access(pc, false, false, 4, 2, 0, func(m mem) { a.load(4, tmpA, m) }); err != nil {
+		return err
+	}
+	miss, done := a.newLabel(), a.newLabel()
+	a.aluRI(aCmp, false, tmpA, int32(arr.n))
+	a.jcc(ccAE, miss)
+	a.imulRRI(true, rax, tmpA, int32(arr.stride))
+	a.movImm(tmpA, uint64(regionStatic+c.p.staticIdx[mi])<<32)
+	a.aluRR(aOr, true, rax, tmpA)
+	a.jmp(done)
+	a.bind(miss)
+	a.aluRR(aXor, false, rax, rax)
+	a.bind(done)
+	return nil
+}
+
 // callLocal: a bpf-to-bpf call, with the interpreter's depth limit,
 // frame (r6..r9, r10) and budget.
 func (c *jitCompiler) callLocal(pc int, in *insn) error {
@@ -910,10 +962,14 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 	if base > 10 {
 		return fmt.Errorf("invalid register r%d", base)
 	}
-	if base == 10 && !atomic && off >= -StackFrameSize && off+int32(size) <= 0 {
+	stackOff, onStack := int64(off), base == 10
+	if f := c.facts[pc]; f != nil && base < 10 && f[base].kind == fStack {
+		stackOff, onStack = f[base].v+int64(off), true // r10 + a constant
+	}
+	if onStack && !atomic && stackOff >= -StackFrameSize && stackOff+int64(size) <= 0 {
 		// inside the current frame by construction (see the file comment)
 		a.load(8, tmpB, mb(ctxReg, offFP))
-		do(mb(tmpB, off))
+		do(mb(tmpB, int32(stackOff)))
 		return nil
 	}
 	generic := func() {

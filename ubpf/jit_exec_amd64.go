@@ -81,6 +81,12 @@ func (p *Program) jitExits(t *Thread, code *jitCode, e uint64) (uint64, error) {
 				}
 				return t.retVal, nil
 			}
+		case exitLookup:
+			mi := int(uint32(e) >> 8)
+			j.regs[0] = t.mapLookup(p.maps[mi], mi, j.regs[2])
+			if t.stop {
+				return 0, fmt.Errorf("ubpf: insn %d (%s): %w", at, Disasm(p.raw, at), t.err)
+			}
 		case exitCallx:
 			r := &j.regs
 			id := r[p.raw[at].Dst&15]

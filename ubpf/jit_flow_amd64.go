@@ -2,23 +2,32 @@
 
 package ubpf
 
-// Packet pointers the JIT can prove by itself
+// Pointers and constants the JIT can prove by itself
 //
 // A forward dataflow over the decoded program finds, before each
-// instruction, which registers hold the packet's virtual base plus a
-// known constant on every path (r1 of a filter at entry, copies of it,
-// constants added to it; the data pointer of XDP). An access through such
-// a register has a known packet offset, so its check is one compare of
-// that constant with the run's limit for the access size, and the access
-// uses rbp plus the constant. This relies on nothing the verifier
-// concluded: the facts follow from the instructions alone (helpers leave
-// r1..r5 as they were, as in the interpreter; a local call may change
-// r0..r5; a callee starts knowing nothing).
+// instruction, which registers hold on every path a known constant (a
+// map handle from LDDW, say), the packet's virtual base plus a constant
+// (r1 of a filter at entry, copies of it, constants added to it; the data
+// pointer of XDP), or r10 plus a constant (stack pointers).
+//
+//   - An access through a packet pointer has a known packet offset: its
+//     check is one compare of that constant with the run's limit for the
+//     access size, and the access uses rbp plus the constant.
+//   - An access through a stack pointer inside the current frame is an
+//     access through r10 (see the file comment of jit_amd64.go).
+//   - A map lookup whose map is known is done inline (arrays) or exits
+//     to Go with the map already resolved.
+//
+// This relies on nothing the verifier concluded: the facts follow from
+// the instructions alone (helpers leave r1..r5 as they were, as in the
+// interpreter; a local call may change r0..r5 and restores r6..r9 and r10;
+// a callee starts knowing nothing).
 
 const (
 	fUnknown uint8 = iota
 	fConst         // value = v
 	fPkt           // value = packet virtual base + v
+	fStack         // value = r10 + v
 )
 
 type fact struct {
@@ -89,9 +98,12 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 			set(fact{kind: fConst, v: int64(ins.imm)})
 			next = pc + 2
 		case opMov64R:
-			if ins.src < 10 {
+			switch {
+			case ins.src < 10:
 				set(s[ins.src])
-			} else {
+			case ins.src == 10:
+				set(fact{kind: fStack})
+			default:
 				set(fact{})
 			}
 		case opAdd64I, opSub64I:
@@ -106,12 +118,10 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 			if d < 10 && ins.src < 10 {
 				a, b := s[d], s[ins.src]
 				switch {
-				case a.kind == fConst && b.kind == fConst:
+				case a.kind != fUnknown && b.kind == fConst:
 					s[d].v += b.v
-				case a.kind == fPkt && b.kind == fConst:
-					s[d].v += b.v
-				case a.kind == fConst && b.kind == fPkt:
-					s[d] = fact{kind: fPkt, v: a.v + b.v}
+				case a.kind == fConst && b.kind != fUnknown:
+					s[d] = fact{kind: b.kind, v: a.v + b.v}
 				default:
 					s[d] = fact{}
 				}

@@ -6,46 +6,88 @@ package ubpf
 // aligned, one value per Thread slot for per-thread kinds) plus a free
 // list, so inserting from a program allocates nothing. The index is split
 // into 16 shards by key hash; each shard is an open-addressing table
-// (linear probing, backward-shift deletion) of entry numbers under its own
-// sync.RWMutex. Lookups take the shard's read lock only for the probe; the
-// value memory they return is the entry's slab slot, which stays valid for
-// the program's run (the slab is never freed; a deleted slot may be reused
-// by a later insert, as with Linux's preallocated maps).
+// (linear probing, backward-shift deletion) of entry numbers.
 //
+// Lookups take no lock. Writers (update, delete, eviction) hold the
+// shard's mutex and make its sequence counter odd while they change the
+// shard (a seqlock); a lookup reads the counter, probes, and reads it
+// again: if a writer ran meanwhile it probes again (after a few tries it
+// takes the mutex, so a stream of writers cannot starve it). Everything a
+// probe reads is read atomically: the shard's table (its mask and first
+// slot, published in that order reversed when it grows, so a reader that
+// sees the larger mask also sees the larger table), its slots (the upper
+// half of the key's hash beside the entry number, so a probe touches an
+// entry only when the tag matches) and keys, stored as zero-padded 8-byte
+// words. So a lookup never blocks a PMD and never writes a cache line
+// other PMDs read, and a probe that raced with a writer only ever sees
+// values that were stored; the loads it depends on are few (mask and
+// table, slot, key).
+//
+// The value memory a lookup returns is the entry's slab slot, which stays
+// valid for the program's run (the slab is never freed; a deleted slot
+// may be reused by a later insert, as with Linux's preallocated maps).
 // Updates of an existing key copy the new value in place (8-byte atomic
 // stores), so concurrent readers never see a torn aligned word.
 //
-// LRU kinds stamp every entry with a map-wide clock on lookup and update;
-// when the map is full an insert evicts the least recently used of up to
-// 16 entries sampled from the inserting shard (approximate LRU, like
-// Redis), falling back to any shard when its own is empty.
+// Keys are hashed with a keyed 64-bit hash (keyHash, a random seed per
+// map) that reads short keys in one or two words: no copy of the key.
+//
+// LRU kinds stamp every entry with a map-wide clock on lookup and update
+// (a lookup stores only when the stamp changes, so that hot entries are
+// read-only); when the map is full an insert evicts the least recently
+// used of up to 16 entries sampled from the inserting shard (approximate
+// LRU, like Redis), falling back to any shard when its own is empty.
 
 import (
-	"bytes"
-	"hash/maphash"
+	"encoding/binary"
+	"math/bits"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 const hashShards = 16
 
 type hashShard struct {
-	mu    sync.RWMutex
-	table []int32 // entry index + 1; 0 = empty
-	n     int
-	_     [40]byte
+	mu   sync.Mutex    // writers
+	seq  atomic.Uint64 // odd while a writer changes the shard
+	mask atomic.Uint64 // len(table)-1
+	tab  atomic.Pointer[uint64]
+	// slots is the table (tag<<32 | entry+1, 0: empty) as the writers
+	// see it; guarded by mu, written atomically
+	slots []uint64
+	n     int // guarded by mu
+}
+
+// setTable publishes a new table: the pointer before the mask.
+func (s *hashShard) setTable(t []uint64) {
+	s.slots = t
+	s.tab.Store(&t[0])
+	s.mask.Store(uint64(len(t) - 1))
+}
+
+// lock and unlock bracket a change of the shard.
+func (s *hashShard) lock() {
+	s.mu.Lock()
+	s.seq.Add(1)
+}
+
+func (s *hashShard) unlock() {
+	s.seq.Add(1)
+	s.mu.Unlock()
 }
 
 type hashMap struct {
 	ksize, vsize, stride int
+	kwords               int // key words of 8 bytes
 	slots                int
 	max                  int
 	lru                  bool
-	seed                 maphash.Seed
+	seed                 uint64
 
-	keys  []byte
+	keys  []uint64 // kwords per entry, zero-padded
 	vals  []byte
-	hash  []uint64
 	stamp []atomic.Uint64
 	live  []bool // guarded by the entry's shard lock
 
@@ -59,14 +101,14 @@ type hashMap struct {
 
 func newHashMap(s *MapSpec) *hashMap {
 	h := &hashMap{ksize: int(s.KeySize), vsize: int(s.ValueSize), stride: roundUp8(int(s.ValueSize)),
-		max: int(s.MaxEntries), slots: 1, seed: maphash.MakeSeed(),
+		max: int(s.MaxEntries), slots: 1, seed: rand.Uint64(),
 		lru: s.Type == MapLRUHash || s.Type == MapLRUPerThreadHash}
+	h.kwords = (h.ksize + 7) / 8
 	if s.Type == MapPerThreadHash || s.Type == MapLRUPerThreadHash {
 		h.slots = ThreadSlots
 	}
-	h.keys = make([]byte, h.max*h.ksize)
+	h.keys = make([]uint64, h.max*h.kwords)
 	h.vals = alignedBytes(h.max * h.stride * h.slots)
-	h.hash = make([]uint64, h.max)
 	h.live = make([]bool, h.max)
 	if h.lru {
 		h.stamp = make([]atomic.Uint64, h.max)
@@ -81,12 +123,97 @@ func newHashMap(s *MapSpec) *hashMap {
 		size <<= 1
 	}
 	for i := range h.shards {
-		h.shards[i].table = make([]int32, size)
+		h.shards[i].setTable(make([]uint64, size))
 	}
 	return h
 }
 
-func (h *hashMap) key(e int) []byte { return h.keys[e*h.ksize : (e+1)*h.ksize] }
+// keyHash is the maps' keyed hash: keys of 4 to 16 bytes are read in
+// two words (as wyhash does) and mixed with 128-bit multiplies; inlined.
+func keyHash(key []byte, seed uint64) uint64 {
+	n := len(key)
+	if n < 4 || n > 16 {
+		return keyHashOther(key, seed)
+	}
+	var a, b uint64
+	if n >= 8 {
+		a, b = binary.LittleEndian.Uint64(key), binary.LittleEndian.Uint64(key[n-8:])
+	} else {
+		a, b = uint64(binary.LittleEndian.Uint32(key)), uint64(binary.LittleEndian.Uint32(key[n-4:]))
+	}
+	return mixHash(a, b, uint64(n), seed)
+}
+
+const (
+	hk0 = 0xa0761d6478bd642f
+	hk1 = 0xe7037ed1a0b428db
+	hk2 = 0x8ebc6af09c88c6e3
+)
+
+func mixHash(a, b, n, seed uint64) uint64 {
+	hi, lo := bits.Mul64(a^hk1, b^seed^hk2)
+	hi, lo = bits.Mul64(hi^lo^n, seed^hk0)
+	return hi ^ lo
+}
+
+func keyHashOther(key []byte, seed uint64) uint64 {
+	n := len(key)
+	if n > 16 {
+		return Hash64(key, seed)
+	}
+	var a uint64
+	if n > 0 {
+		a = uint64(key[0])<<16 | uint64(key[n/2])<<8 | uint64(key[n-1])
+	}
+	return mixHash(a, 0, uint64(n), seed)
+}
+
+func (h *hashMap) hashOf(key []byte) uint64 { return keyHash(key, h.seed) }
+
+// key returns entry e's stored key (under its shard's lock).
+func (h *hashMap) key(e int) []byte {
+	w := h.keys[e*h.kwords : (e+1)*h.kwords]
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(w))), h.kwords*8)[:h.ksize]
+}
+
+// keyWord returns word i of key, zero-padded.
+func keyWord(key []byte, i int) uint64 {
+	o := 8 * i
+	if len(key)-o >= 8 {
+		return binary.LittleEndian.Uint64(key[o:])
+	}
+	return keyTail(key[o:])
+}
+
+// keyTail is a key's last word (fewer than 8 bytes), zero-padded.
+func keyTail(t []byte) uint64 {
+	if r := len(t); r >= 4 { // bytes 0..3, then 4..r-1 from the last four
+		hi := uint64(binary.LittleEndian.Uint32(t[r-4:])) >> (8 * (8 - r))
+		return uint64(binary.LittleEndian.Uint32(t)) | hi<<32
+	}
+	var w uint64
+	for j := len(t) - 1; j >= 0; j-- {
+		w = w<<8 | uint64(t[j])
+	}
+	return w
+}
+
+func (h *hashMap) setKey(e int, key []byte) {
+	w := h.keys[e*h.kwords : (e+1)*h.kwords]
+	for i := range w {
+		atomic.StoreUint64(&w[i], keyWord(key, i))
+	}
+}
+
+func (h *hashMap) keyIs(e int, key []byte) bool {
+	w := h.keys[e*h.kwords : (e+1)*h.kwords]
+	for i := range w {
+		if atomic.LoadUint64(&w[i]) != keyWord(key, i) {
+			return false
+		}
+	}
+	return true
+}
 
 func (h *hashMap) val(e, slot int) []byte {
 	o := (e*h.slots + slot) * h.stride
@@ -98,35 +225,87 @@ func (h *hashMap) allVals(e int) []byte {
 	return h.vals[o : o+h.slots*h.stride]
 }
 
+// slotOf is a table slot: the upper half of the key's hash (the lower
+// bits chose the shard) and the entry number plus one.
+func slotOf(hv uint64, e int) uint64 { return hv&^0xffffffff | uint64(e+1) }
+
 // find returns the table position and entry of key in shard s, or -1.
-// The caller holds the shard lock.
+// It reads atomically, so it may run beside a writer (the caller then
+// checks the shard's sequence); it ends after at most len(table) probes.
 func (h *hashMap) find(s *hashShard, hv uint64, key []byte) (int, int) {
-	mask := len(s.table) - 1
-	for p := int(hv>>32) & mask; ; p = (p + 1) & mask {
-		v := s.table[p]
-		if v == 0 {
-			return p, -1
-		}
-		e := int(v - 1)
-		if h.hash[e] == hv && bytes.Equal(h.key(e), key) {
-			return p, e
-		}
+	if h.kwords == 1 {
+		return h.find1(s, hv, keyWord(key, 0))
 	}
+	mask := s.mask.Load() // before the table: see setTable
+	tab := unsafe.Pointer(s.tab.Load())
+	tag := hv &^ 0xffffffff
+	p := (hv >> 32) & mask
+	for range mask + 1 {
+		v := atomic.LoadUint64((*uint64)(unsafe.Add(tab, 8*p)))
+		if v == 0 {
+			return int(p), -1
+		}
+		if v&^0xffffffff == tag && h.keyIs(int(uint32(v)-1), key) {
+			return int(p), int(uint32(v) - 1)
+		}
+		p = (p + 1) & mask
+	}
+	return -1, -1
+}
+
+// find1 is find for keys of one word, k.
+func (h *hashMap) find1(s *hashShard, hv, k uint64) (int, int) {
+	mask := s.mask.Load() // before the table: see setTable
+	tab := unsafe.Pointer(s.tab.Load())
+	keys := unsafe.Pointer(unsafe.SliceData(h.keys))
+	tag := hv &^ 0xffffffff
+	p := (hv >> 32) & mask
+	for range mask + 1 {
+		v := atomic.LoadUint64((*uint64)(unsafe.Add(tab, 8*p)))
+		if v == 0 {
+			return int(p), -1
+		}
+		// entry numbers in the table are below max: keys[e] exists
+		if e := uint32(v) - 1; v&^0xffffffff == tag && atomic.LoadUint64((*uint64)(unsafe.Add(keys, 8*uintptr(e)))) == k {
+			return int(p), int(e)
+		}
+		p = (p + 1) & mask
+	}
+	return -1, -1
 }
 
 func (h *hashMap) shardOf(hv uint64) *hashShard { return &h.shards[hv&(hashShards-1)] }
 
-func (h *hashMap) progLookup(slot int, key []byte) []byte {
-	hv := maphash.Bytes(h.seed, key)
+// lookup returns key's entry or -1, without locking (see the file
+// comment).
+func (h *hashMap) lookup(key []byte) int {
+	hv := h.hashOf(key)
 	s := h.shardOf(hv)
-	s.mu.RLock()
+	for try := 0; try < 4; try++ {
+		q := s.seq.Load()
+		if q&1 != 0 {
+			continue
+		}
+		_, e := h.find(s, hv, key)
+		if s.seq.Load() == q {
+			return e
+		}
+	}
+	s.mu.Lock()
 	_, e := h.find(s, hv, key)
-	s.mu.RUnlock()
+	s.mu.Unlock()
+	return e
+}
+
+func (h *hashMap) progLookup(slot int, key []byte) []byte {
+	e := h.lookup(key)
 	if e < 0 {
 		return nil
 	}
 	if h.lru {
-		h.stamp[e].Store(h.clock.Load())
+		if c := h.clock.Load(); h.stamp[e].Load() != c {
+			h.stamp[e].Store(c)
+		}
 	}
 	if h.slots == 1 {
 		slot = 0
@@ -152,53 +331,58 @@ func (h *hashMap) freeEntry(e int) {
 }
 
 // removeAt deletes the entry at table position p with backward-shift
-// deletion. The caller holds the shard's write lock.
+// deletion. The caller holds the shard's lock.
 func (h *hashMap) removeAt(s *hashShard, p int) {
-	mask := len(s.table) - 1
-	e := int(s.table[p] - 1)
+	tab := s.slots
+	mask := len(tab) - 1
+	e := int(uint32(tab[p]) - 1)
 	h.live[e] = false
-	s.table[p] = 0
+	atomic.StoreUint64(&tab[p], 0)
 	s.n--
 	h.cnt.Add(-1)
-	for q := (p + 1) & mask; s.table[q] != 0; q = (q + 1) & mask {
-		f := int(s.table[q] - 1)
-		home := int(h.hash[f]>>32) & mask
-		// move f into the hole at p if p lies cyclically in [home, q)
+	for q := (p + 1) & mask; tab[q] != 0; q = (q + 1) & mask {
+		home := int(tab[q]>>32) & mask
+		// move the entry at q into the hole at p if p lies cyclically
+		// in [home, q)
 		if (q-home)&mask >= (q-p)&mask {
-			s.table[p] = s.table[q]
-			s.table[q] = 0
+			atomic.StoreUint64(&tab[p], tab[q])
+			atomic.StoreUint64(&tab[q], 0)
 			p = q
 		}
 	}
 	h.freeEntry(e)
 }
 
+// grow doubles the shard's table (the caller holds its lock); readers of
+// the old table see the sequence change and probe the new one.
 func (h *hashMap) grow(s *hashShard) {
-	old := s.table
-	s.table = make([]int32, 2*len(old))
-	mask := len(s.table) - 1
+	old := s.slots
+	tab := make([]uint64, 2*len(old))
+	mask := len(tab) - 1
 	for _, v := range old {
 		if v == 0 {
 			continue
 		}
-		p := int(h.hash[v-1]>>32) & mask
-		for s.table[p] != 0 {
+		p := int(v>>32) & mask
+		for tab[p] != 0 {
 			p = (p + 1) & mask
 		}
-		s.table[p] = v
+		tab[p] = v
 	}
+	s.setTable(tab)
 }
 
 // evict frees one least-recently-used entry of shard s (locked by caller).
 func (h *hashMap) evict(s *hashShard) bool {
+	tab := s.slots
 	best, bestPos := uint64(1<<64-1), -1
 	seen := 0
-	start := int(h.clock.Load()*0x9e3779b9) & (len(s.table) - 1)
-	for i := 0; i < len(s.table) && seen < 16; i++ {
-		p := (start + i) & (len(s.table) - 1)
-		if v := s.table[p]; v != 0 {
+	start := int(h.clock.Load()*0x9e3779b9) & (len(tab) - 1)
+	for i := 0; i < len(tab) && seen < 16; i++ {
+		p := (start + i) & (len(tab) - 1)
+		if v := tab[p]; v != 0 {
 			seen++
-			if st := h.stamp[v-1].Load(); st < best {
+			if st := h.stamp[uint32(v)-1].Load(); st < best {
 				best, bestPos = st, p
 			}
 		}
@@ -211,10 +395,10 @@ func (h *hashMap) evict(s *hashShard) bool {
 }
 
 func (h *hashMap) update(slot int, key, val []byte, flags UpdateFlags, host bool) error {
-	hv := maphash.Bytes(h.seed, key)
+	hv := h.hashOf(key)
 	s := h.shardOf(hv)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	p, e := h.find(s, hv, key)
 	if e >= 0 {
 		if flags == UpdateNoExist {
@@ -238,8 +422,9 @@ func (h *hashMap) update(slot int, key, val []byte, flags UpdateFlags, host bool
 				if o == s || !o.mu.TryLock() {
 					continue
 				}
+				o.seq.Add(1)
 				ok := h.evict(o)
-				o.mu.Unlock()
+				o.unlock()
 				if ok {
 					break
 				}
@@ -251,17 +436,16 @@ func (h *hashMap) update(slot int, key, val []byte, flags UpdateFlags, host bool
 	if e < 0 {
 		return ErrMapFull
 	}
-	copy(h.key(e), key)
-	h.hash[e] = hv
+	h.setKey(e, key)
 	h.store(e, slot, val, host, true)
 	if h.lru {
 		h.stamp[e].Store(h.clock.Add(1))
 	}
 	h.live[e] = true
-	s.table[p] = int32(e + 1)
+	atomic.StoreUint64(&s.slots[p], slotOf(hv, e))
 	s.n++
 	h.cnt.Add(1)
-	if s.n*4 >= len(s.table)*3 {
+	if s.n*4 >= len(s.slots)*3 {
 		h.grow(s)
 	}
 	return nil
@@ -290,10 +474,10 @@ func (h *hashMap) store(e, slot int, val []byte, host, fresh bool) {
 }
 
 func (h *hashMap) delete(key []byte) error {
-	hv := maphash.Bytes(h.seed, key)
+	hv := h.hashOf(key)
 	s := h.shardOf(hv)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	p, e := h.find(s, hv, key)
 	if e < 0 {
 		return ErrKeyNotExist
@@ -314,10 +498,10 @@ func (h *hashMap) value(e int) []byte {
 }
 
 func (h *hashMap) hostLookup(key []byte) ([]byte, bool) {
-	hv := maphash.Bytes(h.seed, key)
+	hv := h.hashOf(key)
 	s := h.shardOf(hv)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	_, e := h.find(s, hv, key)
 	if e < 0 {
 		return nil, false
@@ -328,15 +512,16 @@ func (h *hashMap) hostLookup(key []byte) ([]byte, bool) {
 func (h *hashMap) iterate(fn func(key, val []byte) bool) {
 	for i := range h.shards {
 		s := &h.shards[i]
-		s.mu.RLock()
+		s.mu.Lock()
 		var ks, vs [][]byte
-		for _, v := range s.table {
+		for _, v := range s.slots {
 			if v != 0 {
-				ks = append(ks, append([]byte(nil), h.key(int(v-1))...))
-				vs = append(vs, h.value(int(v-1)))
+				e := int(uint32(v) - 1)
+				ks = append(ks, append([]byte(nil), h.key(e)...))
+				vs = append(vs, h.value(e))
 			}
 		}
-		s.mu.RUnlock()
+		s.mu.Unlock()
 		for j := range ks {
 			if !fn(ks[j], vs[j]) {
 				return
