@@ -19,6 +19,7 @@ import (
 
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/openflow"
+	"github.com/goko-net/goko/ubpf"
 )
 
 // Config describes a bridge.
@@ -26,6 +27,9 @@ type Config struct {
 	Name       string
 	DatapathID uint64
 	Logger     *slog.Logger
+	// Engine runs the bridge's filter programs (ubpf.EngineAuto: the JIT
+	// where there is one).
+	Engine ubpf.Engine
 }
 
 // Bridge is one OpenFlow switch instance.

@@ -130,7 +130,7 @@ func (b *Bridge) LoadFilterProg(id uint32, obj []byte, name string) (*ubpf.Progr
 	}
 	b.mu.RUnlock()
 	p, err := ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Program: name, Logger: b.log.With("filter_prog", id),
-		ReuseMaps: reuse, MeasureTime: true})
+		ReuseMaps: reuse, MeasureTime: true, Engine: b.cfg.Engine})
 	if err != nil {
 		var verr *ubpf.VerifierError
 		if errors.As(err, &verr) {

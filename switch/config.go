@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/goko-net/goko/ubpf"
 )
 
 // Config is the whole daemon configuration. It can come from a YAML file
@@ -23,6 +25,7 @@ type Config struct {
 	RunDir   string         `yaml:"run-dir"` // management sockets live here
 	PMDs     int            `yaml:"pmds"`    // poll-mode threads per bridge (default 1)
 	Metrics  string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
+	VM       string         `yaml:"vm"`      // filter engine: jit, interp or auto (default: jit where available)
 	DPDK     DPDKConfig     `yaml:"dpdk"`
 	Bridges  []BridgeConfig `yaml:"bridges"`
 }
@@ -212,6 +215,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PMDs < 0 || c.PMDs > 64 {
 		return fmt.Errorf("pmds %d: want 1 to 64", c.PMDs)
+	}
+	if _, err := ubpf.ParseEngine(c.VM); err != nil {
+		return fmt.Errorf("vm: %w", err)
 	}
 	if c.DPDK.MemoryMB == 0 {
 		c.DPDK.MemoryMB = 512

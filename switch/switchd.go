@@ -15,6 +15,7 @@ import (
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/datapath/dpdk"
 	"github.com/goko-net/goko/ofproto"
+	"github.com/goko-net/goko/ubpf"
 )
 
 // Daemon is a running switchd.
@@ -99,7 +100,8 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		dpid, _ = ParseDatapathID(bc.DatapathID) // validated already
 	}
 	log := d.log.With("bridge", bc.Name)
-	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log})
+	engine, _ := ubpf.ParseEngine(d.cfg.VM) // validated already
+	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, Engine: engine})
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
 	if d.eal != nil {
 		dpCfg.ThreadInit = dpdk.RegisterThread

@@ -44,6 +44,7 @@ func run() error {
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics (datapath, ports, tables, filter programs) on HOST:PORT")
 		pmds        = fs.Int("pmds", 0, "poll-mode threads per bridge (default 1); ports are spread over them")
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
+		vm          = fs.String("vm", "", "filter program engine: jit, interp or auto (default auto: the JIT on linux/amd64)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: switchd [--config FILE] [--bridge NAME --port ... --listen ... --controller ...]\n\n%s", fs.FlagUsages())
@@ -88,6 +89,7 @@ func run() error {
 	set("dpdk-mbufs", func() { cfg.DPDK.Mbufs = *mbufs })
 	set("pmds", func() { cfg.PMDs = *pmds })
 	set("metrics", func() { cfg.Metrics = *metrics })
+	set("vm", func() { cfg.VM = *vm })
 
 	var level slog.Level
 	if cfg.LogLevel != "" {
