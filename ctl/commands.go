@@ -79,6 +79,7 @@ type cli struct {
 	hex       bool
 	readd     bool
 	progName  string
+	runBudget uint64
 	mapFlags  string
 	sortKeys  []sortKey
 	timeout   time.Duration
@@ -154,7 +155,7 @@ func init() {
 		{groupGroups, "meter-features", "TARGET", 1, 1, "print meter features", "Prints the meter limits, band types and capabilities of the switch.", (*cli).meterFeatures},
 
 		{groupFilter, "load-filter-prog", "TARGET ID FILE.o", 3, 3, "load (or replace) a filter program",
-			"Loads the eBPF program in the ELF object FILE.o (built with clang -O2 -g\n-target bpf) as filter program ID, replacing a program already loaded with\nthat id without losing packets. --prog NAME picks a program (function or\nsection name) of the object; the default is its first. Objects larger than\none OpenFlow message are sent in chunks. Prints the loaded program's\ninstruction count and maps. A verifier rejection (GOKO_VERIFIER) prints the\nverifier's log. Flows use the program with the match field filter_prog=ID.", (*cli).loadFilterProg},
+			"Loads the eBPF program in the ELF object FILE.o (built with clang -O2 -g\n-target bpf) as filter program ID, replacing a program already loaded with\nthat id without losing packets. --prog NAME picks a program (function or\nsection name) of the object; the default is its first. --run-budget N\nbounds the instructions one run may execute: a run that exhausts it ends as\nno match (and counts as an error). Objects larger than\none OpenFlow message are sent in chunks. Prints the loaded program's\ninstruction count and maps. A verifier rejection (GOKO_VERIFIER) prints the\nverifier's log. Flows use the program with the match field filter_prog=ID.", (*cli).loadFilterProg},
 		{groupFilter, "unload-filter-prog", "TARGET ID", 2, 2, "unload a filter program", "Unloads filter program ID. The switch refuses (GOKO_PROG_IN_USE) while\nflows still match on filter_prog=ID.", (*cli).unloadFilterProg},
 		{groupFilter, "dump-filter-progs", "TARGET [ID]", 1, 2, "print filter programs and their maps",
 			"Prints each loaded program (or program ID): id, name, instruction count,\nnumber of maps, runs, matches, errors (runs stopped by a fault) and the\naverage run time in ns; then each program's maps: type, key and value\nsizes, entries and max entries.", (*cli).dumpFilterProgs},
@@ -233,6 +234,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.hex, "hex", false, "dump-map, monitor: print map keys and values as raw hex")
 	fs.BoolVar(&c.readd, "readd", false, "replace-flows: add every flow of the file, even unchanged ones")
 	fs.StringVar(&c.progName, "prog", "", "load-filter-prog: the program (function or section) to load from the object")
+	fs.Uint64Var(&c.runBudget, "run-budget", 0, "load-filter-prog: instructions one run may execute (default: the switch's, 1048576 unless configured)")
 	fs.StringVar(&c.mapFlags, "flags", "any", "update-map: any, noexist (create only) or exist (replace only)")
 	fs.Var(sortValue{&c.sortKeys, false}, "sort", "dump-flows: sort by FIELD (or priority) ascending; repeatable")
 	fs.Lookup("sort").NoOptDefVal = "priority"

@@ -78,6 +78,9 @@ func (c *cli) loadFilterProg(args []string) error {
 	for off := 0; off < len(obj); off += chunk {
 		end := min(off+chunk, len(obj))
 		l := openflow.GokoLoadFilterProgMsg{ProgID: id, Name: c.progName, TotalLen: uint32(len(obj)), Offset: uint32(off), Data: obj[off:end]}
+		if off == 0 {
+			l.RunBudget = c.runBudget
+		}
 		if end < len(obj) {
 			l.Flags = openflow.GokoLoadMore
 		}

@@ -27,6 +27,12 @@ type Config struct {
 	Name       string
 	DatapathID uint64
 	Logger     *slog.Logger
+	// FilterRunBudget is the instruction budget per run of filter
+	// programs loaded without one of their own (0: ubpf's default).
+	FilterRunBudget int
+	// FilterMapMemory bounds the memory of the maps one program load
+	// creates, in bytes (0: ubpf's default).
+	FilterMapMemory uint64
 	// Engine runs the bridge's filter programs (ubpf.EngineAuto: the JIT
 	// where there is one).
 	Engine ubpf.Engine

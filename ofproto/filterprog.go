@@ -102,6 +102,7 @@ type pendingLoad struct {
 	progID uint32
 	name   string
 	total  uint32
+	budget uint64
 	data   []byte
 }
 
@@ -113,10 +114,26 @@ func (b *Bridge) filterRegistry() *filterRegistry {
 	return &b.filters
 }
 
+// FilterLoadOptions are the per-program choices of a load.
+type FilterLoadOptions struct {
+	Name      string // function or section of the object; empty: the first program
+	RunBudget int    // instructions per run; 0: Config.FilterRunBudget
+}
+
 // LoadFilterProg verifies an ELF object and installs its program as id,
 // replacing (atomically) a program already there. Maps declared exactly as
 // the old program's keep their contents.
 func (b *Bridge) LoadFilterProg(id uint32, obj []byte, name string) (*ubpf.Program, error) {
+	return b.LoadFilterProgOpts(id, obj, FilterLoadOptions{Name: name})
+}
+
+// LoadFilterProgOpts is LoadFilterProg with per-program options.
+func (b *Bridge) LoadFilterProgOpts(id uint32, obj []byte, o FilterLoadOptions) (*ubpf.Program, error) {
+	name := o.Name
+	budget := o.RunBudget
+	if budget == 0 {
+		budget = b.cfg.FilterRunBudget
+	}
 	if id == 0 || id == openflow.GokoAllProgs {
 		return nil, gokoErr(openflow.GokoErrBadRequest, "program id %d is reserved", id)
 	}
@@ -130,7 +147,8 @@ func (b *Bridge) LoadFilterProg(id uint32, obj []byte, name string) (*ubpf.Progr
 	}
 	b.mu.RUnlock()
 	p, err := ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Program: name, Logger: b.log.With("filter_prog", id),
-		ReuseMaps: reuse, MeasureTime: true, Engine: b.cfg.Engine})
+		ReuseMaps: reuse, MeasureTime: true, RunBudget: budget, MapMemoryLimit: b.cfg.FilterMapMemory,
+		Engine: b.cfg.Engine})
 	if err != nil {
 		var verr *ubpf.VerifierError
 		if errors.As(err, &verr) {
@@ -151,7 +169,7 @@ func (b *Bridge) LoadFilterProg(id uint32, obj []byte, name string) (*ubpf.Progr
 	}
 	f.prog.Store(p)
 	b.mu.Unlock()
-	b.log.Info("filter program loaded", "id", id, "name", p.Name(), "insns", p.InsnCount(), "maps", len(p.Maps()))
+	b.log.Info("filter program loaded", "id", id, "name", p.Name(), "insns", p.InsnCount(), "maps", len(p.Maps()), "run_budget", p.RunBudget())
 	return p, nil
 }
 
@@ -375,11 +393,18 @@ func (c *Conn) gokoMessage(xid uint32, m *openflow.Experimenter) error {
 		if err := ld.Unmarshal(m.Data); err != nil {
 			return gokoErr(openflow.GokoErrBadRequest, "%v", err)
 		}
+		budget := ld.RunBudget
+		if ld.Offset != 0 && c.load != nil {
+			budget = c.load.budget
+		}
 		obj, done, err := c.collectChunk(&ld)
 		if err != nil || !done {
 			return err
 		}
-		p, err := b.LoadFilterProg(ld.ProgID, obj, ld.Name)
+		if budget > ubpf.MaxRunBudget {
+			return gokoErr(openflow.GokoErrBadRequest, "load filter %d: run budget %d exceeds %d", ld.ProgID, budget, ubpf.MaxRunBudget)
+		}
+		p, err := b.LoadFilterProgOpts(ld.ProgID, obj, FilterLoadOptions{Name: ld.Name, RunBudget: int(budget)})
 		if err != nil {
 			return err
 		}
@@ -412,7 +437,7 @@ func (c *Conn) collectChunk(ld *openflow.GokoLoadFilterProgMsg) ([]byte, bool, e
 	}
 	p := c.load
 	if ld.Offset == 0 {
-		p = &pendingLoad{progID: ld.ProgID, name: ld.Name, total: ld.TotalLen, data: make([]byte, 0, ld.TotalLen)}
+		p = &pendingLoad{progID: ld.ProgID, name: ld.Name, total: ld.TotalLen, budget: ld.RunBudget, data: make([]byte, 0, ld.TotalLen)}
 		c.load = p
 	}
 	if p == nil || p.progID != ld.ProgID || p.total != ld.TotalLen || uint32(len(p.data)) != ld.Offset ||

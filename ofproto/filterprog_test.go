@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goko-net/goko/openflow"
+	"github.com/goko-net/goko/ubpf"
 )
 
 // compileFilter builds testdata/NAME.c with clang, as a researcher would.
@@ -37,10 +38,18 @@ func compileFilter(t *testing.T, name string, defines ...string) []byte {
 // loadProg sends obj in chunks of chunk bytes and returns the switch's
 // answer (FILTER_PROG_LOADED or an error).
 func (ts *testSwitch) loadProg(id uint32, obj []byte, chunk int) openflow.Message {
+	return ts.loadProgBudget(id, obj, chunk, 0)
+}
+
+// loadProgBudget is loadProg with a run budget in the first chunk.
+func (ts *testSwitch) loadProgBudget(id uint32, obj []byte, chunk int, budget uint64) openflow.Message {
 	ts.t.Helper()
 	for off := 0; ; off += chunk {
 		end := min(off+chunk, len(obj))
 		ld := openflow.GokoLoadFilterProgMsg{ProgID: id, TotalLen: uint32(len(obj)), Offset: uint32(off), Data: obj[off:end]}
+		if off == 0 {
+			ld.RunBudget = budget
+		}
 		if end < len(obj) {
 			ld.Flags = openflow.GokoLoadMore
 		}
@@ -166,6 +175,31 @@ func TestFilterProgLifecycle(t *testing.T) {
 	ts.ports[1].Inject(udpTo(53))
 	if _, ok := ts.ports[3].Receive(2 * time.Second); !ok {
 		t.Fatal("flow without filter was deleted too")
+	}
+}
+
+// The run budget travels with the load and reaches the program; loads
+// without one get the bridge's.
+func TestFilterProgRunBudget(t *testing.T) {
+	ts := newTestSwitch(t, 3)
+	obj := compileFilter(t, "port53")
+	if r := ts.loadProgBudget(1, obj, 700, 12345); r.(*openflow.Experimenter).ExpType != openflow.GokoFilterProgLoaded {
+		t.Fatalf("load: got %+v", r)
+	}
+	if r := ts.loadProg(2, obj, 1<<20); r.(*openflow.Experimenter).ExpType != openflow.GokoFilterProgLoaded {
+		t.Fatalf("load: got %+v", r)
+	}
+	for id, want := range map[uint32]int{1: 12345, 2: ubpf.DefaultRunBudget} {
+		ts.b.mu.RLock()
+		got := ts.b.filters.progs[id].prog.Load().RunBudget()
+		ts.b.mu.RUnlock()
+		if got != want {
+			t.Errorf("program %d: run budget %d, want %d", id, got, want)
+		}
+	}
+	e := ts.gokoRequest(openflow.GokoLoadFilterProg, (&openflow.GokoLoadFilterProgMsg{ProgID: 3, TotalLen: uint32(len(obj)), RunBudget: 1 << 40, Data: obj}).Marshal())
+	if e == nil || e.Code.Code() != openflow.GokoErrBadRequest {
+		t.Errorf("a budget of 2^40: got %v, want GOKO_BAD_REQUEST", e)
 	}
 }
 

@@ -109,22 +109,30 @@ func GokoErrorName(code uint16) string {
 // last of an object too large for one message.
 const GokoLoadMore uint16 = 1
 
+// GokoLoadRunBudget is set in GokoLoadFilterProgMsg.Flags when the chunk
+// carries the program's run budget (instructions per run) in the 8 bytes
+// after the name. The switch reads it from the first chunk.
+const GokoLoadRunBudget uint16 = 2
+
 // GokoLoadFilterProgMsg loads (or atomically replaces) program ProgID from
 // an ELF object, sent in chunks at increasing offsets.
 //
 //	prog_id u32 | flags u16 | name_len u16 | total_len u32 | offset u32
-//	name (name_len bytes, zero-padded to 8) | data (the rest)
+//	name (name_len bytes, zero-padded to 8)
+//	[run_budget u64, with flag GokoLoadRunBudget] | data (the rest)
 //
 // name selects the program by function or section name; empty means the
 // object's first program. total_len is the whole object's size; offset is
-// this chunk's position in it.
+// this chunk's position in it. run_budget (0: the switch's default) bounds
+// the instructions one run of the program may execute.
 type GokoLoadFilterProgMsg struct {
-	ProgID   uint32
-	Flags    uint16
-	Name     string
-	TotalLen uint32
-	Offset   uint32
-	Data     []byte
+	ProgID    uint32
+	Flags     uint16
+	Name      string
+	TotalLen  uint32
+	Offset    uint32
+	RunBudget uint64 // encoded (and GokoLoadRunBudget set) when not zero
+	Data      []byte
 }
 
 // GokoProgRef names a program (unload, dump requests).
@@ -213,6 +221,10 @@ func (m *GokoLoadFilterProgMsg) Marshal() []byte {
 	b = put32(b, m.TotalLen)
 	b = put32(b, m.Offset)
 	b = appendPadded(b, []byte(m.Name))
+	if m.RunBudget != 0 {
+		be.PutUint16(b[4:], m.Flags|GokoLoadRunBudget)
+		b = put64(b, m.RunBudget)
+	}
 	return append(b, m.Data...)
 }
 
@@ -223,6 +235,11 @@ func (m *GokoLoadFilterProgMsg) Unmarshal(b []byte) error {
 	n := int(r.u16())
 	m.TotalLen, m.Offset = r.u32(), r.u32()
 	m.Name = string(r.padded(n))
+	m.RunBudget = 0
+	if m.Flags&GokoLoadRunBudget != 0 {
+		m.RunBudget = r.u64()
+		m.Flags &^= GokoLoadRunBudget
+	}
 	m.Data = append([]byte(nil), r.rest()...)
 	return r.err("load-filter-prog")
 }

@@ -16,6 +16,7 @@ func TestGokoBodiesRoundTrip(t *testing.T) {
 		in, into gokoBody
 	}{
 		{"load", &GokoLoadFilterProgMsg{ProgID: 7, Flags: GokoLoadMore, Name: "xdp_prog", TotalLen: 9000, Offset: 4096, Data: []byte{0x7f, 'E', 'L', 'F'}}, &GokoLoadFilterProgMsg{}},
+		{"load with a run budget", &GokoLoadFilterProgMsg{ProgID: 7, Name: "f", TotalLen: 4, RunBudget: 5000, Data: []byte{0x7f, 'E', 'L', 'F'}}, &GokoLoadFilterProgMsg{}},
 		{"prog ref", &GokoProgRef{ProgID: 3}, &GokoProgRef{}},
 		{"map ref", &GokoMapRef{ProgID: 3, Map: "counters"}, &GokoMapRef{}},
 		{"update", &GokoMapUpdate{ProgID: 1, Flags: GokoMapNoExist, Map: "blocklist", Key: []byte{10, 0, 0, 1}, Value: []byte{1, 0, 0, 0, 0, 0, 0, 0, 9}}, &GokoMapUpdate{}},

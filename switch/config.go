@@ -25,9 +25,22 @@ type Config struct {
 	RunDir   string         `yaml:"run-dir"` // management sockets live here
 	PMDs     int            `yaml:"pmds"`    // poll-mode threads per bridge (default 1)
 	Metrics  string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
-	VM       string         `yaml:"vm"`      // filter engine: jit, interp or auto (default: jit where available)
 	DPDK     DPDKConfig     `yaml:"dpdk"`
+	Filters  FilterConfig   `yaml:"filters"`
 	Bridges  []BridgeConfig `yaml:"bridges"`
+}
+
+// FilterConfig bounds what filter programs may use.
+type FilterConfig struct {
+	// RunBudget is the instructions one run may execute unless the
+	// program was loaded with its own budget (default ubpf.DefaultRunBudget).
+	RunBudget int `yaml:"run-budget"`
+	// MapMemoryMB bounds the memory of the maps one program load creates
+	// (default 1024).
+	MapMemoryMB int `yaml:"map-memory-mb"`
+	// VM is the engine that runs the programs: jit, interp or auto (the
+	// default: the JIT where there is one).
+	VM string `yaml:"vm"`
 }
 
 // DPDKConfig configures the DPDK environment abstraction layer.
@@ -216,11 +229,17 @@ func (c *Config) Validate() error {
 	if c.PMDs < 0 || c.PMDs > 64 {
 		return fmt.Errorf("pmds %d: want 1 to 64", c.PMDs)
 	}
-	if _, err := ubpf.ParseEngine(c.VM); err != nil {
-		return fmt.Errorf("vm: %w", err)
+	if _, err := ubpf.ParseEngine(c.Filters.VM); err != nil {
+		return fmt.Errorf("filters: vm: %w", err)
 	}
 	if c.DPDK.MemoryMB == 0 {
 		c.DPDK.MemoryMB = 512
+	}
+	if c.Filters.RunBudget < 0 || c.Filters.RunBudget > ubpf.MaxRunBudget {
+		return fmt.Errorf("filters: run-budget %d: want 1 to %d instructions", c.Filters.RunBudget, ubpf.MaxRunBudget)
+	}
+	if c.Filters.MapMemoryMB < 0 || c.Filters.MapMemoryMB > 1<<20 {
+		return fmt.Errorf("filters: map-memory-mb %d: want 1 to %d", c.Filters.MapMemoryMB, 1<<20)
 	}
 	if len(c.Bridges) == 0 {
 		return errors.New("no bridge configured (use --bridge or a config file)")

@@ -100,8 +100,9 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		dpid, _ = ParseDatapathID(bc.DatapathID) // validated already
 	}
 	log := d.log.With("bridge", bc.Name)
-	engine, _ := ubpf.ParseEngine(d.cfg.VM) // validated already
-	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, Engine: engine})
+	engine, _ := ubpf.ParseEngine(d.cfg.Filters.VM) // validated already
+	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, Engine: engine,
+		FilterRunBudget: d.cfg.Filters.RunBudget, FilterMapMemory: uint64(d.cfg.Filters.MapMemoryMB) << 20})
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
 	if d.eal != nil {
 		dpCfg.ThreadInit = dpdk.RegisterThread

@@ -1,6 +1,9 @@
 package ubpf
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // ctx field loads the verifier found (per instruction), rewritten at decode.
 const (
@@ -237,11 +240,34 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) ([]insn, error) {
 		}
 		out[pc] = d
 	}
-	// Mark backward jumps: the interpreter counts them (taken) against
-	// the run's budget.
+	// Weigh backward jumps and local calls: taken, they cost the run's
+	// budget what the loop body or the callee may execute before the next
+	// such charge, so the budget counts instructions (bodies longer than
+	// 255 count as 255; see RunBudget).
+	funcEnd := make([]int, len(out)) // per function start: where it ends
+	starts := []int{0}
 	for pc := range out {
-		if d := &out[pc]; isJumpOp(d.op) && int(d.off) <= pc {
-			d.back = 1
+		if out[pc].op == opCallLocal {
+			starts = append(starts, int(out[pc].off))
+		}
+	}
+	slices.Sort(starts)
+	starts = slices.Compact(starts)
+	for i, st := range starts {
+		end := len(out)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		funcEnd[st] = end
+	}
+	weight := func(n int) uint8 { return uint8(min(max(n, 1), 255)) }
+	for pc := range out {
+		d := &out[pc]
+		switch {
+		case isJumpOp(d.op) && int(d.off) <= pc:
+			d.back = weight(pc - int(d.off) + 1)
+		case d.op == opCallLocal:
+			d.back = weight(funcEnd[d.off] - int(d.off))
 		}
 	}
 	plain := append([]insn(nil), out...)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -37,7 +38,34 @@ func ELFPrograms(r io.ReaderAt) ([]ELFProgram, error) {
 	return out, nil
 }
 
+// checkObject explains the commonest wrong inputs before the ELF parser
+// reports them in its own terms.
+func checkObject(r io.ReaderAt) error {
+	var head [64]byte
+	n, _ := r.ReadAt(head[:], 0)
+	b := head[:n]
+	const hint = "build filters with clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c f.c -o f.o"
+	switch {
+	case n == 0:
+		return fmt.Errorf("ubpf: the file is empty, not an ELF object: %s", hint)
+	case !bytes.HasPrefix(b, []byte("\x7fELF")):
+		what := "binary data"
+		if utf8.Valid(b) && bytes.IndexFunc(b, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' }) < 0 {
+			what = fmt.Sprintf("text (%q...)", strings.SplitN(string(b), "\n", 2)[0])
+		}
+		return fmt.Errorf("ubpf: not an ELF object: the file starts with %s; %s", what, hint)
+	case n >= 20 && head[4] == 2 && head[5] == 1 && binary.LittleEndian.Uint16(head[18:]) != uint16(elf.EM_BPF):
+		return fmt.Errorf("ubpf: an ELF object for %s, not for BPF: %s", elf.Machine(binary.LittleEndian.Uint16(head[18:])), hint)
+	case n >= 20 && head[5] == 2:
+		return fmt.Errorf("ubpf: a big-endian ELF object (clang -target bpfeb?); goko runs little-endian BPF: %s", hint)
+	}
+	return nil
+}
+
 func readSpec(r io.ReaderAt) (*ebpf.CollectionSpec, []*ebpf.ProgramSpec, error) {
+	if err := checkObject(r); err != nil {
+		return nil, nil, err
+	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ubpf: reading ELF: %w", err)
@@ -70,31 +98,56 @@ func LoadELFBytes(obj []byte, opts LoadOptions) (*Program, error) {
 	return LoadELF(bytes.NewReader(obj), opts)
 }
 
-// LoadELF loads a program from a clang-built ELF object (clang -O2 -g
-// -target bpf): the program named opts.Program (function or section name;
-// default the first), its bpf-to-bpf callees, the BTF-defined maps it
-// uses and its global data (.rodata, .data, .bss as single-element array
-// maps with their initial contents). The ELF is parsed by cilium/ebpf
-// without any kernel call. Unsupported features (kfuncs, CO-RE relocations,
-// kconfig externs, map-in-map) are reported naming the symbol or section.
-func LoadELF(r io.ReaderAt, opts LoadOptions) (*Program, error) {
+// SourceLine is the C source line an instruction was compiled from, as
+// clang -g records it in the object's BTF line info.
+type SourceLine struct {
+	File string
+	Line int
+	Text string // the line, trimmed
+}
+
+func (l *SourceLine) String() string {
+	if l == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d: %s", l.File, l.Line, l.Text)
+}
+
+// ELFCode is one program of an ELF object, linked: its instructions (map
+// references rewritten to indices into Maps), the maps it uses, and the
+// source line of each instruction slot (nil without -g).
+type ELFCode struct {
+	Name, Section string
+	Kind          Kind // from the section: KindXDP for "xdp*", else KindFilter
+	Insns         []RawInsn
+	Lines         []*SourceLine
+	// MapNames are the ELF names of the maps, in the order LDDW indexes
+	// them; mapSpecs their declarations.
+	MapNames []string
+	mapSpecs []*ebpf.MapSpec
+}
+
+// ReadELF reads and links program (function or section name; empty: the
+// first) of a clang-built object without creating its maps or verifying
+// it: what tools need to show a program the verifier refuses.
+func ReadELF(r io.ReaderAt, program string) (*ELFCode, error) {
 	spec, order, err := readSpec(r)
 	if err != nil {
 		return nil, err
 	}
 	var ps *ebpf.ProgramSpec
-	if opts.Program == "" {
+	if program == "" {
 		ps = order[0]
 	} else {
 		for _, p := range order {
-			if p.Name == opts.Program {
+			if p.Name == program {
 				ps = p
 				break
 			}
 		}
 		if ps == nil {
 			for _, p := range order {
-				if p.SectionName == opts.Program {
+				if p.SectionName == program {
 					ps = p
 					break
 				}
@@ -105,22 +158,25 @@ func LoadELF(r io.ReaderAt, opts LoadOptions) (*Program, error) {
 			for _, p := range order {
 				names = append(names, p.Name+" ("+p.SectionName+")")
 			}
-			return nil, fmt.Errorf("ubpf: no program or section %q in ELF (have %s)", opts.Program, strings.Join(names, ", "))
+			return nil, fmt.Errorf("ubpf: no program or section %q in ELF (have %s)", program, strings.Join(names, ", "))
 		}
 	}
-	if opts.Kind == KindAuto {
-		opts.Kind = KindFilter
-		if strings.HasPrefix(ps.SectionName, "xdp") {
-			opts.Kind = KindXDP
-		}
+	c := &ELFCode{Name: ps.Name, Section: ps.SectionName, Kind: KindFilter}
+	if strings.HasPrefix(ps.SectionName, "xdp") {
+		c.Kind = KindXDP
 	}
 	insns := make(asm.Instructions, len(ps.Instructions))
 	copy(insns, ps.Instructions)
-
-	var maps []*Map
 	mapIdx := map[string]int{}
+	var line *SourceLine
 	for i := range insns {
 		ins := &insns[i]
+		if src, ok := ins.Source().(*btf.Line); ok && src != nil {
+			line = &SourceLine{File: src.FileName(), Line: int(src.LineNumber()), Text: strings.TrimSpace(src.Line())}
+		}
+		for k := uint64(0); k < ins.Size()/InsnSize; k++ {
+			c.Lines = append(c.Lines, line)
+		}
 		if btf.CORERelocationMetadata(ins) != nil {
 			return nil, fmt.Errorf("ubpf: program %s: insn %d: CO-RE relocation %v is not supported", ps.Name, i, btf.CORERelocationMetadata(ins))
 		}
@@ -137,13 +193,10 @@ func LoadELF(r io.ReaderAt, opts LoadOptions) (*Program, error) {
 		}
 		idx, ok := mapIdx[name]
 		if !ok {
-			m, err := mapFromSpec(name, ms, opts.ReuseMaps)
-			if err != nil {
-				return nil, fmt.Errorf("program %s: %w", ps.Name, err)
-			}
-			idx = len(maps)
+			idx = len(c.MapNames)
 			mapIdx[name] = idx
-			maps = append(maps, m)
+			c.MapNames = append(c.MapNames, name)
+			c.mapSpecs = append(c.mapSpecs, ms)
 		}
 		if ins.Src == asm.PseudoMapValue {
 			off := uint64(ins.Constant) >> 32
@@ -156,13 +209,122 @@ func LoadELF(r io.ReaderAt, opts LoadOptions) (*Program, error) {
 	}
 	var buf bytes.Buffer
 	if err := insns.Marshal(&buf, binary.LittleEndian); err != nil {
-		return nil, fmt.Errorf("program %s: linking: %w", ps.Name, err)
+		return nil, fmt.Errorf("ubpf: program %s: linking: %w", ps.Name, err)
 	}
-	raw, err := DecodeInsns(buf.Bytes())
+	if c.Insns, err = DecodeInsns(buf.Bytes()); err != nil {
+		return nil, err
+	}
+	if len(c.Lines) != len(c.Insns) {
+		c.Lines = nil // should not happen; rather no lines than wrong ones
+	}
+	return c, nil
+}
+
+// Listing disassembles the program with its source lines (when the
+// object has them) above the instructions they produced; the instruction
+// at mark (if not negative) is flagged with note.
+func (c *ELFCode) Listing(mark int, note string) string {
+	var b strings.Builder
+	var last *SourceLine
+	for pc := 0; pc < len(c.Insns); pc++ {
+		if pc > 0 && c.Insns[pc-1].isLDDW() {
+			continue
+		}
+		if l := c.lineOf(pc); l != nil && (last == nil || l.File != last.File || l.Line != last.Line) {
+			last = l
+			fmt.Fprintf(&b, "; %s\n", last)
+		}
+		flag := "  "
+		if pc == mark {
+			flag = "=>"
+		}
+		fmt.Fprintf(&b, "%s %4d: %s", flag, pc, Disasm(c.Insns, pc))
+		if pc == mark && note != "" {
+			fmt.Fprintf(&b, "    <-- %s", note)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func (c *ELFCode) lineOf(pc int) *SourceLine {
+	if pc < len(c.Lines) {
+		return c.Lines[pc]
+	}
+	return nil
+}
+
+// LoadELF loads a program from a clang-built ELF object (clang -O2 -g
+// -target bpf): the program named opts.Program (function or section name;
+// default the first), its bpf-to-bpf callees, the BTF-defined maps it
+// uses and its global data (.rodata, .data, .bss as single-element array
+// maps with their initial contents). The ELF is parsed by cilium/ebpf
+// without any kernel call. Unsupported features (kfuncs, CO-RE relocations,
+// kconfig externs, map-in-map) are reported naming the symbol or section.
+// A verifier rejection names the C source line when the object has line
+// info (-g).
+func LoadELF(r io.ReaderAt, opts LoadOptions) (p *Program, err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			p, err = nil, fmt.Errorf("ubpf: internal error while loading the ELF object (please report it with the object): %v", e)
+		}
+	}()
+	c, err := ReadELF(r, opts.Program)
 	if err != nil {
 		return nil, err
 	}
-	return newProgram(ps.Name, ps.SectionName, raw, maps, opts)
+	if opts.Kind == KindAuto {
+		opts.Kind = c.Kind
+	}
+	if err := c.checkMapBudget(opts); err != nil {
+		return nil, err
+	}
+	maps := make([]*Map, len(c.MapNames))
+	for i, name := range c.MapNames {
+		if maps[i], err = mapFromSpec(name, c.mapSpecs[i], opts.ReuseMaps); err != nil {
+			return nil, fmt.Errorf("ubpf: program %s: %w", c.Name, err)
+		}
+	}
+	return newProgram(c.Name, c.Section, c.Insns, maps, opts, c.Lines)
+}
+
+// specOf is goko's declaration of the ELF map name (without initial data).
+func specOf(name string, ms *ebpf.MapSpec) MapSpec {
+	s := MapSpec{Name: name, Type: MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
+		MaxEntries: ms.MaxEntries, Flags: ms.Flags, Extra: ms.MapExtra}
+	if s.Name == "" {
+		s.Name = ms.Name
+	}
+	if strings.HasPrefix(name, ".rodata") {
+		s.Flags |= FlagRdonlyProg
+	}
+	return s
+}
+
+// checkMapBudget refuses a load whose new maps would together take more
+// than the load's memory limit, before any of them is allocated.
+func (c *ELFCode) checkMapBudget(opts LoadOptions) error {
+	limit := opts.MapMemoryLimit
+	if limit == 0 {
+		limit = DefaultMapMemoryLimit
+	}
+	var total uint64
+	for i, name := range c.MapNames {
+		s := specOf(name, c.mapSpecs[i])
+		if old := opts.ReuseMaps[s.Name]; old != nil && old.spec.Compatible(&s) {
+			continue
+		}
+		b := s.MemoryBytes()
+		if b > MaxMapMemory {
+			return fmt.Errorf("ubpf: program %s: map %s: %s of %d entries of key %d and value %d bytes needs %s, more than the %s one map may take: %w",
+				c.Name, name, s.Type, s.MaxEntries, s.KeySize, s.ValueSize, formatBytes(b), formatBytes(MaxMapMemory), ErrMapTooLarge)
+		}
+		if total += b; total > limit {
+			return fmt.Errorf("ubpf: program %s: its maps need %s with %s, more than the load's limit of %s: %w",
+				c.Name, formatBytes(total), name, formatBytes(limit), ErrMapTooLarge)
+		}
+	}
+	return nil
 }
 
 func mapFromSpec(name string, ms *ebpf.MapSpec, reuse map[string]*Map) (*Map, error) {
@@ -174,19 +336,12 @@ func mapFromSpec(name string, ms *ebpf.MapSpec, reuse map[string]*Map) (*Map, er
 	case ms.InnerMap != nil:
 		return nil, fmt.Errorf("map %s: map-in-map is not supported", name)
 	}
-	s := MapSpec{Name: name, Type: MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
-		MaxEntries: ms.MaxEntries, Flags: ms.Flags, Extra: ms.MapExtra}
-	if s.Name == "" {
-		s.Name = ms.Name
-	}
+	s := specOf(name, ms)
 	isData := strings.HasPrefix(name, ".rodata") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".bss")
 	if isData && len(ms.Contents) == 1 {
 		if b, ok := ms.Contents[0].Value.([]byte); ok {
 			s.Data = b
 		}
-	}
-	if strings.HasPrefix(name, ".rodata") {
-		s.Flags |= FlagRdonlyProg
 	}
 	if _, known := mapTypeNames[s.Type]; !known {
 		return nil, fmt.Errorf("map %s: map type %d (%s) is not supported", name, uint32(ms.Type), ms.Type)

@@ -1,12 +1,16 @@
 package ubpf_test
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/goko-net/goko/ubpf"
@@ -184,4 +188,65 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+func TestNotAnELFObject(t *testing.T) {
+	dir := t.TempDir()
+	x86, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "the file is empty"},
+		{"C source", []byte("root@host:~# cat f.c\n#include <linux/bpf.h>\n"), `not an ELF object: the file starts with text ("root@host:~# cat f.c"...)`},
+		{"binary", []byte{0, 1, 2, 3, 4, 5}, "not an ELF object: the file starts with binary data"},
+		{"x86-64 executable", x86[:4096], "an ELF object for EM_X86_64, not for BPF"},
+	} {
+		p := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(p, tc.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ubpf.LoadELF(f, ubpf.LoadOptions{})
+		f.Close()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "clang -O2 -g -target bpf") {
+			t.Errorf("%s: got %v, want it to say %q and how to build", tc.name, err, tc.want)
+		}
+	}
+}
+
+// A rejection of a -g object names the C line, and carries the path that
+// led to it.
+func TestVerifierErrorNamesSourceLine(t *testing.T) {
+	obj := compileC(t, "reject_oob")
+	_, err := ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Logger: quiet})
+	var ve *ubpf.VerifierError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v, want a verifier error", err)
+	}
+	if ve.Source == nil || !strings.HasSuffix(ve.Source.File, "reject_oob.c") || ve.Source.Line != 11 || !strings.Contains(ve.Source.Text, "pkt[15]") {
+		t.Errorf("source %v, want reject_oob.c:11 with pkt[15]", ve.Source)
+	}
+	if !strings.Contains(err.Error(), "reject_oob.c:11: return pkt[15] == 0x45;") {
+		t.Errorf("message %q does not quote the line", err)
+	}
+	if !strings.Contains(ve.Trace, "R3=14") || !strings.Contains(ve.Trace, fmt.Sprintf("%4d: ", ve.PC)+ve.Insn+"    ; R1=pkt") {
+		t.Errorf("trace does not show the path and the failing insn's registers:\n%s", ve.Trace)
+	}
+	code, err := ubpf.ReadELF(bytes.NewReader(obj), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := code.Listing(ve.PC, ve.Reason)
+	if !strings.Contains(l, "; ") || !strings.Contains(l, "=>") || !strings.Contains(l, "<-- invalid access to packet") {
+		t.Errorf("listing lacks source lines or the mark:\n%s", l)
+	}
+	t.Logf("%v\n%s\n%s", err, ve.Trace, l)
 }

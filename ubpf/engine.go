@@ -98,9 +98,8 @@ type jitState struct {
 	pktBase  uintptr
 	pktVBase uint64
 	pktLim   [4]uint64
-	// fp is the real address r10 points to; fpTop its value at depth 0.
-	// Between runs depth is 0 and regs[10] and fp are at the top (a run
-	// that ends inside a call puts them back).
+	// fp is the real address r10 points to; fpTop its value at depth 0
+	// (the end of the Thread's stack, the top of every run's span).
 	fp, fpTop uintptr
 	depth     uint64
 	spill     [2]uint64
@@ -110,13 +109,7 @@ type jitState struct {
 
 func (j *jitState) init(stack []byte) {
 	j.fpTop = uintptr(unsafe.Pointer(unsafe.SliceData(stack))) + uintptr(len(stack))
-	j.reset()
 	j.pktVBase = regionPacket << 32
-}
-
-// reset puts the frame state back to depth 0.
-func (j *jitState) reset() {
-	j.depth, j.fp, j.regs[10] = 0, j.fpTop, regionStack<<32|stackSize
 }
 
 // setPacket prepares the packet fast path of the code for pkt.

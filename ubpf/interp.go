@@ -225,22 +225,28 @@ type RunError struct {
 	PC     int    // instruction index
 	Insn   string // its disassembly
 	Reason string
+	// Budget is set when the run used up its instruction budget (a long
+	// loop, not a fault): the run ends as no match.
+	Budget bool
 }
 
 func (e *RunError) Error() string {
 	return fmt.Sprintf("ubpf: run stopped at insn %d (%s): %s", e.PC, e.Insn, e.Reason)
 }
 
-// maxBackEdges bounds the backward jumps of one run.
-const maxBackEdges = 1 << 23
+// DefaultRunBudget is the instruction budget of one run unless
+// LoadOptions.RunBudget says otherwise: about a millisecond of the
+// interpreter, far more than any filter needs per packet, little enough
+// that a program with a huge loop bound cannot hold a datapath thread.
+const DefaultRunBudget = 1 << 20
 
-// runBudget is the number of taken backward jumps and local calls a run
-// of p may make (both engines count the same events).
-func (p *Program) runBudget() int {
-	if p.budget > 0 {
-		return p.budget
-	}
-	return maxBackEdges
+// MaxRunBudget is the largest budget a program may be given.
+const MaxRunBudget = 1 << 31
+
+// budgetFault is the error of a run that used up its budget at pc.
+func (p *Program) budgetFault(pc int) error {
+	return &RunError{PC: pc, Insn: Disasm(p.raw, pc), Budget: true,
+		Reason: fmt.Sprintf("instruction budget of %d exhausted (raise it with the program's run budget if the loop is meant to run that long)", p.budget)}
 }
 
 func (p *Program) fault(pc int, reason string) error {
@@ -269,9 +275,9 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 	insns := p.insns
 	var r [16]uint64
 	r[1], r[2] = r1, r2
-	r[10] = regionStack<<32 | stackSize
+	r[10] = regionStack<<32 | uint64(p.stackSpan)
 	t.depth = 0
-	t.budget = p.runBudget() // backward jumps (taken) and local calls left;
+	t.budget = p.budget // instructions left, charged at backward jumps (taken) and local calls;
 	// in memory, not a local: a loop-carried local costs register moves in
 	// every instruction
 	// ip walks the decoded instructions without bounds checks: the
@@ -727,7 +733,7 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 			f.fp = r[10]
 			t.depth++
 			r[10] -= StackFrameSize
-			if t.budget--; t.budget < 0 {
+			if t.budget -= int(in.back); t.budget < 0 {
 				goto budgetOut
 			}
 			ip = unsafe.Pointer(&insns[in.off])
@@ -1003,7 +1009,7 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 		}
 	}
 budgetOut: // at a taken backward jump or a local call
-	return 0, p.fault(pcOf(ip, base), "instruction budget exhausted")
+	return 0, p.budgetFault(pcOf(ip, base))
 fault:
 	return 0, p.memFault(&r, pcOf(ip, base))
 }

@@ -160,8 +160,11 @@ type jitCompiler struct {
 	p     *Program
 	insns []insn
 	lbl   []label // per instruction
-	back  []label // per backward-jump target: the budget check before it
-	calls bool    // the program has local calls
+	// backward-jump targets: the weights of the jumps to each, and the
+	// label of the budget charge of each (target, weight)
+	backWeights [][]uint8
+	back        map[[2]int]label
+	calls       bool // the program has local calls
 	facts []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
@@ -183,21 +186,19 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 	a := &c.a
 	n := len(c.insns)
 	c.lbl = make([]label, n)
-	c.back = make([]label, n)
+	c.back = map[[2]int]label{}
+	c.backWeights = make([][]uint8, n)
 	for i := range c.lbl {
 		c.lbl[i] = a.newLabel()
-		c.back[i] = -1
 	}
 	for pc := 0; pc < n; pc++ {
 		in := &c.insns[pc]
-		if isJumpOp(in.op) && in.back != 0 {
+		if isJumpOp(in.op) && int(in.off) <= pc {
 			t := int(in.off)
-			if t < 0 || t >= n {
+			if t < 0 {
 				return nil, 0, 0, fmt.Errorf("insn %d: jump target %d out of range", pc, t)
 			}
-			if c.back[t] < 0 {
-				c.back[t] = a.newLabel()
-			}
+			c.backWeights[t] = appendWeight(c.backWeights[t], in.back)
 		}
 		if in.op == opCallLocal {
 			c.calls = true
@@ -212,12 +213,23 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 	c.emitEntry()
 	for pc := 0; pc < n; pc++ {
 		in := &c.insns[pc]
-		if c.back[pc] >= 0 {
-			// fallthrough skips the budget check; backward jumps land on it
-			a.jmp(c.lbl[pc])
-			a.bind(c.back[pc])
-			a.aluRI(aSub, true, budReg, 1)
-			a.jcc(ccL, c.exitStub(exitBudget, 0, pc, c.lbl[pc]))
+		for i, w := range c.backWeights[pc] {
+			// backward jumps land on a charge of their weight (see decode);
+			// the first sits right before the target, which the
+			// fallthrough reaches around it
+			l := a.newLabel()
+			c.back[[2]int{pc, int(w)}] = l
+			charge := func() {
+				a.bind(l)
+				a.aluRI(aSub, true, budReg, int32(w))
+				a.jcc(ccL, c.exitStub(exitBudget, 0, pc, c.lbl[pc]))
+			}
+			if i == 0 {
+				a.jmp(c.lbl[pc])
+				charge()
+			} else {
+				c.stubs = append(c.stubs, func() { charge(); a.jmp(c.lbl[pc]) })
+			}
 		}
 		a.bind(c.lbl[pc])
 		if err := c.insn(pc, in); err != nil {
@@ -291,8 +303,16 @@ func (c *jitCompiler) emitEntry() {
 		a.movImm(r1, regionPacket<<32)
 		a.load(8, r2, mb(ctxReg, offPktLen))
 	}
-	a.movImm(budReg, uint64(min(c.p.runBudget(), jitSlice)))
+	a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
 	a.load(8, pktReg, mb(ctxReg, offPktBase))
+	// r10 at the top of the run's stack span (see Thread.beginRun)
+	a.movImm(tmpA, regionStack<<32|uint64(c.p.stackSpan))
+	a.store(8, regMem(10), tmpA)
+	a.load(8, tmpA, mb(ctxReg, offFPTop))
+	a.store(8, mb(ctxReg, offFP), tmpA)
+	if c.calls {
+		a.storeImm(8, mb(ctxReg, offDepth), 0)
+	}
 	// the body follows
 }
 
@@ -347,9 +367,18 @@ func (c *jitCompiler) target(pc int, in *insn) (label, error) {
 		return 0, fmt.Errorf("jump target %d out of range", t)
 	}
 	if t <= pc {
-		return c.back[t], nil
+		return c.back[[2]int{t, int(in.back)}], nil
 	}
 	return c.lbl[t], nil
+}
+
+func appendWeight(ws []uint8, w uint8) []uint8 {
+	for _, x := range ws {
+		if x == w {
+			return ws
+		}
+	}
+	return append(ws, w)
 }
 
 var aluOpOf = map[uint8]aluOp{
@@ -801,7 +830,7 @@ func (c *jitCompiler) callLocal(pc int, in *insn) error {
 	a.aluRI(aCmp, true, tmpA, MaxCallDepth-1)
 	a.jcc(ccAE, c.exitStub(exitDepth, 0, pc, -1))
 	cont := a.newLabel()
-	a.aluRI(aSub, true, budReg, 1)
+	a.aluRI(aSub, true, budReg, int32(in.back))
 	a.jcc(ccL, c.exitStub(exitBudget, 0, pc, cont))
 	a.bind(cont)
 	a.load(8, tmpA, mb(ctxReg, offDepth))
@@ -966,24 +995,36 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 	if f := c.facts[pc]; f != nil && base < 10 && f[base].kind == fStack {
 		stackOff, onStack = f[base].v+int64(off), true // r10 + a constant
 	}
-	if onStack && !atomic && stackOff >= -StackFrameSize && stackOff+int64(size) <= 0 {
-		// inside the current frame by construction (see the file comment)
+	if onStack && !atomic && stackOff+int64(size) <= 0 && stackOff >= -stackSize {
+		// below r10 and above the bottom of the run's stack span: r10 is
+		// always the frame pointer the VM set (the code never writes it
+		// otherwise), the span's top at depth 0, StackFrameSize lower per
+		// call; so the access is in the span iff r10's offset in it is at
+		// least -stackOff: known without calls, one compare with them
+		var slow label
+		if !c.calls {
+			if stackOff < -int64(c.p.stackSpan) {
+				goto general
+			}
+		} else {
+			cont := a.newLabel()
+			a.aluMI(aCmp, false, regMem(10), int32(-stackOff))
+			slow = c.stub(func() {
+				c.genericAccess(pc, write, atomic, size, base, off, do)
+				a.jmp(cont)
+			})
+			a.jcc(ccB, slow)
+			a.load(8, tmpB, mb(ctxReg, offFP))
+			do(mb(tmpB, int32(stackOff)))
+			a.bind(cont)
+			return nil
+		}
 		a.load(8, tmpB, mb(ctxReg, offFP))
 		do(mb(tmpB, int32(stackOff)))
 		return nil
 	}
-	generic := func() {
-		c.addr(tmpB, base, off)
-		c.translate(pc, write, size)
-		if atomic {
-			a.lea(tmpB, mb(tmpB, -int32(size)))
-			a.testRI(false, tmpB, int32(size-1))
-			a.jcc(ccNE, c.exitStub(exitMemFault, 0, pc, -1))
-			do(mb(tmpB, 0))
-			return
-		}
-		do(mb(tmpB, -int32(size)))
-	}
+general:
+	generic := func() { c.genericAccess(pc, write, atomic, size, base, off, do) }
 	if base == 10 || atomic || (write && !c.p.pktWritable) {
 		generic()
 		return nil
@@ -1016,6 +1057,21 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 	do(mbi(pktReg, tmpB, 1, 0))
 	a.bind(cont)
 	return nil
+}
+
+// genericAccess: the access through the Thread's region tables.
+func (c *jitCompiler) genericAccess(pc int, write, atomic bool, size int, base uint8, off int32, do func(m mem)) {
+	a := &c.a
+	c.addr(tmpB, base, off)
+	c.translate(pc, write, size)
+	if atomic {
+		a.lea(tmpB, mb(tmpB, -int32(size)))
+		a.testRI(false, tmpB, int32(size-1))
+		a.jcc(ccNE, c.exitStub(exitMemFault, 0, pc, -1))
+		do(mb(tmpB, 0))
+		return
+	}
+	do(mb(tmpB, -int32(size)))
 }
 
 // addr: dst = BPF register base + off (64-bit).
@@ -1068,13 +1124,6 @@ func (c *jitCompiler) ldabs(in *insn) error {
 	}
 	out := c.stub(func() {
 		a.aluRR(aXor, false, rax, rax)
-		if c.calls { // the run may end inside a call: back to depth 0
-			a.storeImm(8, mb(ctxReg, offDepth), 0)
-			a.movImm(tmpA, regionStack<<32|stackSize)
-			a.store(8, regMem(10), tmpA)
-			a.load(8, tmpA, mb(ctxReg, offFPTop))
-			a.store(8, mb(ctxReg, offFP), tmpA)
-		}
 		a.jmp(c.lReturn)
 	})
 	a.movRR(true, tmpA, tmpB)

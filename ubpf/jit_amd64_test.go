@@ -16,7 +16,8 @@ import (
 
 // unverified builds a program without the verifier (as fuse_test does),
 // for the run-time limits a verified program cannot reach, with a run
-// budget of budget, for the interpreter and the JIT.
+// budget of budget (0: the default) and the whole stack, for the
+// interpreter and the JIT.
 func unverified(t *testing.T, src string, kind Kind, budget int) (interp, jit *Program) {
 	t.Helper()
 	raw, err := DecodeInsns(mustAsm(t, src))
@@ -24,8 +25,11 @@ func unverified(t *testing.T, src string, kind Kind, budget int) (interp, jit *P
 		t.Fatal(err)
 	}
 	mk := func() *Program {
+		if budget == 0 {
+			budget = DefaultRunBudget
+		}
 		p := &Program{name: "unverified", raw: raw, kind: kind, logger: quietLog, budget: budget,
-			helperSet: HelpersConformance.table(), pktWritable: kind == KindRaw}
+			helperSet: HelpersConformance.table(), pktWritable: kind == KindRaw, stackSpan: stackSize}
 		plain, err := p.decode(nil, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -57,9 +61,9 @@ func runBoth(t *testing.T, interp, jit *Program, mem []byte) (uint64, error) {
 	return r2, e2
 }
 
-// TestJITBudgetExact: a loop of n taken backward jumps passes with a
-// budget of n and fails with n-1, in both engines, across several of the
-// JIT's budget slices.
+// TestJITBudgetExact: a loop of n taken backward jumps over a body of 2
+// instructions (each charged 2) passes with a budget of 2n and fails with
+// 2n-1, in both engines, across several of the JIT's budget slices.
 func TestJITBudgetExact(t *testing.T) {
 	loop := func(n int) string {
 		return fmt.Sprintf(`
@@ -69,15 +73,18 @@ add %%r0, 1
 jlt %%r0, %d, l
 exit`, n+1)
 	}
-	for _, n := range []int{0, 1, 5, jitSlice - 1, jitSlice, jitSlice + 1, 3*jitSlice + 7} {
-		for _, budget := range []int{n, n + 1, max(n-1, 1)} {
+	for _, n := range []int{1, 5, jitSlice/2 - 1, jitSlice / 2, jitSlice/2 + 1, 3*jitSlice + 7} {
+		for _, budget := range []int{2 * n, 2*n + 1, 2*n - 1, 2*n - 2} {
+			if budget <= 0 {
+				continue
+			}
 			interp, jit := unverified(t, loop(n), KindRaw, budget)
 			r, err := runBoth(t, interp, jit, nil)
-			if (budget >= n) != (err == nil) {
+			if (budget >= 2*n) != (err == nil) {
 				t.Fatalf("n %d budget %d: %#x %v", n, budget, r, err)
 			}
 			var re *RunError
-			if err != nil && (!errors.As(err, &re) || !strings.Contains(re.Reason, "budget")) {
+			if err != nil && (!errors.As(err, &re) || !re.Budget) {
 				t.Fatalf("n %d budget %d: %v", n, budget, err)
 			}
 		}
@@ -124,11 +131,11 @@ exit`
 	if r, err := jit.Run(th, []byte{3, 0, 0, 0, 0, 0, 0, 0}); r != 6 || err != nil {
 		t.Fatalf("after a failed deep run: %d %v", r, err)
 	}
-	// budget counts calls: 3 calls need a budget of 3
-	for _, budget := range []int{3, 2} {
+	// calls are charged the callee's length (9 here): 3 calls need 27
+	for budget := 1; budget < 40; budget++ {
 		interp, jit := unverified(t, src, KindRaw, budget)
 		_, err := runBoth(t, interp, jit, []byte{2, 0, 0, 0, 0, 0, 0, 0})
-		if (budget == 3) != (err == nil) {
+		if (budget >= 27) != (err == nil) {
 			t.Fatalf("budget %d: %v", budget, err)
 		}
 	}

@@ -17,6 +17,7 @@ func jitcall(t *Thread, pc uintptr) (exit, r0 uint64)
 func (p *Program) runJIT(t *Thread, pkt []byte, st *progStats) (uint64, error) {
 	code := p.jit
 	t.ndyn = p.dynBase
+	t.beginRun(p.stackSpan)
 	t.pktLen = uint64(len(pkt))
 	t.rd[regionPacket] = pkt
 	wr := p.pktWritable
@@ -67,8 +68,7 @@ func (p *Program) jitExec(t *Thread, _, _ uint64) (uint64, error) {
 func (p *Program) jitExits(t *Thread, code *jitCode, e uint64) (uint64, error) {
 	defer runtime.KeepAlive(code) // the mapping outlives the run
 	j := &t.jit
-	defer j.reset() // the run may end inside a call
-	remaining := int64(p.runBudget())
+	remaining := int64(p.budget)
 	for {
 		at := int(e >> 32)
 		switch e & 0xff {
@@ -102,14 +102,12 @@ func (p *Program) jitExits(t *Thread, code *jitCode, e uint64) (uint64, error) {
 				return t.retVal, nil
 			}
 		case exitBudget:
-			// a slice of chunk events was taken; the one that went below
-			// zero is the next: past the program's budget if nothing is
-			// left
-			chunk := min(remaining, jitSlice)
-			if chunk >= remaining {
-				return 0, p.fault(at, "instruction budget exhausted")
+			// the slice's chunk went below zero (rcx, saved in j.budget):
+			// what the interpreter's budget would be now
+			remaining += j.budget - min(remaining, jitSlice)
+			if remaining < 0 {
+				return 0, p.budgetFault(at)
 			}
-			remaining -= chunk + 1
 			j.budget = min(remaining, jitSlice)
 		case exitMemFault:
 			return 0, p.memFault(&j.regs, at)

@@ -443,7 +443,9 @@ func (r *ringBuf) reserve(n uint64) ([]byte, uint64) {
 	h := r.prod
 	atomic.StoreUint32(r.hdr(h), uint32(n)|rbBusy)
 	r.prod += total
-	return r.data[pos+rbHdr : pos+rbHdr+n : pos+rbHdr+n], h
+	rec := r.data[pos+rbHdr : pos+rbHdr+n : pos+rbHdr+n]
+	clear(rec) // a record starts zeroed: no run sees what an older record held
+	return rec, h
 }
 
 func (r *ringBuf) commit(h uint64, discard bool) {

@@ -25,6 +25,8 @@ package ubpf
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"sync/atomic"
 	"unsafe"
 )
@@ -79,6 +81,16 @@ const (
 	maxArrayEntries = 1 << 24
 )
 
+// MaxMapMemory is the most memory one map may take, whatever its kind: a
+// declaration whose sizes multiply to more is refused before anything is
+// allocated. Each size is also checked alone, but only their product says
+// what the map costs (2^24 entries of 1 MiB each pass every single check).
+const MaxMapMemory = 1 << 31
+
+// DefaultMapMemoryLimit is the memory the new maps of one program load may
+// take together unless LoadOptions.MapMemoryLimit says otherwise.
+const DefaultMapMemoryLimit = 1 << 30
+
 // UpdateFlags selects the behaviour of Map.Update, as BPF_ANY, BPF_NOEXIST
 // and BPF_EXIST do in Linux.
 type UpdateFlags uint64
@@ -99,6 +111,9 @@ var (
 	ErrInvalidArg   = errors.New("invalid argument")           // EINVAL
 	ErrNotSupported = errors.New("operation not supported")    // EOPNOTSUPP
 	ErrBusy         = errors.New("resource busy or exhausted") // EBUSY / ENOSPC
+	// ErrMapTooLarge is a map declaration whose memory exceeds
+	// MaxMapMemory or the load's LoadOptions.MapMemoryLimit.
+	ErrMapTooLarge = errors.New("map memory limit exceeded") // E2BIG at load
 )
 
 const (
@@ -239,6 +254,59 @@ func NewMap(spec MapSpec) (*Map, error) {
 	return m, nil
 }
 
+// MemoryBytes returns what a map built from s allocates, in bytes, at
+// creation or at most as it fills (LPM tries): values and keys with their
+// per-thread copies and per-entry bookkeeping. It saturates instead of
+// wrapping, so a hostile declaration cannot overflow into a small number.
+func (s *MapSpec) MemoryBytes() uint64 {
+	mul := func(a ...uint64) uint64 {
+		r := uint64(1)
+		for _, x := range a {
+			hi, lo := bits.Mul64(r, x)
+			if hi != 0 {
+				return math.MaxUint64
+			}
+			r = lo
+		}
+		return r
+	}
+	add := func(a, b uint64) uint64 {
+		if r, c := bits.Add64(a, b, 0); c == 0 {
+			return r
+		}
+		return math.MaxUint64
+	}
+	n, k, v := uint64(s.MaxEntries), uint64(s.KeySize), uint64(roundUp8(int(s.ValueSize)))
+	slots := uint64(1)
+	switch s.Type {
+	case MapPerThreadArray, MapPerThreadHash, MapLRUPerThreadHash:
+		slots = ThreadSlots
+	}
+	switch s.Type {
+	case MapArray, MapPerThreadArray:
+		return mul(n, v, slots)
+	case MapHash, MapLRUHash, MapPerThreadHash, MapLRUPerThreadHash:
+		// key, values, hash, live flag, LRU stamp, free list, index slots
+		return add(mul(n, v, slots), mul(n, add(k, 8+1+8+4+2*4)))
+	case MapLPMTrie:
+		// entries are allocated as they are inserted, with a Go map entry each
+		return mul(n, add(add(k, v), 96))
+	case MapQueue, MapStack:
+		return mul(n, uint64(s.ValueSize))
+	case MapBloomFilter:
+		return mul(n, 16) // at most 15 hashes per entry, rounded to a power of two, in bits
+	case MapCountMin:
+		d := s.Extra
+		if d == 0 {
+			d = 4
+		}
+		return mul(n, d, 8)
+	case MapRingBuf:
+		return n
+	}
+	return 0
+}
+
 func checkSpec(s *MapSpec) error {
 	if s.Flags&^knownMapFlags != 0 {
 		return fmt.Errorf("unknown flags %#x: %w", s.Flags, ErrInvalidArg)
@@ -279,7 +347,28 @@ func checkSpec(s *MapSpec) error {
 			return fmt.Errorf("count-min sketch needs a key size, value size 8, width as max_entries and at most 16 rows: %w", ErrInvalidArg)
 		}
 	}
+	if b := s.MemoryBytes(); b > MaxMapMemory {
+		return fmt.Errorf("%s of %d entries of key %d and value %d bytes needs %s, more than the %s one map may take: %w",
+			s.Type, s.MaxEntries, s.KeySize, s.ValueSize, formatBytes(b), formatBytes(MaxMapMemory), ErrMapTooLarge)
+	}
 	return nil
+}
+
+// formatBytes prints n in binary units for error messages.
+func formatBytes(n uint64) string {
+	if n == math.MaxUint64 {
+		return "more than 16 EiB"
+	}
+	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	f, u := float64(n), 0
+	for f >= 1024 && u < len(units)-1 {
+		f /= 1024
+		u++
+	}
+	if u == 0 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%.1f %s", f, units[u])
 }
 
 // Name returns the map's name.

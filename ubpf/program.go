@@ -1,6 +1,7 @@
 package ubpf
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -78,6 +79,16 @@ type LoadOptions struct {
 	// MaxVerifierInsns lowers the verifier's budget of processed
 	// instructions (default and maximum MaxVerifierInsns).
 	MaxVerifierInsns int
+	// RunBudget is the most instructions one run may execute (loop
+	// iterations count the loop's length, calls the callee's, at most 255
+	// each); a run that exhausts it stops as no match, counted in
+	// Stats.BudgetExhausted. Zero means DefaultRunBudget; at most
+	// MaxRunBudget.
+	RunBudget int
+	// MapMemoryLimit bounds the memory the maps created by this load may
+	// take together (maps handed over through ReuseMaps do not count).
+	// Zero means DefaultMapMemoryLimit.
+	MapMemoryLimit uint64
 	// MeasureTime estimates the programs' total run time (Stats.TotalNs)
 	// by timing one run in 64.
 	MeasureTime bool
@@ -89,11 +100,11 @@ type LoadOptions struct {
 // words: a Thread that owns its slot is their only writer and stores with
 // plain moves (see count); Stats reads them with atomic loads.
 type progStats struct {
-	runs, matches, errors uint64
+	runs, matches, errors, exhausted uint64
 	// ns is the time of the timed runs, timed their number (MeasureTime
 	// times one run in timeEvery)
 	ns, timed uint64
-	_         [24]byte
+	_         [16]byte
 }
 
 // timeEvery: with MeasureTime, one run in timeEvery is timed.
@@ -103,12 +114,15 @@ const timeEvery = 64
 type Stats struct {
 	Runs    uint64 // completed runs
 	Matches uint64 // runs whose result means match
-	Errors  uint64 // runs stopped by a run-time check (counted as no match)
+	Errors  uint64 // runs stopped by a run-time check or the budget (counted as no match)
 	// TotalNs is the total run time with LoadOptions.MeasureTime: one run
 	// in 64 is timed (two clock reads cost more than a short run), and
 	// TotalNs is the mean time of the timed runs times Runs. An estimate,
 	// exact when every run takes as long.
 	TotalNs uint64
+	// BudgetExhausted counts the runs (among Errors) that used up their
+	// instruction budget.
+	BudgetExhausted uint64
 }
 
 // Program is a verified program ready to run. Run may be called from any
@@ -133,9 +147,14 @@ type Program struct {
 	errLimit    rateLimit
 	pktWritable bool
 	measure     bool
-	budget      int // taken backward jumps and calls per run; 0: maxBackEdges
 	vstats      VerifierStats
 	maxVerify   int
+	// stackSpan is how many bytes at the top of the Thread's stack a run
+	// may address: the deepest stack access the verifier found, over the
+	// whole call chain (every frame is StackFrameSize bytes below its
+	// caller's), rounded up to 8. Runs see only that span, zeroed.
+	stackSpan int
+	budget    int // instructions per run (RunBudget)
 
 	stats [ThreadSlots]progStats
 }
@@ -153,13 +172,26 @@ func Load(code []byte, opts LoadOptions) (*Program, error) {
 	if name == "" {
 		name = "prog"
 	}
-	return newProgram(name, "", insns, opts.Maps, opts)
+	return newProgram(name, "", insns, opts.Maps, opts, nil)
 }
 
-func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions) (*Program, error) {
-	p := &Program{name: name, section: section, kind: opts.Kind, raw: insns, maps: maps,
+func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOptions, lines []*SourceLine) (p *Program, err error) {
+	// The last line of defence: whatever a client sends, a bug in the
+	// verifier or the decoder must refuse the program, not end the daemon.
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("ubpf: program %s: internal error while verifying (please report it with the program): %v", name, r)
+		}
+	}()
+	p = &Program{name: name, section: section, kind: opts.Kind, raw: insns, maps: maps,
 		helperSet: opts.Helpers.table(), logger: opts.Logger, pktWritable: opts.PacketWritable || opts.Kind == KindRaw,
-		measure: opts.MeasureTime, maxVerify: MaxVerifierInsns}
+		measure: opts.MeasureTime, maxVerify: MaxVerifierInsns, budget: DefaultRunBudget}
+	if opts.RunBudget < 0 || opts.RunBudget > MaxRunBudget {
+		return nil, fmt.Errorf("ubpf: program %s: run budget %d not in 1..%d", name, opts.RunBudget, MaxRunBudget)
+	}
+	if opts.RunBudget > 0 {
+		p.budget = opts.RunBudget
+	}
 	if opts.MaxVerifierInsns > 0 && opts.MaxVerifierInsns < MaxVerifierInsns {
 		p.maxVerify = opts.MaxVerifierInsns
 	}
@@ -180,6 +212,10 @@ func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOpt
 	p.dynBase = regionStatic + len(p.static)
 	ld, ctx, err := p.verify()
 	if err != nil {
+		var ve *VerifierError
+		if errors.As(err, &ve) && ve.PC >= 0 && ve.PC < len(lines) {
+			ve.Source = lines[ve.PC]
+		}
 		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
 	}
 	plain, err := p.decode(ld, ctx)
@@ -224,6 +260,9 @@ func (p *Program) Map(name string) *Map {
 	return nil
 }
 
+// RunBudget returns the program's instruction budget per run.
+func (p *Program) RunBudget() int { return p.budget }
+
 // VerifierStats returns what verifying the program took.
 func (p *Program) VerifierStats() VerifierStats { return p.vstats }
 
@@ -236,6 +275,7 @@ func (p *Program) Stats() Stats {
 		s.Runs += atomic.LoadUint64(&st.runs)
 		s.Matches += atomic.LoadUint64(&st.matches)
 		s.Errors += atomic.LoadUint64(&st.errors)
+		s.BudgetExhausted += atomic.LoadUint64(&st.exhausted)
 		ns += atomic.LoadUint64(&st.ns)
 		timed += atomic.LoadUint64(&st.timed)
 	}
@@ -285,7 +325,6 @@ func (p *Program) runFull(t *Thread, pkt []byte, st *progStats) (uint64, error) 
 		t.fillXDPContext()
 		r1 = regionCtx << 32
 	case KindRaw:
-		clear(t.stack)
 		if len(pkt) > 0 {
 			r1 = regionPacket << 32
 		}
@@ -301,9 +340,11 @@ func (p *Program) runFull(t *Thread, pkt []byte, st *progStats) (uint64, error) 
 	return p.account(t, st, ret, err)
 }
 
-// runOn maps pkt as the run's packet, runs the engine and unmaps it.
+// runOn maps the stack and pkt as the run's packet, runs the engine and
+// unmaps them.
 func (p *Program) runOn(t *Thread, pkt []byte, r1, r2 uint64) (uint64, error) {
 	t.ndyn = p.dynBase
+	t.beginRun(p.stackSpan)
 	t.pktLen = uint64(len(pkt))
 	t.rd[regionPacket] = pkt
 	if p.pktWritable {
@@ -334,8 +375,11 @@ func (p *Program) account(t *Thread, st *progStats, ret uint64, err error) (uint
 
 func (p *Program) runFailed(t *Thread, st *progStats, err error) error {
 	count(&st.errors, 1, t.ownSlot)
+	if re, ok := err.(*RunError); ok && re.Budget {
+		count(&st.exhausted, 1, t.ownSlot)
+	}
 	if p.errLimit.allow(10) {
-		p.logger.Warn("bpf program run failed", "prog", p.name, "err", err)
+		p.logger.Warn("bpf program run failed (counted as no match)", "prog", p.name, "err", err)
 	}
 	return err
 }

@@ -264,12 +264,29 @@ func (t *Thread) prandom() uint32 {
 	return uint32((x * 0x2545f4914f6cdd1d) >> 32)
 }
 
+// beginRun maps the stack of a run: only the top span bytes the verifier
+// found the program (with its callees) can address, zeroed, so that no
+// run observes what an earlier run, of this or another program, left on
+// the Thread's stack, and an access below the span faults whatever the
+// verifier concluded.
+func (t *Thread) beginRun(span int) {
+	s := t.stack[stackSize-span:]
+	clear(s)
+	t.rd[regionStack], t.wr[regionStack] = s, s
+}
+
 // endRun discards ring buffer records the program reserved and never
-// submitted, and drops references to the packet.
+// submitted, unmaps the dynamic regions the run mapped (so an address kept
+// from this run means nothing in the next one) and drops references to the
+// packet.
 func (t *Thread) endRun() {
 	if t.nres != 0 {
 		t.discardReservations()
 	}
+	for i := t.prog.dynBase; i < t.ndyn; i++ {
+		t.rd[i], t.wr[i] = nil, nil
+	}
+	t.ndyn = t.prog.dynBase
 	t.rd[regionPacket], t.wr[regionPacket] = nil, nil
 	if t.stop {
 		t.stop, t.err = false, nil

@@ -59,13 +59,20 @@ package ubpf
 import (
 	"fmt"
 	"math"
+	"strings"
+	"time"
 )
 
 // MaxVerifierInsns is the number of instructions the verifier processes
 // at most over all paths, as in Linux.
 const MaxVerifierInsns = 1_000_000
 
-const maxStatesPerInsn = 64
+// A recorded state that keeps failing to cover the states that reach its
+// instruction is dropped after evictAfter misses (plus evictAfter per hit),
+// so that loops whose states all differ (a counter) keep the comparison
+// cost per visit small. Dropping a state never affects soundness: states
+// are only used to cut paths already proven safe.
+const evictAfter = 16
 
 // VerifierError is a rejected program: the instruction and the reason,
 // like the last lines of the kernel's verifier log.
@@ -73,8 +80,11 @@ type VerifierError struct {
 	PC     int
 	Insn   string
 	Reason string
-	// Trace is the path's last instructions with register states, for
-	// debugging.
+	// Source is the C line of the instruction, when the object was built
+	// with -g.
+	Source *SourceLine
+	// Trace is the path that led to the failure: its last instructions,
+	// each with the register it set, like the kernel's log level 2.
 	Trace string
 }
 
@@ -82,7 +92,11 @@ func (e *VerifierError) Error() string {
 	if e.PC < 0 {
 		return "ubpf: verifier: " + e.Reason
 	}
-	return fmt.Sprintf("ubpf: verifier: insn %d: %s: %s", e.PC, e.Insn, e.Reason)
+	s := fmt.Sprintf("ubpf: verifier: insn %d: %s: %s", e.PC, e.Insn, e.Reason)
+	if e.Source != nil {
+		s += fmt.Sprintf(" (at %s)", e.Source)
+	}
+	return s
 }
 
 // VerifierStats reports the work of a successful verification.
@@ -92,19 +106,34 @@ type VerifierStats struct {
 	Pruned     int // paths cut by pruning
 	MaxStates  int // most states recorded at one instruction
 	PeakStates int // deepest pending-branch stack
+	Duration   time.Duration
 }
 
 type checkpoint struct {
 	st       *vstate
 	parent   *checkpoint
-	branches int
+	branches int // paths below this state still being explored
+	hits     int
+	misses   int
+	evicted  bool
 }
 
 type pending struct {
 	st     *vstate
 	pc     int
 	parent *checkpoint
+	from   int // the branch that pushed it
 }
+
+// A path records its state at a prune point only when it has gone
+// through at least minInsnsBetweenStates instructions and
+// minJumpsBetweenStates jumps since it last did (as Linux does): every
+// state is still compared, but short stretches need not each leave a
+// copy, which is most of the verifier's memory and time on long loops.
+const (
+	minInsnsBetweenStates = 8
+	minJumpsBetweenStates = 2
+)
 
 type verifier struct {
 	p       *Program
@@ -118,8 +147,12 @@ type verifier struct {
 	funcOf    []int
 	prune     []bool
 	live      []uint16 // registers live at entry of each insn
+	// needed: registers whose scalar value may matter for safety on some
+	// path from the insn (see precision)
+	needed []uint16
 
 	explored map[int][]*checkpoint
+	visits   map[int]int // states recorded per prune point, for messages
 	stack    []pending
 	nextID   uint32
 	stats    VerifierStats
@@ -130,6 +163,37 @@ type verifier struct {
 	pc        int
 	st        *vstate
 	allocSize int64
+
+	trace    [traceLen]traceEntry // the current path's last instructions
+	traceN   int
+	pathFrom int // the branch the current path was pushed at (-1: the start)
+
+	// stackLow is, per frame depth, the lowest stack offset (from that
+	// frame's r10) any access reaches; 0 if none.
+	stackLow [MaxCallDepth]int64
+}
+
+// noteStack records an access of bytes [lo, ...) of the frame at depth.
+func (v *verifier) noteStack(depth uint8, lo int64) {
+	if int(depth) < len(v.stackLow) && lo < v.stackLow[depth] {
+		v.stackLow[depth] = lo
+	}
+}
+
+// stackSpan is the Program's stackSpan: the bytes below the main frame's
+// r10 that runs may address. Raw programs (the conformance suite, whose
+// accesses through scalars are only checked at run time) get all of it.
+func (v *verifier) stackSpan() int {
+	if v.raw {
+		return stackSize
+	}
+	var span int64
+	for d, lo := range v.stackLow {
+		if lo < 0 {
+			span = max(span, int64(d)*StackFrameSize-lo)
+		}
+	}
+	return int(span+7) &^ 7
 }
 
 const lenID = 1 // the id of the Oko filter's packet length
@@ -140,24 +204,115 @@ func (v *verifier) newID() uint32 {
 }
 
 func (v *verifier) fail(format string, args ...any) error {
-	return &VerifierError{PC: v.pc, Insn: Disasm(v.insns, v.pc), Reason: fmt.Sprintf(format, args...)}
+	return &VerifierError{PC: v.pc, Insn: Disasm(v.insns, v.pc), Reason: fmt.Sprintf(format, args...), Trace: v.formatTrace()}
+}
+
+// traceLen is how many instructions of the failing path Trace shows.
+const traceLen = 16
+
+// traceEntry is one instruction of the current path and the register it
+// set (dst < 0: none).
+type traceEntry struct {
+	pc       int
+	dst, src int8 // registers to show, -1: none
+	val, sv  reg
+}
+
+// record notes the instruction just interpreted on the current path.
+func (v *verifier) record(st *vstate, pc int) {
+	in := v.insns[pc]
+	e := traceEntry{pc: pc, dst: -1, src: -1}
+	switch in.class() {
+	case classALU, classALU64, classLDX, classLD:
+		e.dst = int8(in.Dst)
+	case classJMP, classJMP32:
+		switch in.Op & 0xf0 {
+		case jmpCALL:
+			e.dst = 0
+		case jmpJA, jmpEXIT:
+		default: // the operands as narrowed on the path taken
+			e.dst = int8(in.Dst)
+			if in.Op&srcX != 0 && in.Src != in.Dst {
+				e.src = int8(in.Src)
+			}
+		}
+	}
+	if len(st.frames) > 0 {
+		if e.dst >= 0 {
+			e.val = st.cur().regs[e.dst]
+		}
+		if e.src >= 0 {
+			e.sv = st.cur().regs[e.src]
+		}
+	}
+	v.trace[v.traceN%traceLen] = e
+	v.traceN++
+}
+
+// formatTrace shows the path that reached the current instruction: where
+// it branched off, its last instructions with what each computed, and
+// the registers the current instruction reads.
+func (v *verifier) formatTrace() string {
+	if v.insns == nil || v.st == nil {
+		return ""
+	}
+	var b strings.Builder
+	n := min(v.traceN, traceLen)
+	if v.pathFrom >= 0 {
+		fmt.Fprintf(&b, "path from the branch at insn %d:\n", v.pathFrom)
+	}
+	if v.traceN > traceLen {
+		fmt.Fprintf(&b, "  ... %d earlier insns\n", v.traceN-traceLen)
+	}
+	for i := v.traceN - n; i < v.traceN; i++ {
+		e := v.trace[i%traceLen]
+		fmt.Fprintf(&b, "  %4d: %s", e.pc, Disasm(v.insns, e.pc))
+		if e.dst >= 0 {
+			fmt.Fprintf(&b, "    ; R%d=%s", e.dst, e.val)
+		}
+		if e.src >= 0 {
+			fmt.Fprintf(&b, " R%d=%s", e.src, e.sv)
+		}
+		b.WriteByte('\n')
+	}
+	in := v.insns[v.pc]
+	fmt.Fprintf(&b, "  %4d: %s", v.pc, Disasm(v.insns, v.pc))
+	if len(v.st.frames) > 0 {
+		f := v.st.cur()
+		sep := "    ; "
+		for _, r := range []uint8{in.Dst, in.Src} {
+			if r <= 10 {
+				fmt.Fprintf(&b, "%sR%d=%s", sep, r, f.regs[r])
+				sep = " "
+			}
+			if in.Src == in.Dst {
+				break
+			}
+		}
+	}
+	b.WriteByte('\n')
+	return b.String()
 }
 
 // verify checks p.raw and returns the LDDW constants and context rewrites.
 func (p *Program) verify() (map[int]uint64, []uint8, error) {
 	v := &verifier{p: p, insns: p.raw, n: len(p.raw), kind: p.kind, raw: p.kind == KindRaw,
-		helpers: p.helperSet, explored: map[int][]*checkpoint{}, nextID: lenID}
+		helpers: p.helperSet, explored: map[int][]*checkpoint{}, visits: map[int]int{}, nextID: lenID}
 	v.ctxAnn = make([]uint8, v.n)
 	v.ctxSeen = make([]uint8, v.n)
 	ld, err := v.checkStructure()
 	if err != nil {
 		return nil, nil, err
 	}
+	start := time.Now()
 	v.liveness()
+	v.precision()
 	if err := v.run(); err != nil {
 		return nil, nil, err
 	}
+	v.stats.Duration = time.Since(start)
 	p.vstats = v.stats
+	p.stackSpan = v.stackSpan()
 	return ld, v.ctxAnn, nil
 }
 
@@ -582,6 +737,105 @@ func (v *verifier) liveness() {
 	}
 }
 
+// precision computes, per instruction, the registers whose values (not
+// only their types) may decide a check on some path from it: addresses of
+// memory accesses, operands of conditional jumps (they decide which paths
+// exist), arguments of calls, values stored to memory (they may be loaded
+// back into any of these), the return value of subprograms, and whatever
+// flows into those. A number that is only carried around, counted and
+// returned as a verdict is not needed: two states that differ only in such
+// numbers are equally safe, which is what lets a loop that counts matches
+// verify in time linear in its iterations (Linux reaches the same through
+// its precision marks).
+func (v *verifier) precision() {
+	n := v.n
+	v.needed = make([]uint16, n)
+	const args = 0x3e        // r1..r5
+	gen := make([]uint16, n) // needed at entry whatever follows
+	kill := make([]uint16, n)
+	flow := make([]struct{ dst, src uint16 }, n) // dst needed after -> src needed before
+	for pc := 0; pc < n; pc++ {
+		in := v.insns[pc]
+		d, sr := uint16(1)<<in.Dst, uint16(1)<<in.Src
+		reg := in.Op&srcX != 0
+		switch in.class() {
+		case classALU, classALU64:
+			code := in.Op & 0xf0
+			kill[pc] = d
+			var from uint16
+			if code != aluMOV {
+				from = d
+			}
+			if reg && code != aluEND && code != aluNEG {
+				from |= sr
+			}
+			flow[pc] = struct{ dst, src uint16 }{d, from}
+		case classJMP, classJMP32:
+			switch in.Op & 0xf0 {
+			case jmpEXIT:
+				if v.funcOf[pc] != 0 {
+					gen[pc] = 1
+				}
+			case jmpCALL:
+				gen[pc] = args
+				if reg {
+					gen[pc] |= d
+				}
+				kill[pc] = 0x3f
+			case jmpJA:
+			default:
+				gen[pc] = d
+				if reg {
+					gen[pc] |= sr
+				}
+			}
+		case classLDX:
+			gen[pc], kill[pc] = sr, d
+		case classST:
+			gen[pc] = d
+		case classSTX:
+			gen[pc] = d | sr
+			if in.Op&0xe0 == modeATOMIC {
+				if in.Imm == atomicCMPXCHG {
+					gen[pc] |= 1
+					kill[pc] = 1
+				} else if in.Imm&atomicFETCH != 0 {
+					kill[pc] = sr
+				}
+			}
+		case classLD:
+			if in.isLDDW() {
+				kill[pc] = d
+			} else {
+				gen[pc] = 0x40
+				if in.Op&0xe0 == modeIND {
+					gen[pc] |= sr
+				}
+				kill[pc] = 0x3f
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for pc := n - 1; pc >= 0; pc-- {
+			var out uint16
+			for _, s := range v.succs(pc) {
+				if s < n {
+					out |= v.needed[s]
+				}
+			}
+			in := gen[pc] | out&^kill[pc]
+			if out&flow[pc].dst != 0 {
+				in |= flow[pc].src
+			}
+			if in != v.needed[pc] {
+				v.needed[pc] = in
+				changed = true
+			}
+		}
+	}
+}
+
 // initial state of the program's main function.
 func (v *verifier) initState() *vstate {
 	f := &frameState{}
@@ -602,10 +856,11 @@ func (v *verifier) initState() *vstate {
 }
 
 func (v *verifier) run() error {
-	v.stack = append(v.stack, pending{st: v.initState(), pc: 0})
+	v.stack = append(v.stack, pending{st: v.initState(), pc: 0, from: -1})
 	for len(v.stack) > 0 {
 		top := v.stack[len(v.stack)-1]
 		v.stack = v.stack[:len(v.stack)-1]
+		v.traceN, v.pathFrom = 0, top.from
 		if err := v.walk(top.st, top.pc, top.parent); err != nil {
 			return err
 		}
@@ -628,57 +883,35 @@ func finish(cp *checkpoint) {
 // side is pushed).
 func (v *verifier) walk(st *vstate, pc int, parent *checkpoint) error {
 	v.st = st
+	// a path from the stack starts with a recorded state worth having
+	insns, jumps := minInsnsBetweenStates, minJumpsBetweenStates
 	for {
 		v.pc = pc
 		v.stats.Processed++
 		if v.stats.Processed > v.p.maxVerify {
-			return v.fail("program too complex: more than %d instructions processed (a loop the verifier cannot bound?)", v.p.maxVerify)
+			return v.tooComplex()
 		}
 		if v.prune[pc] {
-			cps := v.explored[pc]
-			inProgress := 0
-			// newest first; only the few most recent unfinished states (the
-			// loop iterations just before this one) are compared, which
-			// finds loops that repeat a state within a few iterations and
-			// keeps long loops cheap
-			for i := len(cps) - 1; i >= 0; i-- {
-				cp := cps[i]
-				if cp.branches > 0 {
-					if inProgress++; inProgress > 8 {
-						continue
-					}
-				}
-				if !v.covers(cp.st, st, pc) {
-					continue
-				}
-				if cp.branches == 0 {
-					v.stats.Pruned++
-					finish(parent)
-					return nil
-				}
-				return v.fail("infinite loop detected: back-edge returns to an equivalent state")
+			jumps++
+			add := insns >= minInsnsBetweenStates && jumps >= minJumpsBetweenStates
+			pruned, err := v.visit(st, pc, &parent, add)
+			if err != nil {
+				return err
 			}
-			if len(cps) >= maxStatesPerInsn {
-				// make room: forget the oldest finished state, if any
-				for i, cp := range cps {
-					if cp.branches == 0 {
-						cps = append(cps[:i:i], cps[i+1:]...)
-						break
-					}
-				}
+			if pruned {
+				finish(parent)
+				return nil
 			}
-			if len(cps) < maxStatesPerInsn {
-				cp := &checkpoint{st: st.clone(), parent: parent, branches: 1}
-				v.explored[pc] = append(cps, cp)
-				v.stats.States++
-				v.stats.MaxStates = max(v.stats.MaxStates, len(cps)+1)
-				parent = cp
+			if add {
+				insns, jumps = 0, 0
 			}
 		}
+		insns++
 		next, other, otherSt, done, err := v.step(st, pc)
 		if err != nil {
 			return err
 		}
+		v.record(st, pc)
 		if done {
 			finish(parent)
 			return nil
@@ -687,11 +920,74 @@ func (v *verifier) walk(st *vstate, pc int, parent *checkpoint) error {
 			if parent != nil {
 				parent.branches++
 			}
-			v.stack = append(v.stack, pending{st: otherSt, pc: other, parent: parent})
+			v.stack = append(v.stack, pending{st: otherSt, pc: other, parent: parent, from: pc})
 			v.stats.PeakStates = max(v.stats.PeakStates, len(v.stack))
 		}
 		pc = next
 	}
+}
+
+// visit compares the state reaching prune point pc with the states
+// recorded there. A finished state at least as general as st proves st
+// safe: pruned. An unfinished one equal to st means the path came back to
+// where it was without any progress: an infinite loop. Otherwise st is
+// recorded and becomes the parent of what follows.
+func (v *verifier) visit(st *vstate, pc int, parent **checkpoint, add bool) (bool, error) {
+	cps := v.explored[pc]
+	kept := cps[:0]
+	pruned := false
+	for _, cp := range cps {
+		switch {
+		case pruned:
+		case cp.branches == 0 && v.covers(cp.st, st, pc):
+			cp.hits++
+			v.stats.Pruned++
+			pruned = true
+		case cp.branches > 0 && v.covers(cp.st, st, pc) && v.covers(st, cp.st, pc):
+			return false, v.fail("infinite loop detected: the loop at insn %d comes back to the same state (nothing it tracks changes between iterations)", pc)
+		default:
+			cp.misses++
+			if cp.misses > evictAfter*(cp.hits+1) {
+				continue
+			}
+		}
+		kept = append(kept, cp)
+	}
+	for i := len(kept); i < len(cps); i++ {
+		cps[i] = nil
+	}
+	v.explored[pc] = kept
+	if pruned || !add {
+		return pruned, nil
+	}
+	cp := &checkpoint{st: st.clone(), parent: *parent, branches: 1}
+	v.explored[pc] = append(kept, cp)
+	v.stats.States++
+	v.stats.MaxStates = max(v.stats.MaxStates, len(kept)+1)
+	v.visits[pc]++
+	*parent = cp
+	return false, nil
+}
+
+// tooComplex explains a program that exhausted the verifier's budget: the
+// prune point visited most often is almost always the head of the loop the
+// verifier could not bound.
+func (v *verifier) tooComplex() error {
+	head, n := -1, 0
+	for pc, c := range v.visits {
+		if c > n {
+			head, n = pc, c
+		}
+	}
+	msg := fmt.Sprintf("program too complex: more than %d instructions processed", v.p.maxVerify)
+	if head < 0 {
+		return v.fail("%s", msg)
+	}
+	return v.fail("%s; the verifier went through insn %d (%s) %d times in different states, "+
+		"%d of them still recorded: it is most likely the head of a loop whose iterations it cannot tell apart as safe. "+
+		"Bound the loop with a constant (for (i = 0; i < N && ...; i++)), keep values the loop carries out of branches it does not need them in, "+
+		"or compare pointers with data_end rather than offsets with the length (see docs/writing-filters.md, \"Loops\")",
+		msg, head, Disasm(v.insns, head), n, len(v.explored[head]))
 }
 
 // covers reports whether old (explored) is at least as general as cur at pc.
@@ -705,17 +1001,22 @@ func (v *verifier) covers(old, cur *vstate, pc int) bool {
 		if of.callsite != cf.callsite {
 			return false
 		}
-		var live uint16
+		var live, needed uint16
 		if fi == len(old.frames)-1 {
-			live = v.live[pc]
+			live, needed = v.live[pc], v.needed[pc]
 		} else {
-			live = v.live[old.frames[fi+1].callsite+1] &^ 0x3f
+			at := old.frames[fi+1].callsite + 1
+			live, needed = v.live[at]&^0x3f, v.needed[at]&^0x3f
 		}
 		for r := 0; r < 11; r++ {
 			if live&(1<<r) == 0 {
 				continue
 			}
-			if !v.regCovers(&of.regs[r], &cf.regs[r], old, cur, &idmap) {
+			o, c := &of.regs[r], &cf.regs[r]
+			if needed&(1<<r) == 0 && o.t == tScalar && c.t == tScalar {
+				continue // any number is as safe as any other here
+			}
+			if !v.regCovers(o, c, old, cur, &idmap) {
 				return false
 			}
 		}
@@ -731,7 +1032,7 @@ func (v *verifier) covers(old, cur *vstate, pc int) bool {
 				slot := i / 8
 				os := of.spills[slot]
 				if c != sSpill {
-					if os.t == tScalar && os.umin == 0 && os.umax == math.MaxUint64 && os.id == 0 {
+					if os.t == tScalar && os.isUnknown() && os.id == 0 {
 						continue
 					}
 					return false
@@ -785,13 +1086,13 @@ func (v *verifier) regCovers(o, c *reg, old, cur *vstate, idmap *idMap) bool {
 		return false
 	}
 	if o.t == tScalar {
-		if o.id == 0 && o.umin == 0 && o.umax == math.MaxUint64 && o.smin == math.MinInt64 && o.smax == math.MaxInt64 {
-			return true // fully unknown: anything fits
-		}
 		if c.t != tScalar {
-			return false
+			return false // a pointer where a number was proven safe may leak
 		}
-		if c.umin < o.umin || c.umax > o.umax || c.smin < o.smin || c.smax > o.smax {
+		if o.id == 0 && o.isUnknown() && o.tn == tnUnknown {
+			return true // fully unknown: any number fits
+		}
+		if !c.scalar.within(&o.scalar) {
 			return false
 		}
 		if o.id != 0 {
@@ -807,7 +1108,7 @@ func (v *verifier) regCovers(o, c *reg, old, cur *vstate, idmap *idMap) bool {
 	if o.t != c.t || o.off != c.off || o.frame != c.frame || o.mapIdx != c.mapIdx || o.size != c.size {
 		return false
 	}
-	if c.umin < o.umin || c.umax > o.umax || c.smin < o.smin || c.smax > o.smax {
+	if !c.scalar.within(&o.scalar) {
 		return false
 	}
 	switch o.t {

@@ -54,113 +54,6 @@ func swapCond(code uint8) uint8 {
 	return code
 }
 
-// refine narrows scalars a and b so that "a code b" holds; false if it
-// cannot.
-func refine(code uint8, a, b *reg) bool {
-	switch code {
-	case jmpJEQ:
-		lo, hi := max(a.umin, b.umin), min(a.umax, b.umax)
-		slo, shi := max(a.smin, b.smin), min(a.smax, b.smax)
-		a.umin, a.umax, a.smin, a.smax = lo, hi, slo, shi
-		b.umin, b.umax, b.smin, b.smax = lo, hi, slo, shi
-	case jmpJNE:
-		if a.isConst() && b.isConst() && a.umin == b.umin {
-			return false
-		}
-		for _, p := range [2][2]*reg{{a, b}, {b, a}} {
-			x, c := p[0], p[1]
-			if !c.isConst() {
-				continue
-			}
-			if x.umin == c.umin && x.umin < math.MaxUint64 {
-				x.umin++
-			}
-			if x.umax == c.umin && x.umax > 0 {
-				x.umax--
-			}
-			if x.smin == int64(c.umin) && x.smin < math.MaxInt64 {
-				x.smin++
-			}
-			if x.smax == int64(c.umin) && x.smax > math.MinInt64 {
-				x.smax--
-			}
-		}
-	case jmpJGT:
-		if b.umin == math.MaxUint64 || a.umax == 0 {
-			return false
-		}
-		a.umin = max(a.umin, b.umin+1)
-		b.umax = min(b.umax, a.umax-1)
-	case jmpJGE:
-		a.umin = max(a.umin, b.umin)
-		b.umax = min(b.umax, a.umax)
-	case jmpJLT:
-		return refine(jmpJGT, b, a)
-	case jmpJLE:
-		return refine(jmpJGE, b, a)
-	case jmpJSGT:
-		if b.smin == math.MaxInt64 || a.smax == math.MinInt64 {
-			return false
-		}
-		a.smin = max(a.smin, b.smin+1)
-		b.smax = min(b.smax, a.smax-1)
-	case jmpJSGE:
-		a.smin = max(a.smin, b.smin)
-		b.smax = min(b.smax, a.smax)
-	case jmpJSLT:
-		return refine(jmpJSGT, b, a)
-	case jmpJSLE:
-		return refine(jmpJSGE, b, a)
-	case jmpJSET:
-		if b.isConst() && (a.umax&b.umin == 0 && a.isConst() || b.umin == 0) {
-			return false
-		}
-		if b.isConst() && b.umin&(b.umin-1) == 0 && a.umax < b.umin {
-			return false // the single bit is above every value of a
-		}
-	case 0xff: // !JSET
-		if a.isConst() && b.isConst() && a.umin&b.umin != 0 {
-			return false
-		}
-		if b.isConst() && b.umin&(b.umin-1) == 0 && b.umin != 0 && a.umin >= b.umin && a.umax < 2*b.umin && 2*b.umin != 0 {
-			return false // every value of a has that bit
-		}
-	}
-	return a.sync() && b.sync()
-}
-
-// view32 returns r as a 32-bit operand and whether it is exact (upper bits
-// known zero), so refinements can be copied back.
-func view32(r reg, signed bool) (reg, bool) {
-	if r.t != tScalar {
-		return rangeReg(0, math.MaxUint32), false
-	}
-	if r.isConst() {
-		x := uint64(uint32(r.umin))
-		c := reg{t: tScalar, umin: x, umax: x, smin: int64(int32(x)), smax: int64(int32(x))}
-		if signed {
-			c.umin, c.umax = 0, math.MaxUint64 // compare on the signed view only
-		} else {
-			c.smin, c.smax = math.MinInt64, math.MaxInt64
-		}
-		return c, r.umax <= math.MaxUint32
-	}
-	if signed {
-		if r.umax <= math.MaxInt32 {
-			return reg{t: tScalar, umin: 0, umax: math.MaxUint64, smin: r.smin, smax: r.smax}, true
-		}
-		if r.smin >= math.MinInt32 && r.smax <= math.MaxInt32 {
-			// sign-extended 32-bit value: low half has the same signed value
-			return reg{t: tScalar, umin: 0, umax: math.MaxUint64, smin: r.smin, smax: r.smax}, false
-		}
-		return reg{t: tScalar, umin: 0, umax: math.MaxUint64, smin: math.MinInt32, smax: math.MaxInt32}, false
-	}
-	if r.umax <= math.MaxUint32 {
-		return reg{t: tScalar, umin: r.umin, umax: r.umax, smin: math.MinInt64, smax: math.MaxInt64}, true
-	}
-	return reg{t: tScalar, umin: 0, umax: math.MaxUint32, smin: math.MinInt64, smax: math.MaxInt64}, false
-}
-
 // unsignedCond maps a signed comparison to its unsigned form.
 func unsignedCond(code uint8) uint8 {
 	switch code {
@@ -184,75 +77,42 @@ func isSigned(code uint8) bool {
 	return false
 }
 
+// operands returns the two operands of a conditional jump: dst, and src
+// or the immediate (sign-extended to 64 bits, or as a 32-bit number for
+// JMP32).
+func operands(f *frameState, in RawInsn) (a, b reg, srcReg bool) {
+	a = f.regs[in.Dst]
+	switch {
+	case in.Op&srcX != 0:
+		return a, f.regs[in.Src], true
+	case in.class() == classJMP32:
+		return a, constReg(uint64(uint32(in.Imm))), false
+	}
+	return a, constReg(uint64(int64(in.Imm))), false
+}
+
+func jumpWidth(in RawInsn) int {
+	if in.class() == classJMP32 {
+		return 32
+	}
+	return 64
+}
+
 // branch computes the state where "dst code src" holds (taken=true) or
-// not, and whether that is feasible.
+// not, and whether that is feasible. With clone false it narrows st in
+// place (st is then garbage if the branch is infeasible).
 func (v *verifier) branch(st *vstate, in RawInsn, taken bool, clone bool) (*vstate, bool) {
 	code := in.Op & 0xf0
 	if !taken {
 		code = negate(code)
 	}
-	is32 := in.class() == classJMP32
-	f := st.cur()
-	a := f.regs[in.Dst]
-	var b reg
-	srcReg := in.Op&srcX != 0
-	if srcReg {
-		b = f.regs[in.Src]
-	} else if is32 {
-		b = constReg(uint64(uint32(in.Imm)))
-	} else {
-		b = constReg(uint64(int64(in.Imm)))
-	}
-	// pointer comparisons
+	width := jumpWidth(in)
+	a, b, srcReg := operands(st.cur(), in)
 	if a.isPtr() || b.isPtr() {
 		return v.ptrBranch(st, in, code, a, b, srcReg, clone)
 	}
-	if is32 {
-		sg := isSigned(code)
-		if code == jmpJSET || code == 0xff {
-			sg = false
-		}
-		va, ea := view32(a, sg)
-		vb, eb := view32(b, sg)
-		if !refine(code, &va, &vb) {
-			return nil, false
-		}
-		ns := st
-		if clone {
-			ns = st.clone()
-		}
-		nf := ns.cur()
-		if ea {
-			r := &nf.regs[in.Dst]
-			if sg {
-				r.smin, r.smax = max(r.smin, va.smin), min(r.smax, va.smax)
-			} else {
-				r.umin, r.umax = max(r.umin, va.umin), min(r.umax, va.umax)
-			}
-			if !r.sync() {
-				return nil, false
-			}
-			v.propagate(ns, *r)
-		}
-		if eb && srcReg {
-			r := &nf.regs[in.Src]
-			if sg {
-				r.smin, r.smax = max(r.smin, vb.smin), min(r.smax, vb.smax)
-			} else {
-				r.umin, r.umax = max(r.umin, vb.umin), min(r.umax, vb.umax)
-			}
-			if !r.sync() {
-				return nil, false
-			}
-			v.propagate(ns, *r)
-		}
-		if v.kind == KindFilter {
-			v.lenFact(ns, code, a, b, true)
-		}
-		return ns, true
-	}
 	na, nb := a, b
-	if !refine(code, &na, &nb) {
+	if !condHolds(code, width, &na.scalar, &nb.scalar) {
 		return nil, false
 	}
 	ns := st
@@ -261,40 +121,46 @@ func (v *verifier) branch(st *vstate, in RawInsn, taken bool, clone bool) (*vsta
 	}
 	nf := ns.cur()
 	nf.regs[in.Dst] = na
-	v.propagate(ns, na)
+	if !v.propagate(ns, na) {
+		return nil, false
+	}
 	if srcReg {
-		nf.regs[in.Src] = nb
-		v.propagate(ns, nb)
+		if in.Src == in.Dst {
+			if !nf.regs[in.Dst].scalar.intersect(&nb.scalar) {
+				return nil, false
+			}
+		} else {
+			nf.regs[in.Src] = nb
+		}
+		if !v.propagate(ns, nf.regs[in.Src]) {
+			return nil, false
+		}
 	}
 	if v.kind == KindFilter {
-		v.lenFact(ns, code, a, b, false)
+		v.lenFact(ns, code, a, b, width == 32)
 	}
 	return ns, true
 }
 
-// propagate copies the bounds of r to every register linked to it.
-func (v *verifier) propagate(st *vstate, r reg) {
+// propagate narrows every scalar linked to r (same id: x = r + (x.off -
+// r.off) modulo 2^64) to what r's bounds imply; false if some linked
+// register then admits no value (the branch cannot be taken).
+func (v *verifier) propagate(st *vstate, r reg) bool {
 	if r.t != tScalar || r.id == 0 {
-		return
+		return true
 	}
+	ok := true
 	st.forEachReg(func(x *reg) {
-		if x.t != tScalar || x.id != r.id {
+		if x.t != tScalar || x.id != r.id || !ok {
 			return
 		}
-		d := x.off - r.off
-		if d == 0 {
-			x.umin, x.umax, x.smin, x.smax = max(x.umin, r.umin), min(x.umax, r.umax), max(x.smin, r.smin), min(x.smax, r.smax)
-			x.sync()
-			return
+		shifted := r.scalar
+		if d := x.off - r.off; d != 0 {
+			shifted = scalarOp(aluADD, 0, r.scalar, constScalar(uint64(d)), 64)
 		}
-		// x = r + d: shift r's unsigned bounds when nothing wraps
-		if d > 0 && r.umax <= math.MaxUint64-uint64(d) {
-			x.umin, x.umax = max(x.umin, r.umin+uint64(d)), min(x.umax, r.umax+uint64(d))
-		} else if d < 0 && r.umin >= uint64(-d) {
-			x.umin, x.umax = max(x.umin, r.umin-uint64(-d)), min(x.umax, r.umax-uint64(-d))
-		}
-		x.sync()
+		ok = x.scalar.intersect(&shifted)
 	})
+	return ok
 }
 
 // lenFact records packet bounds proven by comparing a scalar with the
@@ -468,20 +334,49 @@ func (v *verifier) jump(st *vstate, pc int, in RawInsn) (next, other int, otherS
 		return 0, 0, nil, false, v.fail("R%d !read_ok", in.Src)
 	}
 	target := pc + 1 + int(in.Off)
-	tok, fok := v.feasible(st, in)
-	switch {
-	case tok && fok:
-		tst, _ := v.branch(st, in, true, true)
-		v.branch(st, in, false, false)
-		return pc + 1, target, tst, false, nil
-	case tok:
-		v.branch(st, in, true, false)
-		return target, 0, nil, false, nil
-	case fok:
-		v.branch(st, in, false, false)
+	a, b, _ := operands(f, in)
+	if err := v.checkCompare(in, a, b); err != nil {
+		return 0, 0, nil, false, err
+	}
+	tst, tok := v.branch(st, in, true, true)
+	if !tok {
+		// only the fall-through can happen: narrow st in place
+		if _, fok := v.branch(st, in, false, false); !fok {
+			return 0, 0, nil, true, nil // neither side: a dead path
+		}
 		return pc + 1, 0, nil, false, nil
 	}
-	return 0, 0, nil, true, nil // neither side feasible: dead path
+	if _, fok := v.branch(st, in, false, false); !fok {
+		*st = *tst // st was narrowed in part: the taken side replaces it
+		return target, 0, nil, false, nil
+	}
+	return pc + 1, target, tst, false, nil
+}
+
+// checkCompare refuses comparisons that would let a program learn an
+// address bit by bit: a pointer may be compared with 0 (a null check, or
+// a pointer known not to be null), a packet pointer with another packet
+// pointer or the packet's end, and a pointer with another pointer into the
+// same memory. JMP32 sees only half an address, so it is refused on
+// pointers except packet pointers against the end, whose offsets fit in 32
+// bits. Raw programs may do anything.
+func (v *verifier) checkCompare(in RawInsn, a, b reg) error {
+	if v.raw || !a.isPtr() && !b.isPtr() {
+		return nil
+	}
+	pkt := func(r reg) bool { return r.t == tPtrPacket || r.t == tPtrPacketEnd }
+	isZero := func(r reg) bool { return r.t == tScalar && r.isConst() && r.umin == 0 }
+	code := in.Op & 0xf0
+	switch {
+	case pkt(a) && pkt(b):
+		return nil
+	case in.class() == classJMP32:
+	case (code == jmpJEQ || code == jmpJNE) && (a.isPtr() && isZero(b) || b.isPtr() && isZero(a)):
+		return nil
+	case a.isPtr() && b.isPtr() && sameRegion(a, b):
+		return nil
+	}
+	return v.fail("R%d pointer comparison prohibited (%s with %s)", in.Dst, a.t, b.t)
 }
 
 func (v *verifier) clobber(f *frameState) {
@@ -550,7 +445,11 @@ func (v *verifier) memArg(st *vstate, argNo int, ptr reg, size reg, write bool) 
 		return nil
 	}
 	switch ptr.t {
-	case tPtrStack, tPtrMapValue, tPtrPacket, tPtrMem, tPtrRaw:
+	case tPtrStack:
+		if int(ptr.frame) >= len(st.frames) {
+			return v.fail("R%d stack pointer to a returned frame", argNo)
+		}
+	case tPtrMapValue, tPtrPacket, tPtrMem, tPtrRaw:
 	case tScalar:
 		if v.raw {
 			return nil
@@ -568,12 +467,15 @@ func (v *verifier) memArg(st *vstate, argNo int, ptr reg, size reg, write bool) 
 		if lo < -StackFrameSize || lo+int64(size.umax) > 0 {
 			return v.fail("invalid indirect access to stack off=%d size=%d", lo, size.umax)
 		}
-		u := unknown()
+		v.noteStack(ptr.frame, lo)
 		fr := st.frames[ptr.frame]
 		for a := lo; a < lo+int64(size.umax); a++ {
 			i := int(a + StackFrameSize)
 			if fr.stack[i] == sSpill {
 				s := i &^ 7
+				if sp := fr.spills[s/8]; sp.isPtr() {
+					return v.fail("R%d helper would overwrite the %s pointer spilled at stack off %d", argNo, sp.t, int64(s)-StackFrameSize)
+				}
 				for k := 0; k < 8; k++ {
 					fr.stack[s+k] = sMisc
 				}
@@ -581,21 +483,31 @@ func (v *verifier) memArg(st *vstate, argNo int, ptr reg, size reg, write bool) 
 			}
 			fr.stack[i] = sMisc
 		}
-		_ = u
 		return nil
 	}
-	// check the first and the last byte of the largest access
-	for _, o := range []int64{0, int64(size.umax) - 1} {
-		if _, err := v.access(st, ptr, o, 1, write && ptr.t != tPtrStack, nil); err != nil {
-			return err
+	if ptr.t != tPtrStack {
+		// check the first and the last byte of the largest access
+		for _, o := range []int64{0, int64(size.umax) - 1} {
+			if _, err := v.access(st, ptr, o, 1, write, nil); err != nil {
+				return err
+			}
 		}
-	}
-	if ptr.t == tPtrStack {
-		lo := ptr.off + ptr.smin
+	} else {
+		lo, end := ptr.off+ptr.smin, ptr.off+ptr.smax+int64(size.umax)
+		if ptr.smin < -maxPtrOff || ptr.smax > maxPtrOff || lo < -StackFrameSize || end > 0 {
+			return v.fail("invalid indirect read from stack R%d off %d..%d size %d (frame is %d bytes)", argNo, ptr.off+ptr.smin, ptr.off+ptr.smax, size.umax, StackFrameSize)
+		}
+		v.noteStack(ptr.frame, lo)
 		fr := st.frames[ptr.frame]
-		for a := lo; a < ptr.off+ptr.smax+int64(size.umax); a++ {
-			if fr.stack[int(a+StackFrameSize)] == sInvalid {
+		for a := lo; a < end; a++ {
+			i := int(a + StackFrameSize)
+			switch fr.stack[i] {
+			case sInvalid:
 				return v.fail("invalid indirect read from stack off %d+%d size %d (uninitialised)", lo, a-lo, size.umax)
+			case sSpill:
+				if sp := fr.spills[i/8]; sp.isPtr() && !v.raw {
+					return v.fail("R%d leaking the %s pointer spilled at stack off %d into helper memory", argNo, sp.t, int64(i&^7)-StackFrameSize)
+				}
 			}
 		}
 	}
@@ -681,6 +593,9 @@ func (v *verifier) callHelper(st *vstate, in RawInsn) error {
 			}
 			release = r.id
 		case argAnything:
+			if r.isPtr() && !v.raw {
+				return v.fail("R%d leaks addr into helper function %s", i+1, h.name)
+			}
 		}
 	}
 	if release != 0 {
@@ -718,42 +633,4 @@ func f0MapIdx(m *Map, p *Program) int32 {
 // call; the verifier checked it before the registers were clobbered.
 func (v *verifier) lastAlloc(st *vstate, in RawInsn) int64 {
 	return v.allocSize
-}
-
-// feasible reports which sides of a conditional jump can be taken, by
-// refining copies of the two operands only.
-func (v *verifier) feasible(st *vstate, in RawInsn) (bool, bool) {
-	f := st.cur()
-	a := f.regs[in.Dst]
-	var b reg
-	srcReg := in.Op&srcX != 0
-	is32 := in.class() == classJMP32
-	switch {
-	case srcReg:
-		b = f.regs[in.Src]
-	case is32:
-		b = constReg(uint64(uint32(in.Imm)))
-	default:
-		b = constReg(uint64(int64(in.Imm)))
-	}
-	if a.isPtr() || b.isPtr() {
-		_, t := v.ptrBranch(st, in, in.Op&0xf0, a, b, srcReg, true)
-		_, f := v.ptrBranch(st, in, negate(in.Op&0xf0), a, b, srcReg, true)
-		return t, f
-	}
-	try := func(code uint8) bool {
-		if is32 {
-			sg := isSigned(code)
-			if code == jmpJSET || code == 0xff {
-				sg = false
-			}
-			va, _ := view32(a, sg)
-			vb, _ := view32(b, sg)
-			return refine(code, &va, &vb)
-		}
-		x, y := a, b
-		return refine(code, &x, &y)
-	}
-	code := in.Op & 0xf0
-	return try(code), try(negate(code))
 }

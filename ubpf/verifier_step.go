@@ -58,9 +58,6 @@ func (v *verifier) step(st *vstate, pc int) (next, other int, otherSt *vstate, d
 			return 0, 0, nil, false, v.fail("R%d !read_ok", in.Dst)
 		}
 		c := constReg(uint64(int64(in.Imm)))
-		if sizeBytes(in.Op) < 8 {
-			c = unknown()
-		}
 		_, err := v.access(st, dst, int64(in.Off), sizeBytes(in.Op), true, &c)
 		return pc + 1, 0, nil, false, err
 	case classSTX:
@@ -75,11 +72,7 @@ func (v *verifier) step(st *vstate, pc int) (next, other int, otherSt *vstate, d
 		if in.Op&0xe0 == modeATOMIC {
 			return pc + 1, 0, nil, false, v.atomic(st, in, dst, src, size)
 		}
-		val := src
-		if size < 8 {
-			val = unknown()
-		}
-		_, err := v.access(st, dst, int64(in.Off), size, true, &val)
+		_, err := v.access(st, dst, int64(in.Off), size, true, &src)
 		return pc + 1, 0, nil, false, err
 	case classLD:
 		if in.isLDDW() {
@@ -130,8 +123,10 @@ func (v *verifier) atomic(st *vstate, in RawInsn, dst, src reg, size int) error 
 			return v.fail("misaligned atomic access off %d size %d", dst.off+int64(in.Off)+int64(dst.umin), size)
 		}
 	}
-	if _, err := v.access(st, dst, int64(in.Off), size, false, nil); err != nil {
+	if old, err := v.access(st, dst, int64(in.Off), size, false, nil); err != nil {
 		return err
+	} else if old.isPtr() && !v.raw {
+		return v.fail("atomic operation on a spilled %s pointer prohibited", old.t)
 	}
 	u := unknown()
 	if _, err := v.access(st, dst, int64(in.Off), size, true, &u); err != nil {
@@ -168,9 +163,14 @@ func (v *verifier) access(st *vstate, ptr reg, off int64, size int, write bool, 
 			return reg{}, v.fail("stack pointer to a returned frame")
 		}
 		fr := st.frames[ptr.frame]
+		v.noteStack(ptr.frame, lo)
+		if write && val != nil && val.t == tPtrStack && val.frame > ptr.frame {
+			// the pointer would outlive the frame it points to: after the
+			// callee returns, its stack is reused by the next call
+			return reg{}, v.fail("cannot store a pointer to the stack of frame %d into the stack of frame %d: it would outlive the call", val.frame, ptr.frame)
+		}
 		if write {
-			v.stackWrite(fr, lo, hi, size, val)
-			return reg{}, nil
+			return reg{}, v.stackWrite(fr, lo, hi, size, val)
 		}
 		return v.stackRead(fr, lo, hi, size)
 	case tPtrMapValue:
@@ -203,8 +203,10 @@ func (v *verifier) access(st *vstate, ptr reg, off int64, size int, write bool, 
 		if write {
 			return reg{}, v.fail("cannot write into ctx")
 		}
-		if ptr.smin != ptr.smax {
-			return reg{}, v.fail("variable ctx access")
+		if ptr.hasVarOff() || ptr.off != 0 {
+			// the field is known from the instruction alone, so that one
+			// rewrite of the load serves every path that reaches it
+			return reg{}, v.fail("dereference of modified ctx ptr (off=%d): load the field with ctx->field", ptr.off)
 		}
 		if size != 4 || lo%4 != 0 || lo < 0 || lo > 20 {
 			return reg{}, v.fail("invalid bpf_context access off=%d size=%d (struct xdp_md has u32 fields at 0..20)", lo, size)
@@ -242,9 +244,30 @@ func (v *verifier) access(st *vstate, ptr reg, off int64, size int, write bool, 
 	return rangeReg(0, 1<<(8*size)-1), nil
 }
 
-func (v *verifier) stackWrite(fr *frameState, lo, hi int64, size int, val *reg) {
+// stackWrite records a store of size bytes at offsets [lo, hi] (the
+// possible starts) of frame fr. An aligned 8-byte store at a known offset
+// spills val, keeping its type and bounds; any other store makes the bytes
+// it surely covers written-but-unknown. Pointers may only be spilled whole
+// (an address cut in pieces would come back as a number), and a spilled
+// pointer may only be replaced whole, as Linux requires of unprivileged
+// programs.
+func (v *verifier) stackWrite(fr *frameState, lo, hi int64, size int, val *reg) error {
 	exact := lo == hi
-	if exact && size == 8 && lo%8 == 0 && val != nil && (val.t != tScalar || val.isConst() || val.id != 0) {
+	if val != nil && val.isPtr() && !(exact && size == 8 && lo%8 == 0) {
+		return v.fail("invalid size of register spill: a %s pointer must be stored as 8 aligned bytes at a known offset (off %d size %d)", val.t, lo, size)
+	}
+	for a := lo; a < hi+int64(size); a++ {
+		i := int(a + StackFrameSize)
+		if fr.stack[i] != sSpill {
+			continue
+		}
+		sp := fr.spills[i/8]
+		whole := exact && size == 8 && lo%8 == 0
+		if sp.isPtr() && !whole {
+			return v.fail("attempt to corrupt spilled pointer on stack (off %d size %d over the %s spilled at %d)", lo, size, sp.t, int64(i&^7)-StackFrameSize)
+		}
+	}
+	if exact && size == 8 && lo%8 == 0 && val != nil {
 		i := int(lo + StackFrameSize)
 		for k := 0; k < 8; k++ {
 			fr.stack[i+k] = sSpill
@@ -253,11 +276,11 @@ func (v *verifier) stackWrite(fr *frameState, lo, hi int64, size int, val *reg) 
 			fr.spills = map[int]reg{}
 		}
 		fr.spills[i/8] = *val
-		return
+		return nil
 	}
 	for a := lo; a < hi+int64(size); a++ {
 		i := int(a + StackFrameSize)
-		// a partial write destroys any spill it touches
+		// a partial write destroys any (scalar) spill it touches
 		if fr.stack[i] == sSpill {
 			s := i &^ 7
 			for k := 0; k < 8; k++ {
@@ -271,12 +294,23 @@ func (v *verifier) stackWrite(fr *frameState, lo, hi int64, size int, val *reg) 
 			fr.stack[i] = sMisc
 		}
 	}
+	return nil
 }
 
+// stackRead checks a load of size bytes at offsets [lo, hi] of frame fr
+// and returns the value: a spilled register read back whole, the bytes of
+// a spilled constant, or an unknown number of that size. Part of a spilled
+// pointer is never read as a number.
 func (v *verifier) stackRead(fr *frameState, lo, hi int64, size int) (reg, error) {
 	for a := lo; a < hi+int64(size); a++ {
-		if fr.stack[int(a+StackFrameSize)] == sInvalid {
+		i := int(a + StackFrameSize)
+		switch fr.stack[i] {
+		case sInvalid:
 			return reg{}, v.fail("invalid read from stack off %d+%d size %d (uninitialised)", lo, a-lo, size)
+		case sSpill:
+			if sp := fr.spills[i/8]; sp.isPtr() && !(lo == hi && size == 8 && lo%8 == 0) {
+				return reg{}, v.fail("invalid size of register fill: part of the %s pointer spilled at %d read as a number (off %d size %d)", sp.t, int64(i&^7)-StackFrameSize, lo, size)
+			}
 		}
 	}
 	if lo == hi {
@@ -286,9 +320,10 @@ func (v *verifier) stackRead(fr *frameState, lo, hi int64, size int) (reg, error
 			if size == 8 && lo%8 == 0 {
 				return s, nil
 			}
-			if s.isConst() {
-				shift := uint(i%8) * 8
-				val := s.umin >> shift
+			// a piece of a spilled constant, when the read stays inside
+			// its 8 bytes
+			if s.isConst() && i%8+size <= 8 {
+				val := s.umin >> (uint(i%8) * 8)
 				if size < 8 {
 					val &= 1<<(8*size) - 1
 				}
@@ -302,6 +337,10 @@ func (v *verifier) stackRead(fr *frameState, lo, hi int64, size int) (reg, error
 	return rangeReg(0, 1<<(8*size)-1), nil
 }
 
+// maxPtrOff bounds the constant and the variable offsets of pointers, so
+// that offset arithmetic on them never overflows.
+const maxPtrOff = 1 << 29
+
 // ptrArith handles ADD/SUB between a pointer and a scalar (64-bit only).
 func (v *verifier) ptrArith(ptr, sc reg, sub bool) (reg, error) {
 	switch ptr.t {
@@ -312,41 +351,40 @@ func (v *verifier) ptrArith(ptr, sc reg, sub bool) (reg, error) {
 			return reg{}, v.fail("variable ctx pointer arithmetic prohibited")
 		}
 	}
+	if ptr.t == tPtrRaw {
+		return ptr, nil // raw memory: checked at run time only
+	}
 	if sc.isConst() {
 		c := int64(sc.umin)
 		if sub {
 			c = -c
 		}
-		if c > 1<<29 || c < -(1<<29) {
-			if ptr.t == tPtrRaw {
-				return ptr, nil
-			}
-			return reg{}, v.fail("pointer arithmetic with too large constant %d", c)
+		if c > maxPtrOff || c < -maxPtrOff || ptr.off+c > maxPtrOff || ptr.off+c < -maxPtrOff {
+			return reg{}, v.fail("pointer arithmetic on %s with too large constant %d (off %d)", ptr.t, c, ptr.off)
 		}
 		ptr.off += c
 		return ptr, nil
 	}
-	if ptr.t == tPtrRaw {
-		return ptr, nil
+	if sc.smin < -maxPtrOff || sc.smax > maxPtrOff {
+		return reg{}, v.fail("math between %s pointer and register with unbounded min value is not allowed (%s): bound it first, e.g. with a comparison or a mask", ptr.t, sc.scalar)
 	}
-	if sc.smin < -(1<<29) || sc.smax > 1<<29 {
-		return reg{}, v.fail("math between %s pointer and register with unbounded min value is not allowed", ptr.t)
-	}
+	op := uint8(aluADD)
 	if sub {
-		ptr.smin, ptr.smax = ptr.smin-sc.smax, ptr.smax-sc.smin
-		ptr.id = v.newID()
-	} else if ptr.t == tPtrPacket && ptr.id == 0 && ptr.smin == 0 && ptr.smax == 0 && sc.id != 0 {
-		// data + x: the variable part is x's base, x's offset is fixed
+		op = aluSUB
+	}
+	if !sub && ptr.t == tPtrPacket && ptr.id == 0 && !ptr.hasVarOff() && sc.id != 0 && sc.id != lenID {
+		// data + x: the variable part is the base of x's link, x's offset
+		// joins the fixed part, so that comparisons of any register linked
+		// to x prove bytes for this pointer (see lenFact)
 		ptr.id = sc.id
 		ptr.off += sc.off
-		ptr.smin, ptr.smax = sc.smin-sc.off, sc.smax-sc.off
+		ptr.scalar = scalarOp(aluSUB, 0, sc.scalar, constScalar(uint64(sc.off)), 64)
 	} else {
-		ptr.smin, ptr.smax = ptr.smin+sc.smin, ptr.smax+sc.smax
+		ptr.scalar = scalarOp(op, 0, ptr.scalar, sc.scalar, 64)
 		ptr.id = v.newID()
 	}
-	ptr.umin, ptr.umax = 0, math.MaxUint64
-	if ptr.smin >= 0 {
-		ptr.umin, ptr.umax = uint64(ptr.smin), uint64(ptr.smax)
+	if ptr.smin < -maxPtrOff || ptr.smax > maxPtrOff || ptr.off < -maxPtrOff || ptr.off > maxPtrOff {
+		return reg{}, v.fail("%s pointer offset %d%+d..%+d out of range", ptr.t, ptr.off, ptr.smin, ptr.smax)
 	}
 	if ptr.t == tPtrPacket && (ptr.smin < 0 || ptr.smax > 0xffff) {
 		return reg{}, v.fail("packet pointer offset range [%d,%d] not within [0,65535]", ptr.smin, ptr.smax)
@@ -357,110 +395,129 @@ func (v *verifier) ptrArith(ptr, sc reg, sub bool) (reg, error) {
 func (v *verifier) alu(st *vstate, in RawInsn) error {
 	f := st.cur()
 	is64 := in.class() == classALU64
+	width := 32
+	if is64 {
+		width = 64
+	}
 	code := in.Op & 0xf0
 	dst := &f.regs[in.Dst]
 	var src reg
-	if code == aluEND || code == aluNEG {
+	switch {
+	case code == aluEND || code == aluNEG:
 		// unary
-	} else if in.Op&srcX != 0 {
+	case in.Op&srcX != 0:
 		src = f.regs[in.Src]
 		if src.t == tNotInit {
 			return v.fail("R%d !read_ok", in.Src)
 		}
-	} else if is64 {
+	case is64:
 		src = constReg(uint64(int64(in.Imm)))
-	} else {
+	default:
 		src = constReg(uint64(uint32(in.Imm)))
 	}
 	if code == aluMOV {
-		if in.Off != 0 { // movsx
-			if src.t != tScalar && !v.raw {
-				return v.fail("R%d sign-extension of a pointer", in.Src)
-			}
-			var r reg
-			switch in.Off {
-			case 8:
-				r = signedRange(math.MinInt8, math.MaxInt8)
-				if src.t == tScalar && src.smin >= math.MinInt8 && src.smax <= math.MaxInt8 {
-					r = signedRange(src.smin, src.smax)
-				}
-			case 16:
-				r = signedRange(math.MinInt16, math.MaxInt16)
-				if src.t == tScalar && src.smin >= math.MinInt16 && src.smax <= math.MaxInt16 {
-					r = signedRange(src.smin, src.smax)
-				}
-			default:
-				r = signedRange(math.MinInt32, math.MaxInt32)
-				if src.t == tScalar && src.smin >= math.MinInt32 && src.smax <= math.MaxInt32 {
-					r = signedRange(src.smin, src.smax)
-				}
-			}
-			if !is64 {
-				r = trunc32(r)
-			}
-			v.fresh(&r)
-			*dst = r
-			return nil
-		}
-		if is64 {
-			if src.t == tScalar && !src.isConst() && src.id == 0 {
-				src.id = v.newID()
-				if in.Op&srcX != 0 {
-					f.regs[in.Src].id = src.id
-				}
-			}
-			*dst = src
-			return nil
-		}
-		if src.t == tScalar && src.umax <= math.MaxUint32 {
-			*dst = src
-			return nil
-		}
-		r := trunc32(src)
-		v.fresh(&r)
-		*dst = r
-		return nil
+		return v.mov(in, dst, src, is64)
 	}
 	if dst.t == tNotInit {
 		return v.fail("R%d !read_ok", in.Dst)
 	}
-	// pointer arithmetic
 	if dst.isPtr() || src.isPtr() {
-		if dst.t == tPtrPacket && src.t == tScalar && src.id == lenID && src.off == 0 && is64 && code == aluADD && dst.off == 0 && dst.id == 0 && dst.smin == 0 && dst.smax == 0 {
-			*dst = reg{t: tPtrPacketEnd} // data + len
-			return nil
+		return v.ptrALU(in, dst, src, is64)
+	}
+	if code == aluEND {
+		*dst = scalarReg(v.endian(dst.scalar, in))
+		v.fresh(dst)
+		return nil
+	}
+	r := scalarReg(scalarOp(code, in.Off, dst.scalar, src.scalar, width))
+	if is64 && (code == aluADD || code == aluSUB) && src.isConst() && dst.id != 0 {
+		c := int64(src.umin)
+		if code == aluSUB {
+			c = -c
 		}
-		if is64 && (code == aluADD || code == aluSUB) {
-			switch {
-			case dst.isPtr() && src.t == tScalar:
-				r, err := v.ptrArith(*dst, src, code == aluSUB)
-				if err != nil {
-					return err
-				}
-				*dst = r
-				return nil
-			case code == aluADD && dst.t == tScalar && src.isPtr():
-				if src.t == tPtrPacket && dst.id == lenID && dst.off == 0 && src.off == 0 && src.id == 0 && src.smin == 0 && src.smax == 0 {
-					*dst = reg{t: tPtrPacketEnd}
-					return nil
-				}
-				r, err := v.ptrArith(src, *dst, false)
-				if err != nil {
-					return err
-				}
-				*dst = r
-				return nil
-			case code == aluSUB && dst.isPtr() && src.isPtr():
-				r := unknown()
-				v.fresh(&r)
-				*dst = r
-				return nil
+		if scalarLink(dst, c) {
+			r.id, r.off = dst.id, dst.off+c
+		}
+	}
+	v.fresh(&r)
+	*dst = r
+	return nil
+}
+
+// scalarLink reports whether x + c may stay linked to x's base. Links hold
+// modulo 2^64, which is all propagate needs; offsets stay small. The
+// filter's length is different: lenFact reads "len + off" as a plain
+// integer, so the link is kept only when len + c cannot go below zero
+// (len is at most 65535 and |c| < 2^31, so it cannot overflow).
+func scalarLink(x *reg, c int64) bool {
+	if c > math.MaxInt32 || c < math.MinInt32 {
+		return false
+	}
+	off := x.off + c
+	if off > math.MaxInt32 || off < math.MinInt32 {
+		return false
+	}
+	if x.id == lenID {
+		return x.smin+c >= 0 && x.umin <= 0xffff && x.umax <= 0xffff
+	}
+	return true
+}
+
+// mov handles MOV and MOVSX.
+func (v *verifier) mov(in RawInsn, dst *reg, src reg, is64 bool) error {
+	if in.Off != 0 { // movsx
+		if src.t != tScalar {
+			if !v.raw {
+				return v.fail("R%d sign-extension of a pointer (%s) prohibited", in.Src, src.t)
+			}
+			src = unknown()
+		}
+		r := signExtend(src.scalar, int(in.Off))
+		if !is64 {
+			r = zext32(r)
+		}
+		*dst = scalarReg(r)
+		if r == src.scalar && is64 {
+			dst.id, dst.off = src.id, src.off // the value did not change
+		}
+		v.fresh(dst)
+		return nil
+	}
+	if src.isPtr() && !is64 {
+		if !v.raw {
+			return v.fail("R%d partial copy of pointer (%s) prohibited", in.Src, src.t)
+		}
+		*dst = rangeReg(0, math.MaxUint32)
+		v.fresh(dst)
+		return nil
+	}
+	if is64 || src.t == tScalar && src.umax <= math.MaxUint32 {
+		// the same value: copies share the link
+		if src.t == tScalar && !src.isConst() && src.id == 0 {
+			src.id = v.newID()
+			if in.Op&srcX != 0 {
+				v.st.cur().regs[in.Src].id = src.id
 			}
 		}
-		if dst.t == tPtrRaw && v.raw && is64 {
+		*dst = src
+		return nil
+	}
+	*dst = scalarReg(zext32(src.scalar))
+	v.fresh(dst)
+	return nil
+}
+
+// ptrALU handles ALU operations with a pointer operand. Only what keeps a
+// pointer a pointer is allowed (64-bit add and subtract of scalars), and
+// the difference of two pointers into one region; everything else would
+// turn an address into a number a program could return or store, which is
+// what Linux refuses unprivileged programs too.
+func (v *verifier) ptrALU(in RawInsn, dst *reg, src reg, is64 bool) error {
+	code := in.Op & 0xf0
+	if v.raw {
+		if dst.t == tPtrRaw && is64 {
 			return nil // raw memory pointers stay raw whatever is done to them
 		}
-		// anything else turns pointers into unknown numbers
 		r := unknown()
 		if !is64 {
 			r = rangeReg(0, math.MaxUint32)
@@ -469,9 +526,63 @@ func (v *verifier) alu(st *vstate, in RawInsn) error {
 		*dst = r
 		return nil
 	}
-	r := v.scalarALU(code, in.Off, *dst, src, is64)
-	*dst = r
-	return nil
+	if !is64 {
+		return v.fail("R%d 32-bit pointer arithmetic prohibited", in.Dst)
+	}
+	isData := func(r reg) bool { return r.t == tPtrPacket && r.off == 0 && r.id == 0 && !r.hasVarOff() }
+	isLen := func(r reg) bool { return r.t == tScalar && r.id == lenID && r.off == 0 }
+	switch {
+	case code == aluADD && isData(*dst) && isLen(src), code == aluADD && isLen(*dst) && isData(src):
+		*dst = reg{t: tPtrPacketEnd} // data + len
+		return nil
+	case (code == aluADD || code == aluSUB) && dst.isPtr() && src.t == tScalar:
+		r, err := v.ptrArith(*dst, src, code == aluSUB)
+		if err != nil {
+			return err
+		}
+		*dst = r
+		return nil
+	case code == aluADD && dst.t == tScalar && src.isPtr():
+		r, err := v.ptrArith(src, *dst, false)
+		if err != nil {
+			return err
+		}
+		*dst = r
+		return nil
+	case code == aluSUB && dst.isPtr() && src.isPtr():
+		if !sameRegion(*dst, src) {
+			return v.fail("R%d subtraction of pointers into different memory (%s - %s) prohibited", in.Dst, dst.t, src.t)
+		}
+		r := unknown()
+		if !dst.hasVarOff() && !src.hasVarOff() && dst.t == src.t {
+			r = constReg(uint64(dst.off - src.off))
+		}
+		v.fresh(&r)
+		*dst = r
+		return nil
+	}
+	op := map[uint8]string{aluMUL: "*", aluDIV: "/", aluOR: "|", aluAND: "&", aluLSH: "<<", aluRSH: ">>",
+		aluNEG: "neg", aluMOD: "%", aluXOR: "^", aluARSH: "s>>", aluEND: "byte swap", aluADD: "+", aluSUB: "-"}[code]
+	return v.fail("R%d pointer arithmetic with %s operator prohibited (%s %s %s)", in.Dst, op, dst.t, op, src.t)
+}
+
+// sameRegion reports whether two pointers point into the same memory, so
+// that their difference is an offset, not an address.
+func sameRegion(a, b reg) bool {
+	pkt := func(t regType) bool { return t == tPtrPacket || t == tPtrPacketEnd }
+	switch {
+	case pkt(a.t) && pkt(b.t):
+		return true
+	case a.t != b.t:
+		return false
+	case a.t == tPtrStack:
+		return a.frame == b.frame
+	case a.t == tPtrMapValue:
+		return a.mapIdx == b.mapIdx && a.id == b.id
+	case a.t == tPtrMem:
+		return a.id == b.id
+	}
+	return a.t == tPtrCtx
 }
 
 func (v *verifier) fresh(r *reg) {
@@ -480,231 +591,10 @@ func (v *verifier) fresh(r *reg) {
 	}
 }
 
-func trunc32(r reg) reg {
-	if r.t == tScalar && r.umax <= math.MaxUint32 {
-		return r
-	}
-	if r.t == tScalar && r.isConst() {
-		return constReg(uint64(uint32(r.umin)))
-	}
-	return rangeReg(0, math.MaxUint32)
-}
-
-// scalarALU computes the bounds of dst op src.
-func (v *verifier) scalarALU(code uint8, off int16, a, b reg, is64 bool) reg {
-	if !is64 {
-		a, b = trunc32(a), trunc32(b)
-		if off == 1 && (code == aluDIV || code == aluMOD) {
-			// signed 32-bit: exact only for constants
-			if a.isConst() && b.isConst() {
-				x, y := int32(a.umin), int32(b.umin)
-				var res int32
-				switch {
-				case code == aluDIV && y == 0:
-					res = 0
-				case code == aluDIV:
-					res = x / y
-				case y == 0:
-					res = x
-				default:
-					res = x % y
-				}
-				return constReg(uint64(uint32(res)))
-			}
-			r := rangeReg(0, math.MaxUint32)
-			v.fresh(&r)
-			return r
-		}
-		if code == aluARSH {
-			if a.isConst() && b.isConst() {
-				return constReg(uint64(uint32(int32(a.umin) >> (b.umin & 31))))
-			}
-			r := rangeReg(0, math.MaxUint32)
-			v.fresh(&r)
-			return r
-		}
-		if code == aluNEG {
-			if a.isConst() {
-				return constReg(uint64(-uint32(a.umin)))
-			}
-			r := rangeReg(0, math.MaxUint32)
-			v.fresh(&r)
-			return r
-		}
-		if code == aluEND {
-			return v.endian(a, false)
-		}
-		if code == aluLSH || code == aluRSH {
-			b.umin, b.umax = b.umin&31, b.umax&31
-			if !b.isConst() {
-				b = rangeReg(0, 31)
-			}
-		}
-		r := v.scalarALU(code, off, a, b, true)
-		if r.umax > math.MaxUint32 || r.umin > r.umax {
-			if r.isConst() {
-				return constReg(uint64(uint32(r.umin)))
-			}
-			r = rangeReg(0, math.MaxUint32)
-			v.fresh(&r)
-			return r
-		}
-		if code == aluMOD && b.isConst() && b.umin == 0 {
-			return a
-		}
-		r.smin, r.smax = int64(r.umin), int64(r.umax)
-		return r
-	}
-	if a.isConst() && b.isConst() {
-		return constReg(evalALU64(code, off, a.umin, b.umin))
-	}
-	var r reg
-	switch code {
-	case aluADD:
-		r = unknown()
-		if s, c := bits.Add64(a.umax, b.umax, 0); c == 0 {
-			r.umin, r.umax = a.umin+b.umin, s
-		}
-		if lo, ok1 := addS(a.smin, b.smin); ok1 {
-			if hi, ok2 := addS(a.smax, b.smax); ok2 {
-				r.smin, r.smax = lo, hi
-			}
-		}
-		r.sync()
-		if b.isConst() && a.id != 0 {
-			// keep the link to a's base when nothing can wrap
-			c := int64(b.umin)
-			_, carry := bits.Add64(a.umax, b.umin, 0)
-			if a.id == lenID {
-				if c >= 0 || a.umin >= uint64(-c) {
-					r.id, r.off = a.id, a.off+c
-				}
-			} else if carry == 0 && a.umax < 1<<62 && c < 1<<30 && c > -(1<<30) && (c >= 0 || a.umin >= uint64(-c)) {
-				r.id, r.off = a.id, a.off+c
-			}
-		}
-	case aluSUB:
-		r = unknown()
-		if a.umin >= b.umax {
-			r.umin, r.umax = a.umin-b.umax, a.umax-b.umin
-		}
-		if lo, ok1 := subS(a.smin, b.smax); ok1 {
-			if hi, ok2 := subS(a.smax, b.smin); ok2 {
-				r.smin, r.smax = lo, hi
-			}
-		}
-		r.sync()
-		if b.isConst() && a.id != 0 {
-			c := -int64(b.umin)
-			if a.id == lenID {
-				if c >= 0 || a.umin >= uint64(-c) {
-					r.id, r.off = a.id, a.off+c
-				}
-			} else if c < 1<<30 && c > -(1<<30) && a.umin >= b.umin && a.umax < 1<<62 {
-				r.id, r.off = a.id, a.off+c
-			}
-		}
-	case aluMUL:
-		r = unknown()
-		if hi, lo := bits.Mul64(a.umax, b.umax); hi == 0 {
-			r.umin, r.umax = a.umin*b.umin, lo
-		}
-		r.sync()
-	case aluDIV:
-		if off == 1 {
-			r = unknown()
-			break
-		}
-		if b.isConst() {
-			if b.umin == 0 {
-				return constReg(0)
-			}
-			r = rangeReg(a.umin/b.umin, a.umax/b.umin)
-		} else {
-			r = rangeReg(0, a.umax)
-		}
-	case aluMOD:
-		if off == 1 {
-			r = unknown()
-			if b.isConst() && b.umin != 0 {
-				m := int64(b.umin)
-				if m < 0 {
-					m = -m
-				}
-				if m > 0 {
-					r = signedRange(-(m - 1), m-1)
-				}
-			}
-			break
-		}
-		if b.isConst() && b.umin == 0 {
-			return a
-		}
-		hi := a.umax
-		if b.umax != 0 && b.umax-1 < hi && b.umin != 0 {
-			hi = b.umax - 1
-		}
-		r = rangeReg(0, hi)
-	case aluAND:
-		hi := min(a.umax, b.umax)
-		if int64(a.umax) < 0 && int64(b.umax) < 0 {
-			hi = math.MaxUint64
-		}
-		r = rangeReg(0, hi)
-	case aluOR, aluXOR:
-		m := a.umax | b.umax
-		hi := uint64(math.MaxUint64)
-		if m != math.MaxUint64 {
-			hi = 1<<bits.Len64(m) - 1
-		}
-		lo := uint64(0)
-		if code == aluOR {
-			lo = max(a.umin, b.umin)
-		}
-		r = rangeReg(lo, hi)
-	case aluLSH:
-		if b.isConst() {
-			s := b.umin & 63
-			if a.umax <= math.MaxUint64>>s {
-				r = rangeReg(a.umin<<s, a.umax<<s)
-				break
-			}
-		}
-		r = unknown()
-	case aluRSH:
-		if b.isConst() {
-			s := b.umin & 63
-			r = rangeReg(a.umin>>s, a.umax>>s)
-		} else {
-			r = rangeReg(0, a.umax)
-		}
-	case aluARSH:
-		if b.isConst() {
-			s := b.umin & 63
-			r = signedRange(a.smin>>s, a.smax>>s)
-		} else {
-			r = signedRange(min(a.smin, 0), max(a.smax, 0))
-		}
-	case aluNEG:
-		r = unknown()
-		if a.smin != math.MinInt64 {
-			r = signedRange(-a.smax, -a.smin)
-		}
-	case aluEND:
-		return v.endian(a, true)
-	default:
-		r = unknown()
-	}
-	if !r.sync() {
-		r = unknown()
-	}
-	v.fresh(&r)
-	return r
-}
-
-func (v *verifier) endian(a reg, _ bool) reg {
-	in := v.insns[v.pc]
-	w := uint(in.Imm)
+// endian computes a byte swap or a zero-extending cast (to little endian
+// on this little-endian machine).
+func (v *verifier) endian(a scalar, in RawInsn) scalar {
+	w := int(in.Imm)
 	isSwap := in.class() == classALU64 || in.Op&srcX != 0
 	if a.isConst() {
 		x := a.umin
@@ -721,37 +611,15 @@ func (v *verifier) endian(a reg, _ bool) reg {
 		default:
 			x = bits.ReverseBytes64(x)
 		}
-		return constReg(x)
+		return constScalar(x)
 	}
-	var r reg
-	switch {
-	case !isSwap && w == 64:
-		return a
-	case w == 16:
-		r = rangeReg(0, math.MaxUint16)
-		if !isSwap && a.umax <= math.MaxUint16 {
-			return a
-		}
-	case w == 32:
-		r = rangeReg(0, math.MaxUint32)
-		if !isSwap && a.umax <= math.MaxUint32 {
-			return a
-		}
-	default:
-		r = unknown()
+	if !isSwap {
+		return truncate(a, w)
 	}
-	v.fresh(&r)
-	return r
-}
-
-func addS(a, b int64) (int64, bool) {
-	s := a + b
-	return s, (s > a) == (b > 0) || b == 0
-}
-
-func subS(a, b int64) (int64, bool) {
-	s := a - b
-	return s, (s < a) == (b > 0) || b == 0
+	if w == 64 {
+		return unknownScalar()
+	}
+	return uRange(0, 1<<w-1)
 }
 
 func evalALU64(code uint8, off int16, x, y uint64) uint64 {

@@ -2,7 +2,6 @@ package ubpf
 
 import (
 	"fmt"
-	"math"
 )
 
 type regType uint8
@@ -33,12 +32,13 @@ func (t regType) String() string { return regTypeNames[t] }
 
 // reg is the abstract value of a register or spilled stack slot.
 //
-// For scalars, [umin,umax] and [smin,smax] bound the value; id links
-// copies of one unknown value (and the packet-range facts about it), with
-// off the constant added since (value = base(id) + off).
+// For scalars, the embedded scalar bounds the value (see
+// verifier_scalar.go); id links registers whose values differ by a known
+// constant: value = base(id) + off, modulo 2^64 (and, for the filter's
+// length, lenID, as plain integers: see scalarLink).
 //
 // For pointers, off is the constant offset from the region's base and the
-// ranges bound the variable offset added to it. Packet pointers with a
+// scalar bounds the variable offset added to it. Packet pointers with a
 // variable part carry the id of that part; the state's packet ranges say
 // how many bytes beyond base+var are known to be inside the packet.
 type reg struct {
@@ -48,70 +48,36 @@ type reg struct {
 	mapIdx int32
 	size   int32 // tPtrMem: size of the memory
 	off    int64
-	umin   uint64
-	umax   uint64
-	smin   int64
-	smax   int64
+	scalar
 }
 
-func unknown() reg {
-	return reg{t: tScalar, umax: math.MaxUint64, smin: math.MinInt64, smax: math.MaxInt64}
-}
+func unknown() reg { return reg{t: tScalar, scalar: unknownScalar()} }
 
-func constReg(v uint64) reg {
-	return reg{t: tScalar, umin: v, umax: v, smin: int64(v), smax: int64(v)}
-}
+func constReg(v uint64) reg { return reg{t: tScalar, scalar: constScalar(v)} }
 
-func rangeReg(lo, hi uint64) reg {
-	r := reg{t: tScalar, umin: lo, umax: hi, smin: math.MinInt64, smax: math.MaxInt64}
-	r.sync()
-	return r
-}
+func rangeReg(lo, hi uint64) reg { return reg{t: tScalar, scalar: uRange(lo, hi)} }
 
-func signedRange(lo, hi int64) reg {
-	r := reg{t: tScalar, umin: 0, umax: math.MaxUint64, smin: lo, smax: hi}
-	r.sync()
-	return r
-}
+func signedRange(lo, hi int64) reg { return reg{t: tScalar, scalar: sRange(lo, hi)} }
+
+func scalarReg(s scalar) reg { return reg{t: tScalar, scalar: s} }
 
 func (r *reg) isConst() bool { return r.t == tScalar && r.umin == r.umax }
 
 func (r *reg) isPtr() bool { return r.t != tNotInit && r.t != tScalar }
 
-// sync tightens the unsigned and signed bounds against each other. It
-// returns false when they contradict (an infeasible branch).
-func (r *reg) sync() bool {
-	if r.umax <= math.MaxInt64 {
-		r.smin = max(r.smin, int64(r.umin))
-		r.smax = min(r.smax, int64(r.umax))
-	} else if r.umin > math.MaxInt64 {
-		// all values negative as signed
-		r.smin = max(r.smin, int64(r.umin))
-		r.smax = min(r.smax, int64(r.umax))
-	}
-	if r.smin >= 0 {
-		r.umin = max(r.umin, uint64(r.smin))
-		r.umax = min(r.umax, uint64(r.smax))
-	} else if r.smax < 0 {
-		r.umin = max(r.umin, uint64(r.smin))
-		r.umax = min(r.umax, uint64(r.smax))
-	}
-	return r.umin <= r.umax && r.smin <= r.smax
-}
+// hasVarOff reports whether a pointer has a variable part.
+func (r *reg) hasVarOff() bool { return !(r.umin == 0 && r.umax == 0) }
 
 func (r reg) String() string {
 	switch r.t {
 	case tNotInit:
 		return "uninit"
 	case tScalar:
-		if r.isConst() {
-			return fmt.Sprintf("%d", int64(r.umin))
-		}
-		return fmt.Sprintf("scalar(umin=%d,umax=%d,smin=%d,smax=%d)", r.umin, r.umax, r.smin, r.smax)
+		return r.scalar.String()
 	}
 	s := fmt.Sprintf("%s(off=%d", r.t, r.off)
-	if r.umin != 0 || r.umax != 0 {
-		s += fmt.Sprintf(",var=[%d,%d]", r.smin, r.smax)
+	if r.hasVarOff() {
+		s += fmt.Sprintf(",var=%s", r.scalar)
 	}
 	if r.t == tPtrStack {
 		s += fmt.Sprintf(",frame=%d", r.frame)

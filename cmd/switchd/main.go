@@ -43,6 +43,8 @@ func run() error {
 		ealArgs     = fs.StringArray("dpdk-arg", nil, "extra EAL argument; repeatable")
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics (datapath, ports, tables, filter programs) on HOST:PORT")
 		pmds        = fs.Int("pmds", 0, "poll-mode threads per bridge (default 1); ports are spread over them")
+		runBudget   = fs.Int("filter-run-budget", 0, "instructions one run of a filter program may execute, unless loaded with its own (default 1048576)")
+		mapMemMB    = fs.Int("filter-map-memory", 0, "MB the maps of one filter program load may take together (default 1024)")
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
 		vm          = fs.String("vm", "", "filter program engine: jit, interp or auto (default auto: the JIT on linux/amd64)")
 	)
@@ -89,7 +91,9 @@ func run() error {
 	set("dpdk-mbufs", func() { cfg.DPDK.Mbufs = *mbufs })
 	set("pmds", func() { cfg.PMDs = *pmds })
 	set("metrics", func() { cfg.Metrics = *metrics })
-	set("vm", func() { cfg.VM = *vm })
+	set("filter-run-budget", func() { cfg.Filters.RunBudget = *runBudget })
+	set("filter-map-memory", func() { cfg.Filters.MapMemoryMB = *mapMemMB })
+	set("vm", func() { cfg.Filters.VM = *vm })
 
 	var level slog.Level
 	if cfg.LogLevel != "" {

@@ -21,6 +21,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/goko-net/goko/ubpf"
 )
@@ -292,11 +293,24 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	p, err := ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Program: o.prog, Kind: o.kind, Engine: o.engine})
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
+		var ve *ubpf.VerifierError
+		if errors.As(err, &ve) {
+			if ve.Trace != "" {
+				fmt.Fprintf(stderr, "\n%s", ve.Trace)
+			}
+			if o.disasm {
+				if code, rerr := ubpf.ReadELF(bytes.NewReader(obj), o.prog); rerr == nil {
+					fmt.Fprintf(stdout, "%s", code.Listing(ve.PC, ve.Reason))
+				}
+			} else {
+				fmt.Fprintf(stderr, "\n(--disasm prints the whole program with its C lines and the rejected instruction marked)\n")
+			}
+		}
 		return 1
 	}
 	vs := p.VerifierStats()
-	fmt.Fprintf(stdout, "program %s (section %s, %s): %d insns, verified: %d insns processed, %d states, %d pruned\n",
-		p.Name(), p.Section(), p.Kind(), p.InsnCount(), vs.Processed, vs.States, vs.Pruned)
+	fmt.Fprintf(stdout, "program %s (section %s, %s): %d insns, verified in %s: %d insns processed, %d states, %d pruned\n",
+		p.Name(), p.Section(), p.Kind(), p.InsnCount(), vs.Duration.Round(time.Microsecond), vs.Processed, vs.States, vs.Pruned)
 	if len(progs) > 1 {
 		for _, e := range progs {
 			fmt.Fprintf(stdout, "  also in object: %s (section %s, %d insns)\n", e.Name, e.Section, e.Insns)
@@ -306,7 +320,11 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  map %s\n", m)
 	}
 	if o.disasm {
-		fmt.Fprint(stdout, p.Disasm())
+		if code, err := ubpf.ReadELF(bytes.NewReader(obj), o.prog); err == nil {
+			fmt.Fprint(stdout, code.Listing(-1, ""))
+		} else {
+			fmt.Fprint(stdout, p.Disasm())
+		}
 	}
 	return 0
 }
