@@ -165,7 +165,7 @@ type jitCompiler struct {
 	backWeights [][]uint8
 	back        map[[2]int]label
 	calls       bool // the program has local calls
-	facts []*flowState
+	facts       []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
 
@@ -995,35 +995,28 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 	if f := c.facts[pc]; f != nil && base < 10 && f[base].kind == fStack {
 		stackOff, onStack = f[base].v+int64(off), true // r10 + a constant
 	}
-	if onStack && !atomic && stackOff+int64(size) <= 0 && stackOff >= -stackSize {
-		// below r10 and above the bottom of the run's stack span: r10 is
-		// always the frame pointer the VM set (the code never writes it
-		// otherwise), the span's top at depth 0, StackFrameSize lower per
-		// call; so the access is in the span iff r10's offset in it is at
-		// least -stackOff: known without calls, one compare with them
-		var slow label
-		if !c.calls {
-			if stackOff < -int64(c.p.stackSpan) {
-				goto general
-			}
-		} else {
-			cont := a.newLabel()
-			a.aluMI(aCmp, false, regMem(10), int32(-stackOff))
-			slow = c.stub(func() {
+	// Below r10 and above the bottom of the run's stack span: r10 is
+	// always the frame pointer the VM set (the code never writes it
+	// otherwise), the span's top at depth 0 and StackFrameSize lower per
+	// call, so the access is in the span iff r10 is at least the span's
+	// virtual base plus -stackOff: known at compile time without calls,
+	// one compare with them.
+	if onStack && !atomic && stackOff+int64(size) <= 0 && stackOff >= -stackSize &&
+		(c.calls || stackOff >= -int64(c.p.stackSpan)) {
+		cont := a.newLabel()
+		if c.calls { // r10 (all 64 bits: it may have borrowed) >= the lowest
+			a.movImm(tmpB, regionStack<<32|uint64(-stackOff))
+			a.aluMR(aCmp, true, regMem(10), tmpB)
+			a.jcc(ccB, c.stub(func() {
 				c.genericAccess(pc, write, atomic, size, base, off, do)
 				a.jmp(cont)
-			})
-			a.jcc(ccB, slow)
-			a.load(8, tmpB, mb(ctxReg, offFP))
-			do(mb(tmpB, int32(stackOff)))
-			a.bind(cont)
-			return nil
+			}))
 		}
 		a.load(8, tmpB, mb(ctxReg, offFP))
 		do(mb(tmpB, int32(stackOff)))
+		a.bind(cont)
 		return nil
 	}
-general:
 	generic := func() { c.genericAccess(pc, write, atomic, size, base, off, do) }
 	if base == 10 || atomic || (write && !c.p.pktWritable) {
 		generic()

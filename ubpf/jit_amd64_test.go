@@ -20,6 +20,11 @@ import (
 // interpreter and the JIT.
 func unverified(t *testing.T, src string, kind Kind, budget int) (interp, jit *Program) {
 	t.Helper()
+	return unverifiedSpan(t, src, kind, budget, stackSize)
+}
+
+func unverifiedSpan(t *testing.T, src string, kind Kind, budget, span int) (interp, jit *Program) {
+	t.Helper()
 	raw, err := DecodeInsns(mustAsm(t, src))
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +34,7 @@ func unverified(t *testing.T, src string, kind Kind, budget int) (interp, jit *P
 			budget = DefaultRunBudget
 		}
 		p := &Program{name: "unverified", raw: raw, kind: kind, logger: quietLog, budget: budget,
-			helperSet: HelpersConformance.table(), pktWritable: kind == KindRaw, stackSpan: stackSize}
+			helperSet: HelpersConformance.table(), pktWritable: kind == KindRaw, stackSpan: span}
 		plain, err := p.decode(nil, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -153,6 +158,26 @@ func TestJITFaultsMatch(t *testing.T) {
 			interp, jit := unverified(t, src, KindRaw, 0)
 			for _, n := range []int{0, 1, 8, 16, 17} {
 				runBoth(t, interp, jit, make([]byte, n))
+			}
+		}
+	}
+}
+
+// TestJITStackSpan: a run sees only its stack span; accesses through r10
+// (and copies of it) below the span fault in both engines, with and
+// without calls.
+func TestJITStackSpan(t *testing.T) {
+	for _, span := range []int{0, 8, 64, 512, 520, 1024} {
+		for _, off := range []int{-1, -8, -64, -72, -512, -520, -1024} {
+			for _, src := range []string{
+				"mov %r0, 0\nstxdw [%r10OFF], %r0\nldxdw %r0, [%r10OFF]\nexit",
+				"mov %r2, %r10\nstdw [%r2OFF], 7\nldxb %r0, [%r2OFF]\nexit",
+				// the same in a callee, one frame down
+				"call local f\nexit\nf:\nmov %r0, 0\nstxdw [%r10OFF], %r0\nldxdw %r0, [%r10OFF]\nexit",
+			} {
+				src = strings.ReplaceAll(src, "OFF", fmt.Sprintf("%+d", off))
+				interp, jit := unverifiedSpan(t, src, KindRaw, 0, span)
+				runBoth(t, interp, jit, make([]byte, 8))
 			}
 		}
 	}
