@@ -96,3 +96,36 @@ exit`
 		}
 	}
 }
+
+// BenchmarkHelperExit: 64 calls of a trivial helper (get_smp_processor_id)
+// per run: the cost of one call, which the JIT makes by leaving the
+// machine code for Go and coming back.
+func BenchmarkHelperExit(b *testing.B) {
+	code, err := asm.Assemble(`
+mov %r6, 0
+loop:
+call 8
+add %r6, 1
+jlt %r6, 64, loop
+mov %r0, %r6
+exit`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range engines() {
+		b.Run(e.String(), func(b *testing.B) {
+			p, err := ubpf.Load(code, ubpf.LoadOptions{Engine: e, Logger: quiet})
+			if err != nil {
+				b.Fatal(err)
+			}
+			th := ubpf.NewThread()
+			defer th.Close()
+			b.ResetTimer()
+			c0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				p.Run(th, nil)
+			}
+			b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N)/64, "cpu-ns/call")
+		})
+	}
+}

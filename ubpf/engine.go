@@ -102,7 +102,7 @@ type jitState struct {
 	// (the end of the Thread's stack, the top of every run's span).
 	fp, fpTop uintptr
 	depth     uint64
-	spill     [2]uint64
+	spill     [4]uint64
 	// frames of local calls
 	frames [MaxCallDepth]jitFrame
 }

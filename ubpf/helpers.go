@@ -217,6 +217,13 @@ func (t *Thread) mapLookup(m *Map, mi int, key uint64) uint64 {
 	var v []byte
 	switch impl := m.impl.(type) {
 	case *hashMap:
+		if si := t.prog.staticIdx[mi]; si >= 0 { // the value slab is a region
+			e := impl.progEntry(k)
+			if e < 0 {
+				return 0
+			}
+			return uint64(regionStatic+si)<<32 | uint64(e*impl.stride)
+		}
 		v = impl.progLookup(t.slot, k)
 	case *arrayMap:
 		i, ok := impl.index(k)

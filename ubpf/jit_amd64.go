@@ -797,6 +797,11 @@ func (c *jitCompiler) knownLookup(pc int) (int, bool) {
 func (c *jitCompiler) mapLookup(pc, mi int) error {
 	a := &c.a
 	m := c.p.maps[mi]
+	if h, ok := m.impl.(*hashMap); ok {
+		if done, err := c.hashLookup(pc, mi, h); done || err != nil {
+			return err
+		}
+	}
 	arr, ok := m.impl.(*arrayMap)
 	if !ok || c.p.staticIdx[mi] < 0 {
 		c.exitTo(exitLookup, uint64(mi), pc, c.lbl[pc+1])
@@ -1018,11 +1023,11 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		return nil
 	}
 	generic := func() { c.genericAccess(pc, write, atomic, size, base, off, do) }
-	if base == 10 || atomic || (write && !c.p.pktWritable) {
+	k, sized := map[int]int32{1: 0, 2: 1, 4: 2, 8: 3}[size]
+	if base == 10 || atomic || (write && !c.p.pktWritable) || !sized {
 		generic()
 		return nil
 	}
-	k := map[int]int32{1: 0, 2: 1, 4: 2, 8: 3}[size]
 	if f := c.facts[pc]; f != nil && f[base].kind == fPkt {
 		// a known packet offset (see jit_flow_amd64.go): in bounds iff
 		// below the limit for the size, else the generic path decides

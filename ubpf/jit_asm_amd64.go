@@ -436,6 +436,7 @@ func (a *xasm) shiftRCL(op shiftOp, w bool, dst xreg) {
 // unary F7 /digit ops.
 const (
 	uNeg  = 3
+	uMul  = 4 // rdx:rax = rax * operand, unsigned
 	uDiv  = 6
 	uIdiv = 7
 )

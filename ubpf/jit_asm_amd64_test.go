@@ -63,6 +63,7 @@ func TestJITEncoder(t *testing.T) {
 		{func(a *xasm) { a.shiftRCL(sShr, true, r15) }, "shr r15, cl"},
 		{func(a *xasm) { a.unary(uNeg, true, rbx) }, "neg rbx"},
 		{func(a *xasm) { a.unary(uDiv, false, r11) }, "div r11d"},
+		{func(a *xasm) { a.unary(uMul, true, r11) }, "mul r11"},
 		{func(a *xasm) { a.unary(uIdiv, true, r11) }, "idiv r11"},
 		{func(a *xasm) { a.cqo() }, "cqo"},
 		{func(a *xasm) { a.cdq() }, "cdq"},

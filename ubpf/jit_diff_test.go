@@ -9,6 +9,7 @@ package ubpf
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -48,6 +49,12 @@ func (d *diffProg) load(e Engine) (*Program, error) {
 // not verify (then neither loads); a program that verifies but does not
 // compile is an error.
 func (d *diffProg) loadPair() (interp, jit *Program, ok bool, err error) {
+	// the same hash seeds in both (LRU eviction samples depend on table
+	// positions; the JIT compiles a map's seed into its lookups)
+	seed := rand.Uint64()
+	saved := newMapSeed
+	newMapSeed = func() uint64 { return seed }
+	defer func() { newMapSeed = saved }()
 	interp, e1 := d.load(EngineInterp)
 	jit, e2 := d.load(EngineJIT)
 	switch {
@@ -60,13 +67,6 @@ func (d *diffProg) loadPair() (interp, jit *Program, ok bool, err error) {
 	}
 	if jit.Engine() != EngineJIT {
 		return nil, nil, false, fmt.Errorf("jit load runs on %s", jit.Engine())
-	}
-	// same hash seeds (LRU eviction samples depend on table positions),
-	// then the same contents
-	for i, m := range interp.maps {
-		if h, ok := m.impl.(*hashMap); ok {
-			jit.maps[i].impl.(*hashMap).seed = h.seed
-		}
 	}
 	if d.fill != nil {
 		d.fill(interp.maps)

@@ -26,6 +26,13 @@ package ubpf
 // The value memory a lookup returns is the entry's slab slot, which stays
 // valid for the program's run (the slab is never freed; a deleted slot
 // may be reused by a later insert, as with Linux's preallocated maps).
+// The slab is slot-major (all entries of thread slot 0, then slot 1, ...)
+// and is the map's static region in its programs (Map.direct): a lookup
+// returns the entry's offset in it, with nothing to map per run. Bounds
+// checks on map value accesses are then the map's, not the value's: a
+// program that escaped the verifier could reach other entries of the same
+// map (as a lookup of their keys would), never another map or another
+// thread's slot.
 // Updates of an existing key copy the new value in place (8-byte atomic
 // stores), so concurrent readers never see a torn aligned word.
 //
@@ -48,6 +55,9 @@ import (
 )
 
 const hashShards = 16
+
+// newMapSeed gives each hash map its hash seed (tests make it fixed).
+var newMapSeed = rand.Uint64
 
 type hashShard struct {
 	mu   sync.Mutex    // writers
@@ -81,6 +91,7 @@ func (s *hashShard) unlock() {
 type hashMap struct {
 	ksize, vsize, stride int
 	kwords               int // key words of 8 bytes
+	slotBytes            int // the values of one thread slot
 	slots                int
 	max                  int
 	lru                  bool
@@ -101,14 +112,15 @@ type hashMap struct {
 
 func newHashMap(s *MapSpec) *hashMap {
 	h := &hashMap{ksize: int(s.KeySize), vsize: int(s.ValueSize), stride: roundUp8(int(s.ValueSize)),
-		max: int(s.MaxEntries), slots: 1, seed: rand.Uint64(),
+		max: int(s.MaxEntries), slots: 1, seed: newMapSeed(),
 		lru: s.Type == MapLRUHash || s.Type == MapLRUPerThreadHash}
 	h.kwords = (h.ksize + 7) / 8
 	if s.Type == MapPerThreadHash || s.Type == MapLRUPerThreadHash {
 		h.slots = ThreadSlots
 	}
 	h.keys = make([]uint64, h.max*h.kwords)
-	h.vals = alignedBytes(h.max * h.stride * h.slots)
+	h.slotBytes = h.max * h.stride
+	h.vals = alignedBytes(h.slotBytes * h.slots)
 	h.live = make([]bool, h.max)
 	if h.lru {
 		h.stamp = make([]atomic.Uint64, h.max)
@@ -215,14 +227,12 @@ func (h *hashMap) keyIs(e int, key []byte) bool {
 	return true
 }
 
+// val is entry e's value in thread slot slot. Values are slot-major:
+// slot s holds all entries' values, slotBytes apart, so that a thread's
+// slot is one contiguous region (see Map.direct).
 func (h *hashMap) val(e, slot int) []byte {
-	o := (e*h.slots + slot) * h.stride
+	o := slot*h.slotBytes + e*h.stride
 	return h.vals[o : o+h.vsize : o+h.vsize]
-}
-
-func (h *hashMap) allVals(e int) []byte {
-	o := e * h.slots * h.stride
-	return h.vals[o : o+h.slots*h.stride]
 }
 
 // slotOf is a table slot: the upper half of the key's hash (the lower
@@ -297,15 +307,22 @@ func (h *hashMap) lookup(key []byte) int {
 	return e
 }
 
-func (h *hashMap) progLookup(slot int, key []byte) []byte {
+// progEntry is a program's lookup: key's entry (stamped as used for LRU
+// kinds), or -1.
+func (h *hashMap) progEntry(key []byte) int {
 	e := h.lookup(key)
-	if e < 0 {
-		return nil
-	}
-	if h.lru {
+	if e >= 0 && h.lru {
 		if c := h.clock.Load(); h.stamp[e].Load() != c {
 			h.stamp[e].Store(c)
 		}
+	}
+	return e
+}
+
+func (h *hashMap) progLookup(slot int, key []byte) []byte {
+	e := h.progEntry(key)
+	if e < 0 {
+		return nil
 	}
 	if h.slots == 1 {
 		slot = 0
@@ -459,7 +476,9 @@ func (h *hashMap) store(e, slot int, val []byte, host, fresh bool) {
 		copyIn(h.val(e, 0), val[:h.vsize])
 	case !host:
 		if fresh {
-			zeroAtomic(h.allVals(e))
+			for s := 0; s < h.slots; s++ {
+				zeroAtomic(h.val(e, s))
+			}
 		}
 		copyIn(h.val(e, slot), val[:h.vsize])
 	case len(val) == h.vsize:

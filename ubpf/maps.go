@@ -210,10 +210,10 @@ type Map struct {
 	id   uint32
 	impl mapImpl
 
-	// direct is the map's whole value memory when programs may address it
-	// directly (array maps): LDDW map-value loads and array lookups point
-	// into it. For per-thread arrays it has one copy per slot, directStride
-	// bytes apart.
+	// direct is the map's whole value memory when programs address it as
+	// one static region (arrays: LDDW map-value loads and lookups; hash
+	// maps: lookups). Per-thread kinds have one copy per thread slot,
+	// directStride bytes apart, and a thread's region is its copy.
 	direct       []byte
 	directStride int
 }
@@ -234,7 +234,11 @@ func NewMap(spec MapSpec) (*Map, error) {
 			copy(a.data, spec.Data)
 		}
 	case MapHash, MapLRUHash, MapPerThreadHash, MapLRUPerThreadHash:
-		m.impl = newHashMap(&spec)
+		h := newHashMap(&spec)
+		m.impl = h
+		if h.slotBytes < 1<<32 { // offsets in a region are 32 bits
+			m.direct, m.directStride = h.vals, h.slotBytes
+		}
 	case MapLPMTrie:
 		m.impl, err = newLPMTrie(&spec)
 	case MapQueue, MapStack:
@@ -396,6 +400,8 @@ func (m *Map) Info() MapInfo {
 		ValueSize: m.spec.ValueSize, MaxEntries: m.spec.MaxEntries, Flags: m.spec.Flags,
 		Extra: m.spec.Extra, Entries: m.impl.count()}
 }
+
+func (m *Map) isArray() bool { return m.spec.Type == MapArray || m.spec.Type == MapPerThreadArray }
 
 // PerThread reports whether the map keeps one value per Thread slot. For
 // such maps the host API reads and writes all slots at once: values are

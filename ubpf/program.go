@@ -199,11 +199,22 @@ func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOpt
 		p.logger = slog.Default()
 	}
 	p.staticIdx = make([]int, len(maps))
-	for i, m := range maps {
+	// static regions: every array map (direct value loads need one), then
+	// hash maps while regions are left (the others map each value a
+	// lookup returns as a dynamic region instead)
+	for i := range maps {
 		p.staticIdx[i] = -1
-		if m.direct != nil {
+	}
+	for pass := 0; pass < 2; pass++ {
+		for i, m := range maps {
+			if m.direct == nil || m.isArray() != (pass == 0) {
+				continue
+			}
 			if len(p.static) >= maxStaticMaps {
-				return nil, fmt.Errorf("ubpf: program %s: more than %d array maps", name, maxStaticMaps)
+				if pass == 0 {
+					return nil, fmt.Errorf("ubpf: program %s: more than %d array maps", name, maxStaticMaps)
+				}
+				break
 			}
 			p.staticIdx[i] = len(p.static)
 			p.static = append(p.static, m)

@@ -13,9 +13,11 @@ import (
 // A program never sees a Go pointer. Every pointer value in a register is
 // a virtual address: region<<32 | offset. The regions of a run are the
 // stack, the context, the packet (or the raw memory of KindRaw), the value
-// memory of the program's array maps (static regions), and value slices
-// handed out by helpers during the run (dynamic regions, e.g. hash map
-// lookups, ring buffer reservations). Every load and store translates its
+// memory of the program's array and hash maps (static regions: a lookup
+// returns an offset in its map's region; a thread's region of a per-thread
+// map is its own slot), and value slices handed out by helpers during the
+// run (dynamic regions: LPM trie values, ring buffer reservations, hash
+// maps beyond the static regions). Every load and store translates its
 // address through the Thread's region tables and checks the access against
 // the region's length; readable and writable regions are separate tables,
 // so read-only memory (the packet of a filter, .rodata) has no writable
@@ -149,7 +151,7 @@ func (t *Thread) bind(p *Program) {
 	}
 	for i, m := range p.static {
 		var b []byte
-		if m.directStride != 0 && m.spec.Type == MapPerThreadArray {
+		if m.directStride != 0 && m.PerThread() {
 			b = m.direct[t.slot*m.directStride : (t.slot+1)*m.directStride]
 		} else {
 			b = m.direct

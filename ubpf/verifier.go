@@ -642,7 +642,7 @@ func (v *verifier) ldImm(pc int, in, nx RawInsn) (uint64, error) {
 		}
 		si := v.p.staticIdx[in.Imm]
 		m := v.p.maps[in.Imm]
-		if si < 0 {
+		if si < 0 || !m.isArray() {
 			return 0, v.errAt(pc, "direct value access to map %s of type %s is not supported", m.spec.Name, m.spec.Type)
 		}
 		if uint64(nx.Imm) >= uint64(m.spec.ValueSize) {
