@@ -292,7 +292,6 @@ var diffMapSpecs = []MapSpec{
 	{Name: "queue", Type: MapQueue, ValueSize: 8, MaxEntries: 4},
 }
 
-
 // TestJITDiffHashLookups compares the engines' map_lookup_elem on hash
 // maps of every key size from 1 to 20 bytes (the JIT looks keys of up to
 // 16 bytes up itself), with keys read from the packet and from the stack,
