@@ -169,8 +169,8 @@ type actionCheck struct {
 	packetOut bool      // output:TABLE is allowed
 }
 
-// checkActions validates a list of actions executed in order. b.mu must be
-// held (group references are resolved).
+// checkActions validates a list of actions executed in order. b.modMu or
+// b.mu must be held (group and port references are resolved).
 func (b *Bridge) checkActions(actions []openflow.Action, ac actionCheck) error {
 	for _, a := range actions {
 		if err := b.checkAction(a, ac); err != nil {
@@ -225,6 +225,11 @@ func (b *Bridge) checkAction(a openflow.Action, ac actionCheck) error {
 			return openflow.Errorf(openflow.BACBadOutPort, "output:NORMAL is not supported")
 		case a.Port > openflow.PortMax && a.Port < openflow.PortInPort:
 			return openflow.Errorf(openflow.BACBadOutPort, "output to reserved port %#x", a.Port)
+		case ac.packetOut && a.Port <= openflow.PortMax && b.ports[a.Port] == nil:
+			// Flows and group buckets may name a port that appears later
+			// (OpenFlow 1.3.5 section 6.4 allows dropping meanwhile, as
+			// Open vSwitch does); a packet-out goes out now or never.
+			return openflow.Errorf(openflow.BACBadOutPort, "packet-out to port %d, which does not exist", a.Port)
 		}
 	case openflow.ActionGroup:
 		if b.groups[a.GroupID] == nil {
@@ -305,6 +310,11 @@ func checkSetField(o openflow.OXM, c *protoCtx) error {
 	}
 	if !fieldFits(o) {
 		return openflow.Errorf(openflow.BACBadSetArgument, "set_field %v: value %x too wide for the field", o.Field, o.Value)
+	}
+	if o.Field == openflow.OXMVlanVID && o.Uint16()&openflow.VIDPresent == 0 {
+		// The value is a tag's VID: OpenFlow 1.3 writes it with
+		// OFPVID_PRESENT set (1.5 says so outright; Open vSwitch insists).
+		return openflow.Errorf(openflow.BACBadSetArgument, "set_field vlan_vid=%#x: the value needs OFPVID_PRESENT (0x1000)", o.Uint16())
 	}
 	if df == datapath.FieldARPOp && o.Uint16() > 0xff {
 		return openflow.Errorf(openflow.BACBadSetArgument, "set_field arp_op=%d: opcodes above 255 are not supported", o.Uint16())

@@ -27,6 +27,10 @@ type Config struct {
 	Name       string
 	DatapathID uint64
 	Logger     *slog.Logger
+	// MaxFlows is the number of flows each table holds at most (0:
+	// DefaultMaxFlows); a flow-mod that would add one more fails with
+	// OFPFMFC_TABLE_FULL. TABLE_FEATURES reports it as max_entries.
+	MaxFlows int
 	// FilterRunBudget is the instruction budget per run of filter
 	// programs loaded without one of their own (0: ubpf's default).
 	FilterRunBudget int
@@ -38,12 +42,40 @@ type Config struct {
 	Engine ubpf.Engine
 }
 
+// DefaultMaxFlows is the default rule limit of a table. A rule costs a few
+// hundred bytes, so a full table takes a couple of GB.
+const DefaultMaxFlows = 1 << 22
+
+func (b *Bridge) maxFlows() int {
+	if b.cfg.MaxFlows > 0 {
+		return b.cfg.MaxFlows
+	}
+	return DefaultMaxFlows
+}
+
 // Bridge is one OpenFlow switch instance.
+//
+// Locking. The pipeline state (tables, ports, groups, meters, filter
+// programs) has two locks, taken in this order:
+//   - modMu serialises changes: every change holds it from its checks to
+//     its end. Requests that walk whole tables (flow stats) hold it instead
+//     of mu, so they never sit between a waiting writer and translation.
+//   - mu guards the state against translation, which holds it for reading
+//     on every datapath miss. A change holds it for writing only while it
+//     edits the structures; the slow part of a bulk change (selecting a
+//     million rules, building replacement subtables) runs under modMu
+//     alone, while the datapath keeps translating the old state.
+//
+// So translation waits at most for the edit of one change, never for its
+// selection or for a long reader. The barrier rule is unchanged: a change
+// is visible to translation once it leaves mu, and it invalidates the
+// datapath after that (see datapath.Invalidate).
 type Bridge struct {
 	cfg Config
 	log *slog.Logger
 	dp  *datapath.Datapath
 
+	modMu    sync.Mutex   // serialises changes to the state mu guards
 	mu       sync.RWMutex // guards tables, ports, portList, groups, meters
 	tables   [numTables]flowTable
 	ports    map[uint32]*port
@@ -101,6 +133,8 @@ func (b *Bridge) SetDatapath(dp *datapath.Datapath) { b.dp = dp }
 // AddPort attaches a datapath port as OpenFlow port no (0: the lowest free
 // number) and announces it to controllers. It returns the number used.
 func (b *Bridge) AddPort(no uint32, p datapath.Port) (uint32, error) {
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	b.mu.Lock()
 	if no == 0 {
 		for no = 1; b.ports[no] != nil; no++ {
@@ -129,6 +163,8 @@ func (b *Bridge) AddPort(no uint32, p datapath.Port) (uint32, error) {
 
 // RemovePort detaches and closes port no.
 func (b *Bridge) RemovePort(no uint32) error {
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	b.mu.Lock()
 	pt := b.ports[no]
 	if pt == nil {
@@ -170,6 +206,7 @@ func (b *Bridge) Run(ctx context.Context) {
 
 func (b *Bridge) checkLinks() {
 	var changed []openflow.Port
+	b.modMu.Lock()
 	b.mu.Lock()
 	for _, p := range b.portList {
 		if up := p.dp.Info().LinkUp; up != p.linkUp {
@@ -178,6 +215,7 @@ func (b *Bridge) checkLinks() {
 		}
 	}
 	b.mu.Unlock()
+	b.modMu.Unlock()
 	if len(changed) > 0 {
 		// Fast-failover and select groups watch link state: translations
 		// made under the old state are stale.
@@ -189,42 +227,92 @@ func (b *Bridge) checkLinks() {
 	}
 }
 
-// expireFlows removes flows whose timeouts passed.
+// expireFlows removes flows whose timeouts passed. Only rules with a
+// timeout are looked at, so a million permanent rules cost nothing here.
 func (b *Bridge) expireFlows(now time.Time) {
-	type expired struct {
-		r      *rule
-		reason openflow.FlowRemovedReason
-	}
-	var gone []expired
-	b.mu.Lock()
-	for t := range b.tables {
-		tbl := &b.tables[t]
-		tbl.removeIf(func(r *rule) bool {
-			if r.hardTimeout != 0 && now.Sub(r.created) >= time.Duration(r.hardTimeout)*time.Second {
-				gone = append(gone, expired{r, openflow.FlowRemovedHardTimeout})
-				return true
+	reasons := map[*rule]openflow.FlowRemovedReason{}
+	b.modMu.Lock()
+	var victims [numTables][]*rule
+	for i := range b.tables {
+		for r := range b.tables[i].timed {
+			if reason, ok := expired(r, now); ok {
+				reasons[r] = reason
+				victims[i] = append(victims[i], r)
 			}
-			if r.idleTimeout != 0 {
-				last := r.created
-				if u := r.stats.Used.Load(); u != 0 && u > last.UnixNano() {
-					last = time.Unix(0, u)
-				}
-				if now.Sub(last) >= time.Duration(r.idleTimeout)*time.Second {
-					gone = append(gone, expired{r, openflow.FlowRemovedIdleTimeout})
-					return true
-				}
-			}
-			return false
-		})
+		}
 	}
-	b.mu.Unlock()
+	var gone []*rule
+	if len(reasons) > 0 {
+		gone = b.removeRules(&victims, nil)
+	}
+	b.modMu.Unlock()
 	if len(gone) == 0 {
 		return
 	}
 	b.dp.Invalidate()
-	for _, e := range gone {
-		b.sendFlowRemoved(e.r, e.reason, now)
+	for _, r := range gone {
+		b.sendFlowRemoved(r, reasons[r], now)
 	}
+}
+
+// expired reports whether r's idle or hard timeout passed at now, and
+// which.
+func expired(r *rule, now time.Time) (openflow.FlowRemovedReason, bool) {
+	if r.hardTimeout != 0 && now.Sub(r.createdAt()) >= time.Duration(r.hardTimeout)*time.Second {
+		return openflow.FlowRemovedHardTimeout, true
+	}
+	if r.idleTimeout != 0 {
+		last := r.created
+		if u := r.stats.Used.Load(); u > last {
+			last = u
+		}
+		if now.Sub(time.Unix(0, last)) >= time.Duration(r.idleTimeout)*time.Second {
+			return openflow.FlowRemovedIdleTimeout, true
+		}
+	}
+	return 0, false
+}
+
+// selectRules returns, per table, the rules pred selects in table (or in
+// every table for tableAll). It only reads the tables: b.modMu or b.mu
+// must be held.
+func (b *Bridge) selectRules(table uint8, pred func(*rule) bool) *[numTables][]*rule {
+	var sel [numTables][]*rule
+	for i := range b.tables {
+		if (table == tableAll || int(table) == i) && b.tables[i].len() > 0 {
+			sel[i] = b.tables[i].selectRules(pred)
+		}
+	}
+	return &sel
+}
+
+// removeRules removes the victims (per table), runs also (if not nil) in
+// the same critical section, and returns the removed rules. b.modMu must be
+// held, b.mu not: replacement subtables are built while translation goes
+// on, and only the edit holds b.mu for writing (see Bridge).
+func (b *Bridge) removeRules(victims *[numTables][]*rule, also func()) []*rule {
+	var plans [numTables]*removal
+	var gone []*rule
+	for i, vs := range victims {
+		if len(vs) > 0 {
+			plans[i] = b.tables[i].planRemove(vs)
+			gone = append(gone, vs...)
+		}
+	}
+	if len(gone) == 0 && also == nil {
+		return nil
+	}
+	b.mu.Lock()
+	for i, p := range plans {
+		if p != nil {
+			b.tables[i].applyRemove(p)
+		}
+	}
+	if also != nil {
+		also()
+	}
+	b.mu.Unlock()
+	return gone
 }
 
 // Close disconnects every OpenFlow connection.

@@ -8,9 +8,18 @@ package ofproto
 // messages. Replies wait for room in the queue; asynchronous messages
 // (packet-in, flow-removed, port-status) are dropped when it is full, so a
 // slow controller can never stall the datapath.
+//
+// Liveness. A peer that sends nothing for probeInterval gets an
+// ECHO_REQUEST; one that still sends nothing for probeTimeout is dropped.
+// The clock runs only while the switch waits for the peer: while one of
+// the peer's requests is being handled (a delete of a million flows can
+// take seconds) the peer is waiting for us, and the clock restarts when the
+// request is done. A peer that does not read is dropped too: the writer
+// stuck on one write for probeTimeout means the peer's window stays closed.
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -22,25 +31,34 @@ import (
 	"github.com/goko-net/goko/openflow"
 )
 
-const (
-	connQueueLen  = 1024
+const connQueueLen = 1024
+
+// Liveness timers (variables so that tests can shorten them).
+var (
 	probeInterval = 5 * time.Second // idle time before we send an ECHO_REQUEST
 	probeTimeout  = 3 * probeInterval
 )
 
 // Conn is one OpenFlow session with a controller or a management client.
 type Conn struct {
-	b      *Bridge
-	nc     net.Conn
-	log    *slog.Logger
-	out    chan []byte
-	done   chan struct{}
-	once   sync.Once
-	xid    atomic.Uint32
-	ready  atomic.Bool // HELLO exchanged
-	role   atomic.Uint32
-	async  atomic.Pointer[openflow.AsyncConfig]
-	lastRx atomic.Int64
+	b    *Bridge
+	nc   net.Conn
+	log  *slog.Logger
+	out  chan []byte
+	done chan struct{}
+	once sync.Once
+	// flushed is closed by the writer when it has flushed everything
+	// queued before flushAndClose's marker.
+	flushed chan struct{}
+	xid     atomic.Uint32
+	ready   atomic.Bool // HELLO exchanged
+	role    atomic.Uint32
+	async   atomic.Pointer[openflow.AsyncConfig]
+	lastRx  atomic.Int64 // unix ns of the last message read or request finished
+	busy    atomic.Bool  // a request of the peer's is being handled
+	// writeStart is the unix ns at which the writer began its current
+	// write to the socket, or 0 between writes.
+	writeStart atomic.Int64
 
 	asyncDrops atomic.Uint64
 
@@ -61,11 +79,12 @@ var defaultAsync = openflow.AsyncConfig{
 // bridge closes it. It always closes nc.
 func (b *Bridge) Serve(nc net.Conn) {
 	c := &Conn{
-		b:    b,
-		nc:   nc,
-		log:  b.log.With("peer", nc.RemoteAddr().String()),
-		out:  make(chan []byte, connQueueLen),
-		done: make(chan struct{}),
+		b:       b,
+		nc:      nc,
+		log:     b.log.With("peer", nc.RemoteAddr().String()),
+		out:     make(chan []byte, connQueueLen),
+		done:    make(chan struct{}),
+		flushed: make(chan struct{}),
 	}
 	a := defaultAsync
 	c.async.Store(&a)
@@ -82,9 +101,14 @@ func (b *Bridge) Serve(nc net.Conn) {
 
 	c.log.Debug("openflow connection")
 	go c.writer()
-	go c.prober()
+	go c.prober(probeInterval, probeTimeout)
 	c.send(openflow.NewHello(openflow.Version))
 	err := c.reader() // returns only when the session is over
+	if _, ours := openflow.CodeOf(err); ours {
+		// The session ends on our side with an ERROR that says why:
+		// it must reach the peer before the socket closes.
+		c.flushAndClose()
+	}
 	c.Close()
 	if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.log.Debug("openflow connection closed", "err", err)
@@ -109,7 +133,11 @@ func (c *Conn) reader() error {
 		if err != nil {
 			if code, ok := openflow.CodeOf(err); ok {
 				// The framing is lost: report and hang up.
-				c.sendXID(0, openflow.NewErrorReply(code, raw))
+				var xid uint32
+				if len(raw) >= openflow.HeaderLen {
+					xid = binary.BigEndian.Uint32(raw[4:8])
+				}
+				c.sendXID(xid, openflow.NewErrorReply(code, raw))
 			}
 			return err
 		}
@@ -121,7 +149,11 @@ func (c *Conn) reader() error {
 			c.sendXID(xid, openflow.ErrorReplyFor(err, raw, openflow.BRCBadType))
 			continue
 		}
-		if err := c.handle(xid, msg, raw); err != nil {
+		c.busy.Store(true)
+		err = c.handle(xid, msg, raw)
+		c.lastRx.Store(time.Now().UnixNano())
+		c.busy.Store(false)
+		if err != nil {
 			return err
 		}
 	}
@@ -134,24 +166,63 @@ func (c *Conn) writer() {
 		case <-c.done:
 			return
 		case m := <-c.out:
-			if _, err := w.Write(m); err != nil {
-				c.Close()
+			if m == nil {
+				// flushAndClose's marker: everything before it is out.
+				w.Flush()
+				close(c.flushed)
 				return
 			}
+			c.writeStart.Store(time.Now().UnixNano())
+			_, err := w.Write(m)
 			// Flush only when nothing else is queued, to batch bursts.
-			if len(c.out) == 0 {
-				if err := w.Flush(); err != nil {
-					c.Close()
-					return
-				}
+			if err == nil && len(c.out) == 0 {
+				err = w.Flush()
+			}
+			c.writeStart.Store(0)
+			if err != nil {
+				c.Close()
+				return
 			}
 		}
 	}
 }
 
+// closeGrace bounds how long a session that ends on an error of ours waits
+// for its last messages to leave and for the peer to read them.
+const closeGrace = 2 * time.Second
+
+// flushAndClose sends every queued message, then closes the connection
+// gracefully: a FIN first, then reading and discarding whatever the peer
+// still sends for a moment. Closing a socket with unread input makes the
+// kernel send a reset, and a reset can make the peer drop the ERROR it has
+// not read yet.
+func (c *Conn) flushAndClose() {
+	timer := time.NewTimer(closeGrace)
+	defer timer.Stop()
+	select {
+	case c.out <- nil:
+	case <-c.done:
+		return
+	case <-timer.C:
+		return
+	}
+	select {
+	case <-c.flushed:
+	case <-c.done:
+		return
+	case <-timer.C:
+		return
+	}
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		c.nc.SetReadDeadline(time.Now().Add(closeGrace))
+		io.Copy(io.Discard, io.LimitReader(c.nc, 1<<20))
+	}
+	c.Close()
+}
+
 // prober sends ECHO_REQUESTs on an idle connection and drops a peer that
 // stops answering, as OVS's inactivity probe does.
-func (c *Conn) prober() {
+func (c *Conn) prober(probeInterval, probeTimeout time.Duration) {
 	t := time.NewTicker(probeInterval)
 	defer t.Stop()
 	for {
@@ -159,6 +230,14 @@ func (c *Conn) prober() {
 		case <-c.done:
 			return
 		case <-t.C:
+			if ws := c.writeStart.Load(); ws != 0 && time.Since(time.Unix(0, ws)) > probeTimeout {
+				c.log.Warn("peer does not read, disconnecting", "stuck", time.Since(time.Unix(0, ws)).Round(time.Second))
+				c.Close()
+				return
+			}
+			if c.busy.Load() {
+				continue // the peer waits for us
+			}
 			idle := time.Since(time.Unix(0, c.lastRx.Load()))
 			if idle > probeTimeout {
 				c.log.Warn("no message from peer, disconnecting", "idle", idle.Round(time.Second))

@@ -91,7 +91,8 @@ func (p *vmPool) acquire() *vmSlot {
 	}
 }
 
-// filterRegistry is a bridge's programs. Guarded by Bridge.mu.
+// filterRegistry is a bridge's programs. Changed under Bridge.modMu and
+// Bridge.mu held for writing; read under either.
 type filterRegistry struct {
 	progs map[uint32]*filterProg
 	pool  *vmPool
@@ -156,6 +157,8 @@ func (b *Bridge) LoadFilterProgOpts(id uint32, obj []byte, o FilterLoadOptions) 
 		}
 		return nil, gokoErr(openflow.GokoErrBadELF, "load filter %d: %v", id, err)
 	}
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	b.mu.Lock()
 	reg := b.filterRegistry()
 	f := reg.progs[id]
@@ -175,28 +178,30 @@ func (b *Bridge) LoadFilterProgOpts(id uint32, obj []byte, o FilterLoadOptions) 
 
 // UnloadFilterProg removes program id; flows must not match on it.
 func (b *Bridge) UnloadFilterProg(id uint32) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	f := b.filters.progs[id]
 	if f == nil {
 		return gokoErr(openflow.GokoErrUnknownProg, "no filter program %d", id)
 	}
 	n := 0
 	for t := range b.tables {
-		for _, r := range b.tables[t].rules {
+		b.tables[t].each(func(r *rule) {
 			if r.fm.filter == f {
 				n++
 			}
-		}
+		})
 	}
 	if n > 0 {
 		return gokoErr(openflow.GokoErrProgInUse, "filter program %d is used by %d flows; delete them first", id, n)
 	}
+	b.mu.Lock()
 	delete(b.filters.progs, id)
+	b.mu.Unlock()
 	return nil
 }
 
-// lookupFilter returns program id; b.mu must be held.
+// lookupFilter returns program id; b.modMu or b.mu must be held.
 func (b *Bridge) lookupFilter(id uint32) (*filterProg, error) {
 	if f := b.filters.progs[id]; f != nil {
 		return f, nil

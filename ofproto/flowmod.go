@@ -41,32 +41,9 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 		return err
 	}
 
-	var removed []*rule
-	b.mu.Lock()
-	if m.filterID != 0 {
-		m.filter, err = b.lookupFilter(m.filterID)
-		if err != nil && !adds {
-			// Deleting or dumping flows of an unloaded program selects
-			// nothing, which is not an error.
-			err = nil
-		}
-	}
-	if err == nil && adds {
-		// Checked under the lock: instructions name groups and meters,
-		// which must still exist when the rule goes in.
-		err = b.checkInstructions(fm.TableID, &fm.Match, fm.Instructions)
-	}
-	if err == nil {
-		switch fm.Command {
-		case openflow.FlowAdd:
-			err = b.addFlow(fm, &m)
-		case openflow.FlowModify, openflow.FlowModifyStrict:
-			b.modifyFlows(fm, &m, fm.Command == openflow.FlowModifyStrict)
-		case openflow.FlowDelete, openflow.FlowDeleteStrict:
-			removed = b.deleteFlows(fm, &m, fm.Command == openflow.FlowDeleteStrict)
-		}
-	}
-	b.mu.Unlock()
+	b.modMu.Lock()
+	removed, err := b.flowMod(fm, &m, adds)
+	b.modMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -87,19 +64,59 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 	return nil
 }
 
+// flowMod applies a checked flow-mod; b.modMu must be held.
+func (b *Bridge) flowMod(fm *openflow.FlowMod, m *flowMatch, adds bool) ([]*rule, error) {
+	if m.filterID != 0 {
+		f, err := b.lookupFilter(m.filterID)
+		if err != nil && adds {
+			return nil, err
+		}
+		// Deleting or modifying flows of an unloaded program selects
+		// nothing, which is not an error.
+		m.filter = f
+	}
+	if adds {
+		// Instructions name groups and meters, which must still exist
+		// when the rule goes in: modMu keeps them.
+		if err := b.checkInstructions(fm.TableID, &fm.Match, fm.Instructions); err != nil {
+			return nil, err
+		}
+	}
+	strict := fm.Command == openflow.FlowModifyStrict || fm.Command == openflow.FlowDeleteStrict
+	switch fm.Command {
+	case openflow.FlowAdd:
+		return nil, b.addFlow(fm, m)
+	case openflow.FlowModify, openflow.FlowModifyStrict:
+		b.modifyFlows(fm, m, strict)
+		return nil, nil
+	default:
+		sel := b.selectRules(fm.TableID, func(r *rule) bool {
+			return b.selected(fm, m, strict, r) && r.outputsTo(fm.OutPort) && r.usesGroup(fm.OutGroup)
+		})
+		return b.removeRules(sel, nil), nil
+	}
+}
+
 func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
 	t := &b.tables[fm.TableID]
 	if fm.Flags&openflow.FlowFlagCheckOverlap != 0 {
-		for _, r := range t.rules {
-			if r.priority == fm.Priority && r.fm.overlaps(m) {
-				return openflow.Errorf(openflow.FMFCOverlap, "overlaps an existing flow of priority %d", fm.Priority)
-			}
+		overlap := false
+		t.index.each(func(r *rule) bool {
+			overlap = r.priority == fm.Priority && r.fm.overlaps(m)
+			return !overlap
+		})
+		if overlap {
+			return openflow.Errorf(openflow.FMFCOverlap, "overlaps an existing flow of priority %d", fm.Priority)
 		}
+	}
+	enc, err := fm.Match.MarshalBinary()
+	if err != nil {
+		return err
 	}
 	r := &rule{
 		tableID:      fm.TableID,
 		priority:     fm.Priority,
-		match:        fm.Match,
+		match:        enc,
 		fm:           *m,
 		cookie:       fm.Cookie,
 		idleTimeout:  fm.IdleTimeout,
@@ -107,9 +124,15 @@ func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
 		flags:        fm.Flags,
 		instructions: fm.Instructions,
 		stats:        new(datapath.FlowStats),
-		created:      time.Now(),
+		created:      time.Now().UnixNano(),
 	}
-	if old := t.findStrict(m, fm.Priority); old != nil {
+	old := t.findStrict(m, fm.Priority)
+	if old == nil && t.len() >= b.maxFlows() {
+		return openflow.Errorf(openflow.FMFCTableFull, "table %d holds %d flows, its limit", fm.TableID, t.len())
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if old != nil {
 		// An identical rule is replaced; its counters carry over unless
 		// the controller asked for them to be reset.
 		if fm.Flags&openflow.FlowFlagResetCounts == 0 {
@@ -122,35 +145,20 @@ func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
 	return nil
 }
 
+// modifyFlows changes the instructions of the rules a modify selects.
 func (b *Bridge) modifyFlows(fm *openflow.FlowMod, m *flowMatch, strict bool) {
-	b.eachSelected(fm, m, strict, func(r *rule) {
+	sel := b.tables[fm.TableID].selectRules(func(r *rule) bool { return b.selected(fm, m, strict, r) })
+	if len(sel) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, r := range sel {
 		r.instructions = fm.Instructions
 		if fm.Flags&openflow.FlowFlagResetCounts != 0 {
 			// Megaflows still point at the old counters until the
 			// invalidation that follows; the new ones start at zero.
 			r.stats = new(datapath.FlowStats)
-		}
-	})
-}
-
-func (b *Bridge) deleteFlows(fm *openflow.FlowMod, m *flowMatch, strict bool) []*rule {
-	var removed []*rule
-	for t := range b.tables {
-		if fm.TableID != tableAll && int(fm.TableID) != t {
-			continue
-		}
-		removed = append(removed, b.tables[t].removeIf(func(r *rule) bool {
-			return b.selected(fm, m, strict, r) && r.outputsTo(fm.OutPort) && r.usesGroup(fm.OutGroup)
-		})...)
-	}
-	return removed
-}
-
-// eachSelected calls fn for every rule a modify selects.
-func (b *Bridge) eachSelected(fm *openflow.FlowMod, m *flowMatch, strict bool, fn func(*rule)) {
-	for _, r := range b.tables[fm.TableID].rules {
-		if b.selected(fm, m, strict, r) {
-			fn(r)
 		}
 	}
 }
@@ -169,7 +177,7 @@ func (b *Bridge) selected(fm *openflow.FlowMod, m *flowMatch, strict bool, r *ru
 }
 
 // checkInstructions rejects instructions and actions goko cannot execute,
-// with the error the spec assigns. b.mu must be held.
+// with the error the spec assigns. b.modMu or b.mu must be held.
 func (b *Bridge) checkInstructions(table uint8, match *openflow.Match, ins []openflow.Instruction) error {
 	seen := map[openflow.InstructionType]bool{}
 	ctx := matchCtx(match)

@@ -7,10 +7,12 @@ package ofproto
 // precomputed: translation resolves a group each time a packet misses the
 // caches, under Bridge.mu held for reading, and every group change or port
 // liveness change invalidates the datapath. Invariants kept at group-mod
-// time, under Bridge.mu held for writing:
+// time, under Bridge.modMu (and Bridge.mu held for writing while the group
+// map changes):
 //   - every group action (in flows and in buckets) names an existing group;
 //   - the group graph has no cycle (OFPGMFC_LOOP);
-//   - a group another group forwards to cannot be deleted
+//   - every watched group exists;
+//   - a group another group forwards to or watches cannot be deleted
 //     (OFPGMFC_CHAINED_GROUP); deleting a group deletes the flows that use
 //     it, with flow-removed reason GROUP_DELETE.
 //
@@ -21,6 +23,7 @@ package ofproto
 // with the datapath (see xlate.go).
 
 import (
+	"slices"
 	"time"
 
 	"github.com/goko-net/goko/datapath"
@@ -55,17 +58,19 @@ func (g *group) refs() []uint32 {
 // GroupMod applies a group-mod.
 func (b *Bridge) GroupMod(gm *openflow.GroupMod) error {
 	var removed []*rule
-	b.mu.Lock()
 	var err error
+	b.modMu.Lock()
 	switch gm.Command {
 	case openflow.GroupAdd, openflow.GroupModify:
+		b.mu.Lock()
 		err = b.addModifyGroup(gm)
+		b.mu.Unlock()
 	case openflow.GroupDelete:
 		removed, err = b.deleteGroup(gm.GroupID)
 	default:
 		err = openflow.Errorf(openflow.GMFCBadCommand, "unknown group-mod command %d", gm.Command)
 	}
-	b.mu.Unlock()
+	b.modMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -111,8 +116,25 @@ func (b *Bridge) addModifyGroup(gm *openflow.GroupMod) error {
 		if gm.GroupType == openflow.GroupTypeFF && bk.WatchPort == openflow.PortAny && bk.WatchGroup == openflow.GroupAny {
 			return openflow.Errorf(openflow.GMFCBadWatch, "fast-failover bucket %d watches neither a port nor a group", i)
 		}
+		if bk.Weight != 0 && gm.GroupType != openflow.GroupTypeSelect {
+			// "includes fields such as weight that are undefined for the
+			// specified group type" (OpenFlow 1.3.5 section 6.5).
+			return openflow.Errorf(openflow.GMFCInvalidGroup, "bucket %d has weight %d, which only select groups have", i, bk.Weight)
+		}
+		watches := bk.WatchPort != openflow.PortAny || bk.WatchGroup != openflow.GroupAny
+		if watches && (gm.GroupType == openflow.GroupTypeAll || gm.GroupType == openflow.GroupTypeIndirect) {
+			// All and indirect groups run every bucket: liveness would
+			// be ignored, so it is refused.
+			return openflow.Errorf(openflow.GMFCWatchUnsupported, "bucket %d watches a port or group, which %v groups ignore", i, gm.GroupType)
+		}
 		if bk.WatchGroup == gm.GroupID {
 			return openflow.Errorf(openflow.GMFCLoop, "bucket %d watches its own group", i)
+		}
+		if bk.WatchGroup != openflow.GroupAny && b.groups[bk.WatchGroup] == nil {
+			// Like group actions, a watched group must exist (and cannot
+			// be deleted while watched). A watched port need not: ports
+			// come and go, and one that is absent is simply not live.
+			return openflow.Errorf(openflow.GMFCBadWatch, "bucket %d watches group %d, which does not exist", i, bk.WatchGroup)
 		}
 		for _, a := range bk.Actions {
 			if ga, ok := a.(openflow.ActionGroup); ok && ga.GroupID == gm.GroupID {
@@ -163,6 +185,8 @@ func (b *Bridge) reaches(g *group, target uint32) bool {
 	return walk(g)
 }
 
+// deleteGroup deletes group id (or all) and the flows that use it; b.modMu
+// must be held.
 func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
 	var victims map[uint32]bool
 	switch {
@@ -180,25 +204,28 @@ func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
 					return nil, openflow.Errorf(openflow.GMFCChainedGroup, "group %d forwards to group %d", g.id, id)
 				}
 			}
+			for i := range g.buckets {
+				if g.buckets[i].WatchGroup == id {
+					return nil, openflow.Errorf(openflow.GMFCChainedGroup, "group %d watches group %d", g.id, id)
+				}
+			}
 		}
 		victims = map[uint32]bool{id: true}
 	}
-	for gid := range victims {
-		delete(b.groups, gid)
-	}
-	var removed []*rule
-	for t := range b.tables {
-		removed = append(removed, b.tables[t].removeIf(func(r *rule) bool {
-			found := false
-			r.eachAction(func(a openflow.Action) {
-				if g, ok := a.(openflow.ActionGroup); ok && victims[g.GroupID] {
-					found = true
-				}
-			})
-			return found
-		})...)
-	}
-	return removed, nil
+	sel := b.selectRules(tableAll, func(r *rule) bool {
+		found := false
+		r.eachAction(func(a openflow.Action) {
+			if g, ok := a.(openflow.ActionGroup); ok && victims[g.GroupID] {
+				found = true
+			}
+		})
+		return found
+	})
+	return b.removeRules(sel, func() {
+		for gid := range victims {
+			delete(b.groups, gid)
+		}
+	}), nil
 }
 
 // portLive reports whether port no can forward. b.mu must be held.
@@ -320,14 +347,17 @@ func isPure(acts []datapath.Action) bool {
 
 // groupStats reports group id's counters (GroupAll: every group).
 func (b *Bridge) groupStats(id uint32) *openflow.GroupStatsReply {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	// Counting references walks every table: a long reader (see Bridge).
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	reply := &openflow.GroupStatsReply{}
 	now := time.Now()
-	for _, g := range b.sortedGroups(id) {
+	groups := b.sortedGroups(id)
+	refs := b.groupRefCounts()
+	for _, g := range groups {
 		d := now.Sub(g.created)
 		s := openflow.GroupStats{
-			GroupID: g.id, RefCount: b.groupRefCount(g.id),
+			GroupID: g.id, RefCount: refs[g.id],
 			PacketCount: g.stats.Packets.Load(), ByteCount: g.stats.Bytes.Load(),
 			DurationSec: durSec(d), DurationNsec: durNsec(d),
 		}
@@ -339,28 +369,34 @@ func (b *Bridge) groupStats(id uint32) *openflow.GroupStatsReply {
 	return reply
 }
 
-// groupRefCount counts the flows and groups that forward to group id.
-func (b *Bridge) groupRefCount(id uint32) uint32 {
-	var n uint32
-	for t := range b.tables {
-		for _, r := range b.tables[t].rules {
-			found := false
-			r.eachAction(func(a openflow.Action) {
-				if g, ok := a.(openflow.ActionGroup); ok && g.GroupID == id {
-					found = true
-				}
-			})
-			if found {
-				n++
-			}
+// groupRefCounts counts, per group, the flows and groups that forward to
+// it, in one walk over the tables.
+func (b *Bridge) groupRefCounts() map[uint32]uint32 {
+	n := map[uint32]uint32{}
+	if len(b.groups) == 0 {
+		return n
+	}
+	var seen []uint32
+	count := func(id uint32) {
+		if !slices.Contains(seen, id) {
+			seen = append(seen, id)
+			n[id]++
 		}
 	}
+	for t := range b.tables {
+		b.tables[t].each(func(r *rule) {
+			seen = seen[:0]
+			r.eachAction(func(a openflow.Action) {
+				if g, ok := a.(openflow.ActionGroup); ok {
+					count(g.GroupID)
+				}
+			})
+		})
+	}
 	for _, g := range b.groups {
-		for _, r := range g.refs() {
-			if r == id {
-				n++
-				break
-			}
+		seen = seen[:0]
+		for _, id := range g.refs() {
+			count(id)
 		}
 	}
 	return n

@@ -16,7 +16,9 @@ func (c *Conn) handle(xid uint32, msg openflow.Message, raw []byte) error {
 		if _, ok := h.Negotiate(); !ok {
 			c.sendXID(xid, openflow.NewErrorReply(openflow.HFCIncompatible,
 				[]byte(fmt.Sprintf("goko speaks OpenFlow 1.3 (0x04) only; peer offered version %#x", h.Version))))
-			return fmt.Errorf("hello: no common version with peer (offered %#x)", h.Version)
+			// Carries its code so that the session flushes the ERROR
+			// before it closes.
+			return openflow.Errorf(openflow.HFCIncompatible, "hello: no common version with peer (offered %#x)", h.Version)
 		}
 		c.ready.Store(true)
 		return nil
@@ -107,7 +109,11 @@ func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
 		if m.TableID >= numTables && m.TableID != tableAll {
 			return openflow.Errorf(openflow.TMFCBadTable, "table %d does not exist", m.TableID)
 		}
-		// OpenFlow 1.3 defines no table config bits; nothing to store.
+		// OpenFlow 1.3 defines no table config bits but the two
+		// deprecated ones (OFPTC_DEPRECATED_MASK); nothing to store.
+		if m.Config&^openflow.TableConfig(3) != 0 {
+			return openflow.Errorf(openflow.TMFCBadConfig, "table config %#x: OpenFlow 1.3 defines none of these bits", uint32(m.Config))
+		}
 	case *openflow.GroupMod:
 		return b.GroupMod(m)
 	case *openflow.MeterMod:
@@ -173,7 +179,14 @@ func (b *Bridge) PacketOut(po *openflow.PacketOut) error {
 	var key datapath.FlowKey
 	datapath.Parse(pkt, in, &key)
 	b.mu.RLock()
-	err := b.checkActions(po.Actions, actionCheck{ctx: keyCtx(&key), packetOut: true})
+	var err error
+	if in >= 1 && in <= openflow.PortMax && b.ports[in] == nil {
+		// "a valid standard switch port or OFPP_CONTROLLER" (section
+		// 7.3.7); LOCAL and ANY are accepted too, as Open vSwitch does.
+		err = openflow.Errorf(openflow.BRCBadPort, "packet-out in_port %d does not exist", in)
+	} else {
+		err = b.checkActions(po.Actions, actionCheck{ctx: keyCtx(&key), packetOut: true})
+	}
 	b.mu.RUnlock()
 	if err != nil {
 		return err
@@ -220,6 +233,8 @@ func (b *Bridge) runPacketOut(in uint32, pkt []byte, actions []openflow.Action) 
 // PortMod changes a port's administrative configuration.
 func (b *Bridge) PortMod(pm *openflow.PortMod) error {
 	const settable = openflow.PortConfigDown | openflow.PortConfigNoRecv | openflow.PortConfigNoFwd | openflow.PortConfigNoPacketIn
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	b.mu.Lock()
 	p := b.ports[pm.PortNo]
 	if p == nil {
@@ -234,6 +249,10 @@ func (b *Bridge) PortMod(pm *openflow.PortMod) error {
 	if pm.Mask&^settable != 0 {
 		b.mu.Unlock()
 		return openflow.Errorf(openflow.PMFCBadConfig, "config bits %#x cannot be set", uint32(pm.Mask&^settable))
+	}
+	if sup := b.portDesc(p).Supported; pm.Advertise&^sup != 0 {
+		b.mu.Unlock()
+		return openflow.Errorf(openflow.PMFCBadAdvertise, "advertise %#x: port %d supports only %#x", uint32(pm.Advertise), pm.PortNo, uint32(sup))
 	}
 	p.config = p.config&^pm.Mask | pm.Config&pm.Mask
 	desc := b.portDesc(p)
@@ -291,7 +310,7 @@ func (b *Bridge) sendFlowRemoved(r *rule, reason openflow.FlowRemovedReason, now
 	if r.flags&openflow.FlowFlagSendFlowRem == 0 {
 		return
 	}
-	d := now.Sub(r.created)
+	d := now.Sub(r.createdAt())
 	b.broadcast(asyncFlowRemoved, uint8(reason), &openflow.FlowRemoved{
 		Cookie:       r.cookie,
 		Priority:     r.priority,
@@ -303,7 +322,7 @@ func (b *Bridge) sendFlowRemoved(r *rule, reason openflow.FlowRemovedReason, now
 		HardTimeout:  r.hardTimeout,
 		PacketCount:  r.stats.Packets.Load(),
 		ByteCount:    r.stats.Bytes.Load(),
-		Match:        r.match,
+		Match:        r.Match(),
 	})
 }
 

@@ -13,8 +13,11 @@ import (
 // lets the pipeline compare whole words, and lets the megaflow mask of a
 // translation be the OR of the masks it looked at.
 type flowMatch struct {
-	value, mask datapath.FlowKey
-	md, mdMask  uint64
+	value datapath.FlowKey
+	// mask is shared by every rule of a classifier subtable, so nothing
+	// writes it after compileMatch.
+	mask       *datapath.FlowKey
+	md, mdMask uint64
 	// filterID is the filter_prog of the match (0: none); filter is the
 	// registry entry it resolved to when the flow was added.
 	filterID uint32
@@ -28,8 +31,8 @@ type flowMatch struct {
 // length, mask and duplicates, and whose prerequisites hold. Fields goko
 // cannot match on yet get OFPBMC_BAD_FIELD.
 func compileMatch(m *openflow.Match) (flowMatch, error) {
-	var fm flowMatch
-	v, k := &fm.value, &fm.mask
+	fm := flowMatch{mask: new(datapath.FlowKey)}
+	v, k := &fm.value, fm.mask
 	for i := range m.Fields {
 		o := &m.Fields[i]
 		val, msk := o.Value, o.Mask
@@ -137,7 +140,7 @@ func compileMatch(m *openflow.Match) (flowMatch, error) {
 	}
 	// A value bit outside its mask can never be compared; drop it so that
 	// identical matches compile identically.
-	fm.value.And(&fm.value, &fm.mask)
+	fm.value.And(&fm.value, fm.mask)
 	fm.md &= fm.mdMask
 	return fm, nil
 }
@@ -199,7 +202,12 @@ func (fm *flowMatch) equal(other *flowMatch) bool {
 	if fm.filterID != other.filterID || fm.ct != other.ct || fm.ctZone != other.ctZone {
 		return false
 	}
-	return fm.value == other.value && fm.mask == other.mask && fm.md == other.md && fm.mdMask == other.mdMask
+	return fm.value == other.value && *fm.mask == *other.mask && fm.md == other.md && fm.mdMask == other.mdMask
+}
+
+// wildcardsAll reports whether fm matches every packet.
+func (fm *flowMatch) wildcardsAll() bool {
+	return *fm.mask == datapath.FlowKey{} && fm.mdMask == 0 && fm.filterID == 0 && !fm.ct
 }
 
 func ones(n int) []byte {

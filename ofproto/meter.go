@@ -8,7 +8,8 @@ package ofproto
 // actions (ActMeter). A modify builds a new datapath meter and invalidates,
 // so no megaflow keeps the old token buckets; the meter's packet and byte
 // counts carry over (base), its band counters restart with the new bands.
-// Deleting a meter deletes the flows that use it. All under Bridge.mu.
+// Deleting a meter deletes the flows that use it. Changes hold Bridge.modMu,
+// and Bridge.mu for writing while they edit (see Bridge).
 
 import (
 	"slices"
@@ -41,16 +42,18 @@ type meter struct {
 func (b *Bridge) MeterMod(mm *openflow.MeterMod) error {
 	var removed []*rule
 	var err error
-	b.mu.Lock()
+	b.modMu.Lock()
 	switch mm.Command {
 	case openflow.MeterAdd, openflow.MeterModify:
+		b.mu.Lock()
 		err = b.addModifyMeter(mm)
+		b.mu.Unlock()
 	case openflow.MeterDelete:
 		removed, err = b.deleteMeter(mm.MeterID)
 	default:
 		err = openflow.Errorf(openflow.MMFCBadCommand, "unknown meter-mod command %d", mm.Command)
 	}
-	b.mu.Unlock()
+	b.modMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -70,8 +73,8 @@ func (b *Bridge) addModifyMeter(mm *openflow.MeterMod) error {
 	if mm.Flags&^meterCaps != 0 {
 		return openflow.Errorf(openflow.MMFCBadFlags, "unknown meter flags %#x", uint16(mm.Flags&^meterCaps))
 	}
-	if mm.Flags&openflow.MeterFlagKbps != 0 && mm.Flags&openflow.MeterFlagPktps != 0 {
-		return openflow.Errorf(openflow.MMFCBadFlags, "meter flags have both KBPS and PKTPS")
+	if (mm.Flags&openflow.MeterFlagKbps != 0) == (mm.Flags&openflow.MeterFlagPktps != 0) {
+		return openflow.Errorf(openflow.MMFCBadFlags, "meter flags need exactly one of KBPS and PKTPS (the unit of the rates), got %#x", uint16(mm.Flags))
 	}
 	if len(mm.Bands) > maxMeterBands {
 		return openflow.Errorf(openflow.MMFCOutOfBands, "%d bands, at most %d", len(mm.Bands), maxMeterBands)
@@ -124,6 +127,8 @@ func (b *Bridge) addModifyMeter(mm *openflow.MeterMod) error {
 	return nil
 }
 
+// deleteMeter deletes meter id (or all) and the flows that use it; b.modMu
+// must be held.
 func (b *Bridge) deleteMeter(id uint32) ([]*rule, error) {
 	victims := map[uint32]bool{}
 	switch {
@@ -138,14 +143,12 @@ func (b *Bridge) deleteMeter(id uint32) ([]*rule, error) {
 	default:
 		victims[id] = true
 	}
-	for mid := range victims {
-		delete(b.meters, mid)
-	}
-	var removed []*rule
-	for t := range b.tables {
-		removed = append(removed, b.tables[t].removeIf(func(r *rule) bool { return victims[r.meterID()] })...)
-	}
-	return removed, nil
+	sel := b.selectRules(tableAll, func(r *rule) bool { return victims[r.meterID()] })
+	return b.removeRules(sel, func() {
+		for mid := range victims {
+			delete(b.meters, mid)
+		}
+	}), nil
 }
 
 func (b *Bridge) sortedMeters(id uint32) []*meter {
@@ -163,16 +166,20 @@ func (b *Bridge) sortedMeters(id uint32) []*meter {
 	return out
 }
 
-func (b *Bridge) meterStats(id uint32) *openflow.MeterStatsReply {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+func (b *Bridge) meterStats(id uint32) (*openflow.MeterStatsReply, error) {
+	// Counting flows walks every table: a long reader (see Bridge).
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
+	if err := b.meterKnown(id); err != nil {
+		return nil, err
+	}
 	flows := map[uint32]uint32{}
 	for t := range b.tables {
-		for _, r := range b.tables[t].rules {
+		b.tables[t].each(func(r *rule) {
 			if mid := r.meterID(); mid != 0 {
 				flows[mid]++
 			}
-		}
+		})
 	}
 	reply := &openflow.MeterStatsReply{}
 	now := time.Now()
@@ -188,17 +195,29 @@ func (b *Bridge) meterStats(id uint32) *openflow.MeterStatsReply {
 		}
 		reply.Stats = append(reply.Stats, s)
 	}
-	return reply
+	return reply, nil
 }
 
-func (b *Bridge) meterConfig(id uint32) *openflow.MeterConfigReply {
+func (b *Bridge) meterConfig(id uint32) (*openflow.MeterConfigReply, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
+	if err := b.meterKnown(id); err != nil {
+		return nil, err
+	}
 	reply := &openflow.MeterConfigReply{}
 	for _, m := range b.sortedMeters(id) {
 		reply.Configs = append(reply.Configs, openflow.MeterConfig{Flags: m.flags, MeterID: m.id, Bands: m.bands})
 	}
-	return reply
+	return reply, nil
+}
+
+// meterKnown refuses a stats or config request for one meter that does not
+// exist (OFPMMFC_UNKNOWN_METER, as Open vSwitch answers).
+func (b *Bridge) meterKnown(id uint32) error {
+	if id != openflow.MeterAll && b.meters[id] == nil {
+		return openflow.Errorf(openflow.MMFCUnknownMeter, "meter %d does not exist", id)
+	}
+	return nil
 }
 
 func meterFeatures() *openflow.MeterFeaturesReply {

@@ -71,7 +71,8 @@ func TestMeterErrors(t *testing.T) {
 		{"kbps and pktps", meterAdd(5, openflow.MeterFlagKbps|openflow.MeterFlagPktps, drop), openflow.MMFCBadFlags},
 		{"unknown flag", meterAdd(5, 0x100, drop), openflow.MMFCBadFlags},
 		{"experimenter band", meterAdd(5, openflow.MeterFlagKbps, openflow.MeterBand{Type: openflow.MeterBandExperimenter, Rate: 1, Experimenter: 1}), openflow.MMFCBadBand},
-		{"modify unknown", &openflow.MeterMod{Command: openflow.MeterModify, MeterID: 9, Bands: []openflow.MeterBand{drop}}, openflow.MMFCUnknownMeter},
+		{"no unit", meterAdd(5, 0, drop), openflow.MMFCBadFlags},
+		{"modify unknown", &openflow.MeterMod{Command: openflow.MeterModify, Flags: openflow.MeterFlagKbps, MeterID: 9, Bands: []openflow.MeterBand{drop}}, openflow.MMFCUnknownMeter},
 		{"bad command", &openflow.MeterMod{Command: 7, MeterID: 9}, openflow.MMFCBadCommand},
 	}
 	for _, tt := range tests {

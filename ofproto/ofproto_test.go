@@ -25,7 +25,11 @@ type testSwitch struct {
 }
 
 func newTestSwitch(t *testing.T, nports int) *testSwitch {
-	b := New(Config{Name: "br0", DatapathID: 0x1})
+	return newTestSwitchConfig(t, nports, Config{Name: "br0", DatapathID: 0x1})
+}
+
+func newTestSwitchConfig(t *testing.T, nports int, cfg Config) *testSwitch {
+	b := New(cfg)
 	dp := datapath.New(datapath.Config{Name: "br0", Translator: b, Upcaller: b})
 	b.SetDatapath(dp)
 	ts := &testSwitch{t: t, b: b, dp: dp, ports: map[uint32]*memport.Port{}}

@@ -45,10 +45,10 @@ func (b *Bridge) Snapshot() Snapshot {
 	}
 	for i := range b.tables {
 		t := &b.tables[i]
-		if len(t.rules) == 0 && t.lookupStats.Packets.Load() == 0 {
+		if t.len() == 0 && t.lookupStats.Packets.Load() == 0 {
 			continue
 		}
-		s.Tables = append(s.Tables, TableSnapshot{ID: uint8(i), Flows: len(t.rules),
+		s.Tables = append(s.Tables, TableSnapshot{ID: uint8(i), Flows: t.len(),
 			Lookups: t.lookupStats.Packets.Load(), Matches: t.matchStats.Packets.Load()})
 	}
 	return s

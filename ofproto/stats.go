@@ -87,10 +87,17 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 	case *openflow.DescRequest:
 		body = &openflow.DescReply{MfrDesc: mfrDesc, HWDesc: hwDesc, SWDesc: swDesc, SerialNum: "None", DPDesc: b.cfg.Name}
 	case *openflow.FlowStatsRequest:
-		body = &openflow.FlowStatsReply{Stats: b.flowStats(r)}
+		stats, err := b.flowStats(r)
+		if err != nil {
+			return err
+		}
+		body = &openflow.FlowStatsReply{Stats: stats}
 	case *openflow.AggregateStatsRequest:
 		fs := (*openflow.FlowStatsRequest)(r)
-		stats := b.flowStats(fs)
+		stats, err := b.flowStats(fs)
+		if err != nil {
+			return err
+		}
 		agg := &openflow.AggregateStatsReply{FlowCount: uint32(len(stats))}
 		for _, s := range stats {
 			agg.PacketCount += s.PacketCount
@@ -117,7 +124,7 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 		if len(r.Tables) > 0 {
 			return openflow.Errorf(openflow.TFFCEperm, "changing table features is not supported")
 		}
-		body = &openflow.TableFeaturesReply{Tables: tableFeatures()}
+		body = &openflow.TableFeaturesReply{Tables: tableFeatures(uint32(b.maxFlows()))}
 	case *openflow.MultipartExperimenterBody:
 		if r.Experimenter != openflow.GokoExperimenter {
 			return openflow.Errorf(openflow.BRCBadExperimenter, "unknown experimenter %#x", r.Experimenter)
@@ -130,9 +137,13 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 	case *openflow.GroupFeaturesRequest:
 		body = groupFeatures()
 	case *openflow.MeterStatsRequest:
-		body = b.meterStats(r.MeterID)
+		if body, err = b.meterStats(r.MeterID); err != nil {
+			return err
+		}
 	case *openflow.MeterConfigRequest:
-		body = b.meterConfig(r.MeterID)
+		if body, err = b.meterConfig(r.MeterID); err != nil {
+			return err
+		}
 	case *openflow.MeterFeaturesRequest:
 		body = meterFeatures()
 	default:
@@ -150,28 +161,33 @@ func (c *Conn) multipart(xid uint32, req *openflow.MultipartRequest) error {
 }
 
 // flowStats selects rules as a non-strict delete would and reports them.
-func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) []openflow.FlowStats {
+// A table that does not exist and a match a flow-mod would refuse are
+// errors, with the flow-mod's codes.
+func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) ([]openflow.FlowStats, error) {
 	if r.TableID >= numTables && r.TableID != tableAll {
-		return nil
+		return nil, openflow.Errorf(openflow.BRCBadTableID, "table %d does not exist (0-%d, or all)", r.TableID, numTables-1)
+	}
+	if err := r.Match.CheckPrereqs(); err != nil {
+		return nil, err
 	}
 	m, err := compileMatch(&r.Match)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	sel := &openflow.FlowMod{Cookie: r.Cookie, CookieMask: r.CookieMask}
 	now := time.Now()
 	var out []openflow.FlowStats
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	// A long reader: modMu, not mu (see Bridge).
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
 	for t := range b.tables {
 		if r.TableID != tableAll && int(r.TableID) != t {
 			continue
 		}
-		for _, ru := range b.tables[t].rules {
-			if !b.selected(sel, &m, false, ru) || !ru.outputsTo(r.OutPort) || !ru.usesGroup(r.OutGroup) {
-				continue
-			}
-			d := now.Sub(ru.created)
+		for _, ru := range b.tables[t].sorted(func(ru *rule) bool {
+			return b.selected(sel, &m, false, ru) && ru.outputsTo(r.OutPort) && ru.usesGroup(r.OutGroup)
+		}) {
+			d := now.Sub(ru.createdAt())
 			out = append(out, openflow.FlowStats{
 				TableID:      ru.tableID,
 				DurationSec:  durSec(d),
@@ -183,12 +199,12 @@ func (b *Bridge) flowStats(r *openflow.FlowStatsRequest) []openflow.FlowStats {
 				Cookie:       ru.cookie,
 				PacketCount:  ru.stats.Packets.Load(),
 				ByteCount:    ru.stats.Bytes.Load(),
-				Match:        ru.match,
+				Match:        ru.Match(),
 				Instructions: ru.instructions,
 			})
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (b *Bridge) tableStats() *openflow.TableStatsReply {
@@ -199,7 +215,7 @@ func (b *Bridge) tableStats() *openflow.TableStatsReply {
 		t := &b.tables[i]
 		reply.Stats[i] = openflow.TableStats{
 			TableID:      uint8(i),
-			ActiveCount:  uint32(len(t.rules)),
+			ActiveCount:  uint32(t.len()),
 			LookupCount:  t.lookupStats.Packets.Load(),
 			MatchedCount: t.matchStats.Packets.Load(),
 		}
@@ -243,8 +259,9 @@ var matchFields = []openflow.Field{
 }
 
 // tableFeatures describes every table: what goko really supports, with the
-// eight properties OpenFlow requires in each entry.
-func tableFeatures() []openflow.TableFeatures {
+// eight properties OpenFlow requires in each entry; maxEntries is the rule
+// limit of a table.
+func tableFeatures(maxEntries uint32) []openflow.TableFeatures {
 	var match, wild []openflow.OXMID
 	for _, f := range matchFields {
 		match = append(match, openflow.NewOXMID(f, f.Maskable()))
@@ -277,7 +294,7 @@ func tableFeatures() []openflow.TableFeatures {
 			Name:          tableName(i),
 			MetadataMatch: ^uint64(0),
 			MetadataWrite: ^uint64(0),
-			MaxEntries:    1 << 24,
+			MaxEntries:    maxEntries,
 			Properties: []openflow.TableFeatureProp{
 				&openflow.TFPInstructions{Type: openflow.TFPTInstructions, Instructions: insts},
 				&openflow.TFPNextTables{Type: openflow.TFPTNextTables, TableIDs: next},

@@ -2,20 +2,19 @@ package ofproto
 
 // Flow tables.
 //
-// Each table keeps its rules sorted by descending priority; rules of equal
-// priority keep insertion order (OpenFlow leaves the choice between
-// overlapping equal-priority rules undefined). A lookup walks the list and
-// takes the first match, ORing the mask of every rule it examined into the
-// megaflow mask: a packet that agrees with this one on those bits fails the
-// same higher-priority rules and hits the same rule, which is what makes the
-// cached megaflow correct.
+// A table's rules live in its classifier (classifier.go), which finds the
+// highest-priority match and builds the megaflow mask. Rules of equal
+// priority that overlap are chosen between consistently (OpenFlow leaves
+// that undefined). Replies list rules by descending priority, then in the
+// order they were added (seq).
 //
-// Tables are changed only under Bridge.mu held for writing; translation
-// holds it for reading. Translation is the slow path (cache misses), so the
-// lock never touches a cache hit.
+// Locking: see Bridge. Translation reads tables under Bridge.mu held for
+// reading; every change holds Bridge.modMu, and Bridge.mu for writing while
+// it edits the structures.
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/goko-net/goko/datapath"
@@ -28,20 +27,32 @@ const numTables = 254
 type rule struct {
 	tableID      uint8
 	priority     uint16
-	match        openflow.Match // as the controller sent it, for replies
-	fm           flowMatch
-	cookie       uint64
 	idleTimeout  uint16
 	hardTimeout  uint16
 	flags        openflow.FlowModFlags
+	fm           flowMatch
+	cookie       uint64
+	seq          uint64 // order of addition, for replies
+	created      int64  // unix ns
+	match        []byte // the match as the controller sent it, encoded, for replies
 	instructions []openflow.Instruction
 	stats        *datapath.FlowStats
-	created      time.Time
 }
+
+// Match decodes the match the controller sent.
+func (r *rule) Match() openflow.Match {
+	var m openflow.Match
+	// Cannot fail: encoded by MarshalBinary from a match the decoder
+	// accepted.
+	m.UnmarshalBinary(r.match)
+	return m
+}
+
+func (r *rule) createdAt() time.Time { return time.Unix(0, r.created) }
 
 // isTableMiss reports whether r is a table-miss entry (lowest priority,
 // wildcards everything), whose packet-ins carry reason NO_MATCH.
-func (r *rule) isTableMiss() bool { return r.priority == 0 && len(r.match.Fields) == 0 }
+func (r *rule) isTableMiss() bool { return r.priority == 0 && r.fm.wildcardsAll() }
 
 // outputsTo reports whether any of r's actions outputs to port (for the
 // out_port filter of delete and stats requests).
@@ -91,14 +102,18 @@ func (r *rule) eachAction(fn func(openflow.Action)) {
 // FlowStats that translation attaches to megaflows, so the datapath counts
 // every packet, cache hit or not.
 type flowTable struct {
-	rules       []*rule
-	index       classifier // lookup index over rules
+	index       classifier         // the rules
+	seq         uint64             // last rule's seq
+	timed       map[*rule]struct{} // rules with an idle or hard timeout
 	lookupStats datapath.FlowStats
 	matchStats  datapath.FlowStats
 }
 
+// len returns the number of rules.
+func (t *flowTable) len() int { return t.index.n }
+
 // lookup returns the highest-priority rule matching key and md, and passes
-// the mask of every rule it examined to mask.
+// the mask of every subtable it examined to mask.
 //
 // A rule with a filter program matches only if the program also says so;
 // pass runs it (and records the result for the megaflow). A filter that
@@ -111,23 +126,33 @@ func (t *flowTable) lookup(key *datapath.FlowKey, md uint64, mask func(*datapath
 	})
 }
 
-// insert adds r after every rule of higher or equal priority.
+// insert adds r.
 func (t *flowTable) insert(r *rule) {
-	i := sort.Search(len(t.rules), func(i int) bool { return t.rules[i].priority < r.priority })
-	t.rules = append(t.rules, nil)
-	copy(t.rules[i+1:], t.rules[i:])
-	t.rules[i] = r
+	t.seq++
+	r.seq = t.seq
 	t.index.add(r)
+	t.trackTimed(nil, r)
+}
+
+// trackTimed keeps t.timed up to date when old (or nil) gives way to r (or
+// nil).
+func (t *flowTable) trackTimed(old, r *rule) {
+	if old != nil && (old.idleTimeout != 0 || old.hardTimeout != 0) {
+		delete(t.timed, old)
+	}
+	if r != nil && (r.idleTimeout != 0 || r.hardTimeout != 0) {
+		if t.timed == nil {
+			t.timed = map[*rule]struct{}{}
+		}
+		t.timed[r] = struct{}{}
+	}
 }
 
 // replace puts r in the place of old (same match and priority).
 func (t *flowTable) replace(old, r *rule) {
-	i := sort.Search(len(t.rules), func(i int) bool { return t.rules[i].priority <= old.priority })
-	for ; i < len(t.rules) && t.rules[i] != old; i++ {
-	}
-	t.index.remove(old)
-	t.rules[i] = r
-	t.index.add(r)
+	r.seq = old.seq
+	t.index.replace(old, r)
+	t.trackTimed(old, r)
 }
 
 // findStrict returns the rule with exactly this match and priority, or nil.
@@ -135,21 +160,52 @@ func (t *flowTable) findStrict(fm *flowMatch, priority uint16) *rule {
 	return t.index.find(fm, priority)
 }
 
-// removeIf deletes the rules for which pred holds and returns them.
-func (t *flowTable) removeIf(pred func(*rule) bool) []*rule {
-	var removed []*rule
-	kept := t.rules[:0]
-	for _, r := range t.rules {
-		if pred(r) {
-			removed = append(removed, r)
-			t.index.remove(r)
-		} else {
-			kept = append(kept, r)
+// each calls fn for every rule, in no particular order.
+func (t *flowTable) each(fn func(*rule)) {
+	t.index.each(func(r *rule) bool { fn(r); return true })
+}
+
+// sorted returns the rules fn selects in reply order: by descending
+// priority, then in order of addition.
+func (t *flowTable) sorted(sel func(*rule) bool) []*rule {
+	var out []*rule
+	t.each(func(r *rule) {
+		if sel(r) {
+			out = append(out, r)
 		}
+	})
+	slices.SortFunc(out, func(a, b *rule) int {
+		if a.priority != b.priority {
+			return int(b.priority) - int(a.priority)
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	return out
+}
+
+// selectRules returns the rules pred holds for.
+func (t *flowTable) selectRules(pred func(*rule) bool) []*rule {
+	var out []*rule
+	t.each(func(r *rule) {
+		if pred(r) {
+			out = append(out, r)
+		}
+	})
+	return out
+}
+
+// planRemove prepares the removal of victims, rules of t (see
+// classifier.go); it only reads the table.
+func (t *flowTable) planRemove(victims []*rule) *removal {
+	return t.index.planRemove(victims)
+}
+
+// applyRemove carries out a plan made on this table.
+func (t *flowTable) applyRemove(p *removal) {
+	t.index.applyRemove(p)
+	for _, r := range p.victims {
+		t.trackTimed(r, nil)
 	}
-	clear(t.rules[len(kept):])
-	t.rules = kept
-	return removed
 }
 
 // meterID returns the meter r's meter instruction names, or 0.

@@ -478,3 +478,35 @@ func TestMatchString(t *testing.T) {
 		t.Fatal("empty match")
 	}
 }
+
+// TestMatchBinary: MarshalBinary and UnmarshalBinary round-trip a match,
+// and UnmarshalBinary applies the decoder's checks.
+func TestMatchBinary(t *testing.T) {
+	for _, m := range []Match{
+		{},
+		NewMatch(OXMEthTypeVal(0x0800), OXMAddrVal(OXMIPv4Dst, netip.MustParsePrefix("10.1.0.0/16"))),
+		NewMatch(OXMInPortVal(3), OXMMetadataVal(0xf0, 0xff), OXMEthTypeVal(0x86dd),
+			OXMAddrVal(OXMIPv6Src, netip.MustParsePrefix("2001:db8::/32"))),
+	} {
+		b, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b)%8 != 0 {
+			t.Errorf("%v: %d bytes, not padded to 8", m, len(b))
+		}
+		var got Match
+		if err := got.UnmarshalBinary(b); err != nil {
+			t.Fatalf("%v: %v", m, err)
+		}
+		if got.String() != m.String() {
+			t.Errorf("round trip: %v, want %v", got, m)
+		}
+	}
+	var m Match
+	for _, bad := range [][]byte{nil, {0, 1, 0, 4}, {0, 1, 0, 4, 0, 0, 0, 0, 0}} {
+		if err := m.UnmarshalBinary(bad); err == nil {
+			t.Errorf("UnmarshalBinary(%x) accepted", bad)
+		}
+	}
+}

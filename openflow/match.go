@@ -77,6 +77,26 @@ func (m *Match) appendTo(b []byte) ([]byte, error) {
 	return padTo8(b, start), nil
 }
 
+// MarshalBinary encodes m as a padded ofp_match, a compact form to keep
+// (a switch holding a million matches keeps them this way).
+func (m *Match) MarshalBinary() ([]byte, error) {
+	return m.appendTo(make([]byte, 0, pad8(m.Len())))
+}
+
+// UnmarshalBinary decodes a padded ofp_match that MarshalBinary encoded,
+// with the decoder's checks.
+func (m *Match) UnmarshalBinary(b []byte) error {
+	d, n, err := parseMatch(b)
+	if err != nil {
+		return err
+	}
+	if n != len(b) {
+		return errf(BMCBadLen, "%d bytes after the match", len(b)-n)
+	}
+	*m = d
+	return nil
+}
+
 // parseMatch decodes a padded ofp_match at the start of b and returns it
 // with the number of bytes consumed (a multiple of 8).
 func parseMatch(b []byte) (Match, int, error) {

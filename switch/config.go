@@ -22,9 +22,11 @@ import (
 // (see docs/config.md) and from command-line flags.
 type Config struct {
 	LogLevel string         `yaml:"log-level"`
-	RunDir   string         `yaml:"run-dir"` // management sockets live here
-	PMDs     int            `yaml:"pmds"`    // poll-mode threads per bridge (default 1)
-	Metrics  string         `yaml:"metrics"` // HOST:PORT of the Prometheus metrics endpoint; empty: off
+	RunDir   string         `yaml:"run-dir"`   // management sockets live here
+	PMDs     int            `yaml:"pmds"`      // poll-mode threads per bridge (default 1)
+	Metrics  string         `yaml:"metrics"`   // HOST:PORT of the Prometheus metrics endpoint; empty: off
+	MaxFlows int            `yaml:"max-flows"` // flows per table at most (0: ofproto.DefaultMaxFlows)
+	SSL      SSLConfig      `yaml:",inline"`   // key material of ssl: and pssl: targets
 	DPDK     DPDKConfig     `yaml:"dpdk"`
 	Filters  FilterConfig   `yaml:"filters"`
 	Bridges  []BridgeConfig `yaml:"bridges"`
@@ -58,8 +60,9 @@ type BridgeConfig struct {
 	Name        string   `yaml:"name"`
 	DatapathID  string   `yaml:"datapath-id"` // hex (0x...) or decimal; default derived from the name
 	Ports       []string `yaml:"ports"`       // port specs, as for --port
-	Controllers []string `yaml:"controllers"` // tcp:HOST[:PORT] or unix:PATH, dialled with backoff
-	Listen      []string `yaml:"listen"`      // ptcp:PORT[:IP] or punix:PATH
+	Controllers []string `yaml:"controllers"` // tcp:HOST[:PORT], ssl:HOST[:PORT] or unix:PATH, dialled with backoff
+	Listen      []string `yaml:"listen"`      // ptcp:[PORT][:IP], pssl:[PORT][:IP] or punix:PATH
+	FailMode    string   `yaml:"fail-mode"`   // secure (the default); standalone is refused, see FailSecure
 	Neighbors   []string `yaml:"neighbors"`   // static next hops of vxlan underlays, IP=MAC
 }
 
@@ -143,16 +146,28 @@ func ParsePortSpec(s string) (PortSpec, error) {
 type Target struct {
 	Network string // "tcp" or "unix"
 	Address string // host:port or a path
+	TLS     bool   // ssl: or pssl:
 }
 
-// ParseController parses tcp:HOST[:PORT] or unix:PATH (port defaults to 6653).
+func (t Target) String() string {
+	switch {
+	case t.Network == "unix":
+		return "unix:" + t.Address
+	case t.TLS:
+		return "ssl:" + t.Address
+	}
+	return "tcp:" + t.Address
+}
+
+// ParseController parses tcp:HOST[:PORT], ssl:HOST[:PORT] or unix:PATH
+// (port defaults to 6653).
 func ParseController(s string) (Target, error) {
 	switch {
-	case strings.HasPrefix(s, "tcp:"):
-		hp := strings.TrimPrefix(s, "tcp:")
+	case strings.HasPrefix(s, "tcp:"), strings.HasPrefix(s, "ssl:"):
+		hp := s[len("tcp:"):]
 		host, port, err := net.SplitHostPort(hp)
 		if err != nil {
-			host, port = hp, "6653"
+			host, port = strings.Trim(hp, "[]"), "6653"
 		}
 		if host == "" {
 			return Target{}, fmt.Errorf("controller %q: missing host", s)
@@ -160,24 +175,28 @@ func ParseController(s string) (Target, error) {
 		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 			return Target{}, fmt.Errorf("controller %q: bad port %q", s, port)
 		}
-		return Target{"tcp", net.JoinHostPort(host, port)}, nil
+		return Target{Network: "tcp", Address: net.JoinHostPort(host, port), TLS: strings.HasPrefix(s, "ssl:")}, nil
 	case strings.HasPrefix(s, "unix:"):
 		if p := strings.TrimPrefix(s, "unix:"); p != "" {
-			return Target{"unix", p}, nil
+			return Target{Network: "unix", Address: p}, nil
 		}
 	}
-	return Target{}, fmt.Errorf("controller %q: want tcp:HOST[:PORT] or unix:PATH", s)
+	return Target{}, fmt.Errorf("controller %q: want tcp:HOST[:PORT], ssl:HOST[:PORT] or unix:PATH", s)
 }
 
-// ParseListen parses ptcp:[PORT][:IP] or punix:PATH (port defaults to 6653,
-// address to all).
+// ParseListen parses ptcp:[PORT][:IP], pssl:[PORT][:IP] or punix:PATH. The
+// port defaults to 6653 and the address to loopback (127.0.0.1): whoever
+// reaches a listener can program the switch, so listening beyond the host
+// is a choice to spell out (ptcp:6653:0.0.0.0), preferably with pssl:.
 func ParseListen(s string) (Target, error) {
-	switch {
-	case strings.HasPrefix(s, "ptcp:") || s == "ptcp":
-		rest := strings.TrimPrefix(strings.TrimPrefix(s, "ptcp"), ":")
-		port, ip := rest, ""
+	for _, scheme := range []string{"ptcp", "pssl"} {
+		if !strings.HasPrefix(s, scheme+":") && s != scheme {
+			continue
+		}
+		rest := strings.TrimPrefix(strings.TrimPrefix(s, scheme), ":")
+		port, ip := rest, "127.0.0.1"
 		if i := strings.IndexByte(rest, ':'); i >= 0 {
-			port, ip = rest[:i], rest[i+1:]
+			port, ip = rest[:i], strings.Trim(rest[i+1:], "[]")
 		}
 		if port == "" {
 			port = "6653"
@@ -185,16 +204,44 @@ func ParseListen(s string) (Target, error) {
 		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 			return Target{}, fmt.Errorf("listen %q: bad port %q", s, port)
 		}
-		if ip != "" && net.ParseIP(strings.Trim(ip, "[]")) == nil {
+		if net.ParseIP(ip) == nil {
 			return Target{}, fmt.Errorf("listen %q: bad address %q", s, ip)
 		}
-		return Target{"tcp", net.JoinHostPort(strings.Trim(ip, "[]"), port)}, nil
-	case strings.HasPrefix(s, "punix:"):
-		if p := strings.TrimPrefix(s, "punix:"); p != "" {
-			return Target{"unix", p}, nil
-		}
+		return Target{Network: "tcp", Address: net.JoinHostPort(ip, port), TLS: scheme == "pssl"}, nil
 	}
-	return Target{}, fmt.Errorf("listen %q: want ptcp:[PORT][:IP] or punix:PATH", s)
+	if p, ok := strings.CutPrefix(s, "punix:"); ok && p != "" {
+		return Target{Network: "unix", Address: p}, nil
+	}
+	return Target{}, fmt.Errorf("listen %q: want ptcp:[PORT][:IP], pssl:[PORT][:IP] or punix:PATH", s)
+}
+
+// FailSecure is the only fail mode goko has, and its default.
+//
+// OpenFlow 1.3.5 section 6.3.3 (connection interruption) leaves the choice to the switch: in "fail
+// secure" mode, when the switch loses every controller, flows stay and
+// keep forwarding and expiring on their timeouts, and only what goes to a
+// controller is dropped; when a controller connects again, the flows are
+// still there and the controller may delete them. That is what goko does,
+// and Open vSwitch's fail_mode=secure.
+//
+// "fail standalone" makes the switch act as an ordinary MAC-learning
+// switch (OFPP_NORMAL) while no controller is connected. goko has no
+// NORMAL action, and a learning fallback would also forward traffic that
+// a controller's flows were meant to keep apart (tenant isolation), so it
+// is refused rather than half-implemented: see ParseFailMode.
+const FailSecure = "secure"
+
+// ParseFailMode checks a fail mode.
+func ParseFailMode(s string) (string, error) {
+	switch s {
+	case "", FailSecure:
+		return FailSecure, nil
+	case "standalone":
+		return "", errors.New("fail-mode standalone needs the NORMAL action (an L2 learning switch), which goko does not have; " +
+			"use fail-mode secure (the default: while no controller is connected, the flows stay and keep forwarding), " +
+			"and install in advance the flows the switch should forward with on its own, e.g. 'priority=0 actions=flood'")
+	}
+	return "", fmt.Errorf("fail-mode %q: want secure (standalone is not supported)", s)
 }
 
 // ParseDatapathID parses a datapath id in hex (0x...) or decimal.
@@ -232,6 +279,9 @@ func (c *Config) Validate() error {
 	if _, err := ubpf.ParseEngine(c.Filters.VM); err != nil {
 		return fmt.Errorf("filters: vm: %w", err)
 	}
+	if c.MaxFlows < 0 {
+		return fmt.Errorf("max-flows %d: want a positive number (0: the default)", c.MaxFlows)
+	}
 	if c.DPDK.MemoryMB == 0 {
 		c.DPDK.MemoryMB = 512
 	}
@@ -245,6 +295,7 @@ func (c *Config) Validate() error {
 		return errors.New("no bridge configured (use --bridge or a config file)")
 	}
 	seen := map[string]bool{}
+	needSSL := false
 	for i := range c.Bridges {
 		b := &c.Bridges[i]
 		if b.Name == "" || strings.ContainsAny(b.Name, "/ \t") || len(b.Name) > 64 {
@@ -276,14 +327,30 @@ func (c *Config) Validate() error {
 			}
 		}
 		for _, t := range b.Controllers {
-			if _, err := ParseController(t); err != nil {
+			tg, err := ParseController(t)
+			if err != nil {
 				return fmt.Errorf("bridge %s: %w", b.Name, err)
+			}
+			if tg.TLS {
+				needSSL = true
 			}
 		}
 		for _, t := range b.Listen {
-			if _, err := ParseListen(t); err != nil {
+			tg, err := ParseListen(t)
+			if err != nil {
 				return fmt.Errorf("bridge %s: %w", b.Name, err)
 			}
+			if tg.TLS {
+				needSSL = true
+			}
+		}
+		if _, err := ParseFailMode(b.FailMode); err != nil {
+			return fmt.Errorf("bridge %s: %w", b.Name, err)
+		}
+	}
+	if needSSL {
+		if err := c.SSL.validate(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package switchd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -26,6 +27,7 @@ type Daemon struct {
 	bridges []*bridge
 	wg      sync.WaitGroup
 	vdevSeq map[string]int // next instance number per DPDK driver name
+	tls     *tls.Config    // for ssl: and pssl: targets; nil when there is none
 	mu      sync.Mutex     // guards vdevSeq and EAL port opening
 }
 
@@ -59,6 +61,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 }
 
 func (d *Daemon) start(ctx context.Context) error {
+	if !d.cfg.SSL.empty() {
+		cfg, err := d.cfg.SSL.tlsConfig()
+		if err != nil {
+			return err
+		}
+		d.tls = cfg
+	}
 	needDPDK := false
 	for _, b := range d.cfg.Bridges {
 		needDPDK = needDPDK || len(b.Ports) > 0
@@ -101,7 +110,7 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 	}
 	log := d.log.With("bridge", bc.Name)
 	engine, _ := ubpf.ParseEngine(d.cfg.Filters.VM) // validated already
-	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, Engine: engine,
+	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, MaxFlows: d.cfg.MaxFlows, Engine: engine,
 		FilterRunBudget: d.cfg.Filters.RunBudget, FilterMapMemory: uint64(d.cfg.Filters.MapMemoryMB) << 20})
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
 	if d.eal != nil {
@@ -148,7 +157,13 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", l, err)
 		}
-		log.Info("listening for OpenFlow", "addr", ln.Addr().String())
+		if t.TLS {
+			ln = tls.NewListener(ln, d.tls)
+		} else if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+			log.Warn("listening for OpenFlow beyond loopback without TLS: anyone who reaches this address can program the switch; "+
+				"prefer pssl: (with --private-key, --certificate, --ca-cert) or a loopback address", "addr", ln.Addr().String())
+		}
+		log.Info("listening for OpenFlow", "addr", ln.Addr().String(), "tls", t.TLS)
 		d.serve(br, ln)
 	}
 	for _, c := range bc.Controllers {
@@ -194,24 +209,69 @@ func (d *Daemon) serve(br *bridge, ln net.Listener) {
 				return
 			}
 			conns.Add(1)
-			go func() { defer conns.Done(); br.of.Serve(c) }()
+			go func() {
+				defer conns.Done()
+				if tc, ok := c.(*tls.Conn); ok && !d.handshake(tc) {
+					return
+				}
+				br.of.Serve(c)
+			}()
 		}
 	}()
 }
 
+// handshakeTimeout bounds a TLS handshake, so that a peer that connects
+// and says nothing does not hold a goroutine.
+const handshakeTimeout = 10 * time.Second
+
+// handshake runs the TLS handshake of c and logs who the peer is; on
+// failure it closes c.
+func (d *Daemon) handshake(c *tls.Conn) bool {
+	c.SetDeadline(time.Now().Add(handshakeTimeout))
+	err := c.Handshake()
+	c.SetDeadline(time.Time{})
+	if err != nil {
+		d.log.Warn("TLS handshake failed", "peer", c.RemoteAddr().String(), "err", err)
+		c.Close()
+		return false
+	}
+	if certs := c.ConnectionState().PeerCertificates; len(certs) > 0 {
+		d.log.Info("TLS peer", "peer", c.RemoteAddr().String(), "subject", certs[0].Subject.String())
+	}
+	return true
+}
+
+// Reconnection backoff, as Open vSwitch's rconn: the wait doubles after
+// each failure up to maxBackoff, and starts over only after a session that
+// lasted at least the current wait, so a controller that accepts and then
+// drops the switch at once (or a failing TLS handshake) is not retried
+// every second.
+const (
+	minBackoff = time.Second
+	maxBackoff = 8 * time.Second
+)
+
+// nextBackoff returns the wait before the next attempt, after waiting cur
+// before this one, whose session (if any) lasted up.
+func nextBackoff(cur, up time.Duration) time.Duration {
+	if up >= cur {
+		return minBackoff
+	}
+	return min(2*cur, maxBackoff)
+}
+
 // connect keeps an active connection to a controller, reconnecting with
-// exponential backoff (1s to 8s), until ctx ends.
+// backoff (nextBackoff), until ctx ends. While it is down the switch is in
+// fail-secure mode (see FailSecure): flows stay and keep forwarding.
 func (d *Daemon) connect(ctx context.Context, br *bridge, t Target) {
-	backoff := time.Second
-	log := d.log.With("bridge", br.cfg.Name, "controller", t.Network+":"+t.Address)
+	backoff := minBackoff
+	log := d.log.With("bridge", br.cfg.Name, "controller", t.String())
 	for ctx.Err() == nil {
-		var dialer net.Dialer
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		c, err := dialer.DialContext(dctx, t.Network, t.Address)
-		cancel()
+		var up time.Duration
+		c, err := d.dial(ctx, t)
 		if err == nil {
 			log.Info("connected to controller")
-			backoff = time.Second
+			start := time.Now()
 			done := make(chan struct{})
 			go func() {
 				select {
@@ -222,16 +282,30 @@ func (d *Daemon) connect(ctx context.Context, br *bridge, t Target) {
 			}()
 			br.of.Serve(c)
 			close(done)
+			up = time.Since(start)
+			log.Info("controller connection lost; flows stay (fail-secure)", "up", up.Round(time.Millisecond))
 		} else {
 			log.Debug("controller connection failed", "err", err, "retry", backoff)
 		}
+		backoff = nextBackoff(backoff, up)
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 8*time.Second)
 	}
+}
+
+// dial opens a connection to t, with its TLS handshake for ssl:.
+func (d *Daemon) dial(ctx context.Context, t Target) (net.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if t.TLS {
+		td := tls.Dialer{Config: d.tls}
+		return td.DialContext(dctx, t.Network, t.Address)
+	}
+	var nd net.Dialer
+	return nd.DialContext(dctx, t.Network, t.Address)
 }
 
 // openPort opens one configured port and attaches it to the bridge.

@@ -122,10 +122,24 @@ func freePort(t testing.TB) int {
 
 // startSwitchd runs switchd with bridge br0, the given extra arguments, a
 // passive listener on a free loopback port, and a private run dir and DPDK
-// file prefix. It waits until the management socket exists.
+// file prefix. It waits until the management socket accepts connections.
 func startSwitchd(t testing.TB, args ...string) *switchd {
 	t.Helper()
 	s := &switchd{t: t, runDir: t.TempDir(), prefix: uniq("goko-it-"), ofPort: freePort(t), bridge: "br0", exited: make(chan struct{})}
+	return s.launch(args...)
+}
+
+// restartSwitchd starts a switchd on the run dir, DPDK file prefix, bridge
+// and listener of old, which has exited.
+func restartSwitchd(t testing.TB, old *switchd, args ...string) *switchd {
+	t.Helper()
+	s := &switchd{t: t, runDir: old.runDir, prefix: old.prefix, ofPort: old.ofPort, bridge: old.bridge, exited: make(chan struct{})}
+	return s.launch(args...)
+}
+
+func (s *switchd) launch(args ...string) *switchd {
+	t := s.t
+	t.Helper()
 	full := append([]string{"--bridge", s.bridge, "--datapath-id", "0x1",
 		"--listen", fmt.Sprintf("ptcp:%d:127.0.0.1", s.ofPort),
 		"--run-dir", s.runDir, "--dpdk-file-prefix", s.prefix, "--log-level", "debug"}, args...)
@@ -160,7 +174,10 @@ func startSwitchd(t testing.TB, args ...string) *switchd {
 	sock := filepath.Join(s.runDir, s.bridge+".mgmt")
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if _, err := os.Stat(sock); err == nil {
+		// Connect rather than stat: a switchd killed before may have left
+		// its socket file behind.
+		if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
+			c.Close()
 			return s
 		}
 		select {

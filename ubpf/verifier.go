@@ -115,7 +115,6 @@ type checkpoint struct {
 	branches int // paths below this state still being explored
 	hits     int
 	misses   int
-	evicted  bool
 }
 
 type pending struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/goko-net/goko/ofproto"
 	switchd "github.com/goko-net/goko/switch"
 )
 
@@ -32,8 +33,12 @@ func run() error {
 		dpid        = fs.String("datapath-id", "", "datapath id, hex (0x...) or decimal (default: derived from the bridge name)")
 		ports       = fs.StringArray("port", nil, "port: [NUMBER=]IFNAME (kernel interface), [NUMBER=]dpdk:DEVARGS or\n[NUMBER=]vxlan:local_ip=IP[/LEN],remote_ip=IP|flow,underlay=IFNAME[,gateway=IP]; repeatable")
 		neighbors   = fs.StringArray("neighbor", nil, "static next hop of vxlan underlays, IP=MAC; repeatable")
-		controllers = fs.StringArray("controller", nil, "active controller: tcp:HOST[:PORT] or unix:PATH; repeatable")
-		listen      = fs.StringArray("listen", nil, "passive OpenFlow listener: ptcp:[PORT][:IP] or punix:PATH; repeatable")
+		controllers = fs.StringArray("controller", nil, "active controller: tcp:HOST[:PORT], ssl:HOST[:PORT] or unix:PATH; repeatable")
+		listen      = fs.StringArray("listen", nil, "passive OpenFlow listener: ptcp:[PORT][:IP], pssl:[PORT][:IP] (IP defaults to 127.0.0.1) or punix:PATH; repeatable")
+		failMode    = fs.String("fail-mode", "", "what the bridge does without a controller: secure (the default: flows stay and keep forwarding); standalone is not supported")
+		privKey     = fs.String("private-key", "", "PEM private key of the switch, for ssl: and pssl:")
+		cert        = fs.String("certificate", "", "PEM certificate of the switch, for ssl: and pssl:")
+		caCert      = fs.String("ca-cert", "", "PEM certificate of the CA that signs controllers' certificates, for ssl: and pssl:")
 		runDir      = fs.String("run-dir", "", "directory of the management sockets (default /run/goko)")
 		logLevel    = fs.String("log-level", "", "debug, info, warn or error (default info)")
 		hugepages   = fs.Bool("dpdk-hugepages", false, "use hugepages instead of --no-huge (they must be reserved and mounted)")
@@ -43,6 +48,7 @@ func run() error {
 		ealArgs     = fs.StringArray("dpdk-arg", nil, "extra EAL argument; repeatable")
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics (datapath, ports, tables, filter programs) on HOST:PORT")
 		pmds        = fs.Int("pmds", 0, "poll-mode threads per bridge (default 1); ports are spread over them")
+		maxFlows    = fs.Int("max-flows", 0, fmt.Sprintf("flows per table at most (default %d); one more fails with OFPFMFC_TABLE_FULL", ofproto.DefaultMaxFlows))
 		runBudget   = fs.Int("filter-run-budget", 0, "instructions one run of a filter program may execute, unless loaded with its own (default 1048576)")
 		mapMemMB    = fs.Int("filter-map-memory", 0, "MB the maps of one filter program load may take together (default 1024)")
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
@@ -71,10 +77,10 @@ func run() error {
 	if *bridge != "" {
 		cfg.Bridges = append(cfg.Bridges, switchd.BridgeConfig{
 			Name: *bridge, DatapathID: *dpid, Ports: *ports, Controllers: *controllers, Listen: *listen,
-			Neighbors: *neighbors,
+			Neighbors: *neighbors, FailMode: *failMode,
 		})
-	} else if *dpid != "" || len(*ports) > 0 || len(*controllers) > 0 || len(*listen) > 0 || len(*neighbors) > 0 {
-		return fmt.Errorf("--datapath-id, --port, --neighbor, --controller and --listen need --bridge")
+	} else if *dpid != "" || len(*ports) > 0 || len(*controllers) > 0 || len(*listen) > 0 || len(*neighbors) > 0 || *failMode != "" {
+		return fmt.Errorf("--datapath-id, --port, --neighbor, --controller, --listen and --fail-mode need --bridge")
 	}
 	set := func(name string, apply func()) {
 		if fs.Changed(name) {
@@ -91,6 +97,10 @@ func run() error {
 	set("dpdk-mbufs", func() { cfg.DPDK.Mbufs = *mbufs })
 	set("pmds", func() { cfg.PMDs = *pmds })
 	set("metrics", func() { cfg.Metrics = *metrics })
+	set("max-flows", func() { cfg.MaxFlows = *maxFlows })
+	set("private-key", func() { cfg.SSL.PrivateKey = *privKey })
+	set("certificate", func() { cfg.SSL.Certificate = *cert })
+	set("ca-cert", func() { cfg.SSL.CACert = *caCert })
 	set("filter-run-budget", func() { cfg.Filters.RunBudget = *runBudget })
 	set("filter-map-memory", func() { cfg.Filters.MapMemoryMB = *mapMemMB })
 	set("vm", func() { cfg.Filters.VM = *vm })
