@@ -225,6 +225,15 @@ func (t *Thread) mapLookup(m *Map, mi int, key uint64) uint64 {
 			return uint64(regionStatic+si)<<32 | uint64(e*impl.stride)
 		}
 		v = impl.progLookup(t.slot, k)
+	case *lpmTrie:
+		if si := t.prog.staticIdx[mi]; si >= 0 { // the value slab is a region
+			e := impl.progEntry(k)
+			if e < 0 {
+				return 0
+			}
+			return uint64(regionStatic+si)<<32 | uint64(e*impl.stride)
+		}
+		v = impl.progLookup(t.slot, k)
 	case *arrayMap:
 		i, ok := impl.index(k)
 		if !ok {

@@ -155,3 +155,51 @@ func BenchmarkHashPieces(b *testing.B) {
 	})
 	_ = sink
 }
+
+// TestLPMLockFreeLookups: addresses under stable prefixes always find
+// their longest prefix while writers add and remove other prefixes of
+// other lengths.
+func TestLPMLockFreeLookups(t *testing.T) {
+	m, err := NewMap(MapSpec{Name: "l", Type: MapLPMTrie, KeySize: 8, ValueSize: 8, MaxEntries: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := m.impl.(*lpmTrie)
+	key := func(plen uint32, a, b, c, d byte) []byte { return binary.LittleEndian.AppendUint32(nil, plen) }
+	k := func(plen uint32, ip ...byte) []byte { return append(key(plen, 0, 0, 0, 0), ip...) }
+	for i := 0; i < 50; i++ { // stable: 10.i.0.0/16 -> i
+		m.Update(k(16, 10, byte(i), 0, 0), binary.LittleEndian.AppendUint64(nil, uint64(i)), 0)
+	}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for r := 0; ; r++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for i := 0; i < 200; i++ { // churn /24s elsewhere and /8s and /32s
+				plen := []uint32{8, 24, 32}[i%3]
+				kk := k(plen, 192, byte(i), byte(r), 1)
+				m.Update(kk, make([]byte, 8), 0)
+				if i%2 == 0 {
+					m.Delete(kk)
+				}
+			}
+		}
+	}()
+	for r := 0; r < 20000; r++ {
+		i := r % 50
+		e := tr.progEntry(k(32, 10, byte(i), byte(r), 7))
+		if e < 0 || atomic.LoadUint64((*uint64)(unsafe.Pointer(&tr.val(e)[0]))) != uint64(i) {
+			close(done)
+			wg.Wait()
+			t.Fatalf("10.%d.x.7: entry %d", i, e)
+		}
+	}
+	close(done)
+	wg.Wait()
+}

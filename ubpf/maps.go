@@ -212,8 +212,9 @@ type Map struct {
 
 	// direct is the map's whole value memory when programs address it as
 	// one static region (arrays: LDDW map-value loads and lookups; hash
-	// maps: lookups). Per-thread kinds have one copy per thread slot,
-	// directStride bytes apart, and a thread's region is its copy.
+	// maps and LPM tries: lookups). Per-thread kinds have one copy per
+	// thread slot, directStride bytes apart, and a thread's region is its
+	// copy.
 	direct       []byte
 	directStride int
 }
@@ -240,7 +241,13 @@ func NewMap(spec MapSpec) (*Map, error) {
 			m.direct, m.directStride = h.vals, h.slotBytes
 		}
 	case MapLPMTrie:
-		m.impl, err = newLPMTrie(&spec)
+		var t *lpmTrie
+		if t, err = newLPMTrie(&spec); err == nil {
+			m.impl = t
+			if len(t.vals) < 1<<32 {
+				m.direct = t.vals
+			}
+		}
 	case MapQueue, MapStack:
 		m.impl = newQueueMap(&spec)
 	case MapRingBuf:
@@ -293,8 +300,8 @@ func (s *MapSpec) MemoryBytes() uint64 {
 		// key, values, hash, live flag, LRU stamp, free list, index slots
 		return add(mul(n, v, slots), mul(n, add(k, 8+1+8+4+2*4)))
 	case MapLPMTrie:
-		// entries are allocated as they are inserted, with a Go map entry each
-		return mul(n, add(add(k, v), 96))
+		// key words, prefix length, value, free list, two index slots
+		return mul(n, add(add(k+7, v), 4+4+16))
 	case MapQueue, MapStack:
 		return mul(n, uint64(s.ValueSize))
 	case MapBloomFilter:

@@ -13,10 +13,10 @@ import (
 // A program never sees a Go pointer. Every pointer value in a register is
 // a virtual address: region<<32 | offset. The regions of a run are the
 // stack, the context, the packet (or the raw memory of KindRaw), the value
-// memory of the program's array and hash maps (static regions: a lookup
-// returns an offset in its map's region; a thread's region of a per-thread
-// map is its own slot), and value slices handed out by helpers during the
-// run (dynamic regions: LPM trie values, ring buffer reservations, hash
+// memory of the program's array and hash maps and LPM tries (static
+// regions: a lookup returns an offset in its map's region; a thread's
+// region of a per-thread map is its own slot), and value slices handed out
+// by helpers during the run (dynamic regions: ring buffer reservations,
 // maps beyond the static regions). Every load and store translates its
 // address through the Thread's region tables and checks the access against
 // the region's length; readable and writable regions are separate tables,
