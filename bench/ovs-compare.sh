@@ -12,6 +12,11 @@
 # interleaved (goko, OVS, goko, OVS, ...; the order flips every round) and
 # the table shows medians: on these VMs one run can be 20% off the next.
 #
+# Scenario e puts a filter program (examples/bpf/firewall, maps empty, so
+# nothing is blocked) on each of the 256 rules of scenario a: goko with the
+# filter, goko without it and OVS-DPDK without it, interleaved. OVS has no
+# filter programs; the row says what a filter on every rule costs goko.
+#
 # Run as root from anywhere:  bench/ovs-compare.sh [--quick] [--rounds N] ...
 # Everything it starts or creates is removed on exit (processes by PID,
 # its temporary directory, DPDK runtime dirs /var/run/dpdk/<prefix>, the
@@ -30,7 +35,7 @@ PACKETS=""           # default: 40000, or what goko's mbuf pool can hold
 CORE=1               # the one core both switches run on
 HUGEPAGES=auto       # auto: use 2M hugepages if they can be reserved; no: --no-huge
 MEM_MB=1024          # EAL memory (-m), the same for both
-SCENARIOS="a b c d"
+SCENARIOS="a b c d e"
 CEILING=1
 PERF=0
 BUILD=1
@@ -48,7 +53,7 @@ usage: $0 [options]
   --packets N        packets in each capture (default 40000, capped to what goko can load)
   --core C           the CPU both switches are pinned to (default $CORE)
   --no-hugepages     run both with --no-huge --legacy-mem (default: 2M hugepages if possible)
-  --scenarios "a b"  subset of: a b c d (default all)
+  --scenarios "a b"  subset of: a b c d e (default all)
   --no-ceiling       skip the io-forward ceiling (iofwd)
   --perf             perf-record goko's PMD during scenario a of round 1; report in the output dir
   --no-build         use the existing bin/switchd
@@ -156,6 +161,7 @@ need_pkgs() {
 		die "apt-get install ${missing[*]} failed"
 }
 need_pkgs openvswitch-switch-dpdk openvswitch-common libdpdk-dev dpdk pkg-config gcc util-linux iproute2
+case " $SCENARIOS " in *" e "*) need_pkgs clang libbpf-dev ;; esac
 [ -x "$OVS_DPDK" ] || die "$OVS_DPDK not found after installing openvswitch-switch-dpdk"
 command -v go >/dev/null || die "Go is required (expected at /usr/local/go/bin)"
 
@@ -173,6 +179,18 @@ if [ -z "$SWITCHD" ]; then
 	fi
 fi
 [ -x "$SWITCHD" ] || die "no goko binary at $SWITCHD"
+GOKO_OFCTL=""
+case " $SCENARIOS " in
+*" e "*)
+	# goko's ofctl loads the filter and installs the rules that match on
+	# it (ovs-ofctl knows no filter_prog); the filter is built as
+	# examples/bpf/Makefile builds it
+	(cd "$REPO" && go build -o "$WORK/bin/ofctl" ./cmd/ofctl) >>"$WORK/build.log" 2>&1 || die "goko's ofctl does not build"
+	GOKO_OFCTL=$WORK/bin/ofctl
+	clang -O2 -g -Wall -target bpf -I"/usr/include/$(uname -m)-linux-gnu" -I"$REPO/ubpf/include" \
+		-c "$REPO/examples/bpf/firewall.c" -o "$WORK/firewall.o" 2>>"$WORK/build.log" || die "examples/bpf/firewall.c does not build"
+	;;
+esac
 (cd "$BENCH_DIR" && go build -o "$WORK/bin/genpcap" ./genpcap) || die "genpcap does not build"
 if [ "$CEILING" = 1 ]; then
 	# shellcheck disable=SC2046
@@ -209,6 +227,7 @@ gen u64-1k -flows 1000 -mix 64
 gen imix-10k -flows 10000 -mix imix
 for x in $(seq 0 255); do echo "ip,in_port=1,nw_dst=10.1.$x.0/24 actions=output:2"; done >"$WORK/rules256"
 echo "in_port=1 actions=output:2" >"$WORK/rules1"
+for x in $(seq 0 255); do echo "ip,in_port=1,nw_dst=10.1.$x.0/24,filter_prog=1 actions=output:2"; done >"$WORK/rules256-fw"
 
 # ---------------------------------------------------------------- memory
 EAL_MEM=()           # EAL memory arguments that both switches get
@@ -308,10 +327,24 @@ perf_goko() {
 }
 
 # install_rules TARGET RULES LOG: replaces the switch's rules with the file's
-# and checks that it holds them all.
+# and checks that it holds them all. Rules files ending in -fw match on
+# filter_prog=1: the firewall is loaded first and goko's ofctl installs them.
 install_rules() {
 	local target=$1 file=$WORK/$2 logf=$3 n want
 	want=$(wc -l <"$file")
+	case $2 in
+	*-fw)
+		"$GOKO_OFCTL" load-filter-prog "$target" 1 "$WORK/firewall.o" >>"$logf" 2>&1 &&
+			"$GOKO_OFCTL" del-flows "$target" >>"$logf" 2>&1 &&
+			"$GOKO_OFCTL" add-flows "$target" "$file" >>"$logf" 2>&1 ||
+			{ log "installing $2 failed:"; tail -3 "$logf" >&2; return 1; }
+		n=$("$GOKO_OFCTL" dump-flows "$target" 2>>"$logf" | grep -c 'filter_prog=1')
+		[ "$n" = "$want" ] && return 0
+		log "expected $want filter rules, the switch holds $n:"
+		tail -3 "$logf" >&2
+		return 1
+		;;
+	esac
 	ovs-ofctl -O OpenFlow13 --timeout=20 del-flows "$target" >>"$logf" 2>&1 &&
 		ovs-ofctl -O OpenFlow13 --timeout=20 add-flows "$target" "$file" >>"$logf" 2>&1 ||
 		{ log "installing $2 failed:"; tail -3 "$logf" >&2; return 1; }
@@ -477,8 +510,13 @@ record() { # record ROUND ROW SWITCH "FIGURES"
 scenario_rows() { # scenario -> the table rows it fills
 	case $1 in
 	a) echo "a-emc-off a-emc-on" ;;
+	e) echo "e e-nofilter" ;;
 	*) echo "$1" ;;
 	esac
+}
+
+cp_last_ovs() { # cp_last_ovs FROM TO: OVS's last figures of row FROM count for row TO too
+	awk -v f="$1" -v t="$2" '$2 == f && $3 == "ovs" { l = $0 } END { if (l != "") { sub(" " f " ", " " t " ", l); print l } }' "$RAW" >>"$RAW"
 }
 
 START=$(date +%s)
@@ -495,13 +533,20 @@ for r in $(seq "$ROUNDS"); do
 		b) pcap=u64-1k rules=rules256 ;;
 		c) pcap=u64-10k rules=rules1 ;;
 		d) pcap=imix-10k rules=rules256 ;;
+		e) pcap=u64-10k rules=rules256-fw ;;
 		*) die "unknown scenario $s" ;;
 		esac
 		perf=""
 		[ "$PERF" = 1 ] && [ "$r" = 1 ] && [ "$s" = a ] && perf=perf
-		goko_run() { run_goko $pcap $rules $perf; record "$r" "$s" goko "$RES"; }
+		goko_run() {
+			run_goko $pcap $rules $perf; record "$r" "$s" goko "$RES"
+			# e: goko without the filter too, right after
+			if [ "$s" = e ]; then run_goko $pcap rules256; record "$r" e-nofilter goko "$RES"; fi
+		}
 		ovs_run() {
 			case $s in
+			e) run_ovs $pcap rules256 off; record "$r" e ovs "$RES"
+			   cp_last_ovs e e-nofilter ;;
 			a) run_ovs $pcap $rules off; record "$r" a-emc-off ovs "$RES"
 			   run_ovs $pcap $rules on; record "$r" a-emc-on ovs "$RES" ;;
 			b) run_ovs $pcap $rules on; record "$r" b ovs "$RES" ;;
@@ -542,6 +587,8 @@ describe() {
 	b) echo "(b) 256 x nw_dst/24, 1k flows, 64 B; OVS EMC on" ;;
 	c) echo "(c) 1 rule in_port=1, 10k flows, 64 B" ;;
 	d) echo "(d) 256 x nw_dst/24, 10k flows, IMIX; OVS EMC off" ;;
+	e) echo "(e) (a) + filter_prog=1 (firewall) on goko; OVS no filter" ;;
+	e-nofilter) echo "(e) the same without the filter; OVS EMC off" ;;
 	io-64) echo "I/O ceiling: iofwd (testpmd io), 64 B" ;;
 	io-imix) echo "I/O ceiling: iofwd (testpmd io), IMIX" ;;
 	esac
@@ -559,9 +606,11 @@ describe() {
 		"$(local_dash 19)" "$(local_dash 19)" "$(local_dash 8)"
 	for s in $SCENARIOS; do
 		for row in $(scenario_rows "$s"); do
+			g=$s
+			[ "$row" = e-nofilter ] && g=e-nofilter
 			printf "$row_fmt" "$(describe "$row")" \
-				"$(cell "$s" goko 4)" "$(cell "$row" ovs 4)" "$(ratio "$(median "$s" goko 4)" "$(median "$row" ovs 4)")" \
-				"$(cell "$s" goko 7)" "$(cell "$row" ovs 7)" "$(ratio "$(median "$s" goko 7)" "$(median "$row" ovs 7)")"
+				"$(cell "$g" goko 4)" "$(cell "$row" ovs 4)" "$(ratio "$(median "$g" goko 4)" "$(median "$row" ovs 4)")" \
+				"$(cell "$g" goko 7)" "$(cell "$row" ovs 7)" "$(ratio "$(median "$g" goko 7)" "$(median "$row" ovs 7)")"
 		done
 	done
 	if [ "$CEILING" = 1 ]; then
@@ -570,13 +619,20 @@ describe() {
 			printf "$row_fmt" "$(describe "$row")" "$(cell "$row" iofwd 4)" "" "" "$(cell "$row" iofwd 7)" "" ""
 		done
 	fi
+	case " $SCENARIOS " in *" e "*)
+		echo
+		echo "(e) goko with the filter on every rule / goko without it: $(ratio "$(median e goko 4)" "$(median e-nofilter goko 4)") (Mpps), $(ratio "$(median e goko 7)" "$(median e-nofilter goko 7)") (per CPU-s)"
+		;;
+	esac
 	echo
 	echo "Mpps: the sink's tx counter over the window. Per CPU-s: the same packets divided by the CPU time the"
 	echo "switch process got in the window (utime+stime of all its threads; 1.0 s per s when nothing else runs"
 	echo "on CPU $CORE): the rate it would have had with the core to itself. Median CPU share in the window:"
 	for s in $SCENARIOS; do
 		for row in $(scenario_rows "$s"); do
-			printf '  %-50s goko %s, OVS %s\n' "$(describe "$row")" "$(median "$s" goko 6)" "$(median "$row" ovs 6)"
+			g=$s
+			[ "$row" = e-nofilter ] && g=e-nofilter
+			printf '  %-50s goko %s, OVS %s\n' "$(describe "$row")" "$(median "$g" goko 6)" "$(median "$row" ovs 6)"
 		done
 	done
 	echo

@@ -1,6 +1,7 @@
 package ubpf_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -92,4 +93,35 @@ func BenchmarkEngineParse(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchEngines(b, string(src), udpPacket([4]byte{10, 1, 2, 3}, 53, []byte("12345678")), 1, 57)
+}
+
+// BenchmarkMeasureTime: the cost of MeasureTime (one run in 64 timed) on
+// the shortest program, per engine: compare with BenchmarkEngineReturn1.
+func BenchmarkMeasureTime(b *testing.B) {
+	code, err := asm.Assemble("mov %r0, 1\nexit")
+	if err != nil {
+		b.Fatal(err)
+	}
+	pkt := udpPacket([4]byte{10, 1, 2, 3}, 53, nil)
+	for _, e := range engines() {
+		for _, measure := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/measure=%v", e, measure), func(b *testing.B) {
+				p, err := ubpf.Load(code, ubpf.LoadOptions{Logger: quiet, Engine: e, MeasureTime: measure})
+				if err != nil {
+					b.Fatal(err)
+				}
+				th := ubpf.NewThread()
+				defer th.Close()
+				b.ResetTimer()
+				c0 := cpuTime()
+				for i := 0; i < b.N; i++ {
+					p.Run(th, pkt)
+				}
+				reportCPU(b, c0, 0)
+				if measure && p.Stats().TotalNs == 0 {
+					b.Fatal("no time measured")
+				}
+			})
+		}
+	}
 }
