@@ -602,6 +602,9 @@ func (v *verifier) checkInsn(pc int, in RawInsn) error {
 			default:
 				return bad(fmt.Sprintf("unknown atomic op %#x", in.Imm))
 			}
+			if in.Imm&atomicFETCH != 0 && in.Imm != atomicCMPXCHG && in.Src == 10 {
+				return v.errAt(pc, "frame pointer is read only") // the old value goes to src
+			}
 		default:
 			return bad(fmt.Sprintf("unknown stx mode %#02x", in.Op))
 		}
@@ -610,6 +613,9 @@ func (v *verifier) checkInsn(pc int, in RawInsn) error {
 		mode := in.Op & 0xe0
 		switch {
 		case in.isLDDW():
+			if in.Dst == 10 {
+				return v.errAt(pc, "frame pointer is read only")
+			}
 		case (mode == modeABS || mode == modeIND) && sizeBytes(in.Op) != 8:
 			if mode == modeIND {
 				usesSrc = true
