@@ -207,6 +207,16 @@ func hMapLookup(t *Thread, r1, r2, _, _, _ uint64) uint64 {
 	return t.mapLookup(m, int(r1-mapHandleBase), r2)
 }
 
+// entryMap is a map whose values sit in one slab, stride bytes apart per
+// entry (per thread slot): hash maps and LPM tries.
+type entryMap interface {
+	progEntry(key []byte) int
+	valueStride() int
+}
+
+func (h *hashMap) valueStride() int { return h.stride }
+func (t *lpmTrie) valueStride() int { return t.stride }
+
 // mapLookup is map_lookup_elem of the program's map number mi, m, with
 // the key at virtual address key.
 func (t *Thread) mapLookup(m *Map, mi int, key uint64) uint64 {
@@ -216,24 +226,6 @@ func (t *Thread) mapLookup(m *Map, mi int, key uint64) uint64 {
 	}
 	var v []byte
 	switch impl := m.impl.(type) {
-	case *hashMap:
-		if si := t.prog.staticIdx[mi]; si >= 0 { // the value slab is a region
-			e := impl.progEntry(k)
-			if e < 0 {
-				return 0
-			}
-			return uint64(regionStatic+si)<<32 | uint64(e*impl.stride)
-		}
-		v = impl.progLookup(t.slot, k)
-	case *lpmTrie:
-		if si := t.prog.staticIdx[mi]; si >= 0 { // the value slab is a region
-			e := impl.progEntry(k)
-			if e < 0 {
-				return 0
-			}
-			return uint64(regionStatic+si)<<32 | uint64(e*impl.stride)
-		}
-		v = impl.progLookup(t.slot, k)
 	case *arrayMap:
 		i, ok := impl.index(k)
 		if !ok {
@@ -241,6 +233,15 @@ func (t *Thread) mapLookup(m *Map, mi int, key uint64) uint64 {
 		}
 		si := t.prog.staticIdx[mi]
 		return uint64(regionStatic+si)<<32 | uint64(i*impl.stride)
+	case entryMap:
+		if si := t.prog.staticIdx[mi]; si >= 0 { // the value slab is a region
+			e := impl.progEntry(k)
+			if e < 0 {
+				return 0
+			}
+			return uint64(regionStatic+si)<<32 | uint64(e*impl.valueStride())
+		}
+		v = m.impl.progLookup(t.slot, k)
 	default:
 		v = m.impl.progLookup(t.slot, k)
 	}

@@ -340,6 +340,22 @@ func (c *jitCompiler) emitCommon() {
 	a.jmpM(mb(ctxReg, offResume))
 }
 
+// writesDst reports whether op writes its dst register (ALU, byte order,
+// loads, LDDW, context rewrites).
+func writesDst(op uint8) bool {
+	return (op >= opAdd64I && op <= opBswap64 && op != opNop && !isDivMod(op)) ||
+		(op >= opLdxB && op <= opLdxSW) || op == opLdImm64 || op == opLdPktData || op == opLdPktEnd
+}
+
+func isDivMod(op uint8) bool {
+	switch op {
+	case opDiv64I, opMod64I, opSdiv64I, opSmod64I, opDiv32I, opMod32I, opSdiv32I, opSmod32I,
+		opDiv64R, opMod64R, opSdiv64R, opSmod64R, opDiv32R, opMod32R, opSdiv32R, opSmod32R:
+		return true
+	}
+	return false
+}
+
 // reg returns the machine register of BPF register r (0..9).
 func (c *jitCompiler) reg(r uint8) (xreg, error) {
 	if r > 9 {
@@ -425,40 +441,27 @@ var jmpOf = func() map[uint8]jmpInfo {
 
 func (c *jitCompiler) insn(pc int, in *insn) error {
 	a := &c.a
+	var d xreg // the destination, for the ops that write one
+	if writesDst(in.op) {
+		var err error
+		if d, err = c.reg(in.dst); err != nil {
+			return err
+		}
+	}
 	switch op := in.op; op {
 	case opAdd64I, opSub64I, opOr64I, opAnd64I, opXor64I:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		a.aluRI(aluOpOf[op], true, d, int32(int64(in.imm)))
 	case opAdd32I, opSub32I, opOr32I, opAnd32I, opXor32I:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		a.aluRI(aluOpOf[op], false, d, int32(uint32(in.imm)))
 	case opAdd64R, opSub64R, opOr64R, opAnd64R, opXor64R, opAdd32R, opSub32R, opOr32R, opAnd32R, opXor32R:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		s, err := c.val(in.src, tmpB)
 		if err != nil {
 			return err
 		}
 		a.aluRR(aluOpOf[op], op < opAdd32I, d, s)
 	case opMov64I, opMov32I, opLdImm64:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		a.movImm(d, in.imm)
 	case opMov64R, opMov32R:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		if in.src == 10 {
 			a.load(map[bool]int{true: 8, false: 4}[op == opMov64R], d, regMem(10))
 			break
@@ -469,20 +472,12 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 		}
 		a.movRR(op == opMov64R, d, s)
 	case opMul64I, opMul32I:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		if op == opMul64I {
 			a.imulRRI(true, d, d, int32(int64(in.imm)))
 		} else {
 			a.imulRRI(false, d, d, int32(uint32(in.imm)))
 		}
 	case opMul64R, opMul32R:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		s, err := c.val(in.src, tmpB)
 		if err != nil {
 			return err
@@ -490,18 +485,10 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 		a.imulRR(op == opMul64R, d, s)
 	case opDiv64I, opMod64I, opSdiv64I, opSmod64I, opDiv32I, opMod32I, opSdiv32I, opSmod32I,
 		opDiv64R, opMod64R, opSdiv64R, opSmod64R, opDiv32R, opMod32R, opSdiv32R, opSmod32R:
-		return c.divmod(in)
+		return c.divmod(in) // checks its registers itself
 	case opLsh64I, opRsh64I, opArsh64I, opLsh32I, opRsh32I, opArsh32I:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		a.shiftRI(shiftOpOf[op], op < opAdd32I, d, uint8(in.imm))
 	case opLsh64R, opRsh64R, opArsh64R, opLsh32R, opRsh32R, opArsh32R:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		if in.src > 10 {
 			return fmt.Errorf("invalid register r%d", in.src)
 		}
@@ -518,16 +505,8 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 		}
 		a.movRR(true, budReg, tmpB)
 	case opNeg64, opNeg32:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		a.unary(uNeg, op == opNeg64, d)
 	case opMovsx64B, opMovsx64H, opMovsx64W, opMovsx32B, opMovsx32H:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		s, err := c.val(in.src, tmpB)
 		if err != nil {
 			return err
@@ -547,10 +526,6 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 	case opLe16, opLe32, opNop, opBswap16, opBswap32, opBswap64:
 		if op == opNop {
 			break
-		}
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
 		}
 		switch op {
 		case opLe16:
@@ -600,16 +575,8 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 	case opLdAbsB, opLdAbsH, opLdAbsW, opLdIndB, opLdIndH, opLdIndW:
 		return c.ldabs(in)
 	case opLdPktData:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		a.movImm(d, regionPacket<<32)
 	case opLdPktEnd:
-		d, err := c.reg(in.dst)
-		if err != nil {
-			return err
-		}
 		a.movImm(d, regionPacket<<32)
 		a.aluRM(aOr, true, d, mb(ctxReg, offPktLen))
 	default:

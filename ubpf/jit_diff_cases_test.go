@@ -2,7 +2,6 @@ package ubpf
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -95,7 +94,7 @@ func TestJITDiffConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, mem := confParts(t, string(b))
+		src, mem := confAsmMem(string(b))
 		code, err := asm.Assemble(src)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -116,30 +115,6 @@ func TestJITDiffConformance(t *testing.T) {
 		})
 	}
 	t.Logf("%d conformance programs compared", n)
-}
-
-// confParts extracts the assembly and memory of a conformance file.
-func confParts(t *testing.T, text string) (string, []byte) {
-	var src, memHex strings.Builder
-	sec := ""
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "--") {
-			sec = strings.TrimSpace(strings.TrimPrefix(line, "--"))
-			continue
-		}
-		switch sec {
-		case "asm":
-			src.WriteString(line + "\n")
-		case "mem":
-			memHex.WriteString(line + " ")
-		}
-	}
-	mem, err := hex.DecodeString(strings.Join(strings.Fields(memHex.String()), ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src.String(), mem
 }
 
 // compileExample builds examples/bpf/NAME.c as its Makefile does, or skips.
@@ -237,26 +212,15 @@ func TestJITDiffExamples(t *testing.T) {
 // packets and maps must agree.
 func FuzzJITDiff(f *testing.F) {
 	f.Add([]byte{0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0})
-	if files, _ := filepath.Glob("testdata/conformance/*.data"); len(files) > 0 {
-		for _, file := range files {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			var src strings.Builder
-			in := false
-			for _, line := range strings.Split(string(b), "\n") {
-				if strings.HasPrefix(strings.TrimSpace(line), "--") {
-					in = strings.Contains(line, "asm")
-					continue
-				}
-				if in {
-					src.WriteString(line + "\n")
-				}
-			}
-			if code, err := asm.Assemble(src.String()); err == nil {
-				f.Add(code)
-			}
+	files, _ := filepath.Glob("testdata/conformance/*.data")
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		src, _ := confAsmMem(string(b))
+		if code, err := asm.Assemble(src); err == nil {
+			f.Add(code)
 		}
 	}
 	pkts := [][]byte{nil, {1}, make([]byte, 14), diffPackets()[0], diffPackets()[2]}

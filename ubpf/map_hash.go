@@ -59,9 +59,41 @@ const hashShards = 16
 // newMapSeed gives each hash map its hash seed (tests make it fixed).
 var newMapSeed = rand.Uint64
 
+// seqMutex is the writers' mutex of a structure read without locks, and
+// its sequence counter: odd while a writer changes the structure.
+type seqMutex struct {
+	mu  sync.Mutex
+	seq atomic.Uint64
+}
+
+func (m *seqMutex) lock() {
+	m.mu.Lock()
+	m.seq.Add(1)
+}
+
+func (m *seqMutex) unlock() {
+	m.seq.Add(1)
+	m.mu.Unlock()
+}
+
+// backshift empties position pos of an open-addressing table of slots
+// (tag<<32 | entry+1) with backward-shift deletion: entries after it move
+// back when pos lies cyclically in [their home, their position). Stores
+// are atomic for lock-free readers; the caller holds the writers' lock.
+func backshift(tab []uint64, pos int) {
+	mask := len(tab) - 1
+	atomic.StoreUint64(&tab[pos], 0)
+	for q := (pos + 1) & mask; tab[q] != 0; q = (q + 1) & mask {
+		if home := int(tab[q]>>32) & mask; (q-home)&mask >= (q-pos)&mask {
+			atomic.StoreUint64(&tab[pos], tab[q])
+			atomic.StoreUint64(&tab[q], 0)
+			pos = q
+		}
+	}
+}
+
 type hashShard struct {
-	mu   sync.Mutex    // writers
-	seq  atomic.Uint64 // odd while a writer changes the shard
+	seqMutex
 	mask atomic.Uint64 // len(table)-1
 	tab  atomic.Pointer[uint64]
 	// slots is the table (tag<<32 | entry+1, 0: empty) as the writers
@@ -77,16 +109,6 @@ func (s *hashShard) setTable(t []uint64) {
 	s.mask.Store(uint64(len(t) - 1))
 }
 
-// lock and unlock bracket a change of the shard.
-func (s *hashShard) lock() {
-	s.mu.Lock()
-	s.seq.Add(1)
-}
-
-func (s *hashShard) unlock() {
-	s.seq.Add(1)
-	s.mu.Unlock()
-}
 
 type hashMap struct {
 	ksize, vsize, stride int
@@ -347,26 +369,14 @@ func (h *hashMap) freeEntry(e int) {
 	h.freeMu.Unlock()
 }
 
-// removeAt deletes the entry at table position p with backward-shift
-// deletion. The caller holds the shard's lock.
+// removeAt deletes the entry at table position p. The caller holds the
+// shard's lock.
 func (h *hashMap) removeAt(s *hashShard, p int) {
-	tab := s.slots
-	mask := len(tab) - 1
-	e := int(uint32(tab[p]) - 1)
+	e := int(uint32(s.slots[p]) - 1)
 	h.live[e] = false
-	atomic.StoreUint64(&tab[p], 0)
+	backshift(s.slots, p)
 	s.n--
 	h.cnt.Add(-1)
-	for q := (p + 1) & mask; tab[q] != 0; q = (q + 1) & mask {
-		home := int(tab[q]>>32) & mask
-		// move the entry at q into the hole at p if p lies cyclically
-		// in [home, q)
-		if (q-home)&mask >= (q-p)&mask {
-			atomic.StoreUint64(&tab[p], tab[q])
-			atomic.StoreUint64(&tab[q], 0)
-			p = q
-		}
-	}
 	h.freeEntry(e)
 }
 

@@ -24,7 +24,6 @@ package ubpf
 import (
 	"encoding/binary"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -33,8 +32,7 @@ type lpmTrie struct {
 	dlen, vsize, stride, kwords, max int
 	seed                             uint64
 
-	mu    sync.Mutex
-	seq   atomic.Uint64
+	seqMutex
 	slots []uint64 // tag<<32 | entry+1; fixed size, a power of two
 	mask  uint64
 
@@ -184,16 +182,6 @@ func (t *lpmTrie) progLookup(_ int, key []byte) []byte {
 	return nil
 }
 
-func (t *lpmTrie) lock() {
-	t.mu.Lock()
-	t.seq.Add(1)
-}
-
-func (t *lpmTrie) unlock() {
-	t.seq.Add(1)
-	t.mu.Unlock()
-}
-
 // publishLens republishes the lengths present (under the lock).
 func (t *lpmTrie) publishLens() {
 	var ls []uint32
@@ -205,14 +193,22 @@ func (t *lpmTrie) publishLens() {
 	t.lens.Store(&ls)
 }
 
-func (t *lpmTrie) update(_ int, key, val []byte, flags UpdateFlags, _ bool) error {
+// keyPrefix returns key's prefix length, masked prefix (in buf) and hash.
+func (t *lpmTrie) keyPrefix(buf *[256]byte, key []byte) (uint32, []byte, uint64, error) {
 	plen, data, ok := t.split(key)
 	if !ok {
-		return ErrInvalidArg
+		return 0, nil, 0, ErrInvalidArg
 	}
+	p := prefix(buf, data, plen)
+	return plen, p, t.hash(p, plen), nil
+}
+
+func (t *lpmTrie) update(_ int, key, val []byte, flags UpdateFlags, _ bool) error {
 	var buf [256]byte
-	p := prefix(&buf, data, plen)
-	hv := t.hash(p, plen)
+	plen, p, hv, err := t.keyPrefix(&buf, key)
+	if err != nil {
+		return err
+	}
 	t.lock()
 	defer t.unlock()
 	pos, e := t.find(p, plen, hv)
@@ -250,30 +246,18 @@ func (t *lpmTrie) update(_ int, key, val []byte, flags UpdateFlags, _ bool) erro
 }
 
 func (t *lpmTrie) delete(key []byte) error {
-	plen, data, ok := t.split(key)
-	if !ok {
-		return ErrInvalidArg
-	}
 	var buf [256]byte
-	p := prefix(&buf, data, plen)
-	hv := t.hash(p, plen)
+	plen, p, hv, err := t.keyPrefix(&buf, key)
+	if err != nil {
+		return err
+	}
 	t.lock()
 	defer t.unlock()
 	pos, e := t.find(p, plen, hv)
 	if e < 0 {
 		return ErrKeyNotExist
 	}
-	// backward-shift deletion, as in hash maps
-	mask := int(t.mask)
-	atomic.StoreUint64(&t.slots[pos], 0)
-	for q := (pos + 1) & mask; t.slots[q] != 0; q = (q + 1) & mask {
-		home := int(t.slots[q]>>32) & mask
-		if (q-home)&mask >= (q-pos)&mask {
-			atomic.StoreUint64(&t.slots[pos], t.slots[q])
-			atomic.StoreUint64(&t.slots[q], 0)
-			pos = q
-		}
-	}
+	backshift(t.slots, pos)
 	t.free = append(t.free, int32(e))
 	t.n--
 	if t.lenCount[plen]--; t.lenCount[plen] == 0 {
