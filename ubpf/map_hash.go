@@ -109,7 +109,6 @@ func (s *hashShard) setTable(t []uint64) {
 	s.mask.Store(uint64(len(t) - 1))
 }
 
-
 type hashMap struct {
 	ksize, vsize, stride int
 	kwords               int // key words of 8 bytes
