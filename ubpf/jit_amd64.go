@@ -24,14 +24,14 @@ package ubpf
 //   - The code never calls Go. Helpers, map operations the code does not
 //     do itself, faults, budget slices and the final exit all work the
 //     same way, as in wazero's compiler: the code stores r0..r9 and the
-//     budget register into the Thread, writes an exit word (kind, helper
-//     number, instruction index) and, when it is to continue, a resume
-//     address, then RETs to the trampoline, which returns to Go. Go does
-//     the work (calls the helper with the Thread, builds the error) and
-//     re-enters at a resume stub that reloads the registers and jumps to
-//     the resume address. So no Go frame is ever below a native frame,
-//     and the Go stack may move or grow freely between entries: the code
-//     keeps no pointer to it.
+//     budget register into the Thread and, when it is to continue, a
+//     resume address, then RETs to the trampoline with an exit word (kind,
+//     helper or map number, instruction index), which returns it to Go.
+//     Go does the work (calls the helper with the Thread, builds the
+//     error) and re-enters at a resume stub that reloads the registers and
+//     jumps to the resume address. So no Go frame is ever below a native
+//     frame, and the Go stack may move or grow freely between entries: the
+//     code keeps no pointer to it.
 //   - The goroutine is never stopped inside the code. Synchronous
 //     preemption happens in Go function prologues, which the code has
 //     none of; an asynchronous preemption signal that lands in the code
@@ -52,7 +52,8 @@ package ubpf
 //     (registers, exit words, packet and map bytes), never a pointer, so
 //     no write barrier is missed.
 //   - Runs stay short between safe points: taken backward jumps and local
-//     calls count down the budget in rcx, in slices of jitSlice; at the
+//     calls charge the budget in rcx with the same weights as the
+//     interpreter (see decode), in slices of jitSlice instructions; at the
 //     end of a slice the code exits to Go, which takes the next slice (a
 //     preemption point) or fails the run when the program's budget is
 //     spent, exactly where the interpreter would.
@@ -68,22 +69,32 @@ package ubpf
 // # Memory accesses
 //
 // Every load and store checks its address at run time, whatever the
-// verifier proved (defence in depth while the verifier is being fixed):
+// verifier proved (defence in depth while the verifier is being fixed),
+// against the same regions as the interpreter, and fails where it fails:
 //
-//   - Through r10 with a constant offset inside the current frame
-//     ([-512, -size]): r10 is only ever the frame pointer the VM set (no
-//     instruction the JIT emits writes it), so the access is inside the
-//     stack by construction: one load of fp, then the access.
+//   - Through r10, or a register the JIT knows to hold r10 plus a
+//     constant (jit_flow_amd64.go), with a constant offset below r10:
+//     r10 is only ever the frame pointer the VM set (the code never writes
+//     it otherwise), so the access is in the run's stack span iff its
+//     offset is above the span's bottom: known at compile time in programs
+//     without calls, one compare of r10 with them; then one load of fp
+//     and the access.
+//   - Through a register the JIT knows to hold the packet's start plus a
+//     constant: one compare of that offset with pktLim for the access
+//     size, then the access at rbp plus the constant.
 //   - Otherwise, first the packet: virtual address minus the packet's
 //     virtual base, compared unsigned with pktLim for the access size
 //     (one subtraction, one compare), then the access at rbp+offset.
-//   - Anything else (out of line): the generic translation of the
-//     interpreter: region = address>>32 below numRegions, offset+size at
-//     most the region's length in the Thread's read or write table, then
-//     the access at the region's base. A failure exits with a fault.
+//   - Anything else, and whatever the fast paths above did not accept
+//     (out of line): the generic translation of the interpreter: region =
+//     address>>32 below numRegions, offset+size at most the region's
+//     length in the Thread's read or write table, then the access at the
+//     region's base. A failure exits with a fault.
 //
 // Atomics take the generic path and also check the real address's
-// alignment, as the interpreter does.
+// alignment, as the interpreter does. Map lookups the JIT can resolve at
+// compile time run in the code (arrays here, hash maps in
+// jit_maps_amd64.go); the others exit to Go.
 
 import (
 	"fmt"
@@ -94,8 +105,8 @@ import (
 
 const jitAvailable = true
 
-// jitSlice is the number of taken backward jumps and calls between two
-// returns to Go (preemption points) in a long run.
+// jitSlice is the budget (instructions) between two returns to Go
+// (preemption points) in a long run.
 const jitSlice = 1 << 18
 
 // exit kinds (the low byte of jitState.exit)
