@@ -94,7 +94,8 @@ type jitState struct {
 	resume uintptr
 	// pktBase is the packet's first byte (rbp in the code); pktVBase its
 	// virtual address; pktLim[k] the number of offsets at which an
-	// access of 1<<k bytes fits in the packet (len - size + 1, or 0).
+	// access of 1<<k bytes fits in the packet (len - size + 1, or 0). The
+	// code sets them at entry from the packet's region.
 	pktBase  uintptr
 	pktVBase uint64
 	pktLim   [4]uint64
@@ -110,14 +111,6 @@ type jitState struct {
 func (j *jitState) init(stack []byte) {
 	j.fpTop = uintptr(unsafe.Pointer(unsafe.SliceData(stack))) + uintptr(len(stack))
 	j.pktVBase = regionPacket << 32
-}
-
-// setPacket prepares the packet fast path of the code for pkt.
-func (j *jitState) setPacket(pkt []byte) {
-	j.pktBase = uintptr(unsafe.Pointer(unsafe.SliceData(pkt)))
-	// offsets at which an access of 1, 2, 4, 8 bytes fits: n - size + 1
-	n := uint64(len(pkt))
-	j.pktLim = [4]uint64{n, max(n, 1) - 1, max(n, 3) - 3, max(n, 7) - 7}
 }
 
 // jitFrame is one local call's saved state (64 bytes: the code indexes

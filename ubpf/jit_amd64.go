@@ -176,6 +176,7 @@ type jitCompiler struct {
 	backWeights [][]uint8
 	back        map[[2]int]label
 	calls       bool // the program has local calls
+	pktSizes    uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
 	facts       []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
@@ -221,7 +222,8 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 	c.lSave, c.lReturn, c.lResume, c.lEntry = a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()
 	c.facts = pktFacts(c.p, c.insns)
 
-	c.emitEntry()
+	body := a.newLabel()
+	a.bind(body)
 	for pc := 0; pc < n; pc++ {
 		in := &c.insns[pc]
 		for i, w := range c.backWeights[pc] {
@@ -257,6 +259,7 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 		c.stubs[i]()
 	}
 	c.emitCommon()
+	c.emitEntry(body)
 	if a.err != nil {
 		return nil, 0, 0, a.err
 	}
@@ -290,14 +293,28 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 // emitEntry: the start of a run. r1 and r2 are the arguments of the
 // program's kind (as Run gives them to the interpreter), the other
 // registers start at zero (as in the interpreter, and so that nothing of
-// Go's leaks), rcx at the program's first budget slice.
-func (c *jitCompiler) emitEntry() {
+// Go's leaks), rcx at the program's first budget slice; rbp and the limits
+// of the packet accesses the program makes come from the packet's region.
+func (c *jitCompiler) emitEntry(body label) {
 	a := &c.a
 	a.bind(c.lEntry)
 	for i, r := range jitReg {
 		if i != 1 && i != 2 {
 			a.aluRR(aXor, false, r, r)
 		}
+	}
+	pkt := offRd + regionPacket*24 // the packet's slice header
+	a.load(8, pktReg, mb(ctxReg, pkt))
+	a.store(8, mb(ctxReg, offPktBase), pktReg)
+	for k := 0; k < 4; k++ {
+		if c.pktSizes&(1<<k) == 0 {
+			continue
+		}
+		// pktLim[k] = max(len - size + 1, 0)
+		a.load(8, tmpA, mb(ctxReg, pkt+8))
+		a.aluRI(aSub, true, tmpA, int32(1<<k)-1)
+		a.cmov(ccS, tmpA, rax) // rax is 0
+		a.store(8, mb(ctxReg, offPktLim+8*int32(k)), tmpA)
 	}
 	r1, r2 := jitReg[1], jitReg[2]
 	switch c.p.kind {
@@ -315,7 +332,6 @@ func (c *jitCompiler) emitEntry() {
 		a.load(8, r2, mb(ctxReg, offPktLen))
 	}
 	a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
-	a.load(8, pktReg, mb(ctxReg, offPktBase))
 	// r10 at the top of the run's stack span (see Thread.beginRun)
 	a.movImm(tmpA, regionStack<<32|uint64(c.p.stackSpan))
 	a.store(8, regMem(10), tmpA)
@@ -324,7 +340,7 @@ func (c *jitCompiler) emitEntry() {
 	if c.calls {
 		a.storeImm(8, mb(ctxReg, offDepth), 0)
 	}
-	// the body follows
+	a.jmp(body)
 }
 
 // emitCommon: the shared exit and re-entry code.
@@ -1006,6 +1022,7 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		generic()
 		return nil
 	}
+	c.pktSizes |= 1 << k
 	if f := c.facts[pc]; f != nil && f[base].kind == fPkt {
 		// a known packet offset (see jit_flow_amd64.go): in bounds iff
 		// below the limit for the size, else the generic path decides

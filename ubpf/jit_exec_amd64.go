@@ -24,7 +24,6 @@ func (p *Program) runJIT(t *Thread, pkt []byte, st *progStats) (uint64, error) {
 	if wr {
 		t.wr[regionPacket] = pkt
 	}
-	t.jit.setPacket(pkt)
 	e, r0 := jitcall(t, code.entry)
 	if e != exitReturn {
 		return p.runJITExits(t, st, code, e)
@@ -53,7 +52,6 @@ func (p *Program) runJITExits(t *Thread, st *progStats, code *jitCode, e uint64)
 // code's entry sets r1 and r2 for the program's kind itself.
 func (p *Program) jitExec(t *Thread, _, _ uint64) (uint64, error) {
 	code := p.jit
-	t.jit.setPacket(t.rd[regionPacket])
 	e, r0 := jitcall(t, code.entry)
 	var err error
 	if e != exitReturn {

@@ -272,9 +272,13 @@ func (t *Thread) prandom() uint32 {
 // the Thread's stack, and an access below the span faults whatever the
 // verifier concluded.
 func (t *Thread) beginRun(span int) {
-	s := t.stack[stackSize-span:]
-	clear(s)
-	t.rd[regionStack], t.wr[regionStack] = s, s
+	if len(t.rd[regionStack]) != span { // else it is mapped already
+		s := t.stack[stackSize-span:]
+		t.rd[regionStack], t.wr[regionStack] = s, s
+	}
+	if span > 0 {
+		clear(t.rd[regionStack])
+	}
 }
 
 // endRun discards ring buffer records the program reserved and never
