@@ -175,7 +175,7 @@ type jitCompiler struct {
 	// label of the budget charge of each (target, weight)
 	backWeights [][]uint8
 	back        map[[2]int]label
-	calls       bool // the program has local calls
+	calls       bool  // the program has local calls
 	pktSizes    uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
 	facts       []*flowState
 
