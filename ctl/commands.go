@@ -19,6 +19,7 @@ import (
 
 	"github.com/goko-net/goko/ctl/filtercmd"
 	"github.com/goko-net/goko/ctl/flowsyntax"
+	"github.com/goko-net/goko/internal/version"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -80,10 +81,12 @@ type cli struct {
 	readd     bool
 	progName  string
 	runBudget uint64
-	mapFlags  string
-	sortKeys  []sortKey
-	timeout   time.Duration
-	ctx       context.Context
+	// trace's packet sources
+	tracePacket, tracePcap string
+	mapFlags               string
+	sortKeys               []sortKey
+	timeout                time.Duration
+	ctx                    context.Context
 }
 
 // command is one ofctl command.
@@ -105,6 +108,7 @@ const (
 	groupFlows  = "Flows"
 	groupGroups = "Groups and meters"
 	groupFilter = "Filter programs (goko)"
+	groupDiag   = "Diagnostics (goko)"
 	groupOther  = "Other"
 )
 
@@ -126,7 +130,7 @@ func init() {
 			"Connects to the switch and prints the asynchronous messages it sends until\ninterrupted (or until --timeout): packet-ins, with the frame decoded as\novs-ofctl does (tcp,vlan_tci=...,nw_src=...,tp_dst=...), flow-removed,\nport-status, errors, and goko's MAP_CONTENTS (from send_maps actions).\nMISS-LEN sets miss_send_len first. --json prints one JSON object per line;\n--hex prints map keys and values in hex.", (*cli).monitor},
 		{groupSwitch, "probe", "TARGET", 1, 1, "probe whether TARGET is up", "Sends an echo request and waits for the reply.", (*cli).probe},
 
-		{groupFlows, "dump-flows", "TARGET [FLOW]", 1, 2, "print all flow entries", "Prints the flows that FLOW selects (all flows without FLOW). FLOW may give\nmatch fields, table=N, cookie=VALUE/MASK, out_port and out_group.\n--no-stats leaves out the duration and counters. --sort[=FIELD] and\n--rsort[=FIELD] (repeatable) sort by a match field or by priority (the\ndefault); flows without the field come last.", (*cli).dumpFlows},
+		{groupFlows, "dump-flows", "TARGET [FLOW]", 1, 2, "print all flow entries", "Prints the flows that FLOW selects (all flows without FLOW). FLOW may give\nmatch fields, table=N, cookie=VALUE/MASK, out_port and out_group.\nAs with ovs-ofctl, when the output is not a terminal each reply message\nstarts with a header line (\"OFPST_FLOW reply (OF1.3) (xid=0x2):\").\n--no-stats leaves out the duration, the counters and the headers. --sort[=FIELD] and\n--rsort[=FIELD] (repeatable) sort by a match field or by priority (the\ndefault); flows without the field come last.", (*cli).dumpFlows},
 		{groupFlows, "dump-aggregate", "TARGET [FLOW]", 1, 2, "print aggregate flow statistics", "Prints the packet, byte and flow counts summed over the flows FLOW selects.", (*cli).dumpAggregate},
 		{groupFlows, "add-flow", "TARGET FLOW", 2, 2, "add flow described by FLOW", "Adds one flow, for example:\n  ofctl add-flow br0 \"priority=10,tcp,tp_dst=80 actions=output:2\"\n  ofctl add-flow br0 \"priority=20,in_port=1,filter_prog=1 actions=send_maps(prog=1,map=counters),output:2\"", (*cli).addFlow},
 		{groupFlows, "add-flows", "TARGET FILE", 2, 2, "add flows from FILE (\"-\": stdin)",
@@ -166,6 +170,15 @@ func init() {
 		{groupFilter, "delete-map-entry", "TARGET ID MAP KEY", 4, 4, "delete a map entry", "Deletes KEY (written as for update-map) from map MAP of program ID.", (*cli).deleteMapEntry},
 		{groupFilter, "filter", "run|verify|conformance ARGS...", 0, 0, "offline filter tools (no switch)",
 			"Runs goko's eBPF VM offline, without a switch:\n  ofctl filter run PROG.o [--prog NAME] [--kind filter|xdp|raw] [--vm jit|interp|auto] (--packet HEX ... | --pcap FILE)\n  ofctl filter verify PROG.o [--prog NAME] [--kind K] [--vm E] [--disasm]\n  ofctl filter conformance [MEMORY] [--elf] [--vm E]   (the bpf_conformance plugin)\nrun prints each packet's verdict and the maps at the end; verify runs the\nverifier and prints its log. --vm chooses the engine: the JIT (amd64) or the\ninterpreter; auto, the default, is the JIT where there is one.", nil},
+
+		{groupDiag, "trace", "TARGET FLOW", 2, 2, "trace a packet through the pipeline",
+			"Shows what the switch does with a packet, like ovs-appctl ofproto/trace: each\ntable it visits and the flow that matched (priority, cookie, match), each\naction and the datapath actions it gives, group buckets, meters, and for every\nfilter program run its verdict, the instructions it executed and the map\nentries it read and wrote; then the megaflow the datapath would cache (key and\nmask, filter chain, actions). The packet is built from FLOW's fields, e.g.\n  ofctl trace br0 in_port=1,icmp,nw_src=10.0.0.1,nw_dst=10.0.0.2,icmp_type=8\nor given whole, FLOW then naming only the input port:\n  ofctl trace br0 in_port=1 --packet 0200000000020200000000010800...\n  ofctl trace br0 in_port=1 --pcap capture.pcap   (every packet of the file)\nNothing is forwarded or cached, but filter programs really run: their maps\nchange as they would for this packet. --json prints the trace as JSON.", (*cli).trace},
+		{groupDiag, "dump-megaflows", "TARGET", 1, 1, "print the datapath's cached megaflows",
+			"Prints every megaflow the datapath's poll-mode threads have cached, like\novs-appctl dpctl/dump-flows: the pmd, key and mask (a field not shown is\nwildcarded), the filter chain it re-checks, packets, bytes, the time since its\nlast hit and its datapath actions.", (*cli).dumpMegaflows},
+		{groupDiag, "pmd-stats-show", "TARGET", 1, 1, "print the poll-mode threads' cache counters",
+			"Prints, for each poll-mode thread, like ovs-appctl dpif-netdev/pmd-stats-show:\npackets received, exact-match cache hits, megaflow hits, misses, upcalls\n(misses translated by the OpenFlow pipeline), lost upcalls (over the upcall\nrate limit, or failed) and the megaflows cached.", (*cli).pmdStatsShow},
+		{groupDiag, "set-log-level", "TARGET [LEVEL]", 1, 2, "change switchd's log level",
+			"Sets the log level of the switchd that runs TARGET to debug, info, warn or\nerror, at once and without a restart, and prints it; without LEVEL, prints\nthe current level. At debug, switchd logs every flow-mod, packet-in and upcall\n(cache miss, with the megaflow it gave). Only the management socket (a bridge\nname as TARGET) may change the level.", (*cli).setLogLevel},
 
 		{groupOther, "help", "[COMMAND]", 0, 1, "show help for ofctl or COMMAND", "", nil},
 	}
@@ -207,7 +220,10 @@ TARGET is a bridge name (its management socket RUN_DIR/BRIDGE.mgmt),
 tcp:HOST[:PORT] (port 6653 by default) or unix:PATH.
 
 FLOW uses ovs-ofctl's syntax, e.g. "priority=10,ip,nw_dst=10.0.0.0/24 actions=output:2",
-plus goko's match field filter_prog=ID and action send_maps(prog=ID[,map=NAME]...).
+plus goko's match fields filter_prog=ID, ct_reply=ZONE, tun_src and tun_dst, and
+actions send_maps(prog=ID[,map=NAME]...) and ct_commit(ZONE). Fields and actions
+without a name are written oxm(CLASS,FIELD)=0xVALUE[/0xMASK],
+oxm(0xffff,exp=ID,FIELD)=0xVALUE and experimenter(0xID,0xBODY).
 "ofctl help COMMAND" explains a command.
 
 Options:
@@ -215,6 +231,12 @@ Options:
 Exit status: 0 on success, 1 if the switch reported an error or could not
 be reached, 2 for a bad command line or flow.
 `, fs.FlagUsages())
+}
+
+// commandHelp prints the help of one command ("ofctl help CMD", "ofctl CMD
+// --help").
+func commandHelp(w io.Writer, c *command) {
+	fmt.Fprintf(w, "usage: ofctl [OPTIONS] %s %s\n  %s\n\n%s\n", c.name, c.args, c.summary, c.help)
 }
 
 // Main runs ofctl with the given arguments (without the program name)
@@ -236,6 +258,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.progName, "prog", "", "load-filter-prog: the program (function or section) to load from the object")
 	fs.Uint64Var(&c.runBudget, "run-budget", 0, "load-filter-prog: instructions one run may execute (default: the switch's, 1048576 unless configured)")
 	fs.StringVar(&c.mapFlags, "flags", "any", "update-map: any, noexist (create only) or exist (replace only)")
+	fs.StringVar(&c.tracePacket, "packet", "", "trace: the packet to trace, an Ethernet frame in hex")
+	fs.StringVar(&c.tracePcap, "pcap", "", "trace: trace every packet of this pcap file")
 	fs.Var(sortValue{&c.sortKeys, false}, "sort", "dump-flows: sort by FIELD (or priority) ascending; repeatable")
 	fs.Lookup("sort").NoOptDefVal = "priority"
 	fs.Var(sortValue{&c.sortKeys, true}, "rsort", "dump-flows: sort by FIELD (or priority) descending; repeatable")
@@ -244,7 +268,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Lookup("list-commands").Hidden = true
 	fs.VarP((*secondsValue)(&c.timeout), "timeout", "t", "give up after SECS seconds (or a duration such as 500ms; default: wait forever)")
 	protocols := fs.StringP("protocols", "O", "OpenFlow13", "OpenFlow versions to allow; only OpenFlow13 is supported")
-	help := fs.BoolP("help", "h", false, "show this help")
+	help := fs.BoolP("help", "h", false, "show this help (after a command: that command's help)")
+	showVersion := fs.BoolP("version", "V", false, "print ofctl's version (from its build information)")
 	if i := filterCommand(args); i >= 0 {
 		return runFilter(args[i+1:], stdin, stdout, stderr)
 	}
@@ -253,7 +278,15 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	if *help {
-		usage(stdout, fs)
+		if r := fs.Args(); len(r) > 0 && findCommand(r[0]) != nil {
+			commandHelp(stdout, findCommand(r[0]))
+		} else {
+			usage(stdout, fs)
+		}
+		return ExitOK
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Line("ofctl"))
 		return ExitOK
 	}
 	if *listCommands {
@@ -295,7 +328,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "ofctl: unknown command '%s'; use --help for help\n", cargs[0])
 			return ExitUsage
 		}
-		fmt.Fprintf(stdout, "usage: ofctl [OPTIONS] %s %s\n  %s\n\n%s\n", hc.name, hc.args, hc.summary, hc.help)
+		commandHelp(stdout, hc)
 		return ExitOK
 	}
 	ctx := context.Background()
@@ -327,7 +360,7 @@ var errSilent = errors.New("")
 // value), else -1. Its arguments are passed to ctl/filtercmd untouched.
 func filterCommand(args []string) int {
 	withValue := map[string]bool{"--run-dir": true, "-t": true, "--timeout": true, "-O": true, "--protocols": true,
-		"--prog": true, "--flags": true}
+		"--prog": true, "--flags": true, "--packet": true, "--pcap": true}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -356,6 +389,12 @@ func runFilter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, use)
 		return ExitUsage
 	}
+	for _, a := range args {
+		if a == "--help" || a == "-h" {
+			commandHelp(stdout, findCommand("filter"))
+			return ExitOK
+		}
+	}
 	switch args[0] {
 	case "run":
 		return filtercmd.Run(args[1:], stdin, stdout, stderr)
@@ -363,8 +402,8 @@ func runFilter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return filtercmd.Verify(args[1:], stdin, stdout, stderr)
 	case "conformance":
 		return filtercmd.Conformance(args[1:], stdin, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, findCommand("filter").help)
+	case "help":
+		commandHelp(stdout, findCommand("filter"))
 		return ExitOK
 	}
 	fmt.Fprintf(stderr, "ofctl: unknown filter command %q\n%s\n", args[0], use)
@@ -720,9 +759,23 @@ func (c *cli) dumpFlows(args []string) error {
 	if err != nil {
 		return err
 	}
-	bodies, _, err := conn.Multipart(c.ctx, req)
+	bodies, xid, err := conn.Multipart(c.ctx, req)
 	if err != nil {
 		return c.requestErr("flow stats request", "", err)
+	}
+	if !c.json && !c.noStats && len(c.sortKeys) == 0 && !isTerminal(c.out) {
+		// As ovs-ofctl prints it: each reply message under its header.
+		var b strings.Builder
+		for i, body := range bodies {
+			b.WriteString(header("OFPST_FLOW reply", xid))
+			if i < len(bodies)-1 {
+				b.WriteString(" flags=[more]")
+			}
+			b.WriteByte('\n')
+			b.WriteString(FormatFlowStatsLines(body.(*openflow.FlowStatsReply).Stats, true))
+		}
+		_, err = io.WriteString(c.out, b.String())
+		return err
 	}
 	var stats []openflow.FlowStats
 	for _, b := range bodies {
@@ -736,6 +789,18 @@ func (c *cli) dumpFlows(args []string) error {
 	}
 	_, err = io.WriteString(c.out, FormatFlowStatsLines(stats, !c.noStats))
 	return err
+}
+
+// isTerminal reports whether w is a terminal. Like ovs-ofctl, dump-flows
+// prints the reply headers only when its output is not one (when it goes
+// to a script or a file).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func (c *cli) dumpAggregate(args []string) error {
@@ -972,7 +1037,11 @@ func (c *cli) sendFlowMods(s *session, reqs []flowReq) error {
 			msgs = append(msgs, c.requestErr(fmt.Sprintf("a request (xid 0x%x)", se.Xid), "", se).Error())
 			continue
 		}
-		msgs = append(msgs, reqs[i].where+c.requestErr(reqs[i].kindName(), reqs[i].text, se).Error())
+		msg := reqs[i].where + c.requestErr(reqs[i].kindName(), reqs[i].text, se).Error()
+		if h := hintFor(reqs[i].message(), se.Msg.Code); h != "" {
+			msg += "\n    " + h
+		}
+		msgs = append(msgs, msg)
 	}
 	if err != nil {
 		msgs = append(msgs, err.Error())

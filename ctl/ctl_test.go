@@ -105,7 +105,9 @@ func TestDumpFlows(t *testing.T) {
 	sampleFlows(sw)
 	dir := startSwitch(t, sw)
 	out, errs, code := ofctl(t, dir, "", "dump-flows", "br0")
-	want := " cookie=0x0, duration=3.005s, table=0, n_packets=5, n_bytes=490, priority=10,in_port=1 actions=output:2\n" +
+	want := "OFPST_FLOW reply (OF1.3) (xid=0x2): flags=[more]\n" +
+		" cookie=0x0, duration=3.005s, table=0, n_packets=5, n_bytes=490, priority=10,in_port=1 actions=output:2\n" +
+		"OFPST_FLOW reply (OF1.3) (xid=0x2):\n" +
 		" cookie=0x5, duration=0s, table=1, n_packets=0, n_bytes=0, idle_timeout=60, send_flow_rem tcp,tp_dst=80 actions=drop\n"
 	if code != 0 || out != want {
 		t.Errorf("dump-flows: code %d, stderr %q\n got:\n%s\nwant:\n%s", code, errs, out, want)

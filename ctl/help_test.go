@@ -109,3 +109,25 @@ func TestFilterDispatch(t *testing.T) {
 		t.Errorf("filter frob: exit %d", code)
 	}
 }
+
+// TestCommandDashHelp: "ofctl CMD --help" prints CMD's help, as "ofctl help
+// CMD" does, and --version the build's version line.
+func TestCommandDashHelp(t *testing.T) {
+	for _, name := range []string{"dump-flows", "add-flow", "load-filter-prog", "mod-port"} {
+		want, _, _ := ofctl(t, "", "", "help", name)
+		for _, args := range [][]string{{name, "--help"}, {name, "br0", "-h"}, {"--help", name}} {
+			if got, errs, code := ofctl(t, "", "", args...); code != 0 || got != want {
+				t.Errorf("%v: exit %d %s\n got %q\nwant %q", args, code, errs, got, want)
+			}
+		}
+	}
+	want, _, _ := ofctl(t, "", "", "help", "filter")
+	for _, args := range [][]string{{"filter", "run", "--help"}, {"filter", "--help"}, {"filter", "help"}} {
+		if got, errs, code := ofctl(t, "", "", args...); code != 0 || got != want {
+			t.Errorf("%v: exit %d %s\n got %q\nwant %q", args, code, errs, got, want)
+		}
+	}
+	if out, _, code := ofctl(t, "", "", "--version"); code != 0 || !strings.HasPrefix(out, "ofctl (goko) ") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+}

@@ -76,17 +76,19 @@ func TestOVSOutputs(t *testing.T) {
 			t.Errorf("%v: exit status %d (ovs-ofctl %d), stderr %q\novs-ofctl:\n%s\nofctl:\n%s", args, code, wcode, errs, want, got)
 		}
 	}
-	// dump-flows: ovs-ofctl prints each reply's "OFPST_FLOW reply" header
-	// when its output is not a terminal; ofctl prints only the flows.
-	want, _ := runOVS(t, bin, "dump-flows", target)
-	var lines []string
-	for _, l := range strings.SplitAfter(want, "\n") {
-		if !strings.HasPrefix(l, "OFPST_FLOW reply") {
-			lines = append(lines, l)
+	// dump-flows: both print each reply's "OFPST_FLOW reply" header when
+	// the output is not a terminal, also over replies split with MORE.
+	split := fakeswitch.New()
+	sampleFlows(split)
+	split.MaxReplyLen = 150
+	for maxLen, target := range map[int]string{0: target, 150: startTCP(t, split)} {
+		want, _ := runOVS(t, bin, "dump-flows", target)
+		if maxLen != 0 && !strings.Contains(want, "flags=[more]") {
+			t.Errorf("the switch did not split the reply:\n%s", want)
 		}
-	}
-	if got, _, _ := ofctl(t, "", "", "dump-flows", target); got != strings.Join(lines, "") {
-		t.Errorf("dump-flows:\novs-ofctl:\n%s\nofctl:\n%s", want, got)
+		if got, _, _ := ofctl(t, "", "", "dump-flows", target); got != want {
+			t.Errorf("dump-flows (replies of at most %d bytes):\novs-ofctl:\n%s\nofctl:\n%s", maxLen, want, got)
+		}
 	}
 }
 

@@ -71,6 +71,8 @@ const (
 	FieldTunSrc    // 4 bytes
 	FieldTunDst    // 4 bytes
 	FieldPBBISID   // 3 bytes: the I-SID of a PBB frame
+	FieldEthType   // 2 bytes: the innermost Ethertype (after any VLAN tags); the packet is parsed anew
+	FieldIPProto   // 1 byte: IPv4 protocol or IPv6 last next-header; the packet is parsed anew
 )
 
 // Action is one step of a megaflow's action list.

@@ -113,25 +113,31 @@ func l2End(key *FlowKey, off *Offsets) int {
 }
 
 // pushMPLS inserts a label stack entry between the L2 headers and the
-// payload. Label and TC start at zero; TTL comes from the IP TTL or the
-// previous top label; bottom-of-stack is set if there was no label.
+// payload. On a packet that has labels already, the new entry copies the
+// outermost one's label, TC and TTL, with bottom-of-stack clear (OpenFlow
+// 1.3.5 section 5.12.1, "push MPLS"); otherwise label and TC are zero, the
+// TTL is the IP TTL (zero without IP) and bottom-of-stack is set.
 func (p *pmd) pushMPLS(pkt *Packet, key *FlowKey, off *Offsets, etype uint16) {
 	end := l2End(key, off)
 	if end > len(pkt.Data) {
 		return
 	}
-	var lse uint32
-	if key.EthType == EthTypeMPLS || key.EthType == EthTypeMPLSM {
-		lse = key.MPLSLSE & 0xff // TTL; BoS stays 0 under an existing label
-	} else {
-		lse = 1<<8 | uint32(key.NwTTL)
-	}
+	lse := PushedLSE(key)
 	p.prepend(pkt, 4)
 	d := pkt.Data
 	copy(d[0:end], d[4:end+4])
 	be.PutUint16(d[end-2:], etype)
 	be.PutUint32(d[end:], lse)
 	reparse(pkt, key, off)
+}
+
+// PushedLSE returns the label stack entry push_mpls puts on a packet
+// with flow key k (see pushMPLS).
+func PushedLSE(k *FlowKey) uint32 {
+	if k.EthType == EthTypeMPLS || k.EthType == EthTypeMPLSM {
+		return k.MPLSLSE &^ (1 << 8)
+	}
+	return 1<<8 | uint32(k.NwTTL)
 }
 
 // pushPBB encapsulates the frame in 802.1ah (PBB): new backbone addresses

@@ -55,6 +55,7 @@ type cachedFlow struct {
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64
+	packets, bytes      uint64      // folded counts, for dumps (dump.go)
 	hasFilters          bool        // len(mf.Filters) > 0, without the pointer chase
 	next                *cachedFlow // same masked key, other filter chain
 	dead                bool        // evicted: EMC entries pointing here are stale
@@ -88,6 +89,8 @@ type flowCache struct {
 	// memo of filter results for the packet being looked up
 	memo  [8]memoEntry
 	memoN int
+
+	emcHits, megaflowHits uint64 // lookups each level answered (dump.go)
 }
 
 type memoEntry = FilterCheck
@@ -130,9 +133,11 @@ func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cached
 		h = key.Hash()
 		i, j := emcSlots(h)
 		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
+			c.emcHits++
 			return e.flow
 		}
 		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
+			c.emcHits++
 			return e.flow
 		}
 	}
@@ -142,6 +147,7 @@ func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cached
 	for _, st := range pc.subtables {
 		if f := st.find(key, pkt, c); f != nil {
 			st.hits++
+			c.megaflowHits++
 			c.emcInsert(key, h, f)
 			return f
 		}

@@ -66,6 +66,7 @@ type Datapath struct {
 	upcallErrors atomic.Uint64
 	foldGen      atomic.Uint64 // bumped to ask every pmd to fold its counters now
 	stats        struct{ packets, misses, upcallDrops atomic.Uint64 }
+	diag         diag // pmd counters and megaflow dumps (dump.go)
 }
 
 // Stats are a datapath's cumulative counters.
@@ -127,6 +128,7 @@ func New(cfg Config) *Datapath {
 		stop:   make(chan struct{}),
 		iters:  make([]atomic.Uint64, max(cfg.PMDs, 1)),
 		ct:     newConntrack(cfg.ConntrackMax),
+		diag:   newDiag(cfg.PMDs),
 	}
 	dp.ports.Store(&portSet{byNo: map[uint32]int{}})
 	return dp

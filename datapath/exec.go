@@ -102,6 +102,15 @@ func (h *headers) sctpCsum() {
 	binary.LittleEndian.PutUint32(l4[8:], crc32.Checksum(l4, castagnoli))
 }
 
+// SetField applies an ActSetField of field f with value v to frame, whose
+// key and offsets are key and off, outside any datapath thread: the
+// OpenFlow layer uses it to follow a packet whose headers a set_field
+// reinterprets. Checksums, key and offsets are kept in step.
+func SetField(frame []byte, key *FlowKey, off *Offsets, f Field, v *[16]byte) {
+	h := headers{frame: frame, key: key, off: off}
+	h.setField(f, v)
+}
+
 // setField writes v (network order, left-aligned) into field f.
 func (h *headers) setField(f Field, v *[16]byte) {
 	fr, k := h.frame, h.key
@@ -258,6 +267,15 @@ func (h *headers) setField(f Field, v *[16]byte) {
 		}
 		copy(itag[1:4], v[:3])
 		k.PBBISID = uint32(v[0])<<16 | uint32(v[1])<<8 | uint32(v[2])
+	case FieldEthType:
+		end := l2End(k, h.off)
+		if end < 14 || end > len(fr) {
+			return
+		}
+		copy(fr[end-2:end], v[:2])
+		h.reparse()
+	case FieldIPProto:
+		h.setIPProto(v[0])
 	case FieldTunID:
 		k.TunID = be.Uint64(v[:])
 	case FieldTunSrc:
@@ -265,6 +283,56 @@ func (h *headers) setField(f Field, v *[16]byte) {
 	case FieldTunDst:
 		k.TunDst = be.Uint32(v[:])
 	}
+}
+
+// reparse refreshes the key and offsets after a change that alters how
+// the rest of the frame parses, keeping what does not come from the frame.
+func (h *headers) reparse() {
+	k := h.key
+	in, tid, tsrc, tdst := k.InPort, k.TunID, k.TunSrc, k.TunDst
+	*h.off = Parse(h.frame, in, k)
+	k.TunID, k.TunSrc, k.TunDst = tid, tsrc, tdst
+}
+
+// setIPProto rewrites the IPv4 protocol, or the next-header field that
+// names an IPv6 packet's transport protocol (that of the IPv6 header or of
+// the last extension header). The protocol is part of the TCP, UDP and
+// ICMPv6 pseudo-header, so their checksum follows it.
+func (h *headers) setIPProto(p uint8) {
+	ip, k := h.l3(), h.key
+	var at int // offset in ip of the protocol byte
+	switch {
+	case k.EthType == EthTypeIPv4 && len(ip) >= 20:
+		at = 9
+	case k.EthType == EthTypeIPv6 && len(ip) >= 40:
+		at = 6
+		if h.off.L4 >= 0 {
+			// Walk the extension headers to the one that names L4.
+			end := int(h.off.L4 - h.off.L3)
+			for q := 40; q+2 <= end && q+2 <= len(ip); {
+				n := (int(ip[q+1]) + 1) * 8
+				switch ip[at] {
+				case ipv6AH:
+					n = (int(ip[q+1]) + 2) * 4
+				case ipv6Fragment:
+					n = 8
+				}
+				at, q = q, q+n
+			}
+		}
+	default:
+		return
+	}
+	old, nw := [2]byte{0, ip[at]}, [2]byte{0, p}
+	if at == 9 {
+		oldw := [2]byte{ip[8], ip[9]}
+		ip[9] = p
+		be.PutUint16(ip[10:], csumUpdate(be.Uint16(ip[10:]), oldw[:], ip[8:10]))
+	} else {
+		ip[at] = p
+	}
+	h.updateL4Csum(old[:], nw[:])
+	h.reparse()
 }
 
 func (h *headers) setTos(tos uint8) {
@@ -449,15 +517,28 @@ func (h *headers) copyTTL(out bool) {
 	}
 }
 
-// remarkDSCP raises the drop precedence of an AF-class DSCP by prec.
+// remarkDSCP raises a packet's drop precedence by prec levels, as a
+// dscp_remark meter band does to traffic above its rate. OpenFlow does not
+// say how the DSCP encodes drop precedence, so goko follows the two
+// encodings DiffServ has:
+//   - an assured-forwarding codepoint (AFcd, RFC 2597) has one: d rises by
+//     prec within class c, up to 3 (AF11 becomes AF12);
+//   - any other codepoint is a class selector (RFC 2474 section 4.2.2),
+//     where a lower class is the one dropped first: the class (the top
+//     three bits) falls by prec, down to 0, the rest kept. This is what
+//     the public OpenFlow switch test suite expects (CS3, DSCP 24, remarked
+//     with prec_level 1 becomes DSCP 16), and how other switches read
+//     prec_level ("precedence levels to subtract").
 func (h *headers) remarkDSCP(prec uint8) {
 	dscp := h.key.NwTos >> 2
 	class, drop := dscp>>3, (dscp>>1)&3
-	if class < 1 || class > 4 || dscp&1 != 0 || drop == 0 {
-		return // only assured-forwarding classes have drop precedences
+	if class >= 1 && class <= 4 && dscp&1 == 0 && drop != 0 {
+		drop = uint8(min(int(drop)+int(prec), 3))
+		dscp = class<<3 | drop<<1
+	} else {
+		dscp = uint8(max(int(class)-int(prec), 0))<<3 | dscp&7
 	}
-	drop = min(drop+prec, 3)
-	h.setTos((class<<3|drop<<1)<<2 | h.key.NwTos&3)
+	h.setTos(dscp<<2 | h.key.NwTos&3)
 }
 
 // selectHash hashes the fields a select group balances on.

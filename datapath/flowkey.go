@@ -37,7 +37,26 @@ type FlowKey struct {
 	ArpTHA    [6]byte // ARP target hardware address, or ND target link-layer address
 	NDTarget  [16]byte
 	PBBISID   uint32 // I-SID of an 802.1ah (PBB) frame's I-TAG (low 24 bits)
+	// IPv6ExtHdr is OpenFlow's ipv6_exthdr pseudo-field: which extension
+	// headers an IPv6 packet carries and whether they repeat or come out
+	// of order (the IPv6Ext* bits).
+	IPv6ExtHdr uint16
+	_          [6]byte // keeps the size a whole number of words; always zero
 }
+
+// Bits of FlowKey.IPv6ExtHdr, as OpenFlow 1.3 numbers them (enum
+// ofp_ipv6exthdr_flags).
+const (
+	IPv6ExtNoNext = 1 << 0 // a "no next header" (59) was reached
+	IPv6ExtESP    = 1 << 1 // an ESP header is present
+	IPv6ExtAuth   = 1 << 2 // an authentication header is present
+	IPv6ExtDest   = 1 << 3 // one or two destination options headers are present
+	IPv6ExtFrag   = 1 << 4 // a fragment header is present
+	IPv6ExtRouter = 1 << 5 // a routing header is present
+	IPv6ExtHop    = 1 << 6 // a hop-by-hop options header is present
+	IPv6ExtUnrep  = 1 << 7 // some header appears more often than RFC 8200 allows
+	IPv6ExtUnseq  = 1 << 8 // the headers are not in RFC 8200's order
+)
 
 // VlanPresent is set in FlowKey.VlanTCI when the frame carries that tag; it
 // takes the place of the CFI/DEI bit, as in Open vSwitch.
@@ -78,11 +97,15 @@ func (k *FlowKey) Or(m *FlowKey) {
 func (k *FlowKey) Hash() uint64 {
 	w := k.Words()
 	var a, b, c, d uint64 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0x27d4eb2f165667c5
-	for i := 0; i+3 < KeyWords; i += 4 {
+	i := 0
+	for ; i+3 < KeyWords; i += 4 {
 		a = (a ^ w[i]) * 0xff51afd7ed558ccd
 		b = (b ^ w[i+1]) * 0xc4ceb9fe1a85ec53
 		c = (c ^ w[i+2]) * 0x94d049bb133111eb
 		d = (d ^ w[i+3]) * 0xbf58476d1ce4e5b9
+	}
+	for ; i < KeyWords; i++ { // the words past the last group of four
+		a = (a ^ w[i]) * 0xc4ceb9fe1a85ec53
 	}
 	h := a ^ (b >> 17) ^ (b << 47) ^ (c >> 31) ^ (c << 33) ^ (d >> 43) ^ (d << 21)
 	h ^= h >> 33

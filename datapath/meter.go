@@ -9,7 +9,8 @@ import (
 // own rate. A packet exceeds a band when that band's bucket lacks the
 // tokens for it; the band that applies is the exceeded band with the
 // highest rate (OpenFlow 1.3 section 5.7.1), and it either drops the packet
-// or raises its DSCP drop precedence. A packet that exceeds no band passes.
+// or raises its DSCP drop precedence (how: remarkDSCP in exec.go). A packet
+// that exceeds no band passes.
 //
 // Meters are shared by all datapath threads; a packet takes the meter's
 // mutex once. That is a lock on the fast path, accepted for now because a
@@ -78,11 +79,14 @@ func (m *Meter) apply(now int64, n int) (drop bool, prec uint8) {
 		cost = 1
 	}
 	m.mu.Lock()
-	elapsed := float64(now-m.last) / 1e9
-	if m.last == 0 || elapsed < 0 {
-		elapsed = 0
+	// Datapath threads read the clock once per poll, so their timestamps
+	// interleave slightly out of order: time only moves forward here, or
+	// a late timestamp would credit the same interval twice.
+	var elapsed float64
+	if m.last != 0 && now > m.last {
+		elapsed = float64(now-m.last) / 1e9
 	}
-	m.last = now
+	m.last = max(m.last, now)
 	var hit *meterBand
 	for i := range m.bands {
 		b := &m.bands[i]

@@ -135,14 +135,83 @@ func parseIPv4(b []byte, key *FlowKey, base int) int16 {
 	return int16(base + ihl)
 }
 
-// IPv6 extension headers the parser skips to reach the transport header.
+// IPv6 extension headers the parser skips to reach the transport header,
+// and the two that end the chain for it.
 const (
 	ipv6HopByHop = 0
 	ipv6Routing  = 43
 	ipv6Fragment = 44
+	ipv6ESP      = 50
 	ipv6AH       = 51
+	ipv6NoNext   = 59
 	ipv6DestOpts = 60
 )
+
+// exthdrRank is each extension header's place in the order RFC 8200
+// section 4.1 recommends: hop-by-hop, destination options (for the routing
+// header's hops), routing, fragment, AH, ESP, destination options (for the
+// final destination). A header ranked below one seen before it is out of
+// sequence (OFPIEH_UNSEQ).
+const (
+	rankHop = iota + 1
+	rankDestFirst
+	rankRouting
+	rankFragment
+	rankAH
+	rankESP
+	rankDestLast
+)
+
+// exthdrState accumulates the ipv6_exthdr flags over one header chain.
+type exthdrState struct {
+	flags uint16
+	last  int // rank of the previous extension header, 0 before the first
+	dests int // destination options headers seen
+}
+
+// see records one extension header of type next.
+func (s *exthdrState) see(next uint8) {
+	var bit uint16
+	rank := 0
+	switch next {
+	case ipv6HopByHop:
+		bit, rank = IPv6ExtHop, rankHop
+		if s.last != 0 {
+			// Hop-by-hop must come first, right after the IPv6 header.
+			s.flags |= IPv6ExtUnseq
+		}
+	case ipv6DestOpts:
+		bit, rank = IPv6ExtDest, rankDestFirst
+		if s.last >= rankDestFirst {
+			rank = rankDestLast
+		}
+		s.dests++
+		if s.dests > 2 {
+			s.flags |= IPv6ExtUnrep
+		}
+	case ipv6Routing:
+		bit, rank = IPv6ExtRouter, rankRouting
+	case ipv6Fragment:
+		bit, rank = IPv6ExtFrag, rankFragment
+	case ipv6AH:
+		bit, rank = IPv6ExtAuth, rankAH
+	case ipv6ESP:
+		bit, rank = IPv6ExtESP, rankESP
+	case ipv6NoNext:
+		s.flags |= IPv6ExtNoNext
+		return
+	default:
+		return
+	}
+	if next != ipv6DestOpts && s.flags&bit != 0 {
+		s.flags |= IPv6ExtUnrep // only destination options may appear twice
+	}
+	if rank < s.last {
+		s.flags |= IPv6ExtUnseq
+	}
+	s.flags |= bit
+	s.last = rank
+}
 
 func parseIPv6(b []byte, key *FlowKey, base int) int16 {
 	if len(b) < 40 || b[0]>>4 != 6 {
@@ -160,9 +229,12 @@ func parseIPv6(b []byte, key *FlowKey, base int) int16 {
 	copy(key.IPv6Src[:], b[8:24])
 	copy(key.IPv6Dst[:], b[24:40])
 	p := 40
+	var ext exthdrState
 	// Each extension header is at least 8 bytes, so this loop is bounded by
 	// the frame length.
 	for {
+		ext.see(next)
+		key.IPv6ExtHdr = ext.flags
 		switch next {
 		case ipv6HopByHop, ipv6Routing, ipv6DestOpts:
 			if len(b) < p+8 {
@@ -185,6 +257,8 @@ func parseIPv6(b []byte, key *FlowKey, base int) int16 {
 			}
 			key.NwFrag = FragAny
 			if binary.BigEndian.Uint16(b[p+2:])&0xfff8 != 0 {
+				// A later fragment: the headers after this one are in
+				// the first fragment, so the chain ends here.
 				key.NwFrag |= FragLater
 				key.NwProto = b[p]
 				return -1

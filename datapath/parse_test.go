@@ -63,7 +63,7 @@ func TestParse(t *testing.T) {
 			frame: ethHdr + "86dd 60000000 0010 00 40 " + "fe800000000000000000000000000001" + "fe800000000000000000000000000002" +
 				"3a00 0000 0000 0000" + "8000 0000 0001 0001",
 			want: FlowKey{InPort: 1, EthDst: [6]byte{2, 0, 0, 0, 0, 2}, EthSrc: [6]byte{2, 0, 0, 0, 0, 1},
-				EthType: 0x86dd, NwProto: 58, NwTTL: 64, TpSrc: 128,
+				EthType: 0x86dd, NwProto: 58, NwTTL: 64, TpSrc: 128, IPv6ExtHdr: IPv6ExtHop,
 				IPv6Src: [16]byte{0xfe, 0x80, 15: 1}, IPv6Dst: [16]byte{0xfe, 0x80, 15: 2}},
 			l4: 62,
 		},
@@ -106,4 +106,70 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse allocated %v times", allocs)
 		}
 	})
+}
+
+// ipv6Chain builds an Ethernet/IPv6 frame whose extension headers are
+// hdrs (each 8 bytes long, AH with its own length rule) followed by an
+// 8-byte transport header of protocol last.
+func ipv6Chain(hdrs []uint8, last uint8) []byte {
+	f := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd}
+	ip := make([]byte, 40)
+	ip[0] = 0x60
+	ip[7] = 64
+	ip[23], ip[39] = 1, 2
+	types := append(append([]uint8(nil), hdrs...), last)
+	ip[6] = types[0]
+	var body []byte
+	for i, h := range hdrs {
+		e := make([]byte, 8)
+		e[0] = types[i+1]
+		if h == ipv6AH {
+			e[1] = 0 // (0+2)*4 = 8 bytes
+		}
+		body = append(body, e...)
+	}
+	body = append(body, 0x30, 0x39, 0x00, 0x16, 0, 8, 0, 0)
+	ip[4], ip[5] = byte(len(body)>>8), byte(len(body))
+	return append(append(f, ip...), body...)
+}
+
+func TestParseIPv6ExtHdr(t *testing.T) {
+	tests := []struct {
+		name  string
+		hdrs  []uint8
+		last  uint8
+		flags uint16
+		proto uint8
+	}{
+		{"none", nil, IPProtoUDP, 0, IPProtoUDP},
+		{"no next header", nil, ipv6NoNext, IPv6ExtNoNext, ipv6NoNext},
+		{"hop auth (ryu's 68)", []uint8{ipv6HopByHop, ipv6AH}, IPProtoTCP, IPv6ExtHop | IPv6ExtAuth, IPProtoTCP},
+		{"esp ends the chain", []uint8{ipv6HopByHop}, ipv6ESP, IPv6ExtHop | IPv6ExtESP, ipv6ESP},
+		{"full order", []uint8{ipv6HopByHop, ipv6DestOpts, ipv6Routing, ipv6Fragment, ipv6AH, ipv6DestOpts}, IPProtoUDP,
+			IPv6ExtHop | IPv6ExtDest | IPv6ExtRouter | IPv6ExtFrag | IPv6ExtAuth, IPProtoUDP},
+		{"dest router", []uint8{ipv6DestOpts, ipv6Routing}, IPProtoUDP, IPv6ExtDest | IPv6ExtRouter, IPProtoUDP},
+		{"hop not first", []uint8{ipv6DestOpts, ipv6HopByHop}, IPProtoUDP, IPv6ExtDest | IPv6ExtHop | IPv6ExtUnseq, IPProtoUDP},
+		{"fragment before routing", []uint8{ipv6Fragment, ipv6Routing}, IPProtoUDP, IPv6ExtFrag | IPv6ExtRouter | IPv6ExtUnseq, IPProtoUDP},
+		{"routing twice", []uint8{ipv6Routing, ipv6Routing}, IPProtoUDP, IPv6ExtRouter | IPv6ExtUnrep, IPProtoUDP},
+		{"three dests", []uint8{ipv6DestOpts, ipv6Routing, ipv6DestOpts, ipv6DestOpts}, IPProtoUDP,
+			IPv6ExtDest | IPv6ExtRouter | IPv6ExtUnrep, IPProtoUDP},
+		{"auth then none", []uint8{ipv6AH}, ipv6NoNext, IPv6ExtAuth | IPv6ExtNoNext, ipv6NoNext},
+	}
+	for _, tt := range tests {
+		var k FlowKey
+		off := Parse(ipv6Chain(tt.hdrs, tt.last), 1, &k)
+		if k.IPv6ExtHdr != tt.flags || k.NwProto != tt.proto {
+			t.Errorf("%s: exthdr %#x proto %d, want %#x proto %d", tt.name, k.IPv6ExtHdr, k.NwProto, tt.flags, tt.proto)
+		}
+		if tt.last == IPProtoUDP && (k.TpSrc != 12345 || k.TpDst != 22 || off.L4 != int16(54+8*len(tt.hdrs))) {
+			t.Errorf("%s: ports %d/%d at %d", tt.name, k.TpSrc, k.TpDst, off.L4)
+		}
+	}
+	// A truncated chain keeps the flags of the headers seen so far.
+	f := ipv6Chain([]uint8{ipv6HopByHop, ipv6Routing}, IPProtoUDP)
+	var k FlowKey
+	Parse(f[:54+8+4], 1, &k)
+	if k.IPv6ExtHdr != IPv6ExtHop|IPv6ExtRouter {
+		t.Errorf("truncated: %#x", k.IPv6ExtHdr)
+	}
 }

@@ -29,6 +29,7 @@ type pmd struct {
 	upcallTokens float64
 	upcallLast   int64
 	lastMaint    int64
+	cnt          pmdCounters // dump.go
 }
 
 type txQueue struct {
@@ -84,6 +85,7 @@ func (p *pmd) poll() int {
 		p.cache.maintain(p.now)
 		p.lastMaint = p.now
 	}
+	p.serveDump()
 	got := 0
 	for i, vp := range p.ps.list {
 		if i%p.dp.cfg.PMDs != p.idx {
@@ -137,6 +139,7 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 		f := p.cache.lookup(pkts[i].Data, key, pc)
 		if f == nil {
 			p.dp.stats.misses.Add(1)
+			p.cnt.misses++
 			f = p.upcall(&pkts[i], key)
 			if f == nil {
 				continue
@@ -151,6 +154,7 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 		p.execute(f.actions, &pkts[i], key, &offs[i])
 	}
 	p.dp.stats.packets.Add(uint64(len(pkts)))
+	p.cnt.packets += uint64(len(pkts))
 }
 
 // foldCounters adds the packets counted on cached flows since the last
@@ -165,11 +169,14 @@ func (p *pmd) foldCounters() {
 			s.Bytes.Add(f.pendBytes)
 			s.Used.Store(p.now)
 		}
+		f.packets += f.pendPkts
+		f.bytes += f.pendBytes
 		f.pendPkts, f.pendBytes = 0, 0
 	}
 	clear(p.dirty)
 	p.dirty = p.dirty[:0]
 	p.lastFold = p.now
+	p.publish()
 }
 
 // counterFoldNs is how often per-flow counts reach the OpenFlow counters.
@@ -183,8 +190,10 @@ const counterFoldNs = 20e6
 func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
 	if !p.takeUpcallToken() {
 		p.dp.stats.upcallDrops.Add(1)
+		p.cnt.lost++
 		return nil
 	}
+	p.cnt.upcalls++
 	ver := p.dp.version.Load()
 	mf := &p.scratch
 	*mf = Megaflow{Known: p.cache.memo[:p.cache.memoN]}
@@ -192,6 +201,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
 		if p.dp.upcallErrors.Add(1)&1023 == 1 {
 			p.dp.log.Warn("upcall failed, packet dropped", "err", err)
 		}
+		p.cnt.lost++
 		return nil
 	}
 	mf.Mask.InPort = ^uint32(0) // subtables are per input port

@@ -81,11 +81,11 @@ var ipAny = []uint16{datapath.EthTypeIPv4, datapath.EthTypeIPv6}
 // allowsSet reports whether the packet has the header field f lives in.
 func (c *protoCtx) allowsSet(f openflow.Field) bool {
 	switch f {
-	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMTunnelID, openflow.OXMTunIPv4Src, openflow.OXMTunIPv4Dst:
+	case openflow.OXMEthDst, openflow.OXMEthSrc, openflow.OXMEthType, openflow.OXMTunnelID, openflow.OXMTunIPv4Src, openflow.OXMTunIPv4Dst:
 		return true
 	case openflow.OXMVlanVID, openflow.OXMVlanPCP:
 		return c.vlan
-	case openflow.OXMIPDSCP, openflow.OXMIPECN:
+	case openflow.OXMIPDSCP, openflow.OXMIPECN, openflow.OXMIPProto:
 		return c.isIP()
 	case openflow.OXMIPv4Src, openflow.OXMIPv4Dst:
 		return c.isEth(datapath.EthTypeIPv4)
@@ -118,12 +118,15 @@ func (c *protoCtx) allowsSet(f openflow.Field) bool {
 }
 
 // setFields maps the OXM fields set_field can write to datapath fields.
-// The rest (in_port, in_phy_port, metadata, eth_type, ip_proto,
-// ipv6_exthdr) are not settable: OFPBAC_BAD_SET_TYPE. Metadata is written
-// with the write-metadata instruction; eth_type and ip_proto change only
-// through push and pop actions.
+// The rest (in_port, in_phy_port, metadata, ipv6_exthdr) are not
+// settable: OFPBAC_BAD_SET_TYPE. Metadata is written with the
+// write-metadata instruction; ipv6_exthdr describes the packet rather than
+// holding a value. eth_type and ip_proto rewrite the header field only:
+// the rest of the packet is then read under the new type, as a receiver
+// would read it.
 var setFields = map[openflow.Field]datapath.Field{
 	openflow.OXMEthDst: datapath.FieldEthDst, openflow.OXMEthSrc: datapath.FieldEthSrc,
+	openflow.OXMEthType: datapath.FieldEthType, openflow.OXMIPProto: datapath.FieldIPProto,
 	openflow.OXMVlanVID: datapath.FieldVlanVID, openflow.OXMVlanPCP: datapath.FieldVlanPCP,
 	openflow.OXMIPDSCP: datapath.FieldIPDSCP, openflow.OXMIPECN: datapath.FieldIPECN,
 	openflow.OXMIPv4Src: datapath.FieldIPv4Src, openflow.OXMIPv4Dst: datapath.FieldIPv4Dst,
@@ -201,6 +204,10 @@ func (c *protoCtx) apply(a openflow.Action) {
 		*c = protoCtx{} // the customer frame: nothing is known of it
 	case openflow.ActionSetField:
 		switch a.Field.Field {
+		case openflow.OXMEthType:
+			c.ethType, c.ethKnown, c.protoKnown, c.icmpKnown = a.Field.Uint16(), true, false, false
+		case openflow.OXMIPProto:
+			c.proto, c.protoKnown, c.icmpKnown = a.Field.Uint8(), true, false
 		case openflow.OXMICMPv6Type:
 			c.icmpType, c.icmpKnown = a.Field.Uint8(), true
 		}

@@ -27,6 +27,12 @@ type Config struct {
 	Name       string
 	DatapathID uint64
 	Logger     *slog.Logger
+	// LogLevel, when set, is the level of Logger's handler, which ofctl
+	// set-log-level changes through the management socket (diag.go).
+	LogLevel *slog.LevelVar
+	// ManagementSocket is the path of the bridge's management socket:
+	// connections accepted on it may change the log level.
+	ManagementSocket string
 	// MaxFlows is the number of flows each table holds at most (0:
 	// DefaultMaxFlows); a flow-mod that would add one more fails with
 	// OFPFMFC_TABLE_FULL. TABLE_FEATURES reports it as max_entries.

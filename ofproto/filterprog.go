@@ -489,15 +489,23 @@ func (c *Conn) gokoMultipart(xid uint32, body *openflow.MultipartExperimenterBod
 			parts = append(parts, d.Marshal())
 		}
 	default:
-		return openflow.Errorf(openflow.BRCBadExpType, "unknown goko multipart type %d", body.ExpType)
+		var err error
+		if parts, err = c.gokoDiag(body); err != nil {
+			return err
+		}
 	}
+	c.sendGokoParts(xid, body.ExpType, parts)
+	return nil
+}
+
+// sendGokoParts sends the parts of a goko multipart reply.
+func (c *Conn) sendGokoParts(xid, expType uint32, parts [][]byte) {
 	for i, p := range parts {
 		reply := &openflow.MultipartReply{Body: &openflow.MultipartExperimenterBody{
-			Experimenter: openflow.GokoExperimenter, ExpType: body.ExpType, Data: p}}
+			Experimenter: openflow.GokoExperimenter, ExpType: expType, Data: p}}
 		if i < len(parts)-1 {
 			reply.Flags = openflow.MultipartMore
 		}
 		c.sendXID(xid, reply)
 	}
-	return nil
 }

@@ -323,6 +323,9 @@ func (x *xlate) bucketActions(g *group, i int) []datapath.Action {
 	savedKey, savedDirty, savedActs := x.key, x.dirty, x.acts
 	var acts []datapath.Action
 	x.acts = &acts
+	if x.tr != nil {
+		x.tr.bucket(g, i)
+	}
 	for _, a := range g.buckets[i].Actions {
 		x.action(a)
 	}

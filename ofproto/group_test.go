@@ -209,3 +209,51 @@ func TestGroupDescStatsFeatures(t *testing.T) {
 		t.Fatalf("group features %+v", feat)
 	}
 }
+
+// TestPortDown: mod-port down reports LINK_DOWN (not LIVE), as Open vSwitch
+// does, and the port neither forwards nor receives; up restores both.
+func TestPortDown(t *testing.T) {
+	ts := newTestSwitch(t, 2)
+	ts.mustFlow(addFlow(1, openflow.Match{}, output(2)))
+	state := func(no uint32) openflow.PortState {
+		for _, m := range ts.request(&openflow.MultipartRequest{Body: &openflow.PortDescRequest{}}) {
+			for _, p := range m.(*openflow.MultipartReply).Body.(*openflow.PortDescReply).Ports {
+				if p.PortNo == no {
+					return p.State
+				}
+			}
+		}
+		t.Fatalf("port %d not described", no)
+		return 0
+	}
+	mod := func(no uint32, cfg openflow.PortConfig) {
+		ts.request(&openflow.PortMod{PortNo: no, Config: cfg, Mask: openflow.PortConfigDown | openflow.PortConfigNoRecv,
+			HWAddr: [6]byte(ts.ports[no].Info().HWAddr)})
+	}
+	if s := state(1); s != openflow.PortStateLive {
+		t.Fatalf("port 1 state %v, want LIVE", s)
+	}
+	mod(2, openflow.PortConfigDown)
+	if s := state(2); s != openflow.PortStateLinkDown {
+		t.Errorf("port 2 down: state %v, want LINK_DOWN", s)
+	}
+	if mf, _ := ts.translate(frame(2, 17, 53), 1); len(mf.Actions) != 0 {
+		t.Errorf("output to a down port: %+v", mf.Actions)
+	}
+	mod(1, openflow.PortConfigDown)
+	mod(2, 0)
+	if mf, _ := ts.translate(frame(2, 17, 53), 1); len(mf.Actions) != 0 || mf.Mask.InPort != ^uint32(0) {
+		t.Errorf("packet received on a down port: %+v, mask %+v", mf.Actions, mf.Mask)
+	}
+	mod(1, openflow.PortConfigNoRecv)
+	if mf, _ := ts.translate(frame(2, 17, 53), 1); len(mf.Actions) != 0 {
+		t.Errorf("packet received on a no-receive port: %+v", mf.Actions)
+	}
+	mod(1, 0)
+	if s := state(1); s != openflow.PortStateLive {
+		t.Errorf("port 1 up again: state %v, want LIVE", s)
+	}
+	if mf, _ := ts.translate(frame(2, 17, 53), 1); len(mf.Actions) != 1 || mf.Actions[0].Port != 2 {
+		t.Errorf("after up: %+v", mf.Actions)
+	}
+}

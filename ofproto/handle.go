@@ -86,7 +86,11 @@ func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
 		b.dp.Sync()
 		c.sendXID(xid, &openflow.BarrierReply{})
 	case *openflow.FlowMod:
-		return b.FlowMod(m)
+		err := b.FlowMod(m)
+		if b.debug() {
+			c.logFlowMod(xid, m, err)
+		}
+		return err
 	case *openflow.PacketOut:
 		return b.PacketOut(m)
 	case *openflow.PortMod:
@@ -270,7 +274,10 @@ func (b *Bridge) portDesc(p *port) openflow.Port {
 		d.Name = d.Name[:15]
 	}
 	copy(d.HWAddr[:], info.HWAddr)
-	if info.LinkUp {
+	// An administratively down port has no link, as with Open vSwitch
+	// (which takes the device down): LINK_DOWN, and not live for
+	// fast-failover groups.
+	if info.LinkUp && p.config&openflow.PortConfigDown == 0 {
 		d.State = openflow.PortStateLive
 	} else {
 		d.State = openflow.PortStateLinkDown
@@ -365,6 +372,9 @@ func (b *Bridge) Upcall(pkt []byte, key *datapath.FlowKey, u *datapath.Userspace
 	}
 	if key.TunID != 0 {
 		pi.Match.Add(openflow.OXMUint(openflow.OXMTunnelID, key.TunID))
+	}
+	if b.debug() {
+		b.logPacketIn(pi, arg)
 	}
 	b.broadcast(asyncPacketIn, uint8(arg.reason), pi)
 }

@@ -119,6 +119,8 @@ func compileMatch(m *openflow.Match) (flowMatch, error) {
 			k.MPLSLSE |= 0x100
 		case openflow.OXMPBBISID:
 			v.PBBISID, k.PBBISID = be32(val)&0xffffff, be32(msk)&0xffffff
+		case openflow.OXMIPv6ExtHdr:
+			v.IPv6ExtHdr, k.IPv6ExtHdr = be16(val)&0x1ff, be16(msk)&0x1ff
 		case openflow.OXMTunnelID:
 			v.TunID, k.TunID = binary.BigEndian.Uint64(val), binary.BigEndian.Uint64(msk)
 		default:

@@ -308,8 +308,13 @@ func TestCompileMatchSemantics(t *testing.T) {
 		t.Errorf("in_port=0: %v", err)
 	}
 	var oe *openflow.Error
-	_, err := compileMatch(&openflow.Match{Fields: []openflow.OXM{openflow.OXMUint(openflow.OXMIPv6ExtHdr, 5)}})
-	if !errors.As(err, &oe) {
+	_, err := compileMatch(&openflow.Match{Fields: []openflow.OXM{openflow.NewExperimenterOXM(0x00abcdef, 3, []byte{1, 2, 3, 4}, nil)}})
+	if !errors.As(err, &oe) || oe.Code != openflow.BMCBadField {
 		t.Errorf("unsupported field: %v", err)
+	}
+	fm, err := compileMatch(&openflow.Match{Fields: []openflow.OXM{openflow.OXMEthTypeVal(0x86dd),
+		openflow.OXMUintMasked(openflow.OXMIPv6ExtHdr, 0x44, 0x1c4)}})
+	if err != nil || fm.value.IPv6ExtHdr != 0x44 || fm.mask.IPv6ExtHdr != 0x1c4 {
+		t.Errorf("ipv6_exthdr=0x44/0x1c4: %+v %v", fm.value, err)
 	}
 }

@@ -12,6 +12,7 @@ type Snapshot struct {
 	Ports    []PortSnapshot
 	Tables   []TableSnapshot // tables that hold flows
 	Programs []openflow.GokoFilterProgInfo
+	PMDs     []datapath.PMDStats
 }
 
 // PortSnapshot is one port's counters.
@@ -33,7 +34,7 @@ type TableSnapshot struct {
 // first brought up to date with the datapath threads.
 func (b *Bridge) Snapshot() Snapshot {
 	b.dp.SyncCounters()
-	s := Snapshot{Bridge: b.cfg.Name, Datapath: b.dp.Stats()}
+	s := Snapshot{Bridge: b.cfg.Name, Datapath: b.dp.Stats(), PMDs: b.dp.PMDStats()}
 	if list, err := b.filterProgList(openflow.GokoAllProgs); err == nil {
 		s.Programs = list.Progs
 	}

@@ -256,6 +256,7 @@ var matchFields = []openflow.Field{
 	openflow.OXMARPTHA, openflow.OXMIPv6Src, openflow.OXMIPv6Dst, openflow.OXMIPv6FLabel, openflow.OXMICMPv6Type,
 	openflow.OXMICMPv6Code, openflow.OXMIPv6NDTarget, openflow.OXMIPv6NDSLL, openflow.OXMIPv6NDTLL,
 	openflow.OXMMPLSLabel, openflow.OXMMPLSTC, openflow.OXMMPLSBOS, openflow.OXMPBBISID, openflow.OXMTunnelID,
+	openflow.OXMIPv6ExtHdr,
 }
 
 // tableFeatures describes every table: what goko really supports, with the

@@ -104,6 +104,9 @@ func (x *xlate) ctPass(zone uint32) bool {
 		}
 	}
 	res := x.pkt != nil && f.Match(x.pkt)
+	if x.tr != nil {
+		x.tr.ctCheck(f, res)
+	}
 	x.mf.Filters = append(x.mf.Filters, datapath.FilterCheck{Filter: f, Want: res})
 	return res
 }

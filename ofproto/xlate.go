@@ -85,6 +85,7 @@ type xlate struct {
 	// key cannot hold.
 	frame  []byte
 	popped bool
+	tr     *tracer // set when tracing (trace.go)
 }
 
 func newXlate(b *Bridge, key *datapath.FlowKey, mf *datapath.Megaflow) *xlate {
@@ -95,6 +96,15 @@ func newXlate(b *Bridge, key *datapath.FlowKey, mf *datapath.Megaflow) *xlate {
 
 // Translate implements datapath.Translator.
 func (b *Bridge) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
+	err := b.translate(pkt, key, mf, nil)
+	if b.debug() {
+		b.logUpcall(key, mf, err)
+	}
+	return err
+}
+
+// translate is Translate, traced by tr when it is not nil.
+func (b *Bridge) translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow, tr *tracer) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	mf.Mask.InPort = ^uint32(0)
@@ -102,11 +112,20 @@ func (b *Bridge) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaf
 		// OFPC_FRAG_DROP: IP fragments are dropped before the pipeline.
 		mf.Mask.NwFrag |= datapath.FragAny
 		if key.NwFrag&datapath.FragAny != 0 {
+			if tr != nil {
+				tr.note("the packet is an IP fragment and the switch drops fragments (set-frags drop)")
+			}
 			return nil
 		}
 	}
+	if p := b.ports[key.InPort]; p != nil && p.config&(openflow.PortConfigDown|openflow.PortConfigNoRecv) != 0 {
+		if tr != nil {
+			tr.note("port %d is down or has no-receive set: received packets are dropped", key.InPort)
+		}
+		return nil // OFPPC_PORT_DOWN and OFPPC_NO_RECV: received packets are dropped
+	}
 	x := newXlate(b, key, mf)
-	x.pkt = pkt
+	x.pkt, x.tr = pkt, tr
 	x.pipeline(0)
 	return nil
 }
@@ -151,6 +170,45 @@ func (x *xlate) popInner(outer, etype uint16) {
 	x.popped = true
 }
 
+// reinterpret applies a set_field of eth_type or ip_proto, after which the
+// rest of the packet reads differently (an IPv4 header becomes an MPLS
+// label, TCP ports become ICMP type and code). The key is made by parsing
+// the rewritten frame, so later tables see what the datapath forwards;
+// fields earlier set_field actions wrote (dirty bits) keep their values,
+// as the datapath has written them into the frame. Like a pop, this takes
+// the packet where the megaflow key cannot follow, so later lookups are
+// not cached; without later lookups the result depends only on the masked
+// fields and the megaflow is cached as usual.
+func (x *xlate) reinterpret(o openflow.OXM) {
+	if x.frame == nil {
+		if x.pkt == nil {
+			return
+		}
+		x.frame = append([]byte(nil), x.pkt...)
+	}
+	var cur datapath.FlowKey
+	off := datapath.Parse(x.frame, x.key.InPort, &cur)
+	var v [16]byte
+	copy(v[:], o.Value)
+	datapath.SetField(x.frame, &cur, &off, setFields[o.Field], &v)
+	old := x.key
+	var nk datapath.FlowKey
+	datapath.Parse(x.frame, old.InPort, &nk)
+	nk.TunID, nk.TunSrc, nk.TunDst = old.TunID, old.TunSrc, old.TunDst
+	nw, ow, dw := nk.Words(), old.Words(), x.dirty.Words()
+	for i := range nw {
+		nw[i] = nw[i]&^dw[i] | ow[i]&dw[i]
+	}
+	switch o.Field {
+	case openflow.OXMEthType:
+		nk.EthType, x.dirty.EthType = o.Uint16(), 0xffff
+	case openflow.OXMIPProto:
+		nk.NwProto, x.dirty.NwProto = o.Uint8(), 0xff
+	}
+	x.key = nk
+	x.popped = true
+}
+
 // filterPass runs a filter program on the packet, at most once per
 // translation, and records its result in the megaflow's filter chain so
 // the datapath checks it for every later packet. Programs always see the
@@ -158,6 +216,9 @@ func (x *xlate) popInner(outer, etype uint16) {
 func (x *xlate) filterPass(f *filterProg) bool {
 	for _, fc := range x.mf.Filters {
 		if fc.Filter == datapath.Filter(f) {
+			if x.tr != nil {
+				x.tr.reused(f, fc.Want)
+			}
 			return fc.Want
 		}
 	}
@@ -167,7 +228,12 @@ func (x *xlate) filterPass(f *filterProg) bool {
 			res, known = fc.Want, true
 		}
 	}
-	if !known {
+	switch {
+	case known && x.tr != nil:
+		x.tr.reused(f, res)
+	case !known && x.tr != nil:
+		res = x.tr.runFilter(f, x.pkt)
+	case !known:
 		res = f.Match(x.pkt)
 	}
 	x.mf.Filters = append(x.mf.Filters, datapath.FilterCheck{Filter: f, Want: res})
@@ -191,7 +257,13 @@ func (x *xlate) pipeline(table uint8) {
 			x.mf.NoCache = true
 		}
 		x.mf.Stats = append(x.mf.Stats, &t.lookupStats)
+		if x.tr != nil {
+			x.tr.add(openflow.GokoTraceEvent{Kind: openflow.TraceTable, Table: table})
+		}
 		r := t.lookup(&x.key, x.md, x.mask, x.filterPass, x.ctPass)
+		if x.tr != nil {
+			x.tr.lookup(x.b, table, r)
+		}
 		if r == nil {
 			return // OpenFlow 1.3: a table miss with no table-miss rule drops
 		}
@@ -224,6 +296,9 @@ func (x *xlate) pipeline(table uint8) {
 			}
 		}
 		if gotoTable == nil {
+			if x.tr != nil && len(x.actionSet) > 0 {
+				x.tr.note("end of the pipeline: the action set runs")
+			}
 			for _, a := range orderedActionSet(x.actionSet) {
 				x.action(a)
 			}
@@ -250,6 +325,13 @@ var full = func() (k datapath.FlowKey) {
 }()
 
 func (x *xlate) action(a openflow.Action) {
+	if x.tr != nil {
+		if !x.tr.entered {
+			x.traceAction(a) // records a, then comes back here to run it
+			return
+		}
+		x.tr.entered = false
+	}
 	k := &x.key
 	switch a := a.(type) {
 	case openflow.ActionExperimenter:
@@ -285,14 +367,10 @@ func (x *xlate) action(a openflow.Action) {
 		x.dirty.VlanTCI, x.dirty.Vlan2TCI = 0xffff, 0xffff
 		x.emit(datapath.Action{Kind: datapath.ActPopVLAN})
 	case openflow.ActionPushMPLS:
-		// As the datapath does: label and TC zero, the TTL of the outer
-		// entry (bottom-of-stack clear) or of the IP header (set).
+		// As the datapath does: a copy of the outer entry (bottom of
+		// stack clear), or label and TC zero with the IP TTL.
 		x.mask(&datapath.FlowKey{EthType: 0xffff, MPLSLSE: ^uint32(0), NwTTL: 0xff})
-		if k.EthType == datapath.EthTypeMPLS || k.EthType == datapath.EthTypeMPLSM {
-			k.MPLSLSE &= 0xff
-		} else {
-			k.MPLSLSE = 0x100 | uint32(k.NwTTL)
-		}
+		k.MPLSLSE = datapath.PushedLSE(k)
 		k.EthType = a.EtherType
 		x.dirty.EthType, x.dirty.MPLSLSE = 0xffff, ^uint32(0)
 		x.emit(datapath.Action{Kind: datapath.ActPushMPLS, Arg: a.EtherType})
@@ -372,6 +450,10 @@ func (x *xlate) setField(o openflow.OXM) {
 	copy(a.Value[:], o.Value)
 	k, d := &x.key, &x.dirty
 	switch o.Field {
+	case openflow.OXMEthType, openflow.OXMIPProto:
+		x.emit(a)
+		x.reinterpret(o)
+		return
 	case openflow.OXMPBBISID:
 		k.PBBISID = uint32(o.Value[0])<<16 | uint32(o.Value[1])<<8 | uint32(o.Value[2])
 		d.PBBISID = 0xffffff
@@ -457,6 +539,9 @@ func prereqMask(f openflow.Field) datapath.FlowKey {
 		openflow.OXMSCTPSrc, openflow.OXMSCTPDst, openflow.OXMICMPv4Type, openflow.OXMICMPv4Code,
 		openflow.OXMICMPv6Type, openflow.OXMICMPv6Code:
 		return datapath.FlowKey{EthType: 0xffff, NwProto: 0xff}
+	case openflow.OXMEthType:
+		// Written wherever the Ethertype is, which the VLAN tags decide.
+		return datapath.FlowKey{VlanTCI: datapath.VlanPresent, Vlan2TCI: datapath.VlanPresent}
 	case openflow.OXMIPv6NDTarget, openflow.OXMIPv6NDSLL, openflow.OXMIPv6NDTLL:
 		return datapath.FlowKey{EthType: 0xffff, NwProto: 0xff, TpSrc: 0xffff}
 	}

@@ -217,23 +217,27 @@ var (
 	preICMP6 = prereq{OXMIPProto, []uint64{58}}
 )
 
-// prereqs holds, per basic field number, its prerequisite (OpenFlow 1.3.5
-// table 12). VLAN_PCP and IN_PHY_PORT are special-cased.
-var prereqs = map[Field]prereq{
-	OXMIPDSCP: preIP, OXMIPECN: preIP, OXMIPProto: preIP,
-	OXMIPv4Src: preIPv4, OXMIPv4Dst: preIPv4,
-	OXMTCPSrc: preTCP, OXMTCPDst: preTCP,
-	OXMUDPSrc: preUDP, OXMUDPDst: preUDP,
-	OXMSCTPSrc: preSCTP, OXMSCTPDst: preSCTP,
-	OXMICMPv4Type: preICMP4, OXMICMPv4Code: preICMP4,
-	OXMARPOp: preARP, OXMARPSPA: preARP, OXMARPTPA: preARP, OXMARPSHA: preARP, OXMARPTHA: preARP,
-	OXMIPv6Src: preIPv6, OXMIPv6Dst: preIPv6, OXMIPv6FLabel: preIPv6, OXMIPv6ExtHdr: preIPv6,
-	OXMICMPv6Type: preICMP6, OXMICMPv6Code: preICMP6,
-	OXMIPv6NDTarget: {OXMICMPv6Type, []uint64{135, 136}},
-	OXMIPv6NDSLL:    {OXMICMPv6Type, []uint64{135}},
-	OXMIPv6NDTLL:    {OXMICMPv6Type, []uint64{136}},
-	OXMMPLSLabel:    preMPLS, OXMMPLSTC: preMPLS, OXMMPLSBOS: preMPLS,
-	OXMPBBISID: prePBB,
+// prereqs holds, per basic field number, its prerequisites (OpenFlow 1.3.5
+// table 12), all of which must hold. VLAN_PCP and IN_PHY_PORT are
+// special-cased. Table 12 lists only the nearest prerequisite, which
+// would let ICMPv6 fields ride on eth_type=0x0800,ip_proto=58; the
+// transport fields here also name their Ethertypes, so that ICMPv4 needs
+// IPv4 and ICMPv6 (and ND) IPv6, as Open vSwitch and ofctl have it.
+var prereqs = map[Field][]prereq{
+	OXMIPDSCP: {preIP}, OXMIPECN: {preIP}, OXMIPProto: {preIP},
+	OXMIPv4Src: {preIPv4}, OXMIPv4Dst: {preIPv4},
+	OXMTCPSrc: {preIP, preTCP}, OXMTCPDst: {preIP, preTCP},
+	OXMUDPSrc: {preIP, preUDP}, OXMUDPDst: {preIP, preUDP},
+	OXMSCTPSrc: {preIP, preSCTP}, OXMSCTPDst: {preIP, preSCTP},
+	OXMICMPv4Type: {preIPv4, preICMP4}, OXMICMPv4Code: {preIPv4, preICMP4},
+	OXMARPOp: {preARP}, OXMARPSPA: {preARP}, OXMARPTPA: {preARP}, OXMARPSHA: {preARP}, OXMARPTHA: {preARP},
+	OXMIPv6Src: {preIPv6}, OXMIPv6Dst: {preIPv6}, OXMIPv6FLabel: {preIPv6}, OXMIPv6ExtHdr: {preIPv6},
+	OXMICMPv6Type: {preIPv6, preICMP6}, OXMICMPv6Code: {preIPv6, preICMP6},
+	OXMIPv6NDTarget: {preIPv6, preICMP6, {OXMICMPv6Type, []uint64{135, 136}}},
+	OXMIPv6NDSLL:    {preIPv6, preICMP6, {OXMICMPv6Type, []uint64{135}}},
+	OXMIPv6NDTLL:    {preIPv6, preICMP6, {OXMICMPv6Type, []uint64{136}}},
+	OXMMPLSLabel:    {preMPLS}, OXMMPLSTC: {preMPLS}, OXMMPLSBOS: {preMPLS},
+	OXMPBBISID: {prePBB},
 }
 
 // CheckPrereqs checks the prerequisites of every basic field (e.g. tcp_dst
@@ -256,12 +260,10 @@ func (m *Match) CheckPrereqs() error {
 			}
 			continue
 		}
-		p, ok := prereqs[f]
-		if !ok {
-			continue
-		}
-		if !m.has(p) {
-			return errf(BMCBadPrereq, "%v requires %v in %x", f, p.field, p.values)
+		for _, p := range prereqs[f] {
+			if !m.has(p) {
+				return errf(BMCBadPrereq, "%v requires %v in %x", f, p.field, p.values)
+			}
 		}
 	}
 	return nil

@@ -402,7 +402,8 @@ func (r *TableFeaturesReply) decode(b []byte) (err error) {
 // tables tableID+1..nTables-1, every action for write and apply, every
 // basic field for match (masked where maskable) and wildcards, and every
 // settable basic field for write/apply set-field (all but in_port,
-// in_phy_port, metadata and ipv6_exthdr). Trim it to what the switch
+// in_phy_port, metadata and ipv6_exthdr, a pseudo-field that describes
+// the packet's headers). Trim it to what the switch
 // really supports.
 func FullTableFeatures(tableID uint8, nTables int, name string, maxEntries uint32) TableFeatures {
 	var insts []InstructionID

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -30,6 +31,9 @@ type Config struct {
 	DPDK     DPDKConfig     `yaml:"dpdk"`
 	Filters  FilterConfig   `yaml:"filters"`
 	Bridges  []BridgeConfig `yaml:"bridges"`
+	// Level, when set, is the level of the daemon's log handler, which
+	// ofctl set-log-level changes while switchd runs.
+	Level *slog.LevelVar `yaml:"-"`
 }
 
 // FilterConfig bounds what filter programs may use.

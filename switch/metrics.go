@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/ofproto"
 	"github.com/goko-net/goko/openflow"
 )
@@ -53,7 +55,7 @@ func (d *Daemon) serveMetrics(ctx context.Context, addr string) error {
 // metric is one sample of a family.
 type metric struct {
 	labels string // extra labels, each starting with a comma
-	value  uint64
+	value  float64
 }
 
 // family is a metric family and how to read its samples off a snapshot.
@@ -63,7 +65,7 @@ type family struct {
 }
 
 func one(v func(s *ofproto.Snapshot) uint64) func(*ofproto.Snapshot) []metric {
-	return func(s *ofproto.Snapshot) []metric { return []metric{{"", v(s)}} }
+	return func(s *ofproto.Snapshot) []metric { return []metric{{"", float64(v(s))}} }
 }
 
 func perPort(v func(p *ofproto.PortSnapshot) uint64) func(*ofproto.Snapshot) []metric {
@@ -71,7 +73,7 @@ func perPort(v func(p *ofproto.PortSnapshot) uint64) func(*ofproto.Snapshot) []m
 		var out []metric
 		for i := range s.Ports {
 			p := &s.Ports[i]
-			out = append(out, metric{fmt.Sprintf(",port=\"%d\",name=%s", p.No, strconv.Quote(p.Name)), v(p)})
+			out = append(out, metric{fmt.Sprintf(",port=\"%d\",name=%s", p.No, strconv.Quote(p.Name)), float64(v(p))})
 		}
 		return out
 	}
@@ -81,18 +83,28 @@ func perTable(v func(t *ofproto.TableSnapshot) uint64) func(*ofproto.Snapshot) [
 	return func(s *ofproto.Snapshot) []metric {
 		var out []metric
 		for i := range s.Tables {
-			out = append(out, metric{fmt.Sprintf(",table=\"%d\"", s.Tables[i].ID), v(&s.Tables[i])})
+			out = append(out, metric{fmt.Sprintf(",table=\"%d\"", s.Tables[i].ID), float64(v(&s.Tables[i]))})
 		}
 		return out
 	}
 }
 
-func perProgram(v func(p *openflow.GokoFilterProgInfo) uint64) func(*ofproto.Snapshot) []metric {
+func perProgram(v func(p *openflow.GokoFilterProgInfo) float64) func(*ofproto.Snapshot) []metric {
 	return func(s *ofproto.Snapshot) []metric {
 		var out []metric
 		for i := range s.Programs {
 			p := &s.Programs[i]
 			out = append(out, metric{fmt.Sprintf(",prog=\"%d\",name=%s", p.ProgID, strconv.Quote(p.Name)), v(p)})
+		}
+		return out
+	}
+}
+
+func perPMD(v func(p *datapath.PMDStats) uint64) func(*ofproto.Snapshot) []metric {
+	return func(s *ofproto.Snapshot) []metric {
+		var out []metric
+		for i := range s.PMDs {
+			out = append(out, metric{fmt.Sprintf(",pmd=\"%d\"", s.PMDs[i].PMD), float64(v(&s.PMDs[i]))})
 		}
 		return out
 	}
@@ -118,10 +130,26 @@ var families = []family{
 	{"goko_table_flows", "gauge", "Flows in a table.", perTable(func(t *ofproto.TableSnapshot) uint64 { return uint64(t.Flows) })},
 	{"goko_table_lookups_total", "counter", "Lookups in a table.", perTable(func(t *ofproto.TableSnapshot) uint64 { return t.Lookups })},
 	{"goko_table_matches_total", "counter", "Lookups in a table that found a flow.", perTable(func(t *ofproto.TableSnapshot) uint64 { return t.Matches })},
-	{"goko_filter_runs_total", "counter", "Runs of a filter program.", perProgram(func(p *openflow.GokoFilterProgInfo) uint64 { return p.Runs })},
-	{"goko_filter_matches_total", "counter", "Runs of a filter program that matched.", perProgram(func(p *openflow.GokoFilterProgInfo) uint64 { return p.Matches })},
-	{"goko_filter_errors_total", "counter", "Runs stopped by a run-time fault (counted as no match).", perProgram(func(p *openflow.GokoFilterProgInfo) uint64 { return p.Errors })},
-	{"goko_filter_run_nanoseconds_total", "counter", "Time spent running a filter program; divided by its runs, ns per run.", perProgram(func(p *openflow.GokoFilterProgInfo) uint64 { return p.RunNs })},
+	{"goko_filter_runs_total", "counter", "Runs of a filter program.", perProgram(func(p *openflow.GokoFilterProgInfo) float64 { return float64(p.Runs) })},
+	{"goko_filter_matches_total", "counter", "Runs of a filter program that matched.", perProgram(func(p *openflow.GokoFilterProgInfo) float64 { return float64(p.Matches) })},
+	{"goko_filter_errors_total", "counter", "Runs stopped by a run-time fault (counted as no match).", perProgram(func(p *openflow.GokoFilterProgInfo) float64 { return float64(p.Errors) })},
+	{"goko_filter_run_seconds_total", "counter", "Time spent running a filter program; divided by its runs, the time per run.", perProgram(func(p *openflow.GokoFilterProgInfo) float64 { return float64(p.RunNs) / 1e9 })},
+	{"goko_pmd_packets_total", "counter", "Packets a poll-mode thread received.", perPMD(func(p *datapath.PMDStats) uint64 { return p.Packets })},
+	{"goko_pmd_emc_hits_total", "counter", "Packets found in a poll-mode thread's exact-match cache.", perPMD(func(p *datapath.PMDStats) uint64 { return p.EMCHits })},
+	{"goko_pmd_megaflow_hits_total", "counter", "Packets found in a poll-mode thread's megaflow cache.", perPMD(func(p *datapath.PMDStats) uint64 { return p.MegaflowHits })},
+	{"goko_pmd_misses_total", "counter", "Packets that missed both caches of a poll-mode thread.", perPMD(func(p *datapath.PMDStats) uint64 { return p.Misses })},
+	{"goko_pmd_upcalls_total", "counter", "Cache misses a poll-mode thread translated.", perPMD(func(p *datapath.PMDStats) uint64 { return p.Upcalls })},
+	{"goko_pmd_lost_upcalls_total", "counter", "Cache misses dropped: over the upcall rate limit, or the translation failed.", perPMD(func(p *datapath.PMDStats) uint64 { return p.LostUpcalls })},
+	{"goko_pmd_megaflows", "gauge", "Megaflows a poll-mode thread has cached.", perPMD(func(p *datapath.PMDStats) uint64 { return p.Megaflows })},
+}
+
+// formatSample prints counts as integers and other values (seconds) in
+// the shortest exact form.
+func formatSample(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // writeMetrics renders snapshots, each family announced once.
@@ -130,7 +158,7 @@ func writeMetrics(w io.Writer, snaps []ofproto.Snapshot) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.typ)
 		for i := range snaps {
 			for _, m := range f.samples(&snaps[i]) {
-				fmt.Fprintf(w, "%s{bridge=%s%s} %d\n", f.name, strconv.Quote(snaps[i].Bridge), m.labels, m.value)
+				fmt.Fprintf(w, "%s{bridge=%s%s} %s\n", f.name, strconv.Quote(snaps[i].Bridge), m.labels, formatSample(m.value))
 			}
 		}
 	}

@@ -61,6 +61,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 }
 
 func (d *Daemon) start(ctx context.Context) error {
+	if err := d.preflight(); err != nil {
+		return err
+	}
 	if !d.cfg.SSL.empty() {
 		cfg, err := d.cfg.SSL.tlsConfig()
 		if err != nil {
@@ -110,8 +113,10 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 	}
 	log := d.log.With("bridge", bc.Name)
 	engine, _ := ubpf.ParseEngine(d.cfg.Filters.VM) // validated already
-	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, MaxFlows: d.cfg.MaxFlows, Engine: engine,
-		FilterRunBudget: d.cfg.Filters.RunBudget, FilterMapMemory: uint64(d.cfg.Filters.MapMemoryMB) << 20})
+	mgmt := filepath.Join(d.cfg.RunDir, bc.Name+".mgmt")
+	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, MaxFlows: d.cfg.MaxFlows,
+		FilterRunBudget: d.cfg.Filters.RunBudget, FilterMapMemory: uint64(d.cfg.Filters.MapMemoryMB) << 20,
+		LogLevel: d.cfg.Level, ManagementSocket: mgmt, Engine: engine})
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
 	if d.eal != nil {
 		dpCfg.ThreadInit = dpdk.RegisterThread
@@ -137,7 +142,6 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		}
 	}
 
-	mgmt := filepath.Join(d.cfg.RunDir, bc.Name+".mgmt")
 	ln, err := listenUnix(mgmt)
 	if err != nil {
 		return fmt.Errorf("management socket: %w", err)

@@ -311,7 +311,8 @@ func (p *Program) IsMatch(result uint64) bool {
 // not allocate.
 func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 	st := &p.stats[t.slot&(ThreadSlots-1)]
-	if p.jit != nil && t.prog == p && p.kind == KindFilter && !(p.measure && atomic.LoadUint64(&st.runs)%timeEvery == 0) {
+	if p.jit != nil && t.prog == p && p.kind == KindFilter && t.trace == nil &&
+		!(p.measure && atomic.LoadUint64(&st.runs)%timeEvery == 0) {
 		// the common case, in one frame: a compiled filter on the
 		// thread that ran it last
 		return p.runJIT(t, pkt, st)
@@ -320,7 +321,8 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 }
 
 // runFull is Run for every case but runJIT's: the interpreter, binding a
-// program's maps to the thread, XDP and raw arguments, timed runs.
+// program's maps to the thread, XDP and raw arguments, timed and traced
+// runs.
 func (p *Program) runFull(t *Thread, pkt []byte, st *progStats) (uint64, error) {
 	timed := p.measure && atomic.LoadUint64(&st.runs)%timeEvery == 0
 	var start time.Duration
@@ -363,9 +365,12 @@ func (p *Program) runOn(t *Thread, pkt []byte, r1, r2 uint64) (uint64, error) {
 	}
 	var ret uint64
 	var err error
-	if p.jit != nil {
+	switch {
+	case t.trace != nil:
+		ret, err = p.step(t, r1, r2) // RunTraced (trace.go), in the interpreter
+	case p.jit != nil:
 		ret, err = p.jitExec(t, r1, r2)
-	} else {
+	default:
 		ret, err = p.exec(t, r1, r2)
 	}
 	t.endRun()

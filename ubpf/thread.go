@@ -94,6 +94,8 @@ type Thread struct {
 
 	jit jitState
 
+	trace *Trace // non-nil during a traced run (trace.go)
+
 	// IngressIfindex and RxQueueIndex are what an XDP program reads from
 	// ctx->ingress_ifindex and ctx->rx_queue_index. Set them before Run.
 	IngressIfindex uint32

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/goko-net/goko/internal/version"
 	"github.com/goko-net/goko/netctl"
 )
 
@@ -80,11 +81,16 @@ func run(args []string) error {
 	fs.StringVar(&e.statePath, "state", defState, "state file (env GOKO_NETCTL_STATE)")
 	fs.StringVar(&e.runDir, "run-dir", os.Getenv("GOKO_RUN_DIR"), "run dir of bridge-name targets (default /run/goko)")
 	fs.DurationVar(&e.timeout, "timeout", 30*time.Second, "time limit of each switch update")
+	showVersion := fs.BoolP("version", "V", false, "print netctl's version and exit")
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			return nil
 		}
 		return usageError{err}
+	}
+	if *showVersion {
+		fmt.Println(version.Line("netctl"))
+		return nil
 	}
 	rest := fs.Args()
 	if len(rest) == 0 || rest[0] == "help" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/goko-net/goko/internal/version"
 	"github.com/goko-net/goko/ofproto"
 	switchd "github.com/goko-net/goko/switch"
 )
@@ -40,7 +41,7 @@ func run() error {
 		cert        = fs.String("certificate", "", "PEM certificate of the switch, for ssl: and pssl:")
 		caCert      = fs.String("ca-cert", "", "PEM certificate of the CA that signs controllers' certificates, for ssl: and pssl:")
 		runDir      = fs.String("run-dir", "", "directory of the management sockets (default /run/goko)")
-		logLevel    = fs.String("log-level", "", "debug, info, warn or error (default info)")
+		logLevel    = fs.String("log-level", "", "debug, info, warn or error (default info); ofctl set-log-level changes it while switchd runs")
 		hugepages   = fs.Bool("dpdk-hugepages", false, "use hugepages instead of --no-huge (they must be reserved and mounted)")
 		memMB       = fs.Int("dpdk-memory", 0, "DPDK memory in MB (default 512)")
 		prefix      = fs.String("dpdk-file-prefix", "", "DPDK file prefix (default goko-<pid>)")
@@ -53,6 +54,7 @@ func run() error {
 		mapMemMB    = fs.Int("filter-map-memory", 0, "MB the maps of one filter program load may take together (default 1024)")
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
 		vm          = fs.String("vm", "", "filter program engine: jit, interp or auto (default auto: the JIT on linux/amd64)")
+		showVersion = fs.BoolP("version", "V", false, "print switchd's version (from its build information) and exit")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: switchd [--config FILE] [--bridge NAME --port ... --listen ... --controller ...]\n\n%s", fs.FlagUsages())
@@ -62,6 +64,10 @@ func run() error {
 			return nil
 		}
 		return err
+	}
+	if *showVersion {
+		fmt.Println(version.Line("switchd"))
+		return nil
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -111,7 +117,10 @@ func run() error {
 			return fmt.Errorf("log level %q: want debug, info, warn or error", cfg.LogLevel)
 		}
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// A LevelVar, so that ofctl set-log-level can change it at run time.
+	cfg.Level = new(slog.LevelVar)
+	cfg.Level.Set(level)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.Level}))
 	slog.SetDefault(log)
 	if os.Geteuid() != 0 {
 		log.Warn("not running as root: DPDK ports and /run/goko will likely fail")

@@ -290,6 +290,13 @@ func (ap *actionParser) parseAction(it item) (openflow.Action, error) {
 		return ap.modTp(it)
 	case "send_maps":
 		return parseSendMaps(it)
+	case "ct_commit":
+		return parseCTCommit(it)
+	case "experimenter":
+		return parseExperimenterAction(it)
+	}
+	if hint, ok := foreignActions[strings.ToLower(it.key)]; ok {
+		return nil, errors.New(hint)
 	}
 	if it.delim != 0 {
 		return nil, fmt.Errorf("unknown action %s", it.key)
@@ -387,8 +394,15 @@ func (ap *actionParser) setFieldAs(name, value string) (openflow.Action, error) 
 	if name == "vlan_tci" {
 		return nil, errors.New("vlan_tci cannot be set in OpenFlow 1.3; set vlan_vid and vlan_pcp")
 	}
-	if name == "filter_prog" {
-		return nil, errors.New("filter_prog is a match field only; it cannot be set")
+	if strings.HasPrefix(name, "oxm(") {
+		o, err := genericOXM(name, value, false)
+		if err != nil {
+			return nil, err
+		}
+		if n, v, ok := namedForm(&o); ok {
+			return ap.setFieldAs(n, v)
+		}
+		return openflow.ActionSetField{Field: o}, nil
 	}
 	var tmp matchBuilder
 	tmp.names = ap.names
@@ -404,6 +418,9 @@ func (ap *actionParser) setFieldAs(name, value string) (openflow.Action, error) 
 		if x != nil {
 			s = x
 		}
+	}
+	if s.def.slot == slotFilterProg || s.def.slot == slotCTReply {
+		return nil, fmt.Errorf("%s is a match field only; it cannot be set", s.def.name)
 	}
 	f := s.def.oxm
 	if a, ok := setFieldAlias[s.def.name]; ok {

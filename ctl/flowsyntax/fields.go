@@ -38,6 +38,9 @@ const (
 	slotPBBISID
 	slotIPv6ExtHdr
 	slotFilterProg // goko's experimenter field
+	slotTunSrc     // the outer IPv4 addresses of a tunnel (NXM fields)
+	slotTunDst
+	slotCTReply // goko's experimenter field
 	numSlots
 )
 
@@ -135,11 +138,21 @@ var fieldDefs = []fieldDef{
 	// goko's experimenter OXM: the flow matches when eBPF program N
 	// says so (docs/openflow-extensions.md).
 	{name: "filter_prog", slot: slotFilterProg, bits: 32, oxm: FilterProgField},
+	// Tenant networks (docs/openflow-extensions.md): the outer IPv4
+	// addresses of a decapsulated packet, under Open vSwitch's NXM names,
+	// and goko's connection-tracking match.
+	{name: "tun_src", slot: slotTunSrc, kind: kindIPv4, maskable: true, oxm: openflow.OXMTunIPv4Src},
+	{name: "tun_dst", slot: slotTunDst, kind: kindIPv4, maskable: true, oxm: openflow.OXMTunIPv4Dst},
+	{name: "ct_reply", slot: slotCTReply, bits: 32, oxm: CTReplyField},
 }
 
 // FilterProgField is the OXM field of goko's filter_prog match (class
 // 0xFFFF, experimenter GokoExperimenter).
 var FilterProgField = openflow.MakeField(openflow.OXMClassExperimenter, openflow.GokoFieldFilterProg)
+
+// CTReplyField is the OXM field of goko's ct_reply match (class 0xFFFF,
+// experimenter GokoExperimenter).
+var CTReplyField = openflow.MakeField(openflow.OXMClassExperimenter, openflow.GokoFieldCTReply)
 
 var fieldByName = func() map[string]*fieldDef {
 	m := make(map[string]*fieldDef, len(fieldDefs))

@@ -1,6 +1,7 @@
 package flowsyntax
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -107,6 +108,8 @@ func FormatMatch(m openflow.Match, priority int) string {
 	if o := v.take(openflow.OXMTunnelID); o != nil {
 		put("tun_id=%s", hexMasked64(o))
 	}
+	addr4(v, put, openflow.OXMTunIPv4Src, "tun_src")
+	addr4(v, put, openflow.OXMTunIPv4Dst, "tun_dst")
 	if o := v.take(openflow.OXMMetadata); o != nil {
 		put("metadata=%s", hexMasked64(o))
 	}
@@ -213,6 +216,12 @@ func FormatMatch(m openflow.Match, priority int) string {
 		if id, ok := v.fields[i].FilterProgID(); ok && !v.printed[i] {
 			v.printed[i] = true
 			put("filter_prog=%d", id)
+		}
+	}
+	for i := range v.fields {
+		if zone, ok := openflow.CTReplyZone(&v.fields[i]); ok && !v.printed[i] {
+			v.printed[i] = true
+			put("ct_reply=%d", zone)
 		}
 	}
 	for i := range v.fields {
@@ -324,12 +333,13 @@ func hexMasked(o *openflow.OXM) string {
 }
 
 // formatRawOXM prints an OXM that has no OVS spelling: its OXM name and
-// hex value, e.g. "tcp_dst=0x0050" or "oxm(0xffff,3)=0x01" for an
-// experimenter field.
+// hex value, e.g. "tcp_dst=0x0050", or in the generic syntax (generic.go)
+// "oxm(0x1,40)=0x0a000001" or "oxm(0xffff,exp=0x00474b4f,17)=0x01" for a
+// field of another class.
 func formatRawOXM(o *openflow.OXM) string {
 	name := o.Field.String()
-	if o.Field.Class() == openflow.OXMClassExperimenter {
-		name = fmt.Sprintf("oxm(0xffff,exp=0x%08x,%d)", o.Experimenter, o.Field.Num())
+	if o.Field.Class() != openflow.OXMClassOpenFlowBasic {
+		name = oxmName(o)
 	}
 	s := name + "=0x" + hex.EncodeToString(o.Value)
 	if o.Mask != nil {
@@ -460,9 +470,14 @@ func FormatAction(a openflow.Action) string {
 	case openflow.ActionSetField:
 		return formatSetField(&a.Field)
 	case openflow.ActionExperimenter:
+		// goko's actions by name, when their encoding is the one the name
+		// parses to (else the generic form keeps every byte).
 		if a.Experimenter == openflow.GokoExperimenter {
-			if sm, err := openflow.ParseGokoSendMaps(a); err == nil && validMapNames(sm.Maps) {
+			if sm, err := openflow.ParseGokoSendMaps(a); err == nil && validMapNames(sm.Maps) && bytes.Equal(sm.Action().Data, a.Data) {
 				return formatSendMaps(sm)
+			}
+			if zone, ok := openflow.ParseGokoCTCommit(a); ok && bytes.Equal(openflow.GokoCTCommit(zone).Data, a.Data) {
+				return fmt.Sprintf("ct_commit(%d)", zone)
 			}
 		}
 		return fmt.Sprintf("experimenter(0x%08x,0x%s)", a.Experimenter, hex.EncodeToString(a.Data))
@@ -487,6 +502,14 @@ var setFieldNames = map[openflow.Field]string{
 }
 
 func formatSetField(o *openflow.OXM) string {
+	if o.Mask == nil {
+		if n, v, ok := namedForm(o); ok {
+			return "set_field:" + v + "->" + n
+		}
+		if o.Field.Class() != openflow.OXMClassOpenFlowBasic || !o.Field.Known() {
+			return "set_field:0x" + hex.EncodeToString(o.Value) + "->" + oxmName(o)
+		}
+	}
 	if !o.Field.Known() || o.Mask != nil || len(o.Value) != o.Field.Size() {
 		return "set_field:" + formatRawOXM(o)
 	}

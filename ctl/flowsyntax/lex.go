@@ -4,7 +4,8 @@ import "strings"
 
 // The tokenizer follows ovs-ofctl's ofputil_parse_key_value: a flow string
 // is a list of "key", "key=value", "key:value" or "key(value)" items
-// separated by commas or white space. A value given with '=' or ':' runs to
+// separated by commas or white space, and "key(args)=value" for the generic
+// oxm(...) fields. A value given with '=' or ':' runs to
 // the next comma or white space, except that balanced parentheses inside it
 // are kept whole ("write_actions(output:1,output:2)"). A value given with
 // '(' runs to the matching ')'; "set_field(...)->dst" style values that
@@ -48,6 +49,19 @@ func nextItem(s string) (it item, rest string, ok bool) {
 	}
 	it.delim = d
 	vn := valueLen(s, valueEnd)
+	// "key(args)=value": a field named with arguments, such as the generic
+	// oxm(0x1,31)=0xc0000202. The key keeps its arguments.
+	if d == '(' && vn < len(s) && strings.HasPrefix(s[vn:], ")=") {
+		it.key += "(" + s[:vn] + ")"
+		it.delim = '='
+		s = s[vn+2:]
+		vn = valueLen(s, itemSeps)
+		it.value = s[:vn]
+		if vn < len(s) {
+			vn++
+		}
+		return it, s[vn:], true
+	}
 	// "key(x)->y": keep "x)->y" as the value, as OVS does for
 	// "set_field(...)->field"-like forms.
 	if d == '(' && vn < len(s) && strings.HasPrefix(s[vn:], ")->") {

@@ -24,6 +24,7 @@ type setting struct {
 type matchBuilder struct {
 	slots [numSlots]*setting
 	names map[string]uint32
+	raw   []openflow.OXM // fields given as oxm(...)=VALUE that have no name
 }
 
 // Errors carry the field name, as in "nw_dst: prefix length 33 out of range".
@@ -46,6 +47,9 @@ func (mb *matchBuilder) add(name, value string) (bool, error) {
 	}
 	def, ok := fieldByName[name]
 	if !ok {
+		if strings.HasPrefix(name, "oxm(") {
+			return true, mb.addGeneric(name, value)
+		}
 		return false, nil
 	}
 	if value == "" {
@@ -347,7 +351,7 @@ var oxmOrder = []openflow.Field{
 	openflow.OXMICMPv4Type, openflow.OXMICMPv4Code, openflow.OXMICMPv6Type, openflow.OXMICMPv6Code,
 	openflow.OXMIPv6NDTarget, openflow.OXMIPv6NDSLL, openflow.OXMIPv6NDTLL, openflow.OXMIPv6ExtHdr,
 	openflow.OXMARPOp, openflow.OXMARPSPA, openflow.OXMARPTPA, openflow.OXMARPSHA, openflow.OXMARPTHA,
-	openflow.OXMTunnelID, openflow.OXMMetadata,
+	openflow.OXMTunnelID, openflow.OXMTunIPv4Src, openflow.OXMTunIPv4Dst, openflow.OXMMetadata,
 }
 
 // build resolves every setting and returns the match.
@@ -380,7 +384,7 @@ func (mb *matchBuilder) build() (openflow.Match, error) {
 		if err != nil {
 			return openflow.Match{}, err
 		}
-		if sl == slotFilterProg {
+		if sl == slotFilterProg || sl == slotCTReply {
 			continue // an experimenter OXM, appended last
 		}
 		o, keep := s.oxm(f)
@@ -397,6 +401,10 @@ func (mb *matchBuilder) build() (openflow.Match, error) {
 	if s := mb.slots[slotFilterProg]; s != nil {
 		m.Fields = append(m.Fields, openflow.OXMFilterProg(uint32(s.u)))
 	}
+	if s := mb.slots[slotCTReply]; s != nil {
+		m.Fields = append(m.Fields, openflow.OXMCTReply(uint32(s.u)))
+	}
+	m.Fields = append(m.Fields, mb.raw...)
 	return m, nil
 }
 

@@ -1,0 +1,18 @@
+# kind: filter
+# error: would outlive the call
+# why: a callee stores a pointer to its frame through its argument; the
+# why: caller reads it back after the return and dereferences it.
+stdw [%r10-8], 0
+mov %r1, %r10
+add %r1, -8
+call local f
+ldxdw %r2, [%r10-8]
+ldxdw %r0, [%r2+0]
+exit
+f:
+stdw [%r10-8], 5
+mov %r3, %r10
+add %r3, -8
+stxdw [%r1+0], %r3
+mov %r0, 0
+exit
