@@ -10,7 +10,7 @@ import (
 // progenDiff turns a generated program (ubpf/internal/progen: code, maps,
 // their contents, packets) into a differential case.
 func progenDiff(g *progen.Program) (*diffProg, [][]byte) {
-	d := &diffProg{kind: Kind(g.Kind), code: g.Bytes(), maxInsns: 200000}
+	d := &diffProg{kind: Kind(g.Kind), code: g.Bytes(), maxInsns: 50000}
 	for _, m := range g.Maps {
 		d.specs = append(d.specs, MapSpec{Name: m.Name, Type: MapType(m.Type), KeySize: m.KeySize,
 			ValueSize: m.ValueSize, MaxEntries: m.MaxEntries, Flags: m.Flags})
