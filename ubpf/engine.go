@@ -1,7 +1,6 @@
 package ubpf
 
 import (
-	"errors"
 	"fmt"
 	"unsafe"
 )
@@ -45,9 +44,6 @@ func ParseEngine(s string) (Engine, error) {
 	}
 	return 0, fmt.Errorf("unknown VM engine %q (want jit, interp or auto)", s)
 }
-
-// errNoJIT: this platform has no JIT.
-var errNoJIT = errors.New("no JIT on this platform")
 
 // JITAvailable reports whether this build has the JIT (linux on amd64).
 func JITAvailable() bool { return jitAvailable }

@@ -148,6 +148,11 @@ var (
 	offDepth    = offJit + int32(unsafe.Offsetof(jitState{}.depth))
 	offSpill    = offJit + int32(unsafe.Offsetof(jitState{}.spill))
 	offFrames   = offJit + int32(unsafe.Offsetof(jitState{}.frames))
+	// fields of a jitFrame
+	frRet   = int32(unsafe.Offsetof(jitFrame{}.ret))
+	frSaved = int32(unsafe.Offsetof(jitFrame{}.saved))
+	frR10   = int32(unsafe.Offsetof(jitFrame{}.r10))
+	frFP    = int32(unsafe.Offsetof(jitFrame{}.fp))
 )
 
 func regMem(i int) mem { return mb(ctxReg, offRegs+int32(i)*8) }
@@ -839,18 +844,18 @@ func (c *jitCompiler) callLocal(pc int, in *insn) error {
 	a.shiftRI(sShl, true, tmpB, 6) // frame offset
 	f := func(field int32) mem { return mbi(ctxReg, tmpB, 1, offFrames+field) }
 	for i := 0; i < 4; i++ {
-		a.store(8, f(8+8*int32(i)), jitReg[6+i])
+		a.store(8, f(frSaved+8*int32(i)), jitReg[6+i])
 	}
 	a.load(8, tmpA, regMem(10))
-	a.store(8, f(40), tmpA)
+	a.store(8, f(frR10), tmpA)
 	a.aluRI(aSub, true, tmpA, StackFrameSize)
 	a.store(8, regMem(10), tmpA)
 	a.load(8, tmpA, mb(ctxReg, offFP))
-	a.store(8, f(48), tmpA)
+	a.store(8, f(frFP), tmpA)
 	a.aluRI(aSub, true, tmpA, StackFrameSize)
 	a.store(8, mb(ctxReg, offFP), tmpA)
 	a.leaRIP(tmpA, c.lbl[pc+1])
-	a.store(8, f(0), tmpA)
+	a.store(8, f(frRet), tmpA)
 	a.jmp(c.lbl[t])
 	return nil
 }
@@ -870,13 +875,13 @@ func (c *jitCompiler) exit() {
 	a.shiftRI(sShl, true, tmpA, 6)
 	f := func(field int32) mem { return mbi(ctxReg, tmpA, 1, offFrames+field) }
 	for i := 0; i < 4; i++ {
-		a.load(8, jitReg[6+i], f(8+8*int32(i)))
+		a.load(8, jitReg[6+i], f(frSaved+8*int32(i)))
 	}
-	a.load(8, tmpB, f(40))
+	a.load(8, tmpB, f(frR10))
 	a.store(8, regMem(10), tmpB)
-	a.load(8, tmpB, f(48))
+	a.load(8, tmpB, f(frFP))
 	a.store(8, mb(ctxReg, offFP), tmpB)
-	a.jmpM(f(0))
+	a.jmpM(f(frRet))
 }
 
 var ldxSize = map[uint8]int{opLdxB: 1, opLdxH: 2, opLdxW: 4, opLdxDW: 8, opLdxSB: 1, opLdxSH: 2, opLdxSW: 4,

@@ -396,15 +396,8 @@ func (a *xasm) testRI(w bool, x xreg, imm int32) {
 	a.imm32(imm)
 }
 
-func (a *xasm) testMI(w bool, m mem, imm int32) {
-	a.opDigitM(0, w, []byte{0xf7}, 0, m)
-	a.imm32(imm)
-}
-
 // imulRR: dst *= src (low bits: the same for signed and unsigned).
 func (a *xasm) imulRR(w bool, dst, src xreg) { a.opRR(0, w, []byte{0x0f, 0xaf}, dst, src, false) }
-
-func (a *xasm) imulRM(w bool, dst xreg, m mem) { a.opRM(0, w, []byte{0x0f, 0xaf}, dst, m, false) }
 
 // imulRRI: dst = src * imm.
 func (a *xasm) imulRRI(w bool, dst, src xreg, imm int32) {
