@@ -12,7 +12,12 @@
 # interleaved (goko, OVS, goko, OVS, ...; the order flips every round) and
 # the table shows medians: on these VMs one run can be 20% off the next.
 #
-# Scenario e puts a filter program (examples/bpf/firewall, maps empty, so
+# Scenarios e and f are (a) while a controller (bench/churn) adds and deletes
+# flows unrelated to the traffic at 100 and 1000 flow-mods per second, each
+# followed by a barrier; the table also gives each switch's churn rate as a
+# share of its own quiet rate (a).
+#
+# Scenario g puts a filter program (examples/bpf/firewall, maps empty, so
 # nothing is blocked) on each of the 256 rules of scenario a: goko with the
 # filter, goko without it and OVS-DPDK without it, interleaved. OVS has no
 # filter programs; the row says what a filter on every rule costs goko.
@@ -32,10 +37,12 @@ ROUNDS=3
 WARMUP=3
 DURATION=6
 PACKETS=""           # default: 40000, or what goko's mbuf pool can hold
-CORE=1               # the one core both switches run on
+CORE=1               # the one core both switches run on (the first, with --pmds N)
+PMDS=1               # poll-mode threads of each switch, on cores CORE..CORE+N-1
 HUGEPAGES=auto       # auto: use 2M hugepages if they can be reserved; no: --no-huge
 MEM_MB=1024          # EAL memory (-m), the same for both
-SCENARIOS="a b c d e"
+SCENARIOS="a b c d e f g"
+CHURN_RATE=0         # flow-mods per second of the churn client in this run (scenarios e, f)
 CEILING=1
 PERF=0
 BUILD=1
@@ -52,8 +59,12 @@ usage: $0 [options]
   --warmup S         seconds of traffic before the window (default $WARMUP)
   --packets N        packets in each capture (default 40000, capped to what goko can load)
   --core C           the CPU both switches are pinned to (default $CORE)
+  --pmds N           N poll-mode threads per switch, on N cores from --core on (port 1 gets N
+                     receive queues: the capture is replayed once per queue); rates per CPU-second
+                     are then per core
   --no-hugepages     run both with --no-huge --legacy-mem (default: 2M hugepages if possible)
-  --scenarios "a b"  subset of: a b c d e (default all)
+  --scenarios "a b"  subset of: a b c d e f g (default all; e, f: (a) with 100 and 1000 flow-mods/s;
+                     g: (a) with a filter program on every rule, on goko)
   --no-ceiling       skip the io-forward ceiling (iofwd)
   --perf             perf-record goko's PMD during scenario a of round 1; report in the output dir
   --no-build         use the existing bin/switchd
@@ -71,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--warmup) WARMUP=$2; shift ;;
 	--packets) PACKETS=$2; shift ;;
 	--core) CORE=$2; shift ;;
+	--pmds) PMDS=$2; shift ;;
 	--no-hugepages) HUGEPAGES=no ;;
 	--scenarios) SCENARIOS=$2; shift ;;
 	--no-ceiling) CEILING=0 ;;
@@ -90,8 +102,25 @@ die() { log "error: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (DPDK and OVS-DPDK need it)"
 [ "$(nproc --all)" -ge 2 ] || die "need at least 2 CPUs: one for the switch, one for everything else"
-OTHER=0
-[ "$CORE" = 0 ] && OTHER=1
+[ "$PMDS" -ge 1 ] && [ "$PMDS" -le "$(nproc --all)" ] || die "--pmds $PMDS: want 1 to $(nproc --all)"
+# The switches' cores, as a taskset list and an OVS pmd-cpu-mask, and a core
+# for this script and its tools (none when the switches take them all).
+CORES="" CORE_MASK=0
+for i in $(seq 0 $((PMDS - 1))); do
+	c=$(( (CORE + i) % $(nproc --all) ))
+	CORES=${CORES:+$CORES,}$c
+	CORE_MASK=$(( CORE_MASK | (1 << c) ))
+done
+OTHER=""
+for c in $(seq 0 $(( $(nproc --all) - 1 ))); do
+	[ $(( CORE_MASK & (1 << c) )) = 0 ] && { OTHER=$c; break; }
+done
+# Port 1 with one replaying source, hence one receive queue, per pmd.
+rx_devargs() { # rx_devargs PCAP
+	local a="net_pcap0" i
+	for i in $(seq "$PMDS"); do a="$a,rx_pcap=$1"; done
+	echo "$a,infinite_rx=1"
+}
 
 # ---------------------------------------------------------------- cleanup
 WORK=$(mktemp -d /tmp/goko-ovs-compare.XXXXXX)
@@ -161,7 +190,7 @@ need_pkgs() {
 		die "apt-get install ${missing[*]} failed"
 }
 need_pkgs openvswitch-switch-dpdk openvswitch-common libdpdk-dev dpdk pkg-config gcc util-linux iproute2
-case " $SCENARIOS " in *" e "*) need_pkgs clang libbpf-dev ;; esac
+case " $SCENARIOS " in *" g "*) need_pkgs clang libbpf-dev ;; esac
 [ -x "$OVS_DPDK" ] || die "$OVS_DPDK not found after installing openvswitch-switch-dpdk"
 command -v go >/dev/null || die "Go is required (expected at /usr/local/go/bin)"
 
@@ -181,7 +210,7 @@ fi
 [ -x "$SWITCHD" ] || die "no goko binary at $SWITCHD"
 GOKO_OFCTL=""
 case " $SCENARIOS " in
-*" e "*)
+*" g "*)
 	# goko's ofctl loads the filter and installs the rules that match on
 	# it (ovs-ofctl knows no filter_prog); the filter is built as
 	# examples/bpf/Makefile builds it
@@ -192,6 +221,7 @@ case " $SCENARIOS " in
 	;;
 esac
 (cd "$BENCH_DIR" && go build -o "$WORK/bin/genpcap" ./genpcap) || die "genpcap does not build"
+(cd "$BENCH_DIR" && go build -o "$WORK/bin/churn" ./churn) || die "churn does not build"
 if [ "$CEILING" = 1 ]; then
 	# shellcheck disable=SC2046
 	cc -O2 -o "$WORK/bin/iofwd" "$BENCH_DIR/iofwd/iofwd.c" $(pkg-config --cflags --libs libdpdk) \
@@ -218,7 +248,11 @@ fi
 
 # Keep this script and the tools it runs (ovs-ofctl, ovsdb-server) off the
 # measured core from here on.
-taskset -pc "$OTHER" $$ >/dev/null
+if [ -n "$OTHER" ]; then
+	taskset -pc "$OTHER" $$ >/dev/null
+else
+	log "note: the switches take every core (--pmds $PMDS): this script and its tools share them"
+fi
 
 # ---------------------------------------------------------------- captures and rules
 gen() { "$WORK/bin/genpcap" -o "$WORK/pcap/$1.pcap" -n "$PACKETS" "${@:2}" 2>>"$OUT/genpcap.log" || die "genpcap $1"; }
@@ -326,6 +360,26 @@ perf_goko() {
 	log "goko profile: $OUT/perf-goko.txt"
 }
 
+# churn_start TARGET LOG: starts the churn client (when CHURN_RATE > 0) on
+# the other core; CHURN_PID is its PID, or empty.
+CHURN_PID=""
+churn_start() {
+	CHURN_PID=""
+	[ "$CHURN_RATE" -gt 0 ] || return 0
+	"$WORK/bin/churn" -target "$1" -rate "$CHURN_RATE" >>"$2" 2>&1 &
+	CHURN_PID=$!
+	PIDS+=("$CHURN_PID")
+}
+
+# churn_stop LOG: stops the churn client and notes its achieved rate.
+churn_stop() {
+	[ -n "$CHURN_PID" ] || return 0
+	kill -0 "$CHURN_PID" 2>/dev/null || log "churn client exited early: $(tail -1 "$1")"
+	stop_pid "$CHURN_PID"
+	CHURN_PID=""
+	grep '^churn:' "$1" | tail -1 >&2
+}
+
 # install_rules TARGET RULES LOG: replaces the switch's rules with the file's
 # and checks that it holds them all. Rules files ending in -fw match on
 # filter_prog=1: the firewall is loaded first and goko's ofctl installs them.
@@ -367,8 +421,8 @@ run_goko() {
 	dir=$WORK/run/goko-$RUN_N
 	mkdir -p "$dir"
 	PREFIXES+=("$prefix")
-	GOMAXPROCS=2 taskset -c "$CORE" "$SWITCHD" --bridge br0 --datapath-id 0x1 \
-		--port "1=dpdk:net_pcap0,rx_pcap=$WORK/pcap/$pcap.pcap,infinite_rx=1" \
+	GOMAXPROCS=$((PMDS + 1)) taskset -c "$CORES" "$SWITCHD" --bridge br0 --datapath-id 0x1 --pmds "$PMDS" \
+		--port "1=dpdk:$(rx_devargs "$WORK/pcap/$pcap.pcap")" \
 		--port 2=dpdk:net_null0,no-rx=1 \
 		--listen "ptcp:$port:127.0.0.1" --dpdk-file-prefix "$prefix" \
 		"${GOKO_MEM[@]}" "${GOKO_MBUF_ARGS[@]+"${GOKO_MBUF_ARGS[@]}"}" \
@@ -394,10 +448,12 @@ run_goko() {
 		if [ "${3:-}" = perf ]; then
 			sleep "$WARMUP"; perf_goko "$pid"
 		fi
+		churn_start "$target" "$dir/churn.log"
 		RES=$(measure "$target" "$pid") || RES="$FAIL"
+		churn_stop "$dir/churn.log"
 		kill -0 "$pid" 2>/dev/null || { log "goko exited during the run; its log:"; tail -5 "$dir/switchd.log" >&2; RES="$FAIL"; }
 	fi
-	cat "$dir/switchd.log" "$dir/ofctl.log" >"$OUT/goko-$RUN_N.log" 2>/dev/null
+	cat "$dir/switchd.log" "$dir/ofctl.log" "$dir/churn.log" >"$OUT/goko-$RUN_N.log" 2>/dev/null
 	stop_pid "$pid"
 	remove_prefix "$prefix"
 	rm -rf "$dir"
@@ -429,10 +485,10 @@ run_ovs() {
 	"${vsctl[@]}" --no-wait init >>"$dir/log/vsctl.log" 2>&1 &&
 		"${vsctl[@]}" --no-wait set Open_vSwitch . other_config:dpdk-init=true \
 			"other_config:dpdk-extra=${EAL_MEM[*]} --no-pci --file-prefix=$prefix" \
-			other_config:pmd-cpu-mask="$(printf '0x%x' $((1 << CORE)))" \
+			other_config:pmd-cpu-mask="$(printf '0x%x' "$CORE_MASK")" \
 			other_config:emc-insert-inv-prob=$inv >>"$dir/log/vsctl.log" 2>&1 || { stop_pid "$dbpid"; RES="$FAIL"; return 1; }
 	OVS_RUNDIR=$dir/run OVS_DBDIR=$dir/db OVS_LOGDIR=$dir/log OVS_SYSCONFDIR=$dir/etc \
-		taskset -c "$CORE" "$OVS_DPDK" "unix:$dir/run/db.sock" \
+		taskset -c "$CORES" "$OVS_DPDK" "unix:$dir/run/db.sock" \
 		--unixctl="$dir/run/ovs-vswitchd.ctl" --log-file="$dir/log/ovs-vswitchd.log" \
 		>/dev/null 2>&1 &
 	vspid=$!
@@ -441,7 +497,7 @@ run_ovs() {
 	# (subshells: an ovs-vsctl ended by its --timeout makes no "Alarm clock")
 	if ("${vsctl[@]}" add-br br0 -- set bridge br0 datapath_type=netdev) >>"$dir/log/vsctl.log" 2>&1; then
 		("${vsctl[@]}" add-port br0 p1 -- set Interface p1 type=dpdk ofport_request=1 \
-			"options:dpdk-devargs=net_pcap0,rx_pcap=$WORK/pcap/$pcap.pcap,infinite_rx=1") >>"$dir/log/vsctl.log" 2>&1
+			"options:dpdk-devargs=$(rx_devargs "$WORK/pcap/$pcap.pcap")" options:n_rxq="$PMDS") >>"$dir/log/vsctl.log" 2>&1
 		("${vsctl[@]}" add-port br0 p2 -- set Interface p2 type=dpdk ofport_request=2 \
 			"options:dpdk-devargs=net_null0,no-rx=1") >>"$dir/log/vsctl.log" 2>&1
 		for _ in $(seq 50); do
@@ -460,7 +516,9 @@ run_ovs() {
 	if [ $ok = 1 ]; then
 		local appctl=(ovs-appctl -t "$dir/run/ovs-vswitchd.ctl")
 		"${appctl[@]}" dpif-netdev/pmd-stats-clear >/dev/null 2>&1
+		churn_start "$target" "$dir/log/churn.log"
 		res=$(measure "$target" "$vspid") || res="$FAIL"
+		churn_stop "$dir/log/churn.log"
 		# What OVS's PMD did since the rules went in, and its megaflows.
 		{
 			"${appctl[@]}" dpif-netdev/pmd-stats-show
@@ -470,7 +528,7 @@ run_ovs() {
 	else
 		res="$FAIL"
 	fi
-	cat "$dir/log/vsctl.log" "$dir/log/ovs-vswitchd.log" "$dir/log/ofctl.log" >"$OUT/ovs-$RUN_N.log" 2>/dev/null
+	cat "$dir/log/vsctl.log" "$dir/log/ovs-vswitchd.log" "$dir/log/ofctl.log" "$dir/log/churn.log" >"$OUT/ovs-$RUN_N.log" 2>/dev/null
 	stop_pid "$vspid"
 	stop_pid "$dbpid"
 	remove_prefix "$prefix"
@@ -510,7 +568,7 @@ record() { # record ROUND ROW SWITCH "FIGURES"
 scenario_rows() { # scenario -> the table rows it fills
 	case $1 in
 	a) echo "a-emc-off a-emc-on" ;;
-	e) echo "e e-nofilter" ;;
+	g) echo "g g-nofilter" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -520,8 +578,8 @@ cp_last_ovs() { # cp_last_ovs FROM TO: OVS's last figures of row FROM count for 
 }
 
 START=$(date +%s)
-log "goko:      $SWITCHD (GOMAXPROCS=2, whole process on CPU $CORE)"
-log "OVS-DPDK:  $OVS_DPDK $(ovs-vsctl --version | head -1 | awk '{print $NF}') (whole process on CPU $CORE, pmd-cpu-mask on CPU $CORE)"
+log "goko:      $SWITCHD (GOMAXPROCS=$((PMDS + 1)), --pmds $PMDS, whole process on CPU $CORES)"
+log "OVS-DPDK:  $OVS_DPDK $(ovs-vsctl --version | head -1 | awk '{print $NF}') (whole process on CPU $CORES, pmd-cpu-mask $(printf '0x%x' "$CORE_MASK"), n_rxq $PMDS)"
 log "memory:    $MEMMODE (both)"
 log "captures:  $PACKETS packets each; rounds $ROUNDS, warm-up ${WARMUP}s, window ${DURATION}s"
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews the figures)"
@@ -529,29 +587,31 @@ log "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this m
 for r in $(seq "$ROUNDS"); do
 	for s in $SCENARIOS; do
 		case $s in
-		a) pcap=u64-10k rules=rules256 ;;
-		b) pcap=u64-1k rules=rules256 ;;
-		c) pcap=u64-10k rules=rules1 ;;
-		d) pcap=imix-10k rules=rules256 ;;
-		e) pcap=u64-10k rules=rules256-fw ;;
+		a) pcap=u64-10k rules=rules256 CHURN_RATE=0 ;;
+		b) pcap=u64-1k rules=rules256 CHURN_RATE=0 ;;
+		c) pcap=u64-10k rules=rules1 CHURN_RATE=0 ;;
+		d) pcap=imix-10k rules=rules256 CHURN_RATE=0 ;;
+		e) pcap=u64-10k rules=rules256 CHURN_RATE=100 ;;
+		f) pcap=u64-10k rules=rules256 CHURN_RATE=1000 ;;
+		g) pcap=u64-10k rules=rules256-fw CHURN_RATE=0 ;;
 		*) die "unknown scenario $s" ;;
 		esac
 		perf=""
 		[ "$PERF" = 1 ] && [ "$r" = 1 ] && [ "$s" = a ] && perf=perf
 		goko_run() {
 			run_goko $pcap $rules $perf; record "$r" "$s" goko "$RES"
-			# e: goko without the filter too, right after
-			if [ "$s" = e ]; then run_goko $pcap rules256; record "$r" e-nofilter goko "$RES"; fi
+			# g: goko without the filter too, right after
+			if [ "$s" = g ]; then run_goko $pcap rules256; record "$r" g-nofilter goko "$RES"; fi
 		}
 		ovs_run() {
 			case $s in
-			e) run_ovs $pcap rules256 off; record "$r" e ovs "$RES"
-			   cp_last_ovs e e-nofilter ;;
 			a) run_ovs $pcap $rules off; record "$r" a-emc-off ovs "$RES"
 			   run_ovs $pcap $rules on; record "$r" a-emc-on ovs "$RES" ;;
 			b) run_ovs $pcap $rules on; record "$r" b ovs "$RES" ;;
 			c) run_ovs $pcap $rules on; record "$r" c ovs "$RES" ;;
-			d) run_ovs $pcap $rules off; record "$r" d ovs "$RES" ;;
+			d|e|f) run_ovs $pcap $rules off; record "$r" "$s" ovs "$RES" ;;
+			g) run_ovs $pcap rules256 off; record "$r" g ovs "$RES"
+			   cp_last_ovs g g-nofilter ;;
 			esac
 		}
 		if [ $((r % 2)) = 1 ]; then goko_run; ovs_run; else ovs_run; goko_run; fi
@@ -587,8 +647,10 @@ describe() {
 	b) echo "(b) 256 x nw_dst/24, 1k flows, 64 B; OVS EMC on" ;;
 	c) echo "(c) 1 rule in_port=1, 10k flows, 64 B" ;;
 	d) echo "(d) 256 x nw_dst/24, 10k flows, IMIX; OVS EMC off" ;;
-	e) echo "(e) (a) + filter_prog=1 (firewall) on goko; OVS no filter" ;;
-	e-nofilter) echo "(e) the same without the filter; OVS EMC off" ;;
+	e) echo "(e) (a) + 100 unrelated flow-mods/s; OVS EMC off" ;;
+	f) echo "(f) (a) + 1000 unrelated flow-mods/s; OVS EMC off" ;;
+	g) echo "(g) (a) + filter_prog=1 (firewall) on goko; OVS none" ;;
+	g-nofilter) echo "(g) the same without the filter; OVS EMC off" ;;
 	io-64) echo "I/O ceiling: iofwd (testpmd io), 64 B" ;;
 	io-imix) echo "I/O ceiling: iofwd (testpmd io), IMIX" ;;
 	esac
@@ -596,7 +658,7 @@ describe() {
 {
 	echo
 	echo "goko vs OVS-DPDK $(date '+%F %H:%M'), $(uname -n), $(nproc --all) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-	echo "both pinned to CPU $CORE; $MEMMODE; net_pcap ($PACKETS-packet capture, infinite_rx) -> net_null"
+	echo "both pinned to CPU $CORES with $PMDS pmd(s); $MEMMODE; net_pcap ($PACKETS-packet capture, infinite_rx, $PMDS source(s)) -> net_null"
 	echo "medians of $ROUNDS interleaved round(s), ${DURATION}s windows after ${WARMUP}s warm-up; Mpps = sink port tx"
 	echo
 	row_fmt='| %-50s | %-19s | %-19s | %-8s | %-19s | %-19s | %-8s |\n'
@@ -607,7 +669,7 @@ describe() {
 	for s in $SCENARIOS; do
 		for row in $(scenario_rows "$s"); do
 			g=$s
-			[ "$row" = e-nofilter ] && g=e-nofilter
+			[ "$row" = g-nofilter ] && g=g-nofilter
 			printf "$row_fmt" "$(describe "$row")" \
 				"$(cell "$g" goko 4)" "$(cell "$row" ovs 4)" "$(ratio "$(median "$g" goko 4)" "$(median "$row" ovs 4)")" \
 				"$(cell "$g" goko 7)" "$(cell "$row" ovs 7)" "$(ratio "$(median "$g" goko 7)" "$(median "$row" ovs 7)")"
@@ -619,22 +681,28 @@ describe() {
 			printf "$row_fmt" "$(describe "$row")" "$(cell "$row" iofwd 4)" "" "" "$(cell "$row" iofwd 7)" "" ""
 		done
 	fi
-	case " $SCENARIOS " in *" e "*)
-		echo
-		echo "(e) goko with the filter on every rule / goko without it: $(ratio "$(median e goko 4)" "$(median e-nofilter goko 4)") (Mpps), $(ratio "$(median e goko 7)" "$(median e-nofilter goko 7)") (per CPU-s)"
-		;;
-	esac
 	echo
 	echo "Mpps: the sink's tx counter over the window. Per CPU-s: the same packets divided by the CPU time the"
 	echo "switch process got in the window (utime+stime of all its threads; 1.0 s per s when nothing else runs"
-	echo "on CPU $CORE): the rate it would have had with the core to itself. Median CPU share in the window:"
+	echo "on CPU $CORES; with N pmds, N s per s): the rate per core it had. Median CPU share in the window:"
 	for s in $SCENARIOS; do
 		for row in $(scenario_rows "$s"); do
 			g=$s
-			[ "$row" = e-nofilter ] && g=e-nofilter
+			[ "$row" = g-nofilter ] && g=g-nofilter
 			printf '  %-50s goko %s, OVS %s\n' "$(describe "$row")" "$(median "$g" goko 6)" "$(median "$row" ovs 6)"
 		done
 	done
+	for s in e f; do
+		case " $SCENARIOS " in *" $s "*) ;; *) continue ;; esac
+		case " $SCENARIOS " in *" a "*) ;; *) continue ;; esac
+		printf '  churn %s: per CPU-s, goko keeps %s of its quiet (a) rate, OVS %s of its (a, EMC off)\n' "$s" \
+			"$(ratio "$(median "$s" goko 7)" "$(median a goko 7)")" "$(ratio "$(median "$s" ovs 7)" "$(median a-emc-off ovs 7)")"
+	done
+	case " $SCENARIOS " in *" g "*)
+		printf '  filter (g): goko with the filter on every rule keeps %s of its rate without it (Mpps), %s per CPU-s\n' \
+			"$(ratio "$(median g goko 4)" "$(median g-nofilter goko 4)")" "$(ratio "$(median g goko 7)" "$(median g-nofilter goko 7)")"
+		;;
+	esac
 	echo
 	echo "total time $(( $(date +%s) - START ))s; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/table.txt"

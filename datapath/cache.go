@@ -8,63 +8,83 @@ package datapath
 //     megaflow. Each key has two candidate slots (two hash segments); an
 //     entry is inserted with probability 1/emcInsertInv so that a flood of
 //     short flows does not thrash it. An EMC hit costs one hash and one key
-//     comparison.
+//     comparison. For a port whose megaflow classifier has one subtable, a
+//     megaflow lookup is a single probe of a compact key, so the EMC only
+//     pays while it hits nearly always; when it hits less its 1 MiB of keys
+//     evicts useful cache lines (at 10k flows it hit 54% of the time and
+//     cost 10% more instructions and 18 times the L2 misses of the
+//     megaflow path alone; at 1k flows it hit 96% and saved 6%). So such
+//     ports use it only while the pmd's EMC hit rate over the last second
+//     was at least emcTrustRate; when it was not, the EMC is left alone for
+//     emcRetryNs and then tried again for a second. Ports with several
+//     masks always use it.
 //   - The megaflow classifier is a tuple-space search: per input port, one
 //     subtable per distinct mask, each an open-addressing hash table over
 //     the masked key. Only the 64-bit words a mask actually covers are
 //     hashed and compared, so a typical mask costs 2-4 words, not 16.
 //     Subtables are re-ranked by hits every second, so the busiest mask is
 //     probed first.
+//   - Simple match (as OVS 3.1): a megaflow whose mask is in_port alone,
+//     with no filters and only plain outputs, is right for every packet of
+//     its port, so while it is cached the pmd forwards that port's bursts
+//     with it without parsing or looking anything up (portClassifier.simple).
 //
-// Correctness rests on one invariant: megaflows installed under one
-// translation version never overlap unless they differ only by their
-// filter chains. Each is exactly the region of key space in which one
-// translation holds, so whichever subtable is probed first, a hit is the
-// right answer. Entries with the same masked key but different filter
-// chains are chained in one slot and tried in order; a packet takes the
-// first whose programs all give the recorded results. A program runs at
-// most once per packet: results are memoised while the packet is looked
-// up.
+// Correctness rests on one invariant: every cached megaflow is right for
+// the current state, for every packet it matches (revalidation removes the
+// ones a change made stale, see datapath.go). Each is a region of key
+// space in which one translation holds, so whichever subtable is probed
+// first, a hit is the right answer: two entries that overlap give the same
+// result to the packets they share. Entries with the same masked key but
+// different filter chains are chained in one slot and tried in order; a
+// packet takes the first whose programs all give the recorded results. A
+// program runs at most once per packet: results are memoised while the
+// packet is looked up.
 //
-// Everything here is owned by the pmd thread: no locks, no atomics. A new
-// translation version flushes both levels (see datapath.go).
+// Everything here is owned by the pmd thread: no locks, no atomics.
 
 import (
 	"math/bits"
 	"sort"
+	"sync/atomic"
 )
 
 const (
 	emcEntries   = 8192 // per pmd, a power of two
+	emcTrustRate = 0.8  // EMC hit rate that keeps it on for one-mask ports
+	emcRetryNs   = 10e9 // how long the EMC stays off for them before a retry
 	emcInsertInv = 100  // default: insert one in this many EMC misses that hit a megaflow
-	// maxCachedFlows bounds the megaflows of one pmd; past it new
-	// translations are used for their packet but not cached, until idle
-	// flows expire.
-	maxCachedFlows = 200000
+	// DefaultFlowLimit bounds the megaflows of a datapath, all pmds
+	// together, when Config.FlowLimit is 0 (OVS's flow-limit default).
+	DefaultFlowLimit = 200000
 	// megaflowIdleNs is how long an unused megaflow stays cached.
 	megaflowIdleNs = 10e9
 )
 
-// cachedFlow is a megaflow with its actions resolved for this pmd.
+// cachedFlow is a megaflow with its actions resolved for this pmd. The
+// megaflow is embedded, so its key (already masked) sits in the same
+// allocation as the hash a probe compares first.
 type cachedFlow struct {
-	mf      *Megaflow
-	actions []execAction
-	masked  FlowKey // mf.Key, masked
-	hash    uint64
-	used    int64 // unix ns of the last hit, for idle expiry
+	hash       uint64
+	next       *cachedFlow // same masked key, other filter chain
+	hasFilters bool        // len(mf.Filters) > 0, without the pointer chase
+	dead       bool        // evicted: EMC entries pointing here are stale
+	simple     bool        // fit for simple match (see portClassifier.simple)
+	used       int64       // unix ns of the last hit, for idle expiry
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64
-	packets, bytes      uint64      // folded counts, for dumps (dump.go)
-	hasFilters          bool        // len(mf.Filters) > 0, without the pointer chase
-	next                *cachedFlow // same masked key, other filter chain
-	dead                bool        // evicted: EMC entries pointing here are stale
+	packets, bytes      uint64 // folded counts, for dumps (dump.go)
+	actions             []execAction
+	mf                  Megaflow
 }
 
+// emcEntry is an EMC slot's hash and flow; its key is in flowCache.emcKeys
+// at the same index. Apart, the 16-byte entries (128 KiB per pmd) stay in
+// the CPU caches, and a probe whose hash differs (most probes of a slot
+// another flow holds) never loads the 128-byte key.
 type emcEntry struct {
-	hash uint64 // compared first: most probes of another flow's entry stop here
+	hash uint64
 	flow *cachedFlow
-	key  FlowKey
 }
 
 type subtable struct {
@@ -77,16 +97,36 @@ type subtable struct {
 
 type portClassifier struct {
 	subtables []*subtable
+	// simple is a live megaflow of this port whose mask is in_port alone,
+	// with no filters and only plain outputs, or nil (dead when evicted).
+	simple *cachedFlow
 }
 
 type flowCache struct {
-	emc    []emcEntry
-	emcInv uint64 // insert one in emcInv megaflow hits into the EMC; 0: EMC off
-	byPort map[uint32]*portClassifier
-	flows  int
-	rng    uint64
+	emc     []emcEntry
+	emcKeys []FlowKey // parallel to emc
+	// EMC use by one-mask ports (see the file comment): probes and hits
+	// since the last maintain, whether to use it, and when it was turned
+	// off.
+	emcWinProbes, emcWinHits uint64
+	emcTrusted               bool
+	emcOffSince              int64
+	emcInv                   uint64 // insert one in emcInv megaflow hits into the EMC; 0: EMC off
+	byPort                   map[uint32]*portClassifier
+	flows                    int
+	rng                      uint64
+	// total counts the megaflows of every pmd of the datapath against
+	// limit: past it new translations are used for their packet but not
+	// cached, until flows expire or are revalidated away.
+	total *atomic.Int64
+	limit int64
 
-	// memo of filter results for the packet being looked up
+	// The burst being looked up (the pmd's arrays) and the index of the
+	// packet in it, for filters, which get in (filled when one runs), and
+	// a memo of their results.
+	burst *burst
+	cur   int
+	in    FilterInput
 	memo  [8]memoEntry
 	memoN int
 
@@ -95,8 +135,11 @@ type flowCache struct {
 
 type memoEntry = FilterCheck
 
-func (c *flowCache) init(emcInv int) {
+func (c *flowCache) init(b *burst, emcInv int, total *atomic.Int64, limit int) {
+	c.burst, c.total, c.limit = b, total, int64(limit)
 	c.emc = make([]emcEntry, emcEntries)
+	c.emcTrusted = true
+	c.emcKeys = make([]FlowKey, emcEntries)
 	c.emcInv = uint64(max(emcInv, 0))
 	c.byPort = map[uint32]*portClassifier{}
 	c.rng = 0x2545f4914f6cdd1d
@@ -118,37 +161,66 @@ func (c *flowCache) flush() {
 		}
 	}
 	clear(c.byPort)
+	c.total.Add(-int64(c.flows))
 	c.flows = 0
+}
+
+// removeIf drops the cached flows for which stale holds.
+func (c *flowCache) removeIf(stale func(*cachedFlow) bool) {
+	for port, pc := range c.byPort {
+		kept := pc.subtables[:0]
+		for _, st := range pc.subtables {
+			n := st.removeIf(stale)
+			c.flows -= n
+			c.total.Add(-int64(n))
+			if st.count > 0 {
+				kept = append(kept, st)
+			}
+		}
+		clear(pc.subtables[len(kept):])
+		pc.subtables = kept
+		if len(kept) == 0 {
+			delete(c.byPort, port)
+		}
+	}
 }
 
 func emcSlots(h uint64) (int, int) {
 	return int(h & (emcEntries - 1)), int((h >> 32) & (emcEntries - 1))
 }
 
-// lookup finds the cached flow for a packet, or nil.
-func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cachedFlow {
+// lookup finds the cached flow for packet i of the burst, whose key is
+// key, or nil.
+func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow {
 	c.memoN = 0 // a new packet: forget the last one's filter results
-	var h uint64
-	if c.emcInv != 0 { // with the EMC off, skip its hash and probes
-		h = key.Hash()
-		i, j := emcSlots(h)
-		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
-			c.emcHits++
-			return e.flow
-		}
-		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.key == *key && c.filtersPass(e.flow, pkt) {
-			c.emcHits++
-			return e.flow
-		}
-	}
+	c.cur = i
 	if pc == nil {
 		return nil
 	}
+	emc := c.emcInv != 0 && (c.emcTrusted || len(pc.subtables) > 1)
+	var h uint64
+	if emc {
+		c.emcWinProbes++
+		h = key.Hash()
+		i, j := emcSlots(h)
+		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && c.emcKeys[i] == *key && c.filtersPass(e.flow) {
+			c.emcHits++
+			c.emcWinHits++
+			return e.flow
+		}
+		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && c.emcKeys[j] == *key && c.filtersPass(e.flow) {
+			c.emcHits++
+			c.emcWinHits++
+			return e.flow
+		}
+	}
 	for _, st := range pc.subtables {
-		if f := st.find(key, pkt, c); f != nil {
+		if f := st.find(key, c); f != nil {
 			st.hits++
 			c.megaflowHits++
-			c.emcInsert(key, h, f)
+			if emc {
+				c.emcInsert(key, h, f)
+			}
 			return f
 		}
 	}
@@ -157,25 +229,27 @@ func (c *flowCache) lookup(pkt []byte, key *FlowKey, pc *portClassifier) *cached
 
 // filtersPass runs f's filter chain on pkt, reusing results the packet
 // already got from the same programs.
-func (c *flowCache) filtersPass(f *cachedFlow, pkt []byte) bool {
+func (c *flowCache) filtersPass(f *cachedFlow) bool {
 	if !f.hasFilters {
 		return true
 	}
 	for _, fc := range f.mf.Filters {
-		if c.runFilter(fc.Filter, pkt) != fc.Want {
+		if c.runFilter(fc.Filter) != fc.Want {
 			return false
 		}
 	}
 	return true
 }
 
-func (c *flowCache) runFilter(flt Filter, pkt []byte) bool {
+func (c *flowCache) runFilter(flt Filter) bool {
 	for i := 0; i < c.memoN; i++ {
 		if c.memo[i].Filter == flt {
 			return c.memo[i].Want
 		}
 	}
-	r := flt.Match(pkt)
+	b, i := c.burst, c.cur
+	c.in = FilterInput{Data: b.pkts[i].Data, Key: &b.keys[i], Off: b.offs[i]}
+	r := flt.Match(&c.in)
 	if c.memoN < len(c.memo) {
 		c.memo[c.memoN] = FilterCheck{Filter: flt, Want: r}
 		c.memoN++
@@ -188,17 +262,16 @@ func (c *flowCache) emcInsert(key *FlowKey, h uint64, f *cachedFlow) {
 	c.rng ^= c.rng << 13
 	c.rng ^= c.rng >> 7
 	c.rng ^= c.rng << 17
-	if c.emcInv == 0 || c.rng%c.emcInv != 0 {
+	if c.rng%c.emcInv != 0 {
 		return
 	}
 	i, j := emcSlots(h)
-	e := &c.emc[i]
-	if e.flow != nil && !e.flow.dead {
+	if e := &c.emc[i]; e.flow != nil && !e.flow.dead {
 		if alt := &c.emc[j]; alt.flow == nil || alt.flow.dead {
-			e = alt
+			i = j
 		}
 	}
-	e.hash, e.key, e.flow = h, *key, f
+	c.emc[i], c.emcKeys[i] = emcEntry{hash: h, flow: f}, *key
 }
 
 // classifier returns the classifier of an input port, creating it.
@@ -211,9 +284,10 @@ func (c *flowCache) classifier(inPort uint32, create bool) *portClassifier {
 	return pc
 }
 
-// insert caches f (its mf.Mask must cover in_port).
+// insert caches f (its mf.Mask must cover in_port). It returns false if
+// the datapath's flow limit is reached.
 func (c *flowCache) insert(f *cachedFlow) bool {
-	if c.flows >= maxCachedFlows {
+	if c.total.Load() >= c.limit {
 		return false
 	}
 	pc := c.classifier(f.mf.Key.InPort, true)
@@ -228,20 +302,26 @@ func (c *flowCache) insert(f *cachedFlow) bool {
 		st = newSubtable(&f.mf.Mask)
 		pc.subtables = append(pc.subtables, st)
 	}
-	f.masked = f.mf.Key
-	f.hash = st.hashMasked(&f.masked)
+	f.hash = st.hashMasked(&f.mf.Key)
 	st.add(f)
+	if f.simple {
+		pc.simple = f
+	}
 	c.flows++
+	c.total.Add(1)
 	return true
 }
 
 // maintain expires idle megaflows and re-ranks subtables; the pmd calls it
 // about once a second.
 func (c *flowCache) maintain(now int64) {
+	c.judgeEMC(now)
 	for port, pc := range c.byPort {
 		kept := pc.subtables[:0]
 		for _, st := range pc.subtables {
-			c.flows -= st.expire(now)
+			n := st.expire(now)
+			c.flows -= n
+			c.total.Add(-int64(n))
 			if st.count > 0 {
 				kept = append(kept, st)
 			}
@@ -257,6 +337,22 @@ func (c *flowCache) maintain(now int64) {
 			st.hits /= 2 // decay, so the ranking follows the traffic
 		}
 	}
+}
+
+// judgeEMC decides, once a second, whether one-mask ports use the EMC (see
+// the file comment).
+func (c *flowCache) judgeEMC(now int64) {
+	switch {
+	case c.emcWinProbes >= 1000:
+		trusted := float64(c.emcWinHits) >= emcTrustRate*float64(c.emcWinProbes)
+		if c.emcTrusted && !trusted {
+			c.emcOffSince = now
+		}
+		c.emcTrusted = trusted
+	case !c.emcTrusted && now-c.emcOffSince >= emcRetryNs:
+		c.emcTrusted = true // a trial: judged again in a second
+	}
+	c.emcWinProbes, c.emcWinHits = 0, 0
 }
 
 func newSubtable(mask *FlowKey) *subtable {
@@ -281,7 +377,7 @@ func (st *subtable) hashMasked(k *FlowKey) uint64 {
 }
 
 // find returns the flow matching key (and its filters) in this subtable.
-func (st *subtable) find(key *FlowKey, pkt []byte, c *flowCache) *cachedFlow {
+func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 	kw, mw := key.Words(), st.mask.Words()
 	h := uint64(0x9e3779b97f4a7c15)
 	for _, w := range st.words {
@@ -298,7 +394,7 @@ func (st *subtable) find(key *FlowKey, pkt []byte, c *flowCache) *cachedFlow {
 			continue
 		}
 		for ; f != nil; f = f.next {
-			if c.filtersPass(f, pkt) {
+			if !f.hasFilters || c.filtersPass(f) {
 				return f
 			}
 		}
@@ -307,7 +403,7 @@ func (st *subtable) find(key *FlowKey, pkt []byte, c *flowCache) *cachedFlow {
 }
 
 func (st *subtable) sameMasked(kw, mw *[KeyWords]uint64, f *cachedFlow) bool {
-	fw := f.masked.Words()
+	fw := f.mf.Key.Words()
 	for _, w := range st.words {
 		if kw[w]&mw[w] != fw[w] {
 			return false
@@ -329,7 +425,7 @@ func (st *subtable) add(f *cachedFlow) {
 			st.count++
 			return
 		}
-		if g.hash == f.hash && g.masked == f.masked {
+		if g.hash == f.hash && g.mf.Key == f.mf.Key {
 			for g.next != nil {
 				g = g.next
 			}
@@ -359,37 +455,72 @@ func (st *subtable) grow() {
 }
 
 // expire removes chains whose flows are all idle and returns how many
-// flows it removed. It rebuilds the table, which keeps linear probing
-// correct without tombstones.
+// flows it removed.
 func (st *subtable) expire(now int64) int {
 	removed := 0
-	var keep []*cachedFlow
-	for _, f := range st.slots {
-		if f == nil {
-			continue
-		}
-		live := false
+	st.editChains(func(f *cachedFlow) *cachedFlow {
 		for g := f; g != nil; g = g.next {
 			if now-g.used < megaflowIdleNs {
-				live = true
+				return f
 			}
-		}
-		if live {
-			keep = append(keep, f)
-			continue
 		}
 		for g := f; g != nil; g = g.next {
 			g.dead = true
 			removed++
 		}
+		return nil
+	})
+	return removed
+}
+
+// removeIf removes the flows for which stale holds, also from the middle
+// of chains, and returns how many it removed.
+func (st *subtable) removeIf(stale func(*cachedFlow) bool) int {
+	removed := 0
+	st.editChains(func(f *cachedFlow) *cachedFlow {
+		for g := f; g.next != nil; {
+			if stale(g.next) {
+				g.next.dead = true
+				g.next = g.next.next
+				removed++
+			} else {
+				g = g.next
+			}
+		}
+		if !stale(f) {
+			return f
+		}
+		f.dead = true
+		removed++
+		return f.next
+	})
+	return removed
+}
+
+// editChains replaces each slot's chain by what edit returns for it (nil
+// empties the slot). If a head changed it rebuilds the table, which keeps
+// linear probing correct without tombstones.
+func (st *subtable) editChains(edit func(*cachedFlow) *cachedFlow) {
+	changed := false
+	var keep []*cachedFlow
+	for _, f := range st.slots {
+		if f == nil {
+			continue
+		}
+		g := edit(f)
+		if g != f {
+			changed = true
+		}
+		if g != nil {
+			keep = append(keep, g)
+		}
 	}
-	if removed == 0 {
-		return 0
+	if !changed {
+		return
 	}
 	clear(st.slots)
 	st.count = 0
 	for _, f := range keep {
 		st.add(f)
 	}
-	return removed
 }

@@ -248,10 +248,8 @@ func (ct *Conntrack) touch(e *ctEntry, k *ctKey, fin bool, now int64) {
 
 // isReply reports whether pkt is a reply in a live connection of zone, and
 // refreshes that connection.
-func (ct *Conntrack) isReply(zone uint32, pkt []byte) bool {
-	var key FlowKey
-	off := Parse(pkt, 0, &key)
-	k, ok := ctTuple(pkt, &key, off, zone)
+func (ct *Conntrack) isReply(zone uint32, in *FilterInput) bool {
+	k, ok := ctTuple(in.Data, in.Key, in.Off, zone)
 	if !ok {
 		return false
 	}
@@ -265,7 +263,7 @@ func (ct *Conntrack) isReply(zone uint32, pkt []byte) bool {
 		return false
 	}
 	ct.stats.replies.Add(1)
-	ct.touch(e, &r, k.proto == IPProtoTCP && key.TCPFlags&(tcpFIN|tcpRST) != 0, now)
+	ct.touch(e, &r, k.proto == IPProtoTCP && in.Key.TCPFlags&(tcpFIN|tcpRST) != 0, now)
 	return true
 }
 
@@ -310,7 +308,7 @@ type ctReply struct {
 }
 
 // Match implements Filter.
-func (f ctReply) Match(pkt []byte) bool { return f.ct.isReply(f.zone, pkt) }
+func (f ctReply) Match(in *FilterInput) bool { return f.ct.isReply(f.zone, in) }
 
 // ReplyFilter returns the Filter that matches replies within connections
 // committed in zone.

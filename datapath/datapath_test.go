@@ -3,6 +3,10 @@ package datapath_test
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,14 +23,12 @@ type fixedTranslator struct {
 	out   atomic.Uint32
 }
 
-func (t *fixedTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
+func (t *fixedTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	t.calls.Add(1)
-	mf.Mask.InPort = 0xffffffff
-	if key.InPort == 1 {
+	if m.Key.InPort == 1 {
 		mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: t.out.Load()}}
 		mf.Stats = []*datapath.FlowStats{&t.stats}
 	}
-	return nil
 }
 
 func udpFrame(srcPort uint16) []byte {
@@ -179,12 +181,10 @@ func (r *recorder) Upcall(pkt []byte, key *datapath.FlowKey, u *datapath.Userspa
 // inPortTranslator sends port 1 to 2, 2 to 1, 3 to 4 and 4 to 3.
 type inPortTranslator struct{ stats datapath.FlowStats }
 
-func (t *inPortTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
-	mf.Mask.InPort = ^uint32(0)
-	out := map[uint32]uint32{1: 2, 2: 1, 3: 4, 4: 3}[key.InPort]
+func (t *inPortTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
+	out := map[uint32]uint32{1: 2, 2: 1, 3: 4, 4: 3}[m.Key.InPort]
 	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: out}}
 	mf.Stats = []*datapath.FlowStats{&t.stats}
-	return nil
 }
 
 func TestSeveralPMDs(t *testing.T) {
@@ -267,8 +267,354 @@ func TestSeveralPMDsShareAQueue(t *testing.T) {
 // fanIn sends ports 1 and 2 to port 3.
 type fanIn struct{}
 
-func (fanIn) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
-	mf.Mask.InPort = ^uint32(0)
+func (fanIn) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: 3}}
-	return nil
+}
+
+// exclusivePort is a replaying memory port that fails the test if two
+// threads ever receive from it at once, or if it is polled after Close.
+type exclusivePort struct {
+	*memport.Port
+	t      *testing.T
+	inside atomic.Int32
+	closed atomic.Bool
+	recvs  atomic.Int64
+}
+
+func (p *exclusivePort) Recv(pkts []datapath.Packet) int {
+	if p.inside.Add(1) != 1 {
+		p.t.Errorf("%s: received by two pmds at once", p.Info().Name)
+	}
+	defer p.inside.Add(-1)
+	if p.closed.Load() {
+		p.t.Errorf("%s: polled after Close", p.Info().Name)
+	}
+	p.recvs.Add(1)
+	time.Sleep(20 * time.Microsecond) // widen the window a race would need
+	return p.Port.Recv(pkts[:4])
+}
+
+func (p *exclusivePort) Close() error {
+	p.closed.Store(true)
+	return p.Port.Close()
+}
+
+// multiRxPort has three receive queues, each an exclusivePort.
+type multiRxPort struct {
+	*exclusivePort
+	queues [3]*exclusivePort
+}
+
+func (p *multiRxPort) RxQueues() int { return len(p.queues) }
+func (p *multiRxPort) RecvQueue(q int, pkts []datapath.Packet) int {
+	return p.queues[q].Recv(pkts)
+}
+func (p *multiRxPort) ReleaseQueue(q int, pkts []datapath.Packet) {}
+func (p *multiRxPort) Recv([]datapath.Packet) int {
+	p.t.Error("Recv called on a port with several receive queues")
+	return 0
+}
+func (p *multiRxPort) Close() error {
+	for _, q := range p.queues {
+		q.Close()
+	}
+	return p.exclusivePort.Close()
+}
+
+// TestAddRemovePortsUnderTraffic adds and removes receiving ports while
+// two pmds forward: every receive queue must have one owner at any time,
+// also while removals move queues between pmds (run it with -race:
+// memport's replay cursor is not safe for two readers).
+func TestAddRemovePortsUnderTraffic(t *testing.T) {
+	dp := datapath.New(datapath.Config{Name: "t", Translator: &fanIn{}, PMDs: 2})
+	sink := memport.New("sink", memport.WithDiscard())
+	if err := dp.AddPort(3, sink); err != nil {
+		t.Fatal(err)
+	}
+	newSrc := func(name string) *exclusivePort {
+		return &exclusivePort{Port: memport.New(name, memport.WithReplay([][]byte{udpFrame(1), udpFrame(2)})), t: t}
+	}
+	fixed := &multiRxPort{exclusivePort: newSrc("fixed")}
+	for i := range fixed.queues {
+		fixed.queues[i] = newSrc(fmt.Sprint("fixed.q", i))
+	}
+	if err := dp.AddPort(10, fixed); err != nil {
+		t.Fatal(err)
+	}
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	owners := func() map[[2]int]int {
+		m := map[[2]int]int{}
+		for _, o := range dp.RxqOwners() {
+			m[[2]int{int(o.Port), o.Queue}] = o.PMD
+		}
+		return m
+	}
+	var all []*exclusivePort
+	moved := 0
+	deadline := time.Now().Add(time.Second)
+	for round := 0; time.Now().Before(deadline) || round < 20; round++ {
+		for _, no := range []uint32{1, 2, 11, 12} {
+			p := newSrc(fmt.Sprintf("p%d.%d", no, round))
+			if err := dp.AddPort(no, p); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, p)
+		}
+		time.Sleep(time.Millisecond)
+		// Remove the added ports that pmd 1 polls first: that leaves
+		// pmd 0 with more queues, and a removal must move one over.
+		before := owners()
+		var order []uint32
+		for _, pmd := range []int{1, 0} {
+			for _, no := range []uint32{1, 2, 11, 12} {
+				if before[[2]int{int(no), 0}] == pmd {
+					order = append(order, no)
+				}
+			}
+		}
+		for _, no := range order {
+			if err := dp.RemovePort(no); err != nil {
+				t.Fatal(err)
+			}
+			after := owners()
+			load := [2]int{}
+			for k, pmd := range after {
+				if pmd < 0 {
+					t.Fatalf("queue %v has no owner after a removal", k)
+				}
+				load[pmd]++
+				if before[k] != pmd {
+					moved++
+				}
+			}
+			if load[0]-load[1] > 1 || load[1]-load[0] > 1 {
+				t.Fatalf("unbalanced after a removal: %v", after)
+			}
+			before = after
+		}
+	}
+	dp.Sync()
+	if moved == 0 {
+		t.Error("no receive queue ever moved between pmds")
+	}
+	for _, q := range fixed.queues {
+		if q.recvs.Load() == 0 {
+			t.Errorf("%s never polled", q.Info().Name)
+		}
+	}
+	if sink.Stats().TxPackets == 0 {
+		t.Fatal("no traffic forwarded")
+	}
+	polled := 0
+	for _, p := range all {
+		if p.recvs.Load() > 0 {
+			polled++
+		}
+	}
+	if polled == 0 {
+		t.Fatal("no added port was ever polled")
+	}
+}
+
+// blockingTranslator holds the pmd inside a translation until release is
+// closed, as a filter program that runs for a long time would.
+type blockingTranslator struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (t *blockingTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
+	close(t.entered)
+	<-t.release
+}
+
+// syncBuffer is a log destination safe for the pmd and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSyncWaitsForAStuckPMD checks the barrier rule: Sync does not return
+// while a pmd is still inside an iteration that began before it, however
+// long that takes (it used to give up after 2 s), and says loudly that it
+// is waiting.
+func TestSyncWaitsForAStuckPMD(t *testing.T) {
+	tr := &blockingTranslator{entered: make(chan struct{}), release: make(chan struct{})}
+	var logs syncBuffer
+	dp := datapath.New(datapath.Config{Name: "t", Translator: tr, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	p1 := memport.New("p1")
+	dp.AddPort(1, p1)
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	p1.Inject(udpFrame(1))
+	<-tr.entered
+	synced := make(chan time.Time)
+	go func() {
+		dp.Invalidate()
+		dp.Sync()
+		synced <- time.Now()
+	}()
+	const stuck = 2300 * time.Millisecond
+	select {
+	case <-synced:
+		t.Fatal("Sync returned while a pmd was inside an older iteration")
+	case <-time.After(stuck):
+	}
+	released := time.Now()
+	close(tr.release)
+	if at := <-synced; at.Before(released) {
+		t.Fatal("Sync returned before the pmd finished")
+	}
+	if !strings.Contains(logs.String(), "pmd makes no progress") {
+		t.Errorf("no log line about the stuck pmd:\n%s", logs.String())
+	}
+}
+
+// dstTranslator forwards in_port 1 to port 2 by nw_dst, one megaflow per
+// destination, and counts translations per destination.
+type perDstTranslator struct {
+	mu    sync.Mutex
+	calls map[uint32]int
+}
+
+func (t *perDstTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
+	t.mu.Lock()
+	t.calls[m.Key.NwDst]++
+	t.mu.Unlock()
+	mf.Mask.InPort, mf.Mask.NwDst, mf.Mask.EthType = ^uint32(0), ^uint32(0), 0xffff
+	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: 2}}
+	mf.Deps = m.Key.NwDst
+}
+
+func dstFrame(dst byte) []byte {
+	f := udpFrame(1)
+	f[33] = dst
+	return f
+}
+
+// TestRevalidateDropsOnlyStale checks that Revalidate re-translates the
+// megaflows its predicate names and keeps the others.
+func TestRevalidateDropsOnlyStale(t *testing.T) {
+	tr := &perDstTranslator{calls: map[uint32]int{}}
+	p1, p2 := memport.New("p1"), memport.New("p2")
+	dp := datapath.New(datapath.Config{Name: "t", Translator: tr, PMDs: 2})
+	dp.AddPort(1, p1)
+	dp.AddPort(2, p2)
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	send := func() {
+		for d := byte(1); d <= 8; d++ {
+			p1.Inject(dstFrame(d))
+		}
+		for i := 0; i < 8; i++ {
+			if _, ok := p2.Receive(2 * time.Second); !ok {
+				t.Fatalf("received %d of 8", i)
+			}
+		}
+	}
+	send()
+	send()
+	dp.Revalidate(func(mf *datapath.Megaflow) bool { return mf.Deps.(uint32)%2 == 0 })
+	dp.Sync()
+	send()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for d := uint32(1); d <= 8; d++ {
+		want := 1
+		if d%2 == 0 {
+			want = 2
+		}
+		if got := tr.calls[0x0a000000|d]; got != want {
+			t.Errorf("dst %d: %d translations, want %d", d, got, want)
+		}
+	}
+}
+
+// TestFlowLimit checks that past the megaflow limit new flows are still
+// forwarded but not cached, counted, and logged once.
+func TestFlowLimit(t *testing.T) {
+	tr := &perDstTranslator{calls: map[uint32]int{}}
+	var logs syncBuffer
+	p1, p2 := memport.New("p1"), memport.New("p2")
+	dp := datapath.New(datapath.Config{Name: "t", Translator: tr, FlowLimit: 4,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	dp.AddPort(1, p1)
+	dp.AddPort(2, p2)
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	for round := 0; round < 3; round++ {
+		for d := byte(1); d <= 8; d++ {
+			p1.Inject(dstFrame(d))
+		}
+		for i := 0; i < 8; i++ {
+			if _, ok := p2.Receive(2 * time.Second); !ok {
+				t.Fatalf("round %d: received %d of 8", round, i)
+			}
+		}
+	}
+	dp.Sync()
+	st := dp.Stats()
+	if st.Megaflows != 4 || st.FlowLimit != 4 || st.FlowLimitHits != 3*4 {
+		t.Fatalf("stats %+v: want 4 megaflows cached, 12 translations over the limit", st)
+	}
+	if n := strings.Count(logs.String(), "megaflow limit reached"); n != 1 {
+		t.Fatalf("%d log lines about the limit, want 1:\n%s", n, logs.String())
+	}
+	// A pmd flushes at the top of its next iteration.
+	dp.Invalidate()
+	for deadline := time.Now().Add(time.Second); dp.Stats().Megaflows != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d megaflows counted after an invalidation", dp.Stats().Megaflows)
+		}
+	}
+}
+
+// TestRevalidateLogLetsGo checks that once every pmd has applied a
+// revalidation, the datapath no longer holds its predicate (and whatever
+// the predicate holds).
+func TestRevalidateLogLetsGo(t *testing.T) {
+	dp := datapath.New(datapath.Config{Name: "t", Translator: fanIn{}, PMDs: 2})
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Stop()
+	freed := make(chan struct{})
+	func() {
+		big := new([1 << 20]byte)
+		runtime.SetFinalizer(big, func(*[1 << 20]byte) { close(freed) })
+		dp.Revalidate(func(*datapath.Megaflow) bool { return big[0] != 0 })
+	}()
+	dp.Sync()
+	dp.Sync()
+	dp.Revalidate(func(*datapath.Megaflow) bool { return false }) // trims the log
+	for i := 0; i < 50; i++ {
+		runtime.GC()
+		select {
+		case <-freed:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the predicate of an applied revalidation is still held")
 }

@@ -29,7 +29,7 @@ type PMDStats struct {
 	MegaflowHits uint64 // found in the megaflow classifier
 	Misses       uint64 // missed both levels
 	Upcalls      uint64 // misses translated by the OpenFlow layer
-	LostUpcalls  uint64 // misses dropped: over the upcall rate limit, or translation failed
+	LostUpcalls  uint64 // misses dropped over the upcall rate limit
 	Megaflows    uint64 // megaflows cached now
 }
 

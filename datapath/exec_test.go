@@ -14,10 +14,8 @@ import (
 // but in_port.
 type actionTranslator struct{ actions []datapath.Action }
 
-func (t *actionTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
-	mf.Mask.InPort = ^uint32(0)
+func (t *actionTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	mf.Actions = t.actions
-	return nil
 }
 
 // harness runs one datapath with ports 1..n and the given actions.

@@ -9,17 +9,16 @@ type pmd struct {
 	cacheVer uint64
 	cache    flowCache
 	tx       []txQueue // parallel to ps.list
-	pkts     [BurstSize]Packet
-	rel      [BurstSize]Packet // the packets as received, for Release
-	keys     [BurstSize]FlowKey
-	offs     [BurstSize]Offsets
-	skip     [BurstSize]bool // consumed before lookup (underlay ARP, drops)
+	burst
+	rel  [BurstSize]Packet // the packets as received, for Release
+	skip [BurstSize]bool   // consumed before lookup (underlay ARP, drops)
 	// decapsulation counts of the current burst (tunnel.go)
 	rxTun, txTun          *Tunnel
 	rxTunPkts, rxTunBytes uint64
 	txTunPkts, txTunBytes uint64
-	scratch               Megaflow
-	now                   int64 // unix nanoseconds at the start of the current burst
+	miss                  Miss                   // upcall's scratch
+	preds                 []func(*Megaflow) bool // revalidate's scratch
+	now                   int64                  // unix nanoseconds at the start of the current burst
 	arena                 arena
 
 	idx          int           // which pmd of the datapath this is
@@ -30,6 +29,14 @@ type pmd struct {
 	upcallLast   int64
 	lastMaint    int64
 	cnt          pmdCounters // dump.go
+}
+
+// burst is the packets of the burst being processed, their keys and
+// header offsets (the cache reads them when it runs filters).
+type burst struct {
+	pkts [BurstSize]Packet
+	keys [BurstSize]FlowKey
+	offs [BurstSize]Offsets
 }
 
 type txQueue struct {
@@ -55,7 +62,7 @@ type execAction struct {
 
 func newPMD(dp *Datapath) *pmd {
 	p := &pmd{dp: dp, dirty: make([]*cachedFlow, 0, 1024)}
-	p.cache.init(dp.cfg.EMCInsertInv)
+	p.cache.init(&p.burst, dp.cfg.EMCInsertInv, &dp.megaflows, dp.cfg.FlowLimit)
 	p.arena.init()
 	return p
 }
@@ -63,18 +70,23 @@ func newPMD(dp *Datapath) *pmd {
 // poll runs one iteration over every port and the injection queue and
 // returns the number of packets handled.
 func (p *pmd) poll() int {
+	p.now = time.Now().UnixNano()
 	if ps := p.dp.ports.Load(); ps != p.ps {
+		// Cached actions name transmit queues by their index in the
+		// port list: a new list makes them all stale.
+		p.foldCounters()
+		p.cache.flush()
 		p.ps = ps
 		p.tx = make([]txQueue, len(ps.list))
 		for i, vp := range ps.list {
 			p.tx[i].vp = vp
 		}
+		// The previous iteration, which may have polled queues this set
+		// gives to another pmd, is over: acknowledge the set.
+		p.dp.pmds[p.idx].gen.Store(ps.gen)
 	}
-	p.now = time.Now().UnixNano()
 	if v := p.dp.version.Load(); v != p.cacheVer {
-		p.foldCounters() // before the flows they sit on are dropped
-		p.cache.flush()
-		p.cacheVer = v
+		p.revalidate(v)
 	}
 	p.dp.ct.clock.Store(p.now)
 	if g := p.dp.foldGen.Load(); p.now-p.lastFold > counterFoldNs || g != p.foldGen {
@@ -87,19 +99,16 @@ func (p *pmd) poll() int {
 	}
 	p.serveDump()
 	got := 0
-	for i, vp := range p.ps.list {
-		if i%p.dp.cfg.PMDs != p.idx {
-			continue // another pmd polls this port
-		}
-		n := vp.port.Recv(p.pkts[:])
+	for _, q := range p.ps.poll[p.idx] {
+		n := q.recv(p.pkts[:])
 		if n == 0 {
 			continue
 		}
 		got += n
 		copy(p.rel[:n], p.pkts[:n])
-		p.processBurst(vp.no, p.pkts[:n])
+		p.processBurst(q.vp.no, p.pkts[:n])
 		p.flushTx()
-		vp.port.Release(p.rel[:n])
+		q.release(p.rel[:n])
 		p.arena.reset()
 	}
 	for i := 0; i < BurstSize && p.idx == 0; i++ {
@@ -115,18 +124,22 @@ func (p *pmd) poll() int {
 }
 
 func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
+	ul := p.ps.underlays[inPort]
+	pc := p.cache.classifier(inPort, false)
+	if ul == nil && pc != nil && pc.simple != nil && !pc.simple.dead {
+		p.simpleMatch(pc.simple, pkts)
+		return
+	}
 	keys, offs := p.keys[:len(pkts)], p.offs[:len(pkts)]
 	// Parse the whole burst first: the key array then stays hot in the
 	// cache for the lookups. Packets of a tunnel underlay are decapsulated
 	// here and continue with the tunnel as their in_port (tunnel.go).
-	ul := p.ps.underlays[inPort]
 	for i := range pkts {
 		offs[i] = Parse(pkts[i].Data, inPort, &keys[i])
 		p.skip[i] = ul != nil && !p.fromUnderlay(ul, &pkts[i], &keys[i], &offs[i])
 	}
 	p.flushTunnelRx()
 	pcPort := inPort
-	pc := p.cache.classifier(inPort, false)
 	for i := range pkts {
 		if p.skip[i] {
 			continue
@@ -136,11 +149,11 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 			pcPort = key.InPort
 			pc = p.cache.classifier(pcPort, false)
 		}
-		f := p.cache.lookup(pkts[i].Data, key, pc)
+		f := p.cache.lookup(i, key, pc)
 		if f == nil {
 			p.dp.stats.misses.Add(1)
 			p.cnt.misses++
-			f = p.upcall(&pkts[i], key)
+			f = p.upcall(&pkts[i], key, &offs[i])
 			if f == nil {
 				continue
 			}
@@ -155,6 +168,48 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 	}
 	p.dp.stats.packets.Add(uint64(len(pkts)))
 	p.cnt.packets += uint64(len(pkts))
+}
+
+// simpleMatch forwards a burst with f, a megaflow that is right for every
+// packet of the port (see portClassifier.simple): no parsing, no lookup,
+// and f's plain outputs need no key.
+func (p *pmd) simpleMatch(f *cachedFlow, pkts []Packet) {
+	if f.pendPkts == 0 {
+		p.dirty = append(p.dirty, f)
+	}
+	var bytes uint64
+	for i := range pkts {
+		bytes += uint64(len(pkts[i].Data))
+		p.execute(f.actions, &pkts[i], nil, nil)
+	}
+	f.pendPkts += uint64(len(pkts))
+	f.pendBytes += bytes
+	p.dp.stats.packets.Add(uint64(len(pkts)))
+	p.cnt.packets += uint64(len(pkts))
+	p.cache.megaflowHits += uint64(len(pkts))
+}
+
+// revalidate brings the cache from version p.cacheVer to v: it drops the
+// megaflows the changes in between made stale.
+func (p *pmd) revalidate(v uint64) {
+	p.foldCounters() // before the flows they sit on are dropped
+	preds, all := p.dp.revalsSince(p.cacheVer, v, p.preds[:0])
+	p.cacheVer = v
+	defer p.dp.pmds[p.idx].applied.Store(v)
+	if all {
+		p.cache.flush()
+	} else {
+		p.cache.removeIf(func(f *cachedFlow) bool {
+			for _, stale := range preds {
+				if stale(&f.mf) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	clear(preds)
+	p.preds = preds[:0]
 }
 
 // foldCounters adds the packets counted on cached flows since the last
@@ -181,59 +236,6 @@ func (p *pmd) foldCounters() {
 
 // counterFoldNs is how often per-flow counts reach the OpenFlow counters.
 const counterFoldNs = 20e6
-
-// upcall translates a packet that missed the cache and installs the result
-// if no invalidation raced with the translation. Upcalls are rate-limited
-// per pmd (a token bucket of upcallRate per second), so a storm of new
-// flows costs a bounded share of the thread; packets over the limit are
-// dropped and counted.
-func (p *pmd) upcall(pkt *Packet, key *FlowKey) *cachedFlow {
-	if !p.takeUpcallToken() {
-		p.dp.stats.upcallDrops.Add(1)
-		p.cnt.lost++
-		return nil
-	}
-	p.cnt.upcalls++
-	ver := p.dp.version.Load()
-	mf := &p.scratch
-	*mf = Megaflow{Known: p.cache.memo[:p.cache.memoN]}
-	if err := p.dp.cfg.Translator.Translate(pkt.Data, key, mf); err != nil {
-		if p.dp.upcallErrors.Add(1)&1023 == 1 {
-			p.dp.log.Warn("upcall failed, packet dropped", "err", err)
-		}
-		p.cnt.lost++
-		return nil
-	}
-	mf.Mask.InPort = ^uint32(0) // subtables are per input port
-	mf.Key.And(key, &mf.Mask)
-	f := &cachedFlow{mf: &Megaflow{Key: mf.Key, Mask: mf.Mask, Filters: mf.Filters, Actions: mf.Actions, Stats: mf.Stats}}
-	f.actions = p.resolve(f.mf.Actions, false)
-	f.hasFilters = len(f.mf.Filters) > 0
-	if !mf.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver {
-		p.cache.insert(f)
-	}
-	return f
-}
-
-const (
-	upcallRate  = 200000 // upcalls per second per pmd
-	upcallBurst = 20000
-)
-
-func (p *pmd) takeUpcallToken() bool {
-	if p.upcallLast == 0 {
-		p.upcallLast, p.upcallTokens = p.now, upcallBurst
-	}
-	if d := p.now - p.upcallLast; d > 0 {
-		p.upcallTokens = min(upcallBurst, p.upcallTokens+float64(d)*upcallRate/1e9)
-		p.upcallLast = p.now
-	}
-	if p.upcallTokens < 1 {
-		return false
-	}
-	p.upcallTokens--
-	return true
-}
 
 // modifies reports whether an action changes the packet's bytes.
 func modifies(a *Action) bool {
@@ -307,7 +309,6 @@ func cloneCopies(actions []Action) bool {
 // execute runs actions on pkt. It returns false if the packet was dropped
 // (an invalid TTL or a meter), which ends the list.
 func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offsets) bool {
-	h := headers{frame: pkt.Data, key: key, off: off}
 	for i := range actions {
 		e := &actions[i]
 		a := e.a
@@ -335,42 +336,43 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 				p.dp.cfg.Upcaller.Upcall(pkt.Data, key, a.User)
 			}
 		case ActSetField:
+			h := hdrOf(pkt, key, off)
 			h.setField(a.Field, &a.Value)
 		case ActPushVLAN:
 			p.pushVLAN(pkt, key, off, a.Arg)
-			h.frame = pkt.Data
 		case ActPopVLAN:
 			p.popVLAN(pkt, key, off)
-			h.frame = pkt.Data
 		case ActPushMPLS:
 			p.pushMPLS(pkt, key, off, a.Arg)
-			h.frame = pkt.Data
 		case ActPopMPLS:
 			p.popMPLS(pkt, key, off, a.Arg)
-			h.frame = pkt.Data
 		case ActPushPBB:
 			p.pushPBB(pkt, key, off, a.Arg)
-			h.frame = pkt.Data
 		case ActPopPBB:
 			p.popPBB(pkt, key, off)
-			h.frame = pkt.Data
 		case ActSetMPLSTTL:
+			h := hdrOf(pkt, key, off)
 			h.setMPLSTTL(uint8(a.Arg))
 		case ActDecMPLSTTL:
+			h := hdrOf(pkt, key, off)
 			if !h.decMPLSTTL() {
 				p.invalidTTL(a, pkt, key)
 				return false
 			}
 		case ActSetNwTTL:
+			h := hdrOf(pkt, key, off)
 			h.setNwTTL(uint8(a.Arg))
 		case ActDecNwTTL:
+			h := hdrOf(pkt, key, off)
 			if !h.decNwTTL() {
 				p.invalidTTL(a, pkt, key)
 				return false
 			}
 		case ActCopyTTLOut:
+			h := hdrOf(pkt, key, off)
 			h.copyTTL(true)
 		case ActCopyTTLIn:
+			h := hdrOf(pkt, key, off)
 			h.copyTTL(false)
 		case ActClone:
 			p.runNested(e.nested, a.Nested, pkt, key, off)
@@ -399,6 +401,7 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 				return false
 			}
 			if prec > 0 {
+				h := hdrOf(pkt, key, off)
 				h.remarkDSCP(prec)
 			}
 		case ActSetQueue:
@@ -408,6 +411,13 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 		}
 	}
 	return true
+}
+
+// hdrOf is the header view of pkt as it is now (pushes and pops move its
+// frame). Header edits build it when they run, so a plain output pays
+// nothing for it.
+func hdrOf(pkt *Packet, key *FlowKey, off *Offsets) headers {
+	return headers{frame: pkt.Data, key: key, off: off}
 }
 
 // runNested runs a group bucket or clone list, on a copy of the packet

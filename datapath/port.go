@@ -68,9 +68,20 @@ type Port interface {
 // runs several pmd threads, pmd i sends on queue i (sharing queue i mod n
 // under a lock if the port has only n < pmds queues). A port that is not a
 // MultiQueuePort must have a Send that is safe for concurrent use (memory
-// ports are). Receiving is never shared: each port is polled by one pmd.
+// ports are). Receiving is never shared: each receive queue is polled by
+// one pmd at a time (see the threading model in datapath.go).
 type MultiQueuePort interface {
 	Port
 	TxQueues() int
 	SendQueue(q int, pkts []*Packet) int
+}
+
+// MultiRxPort is a Port with several receive queues (RSS). The datapath
+// gives each queue to one pmd and calls RecvQueue and ReleaseQueue
+// instead of Recv and Release; different queues are polled concurrently.
+type MultiRxPort interface {
+	Port
+	RxQueues() int
+	RecvQueue(q int, pkts []Packet) int
+	ReleaseQueue(q int, pkts []Packet)
 }

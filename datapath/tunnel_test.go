@@ -33,14 +33,13 @@ type tunTranslator struct {
 	keys []datapath.FlowKey
 }
 
-func (t *tunTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
+func (t *tunTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	t.mu.Lock()
-	t.keys = append(t.keys, *key)
+	t.keys = append(t.keys, *m.Key)
 	t.mu.Unlock()
-	mf.Mask.InPort = ^uint32(0)
 	mf.Mask.TunID = ^uint64(0)
 	switch {
-	case key.InPort == vmPort:
+	case m.Key.InPort == vmPort:
 		var id, dst [16]byte
 		binary.BigEndian.PutUint64(id[:], 5)
 		copy(dst[:], peerIP.AsSlice())
@@ -49,10 +48,9 @@ func (t *tunTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapat
 			{Kind: datapath.ActSetField, Field: datapath.FieldTunDst, Value: dst},
 			{Kind: datapath.ActOutput, Port: tunPort},
 		}
-	case key.InPort == tunPort && key.TunID == 5:
+	case m.Key.InPort == tunPort && m.Key.TunID == 5:
 		mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: vmPort}}
 	}
-	return nil
 }
 
 func tunnelHarness(t *testing.T, static bool) (*datapath.Datapath, *memport.Port, *memport.Port, *tunTranslator, *datapath.Tunnel) {
@@ -317,32 +315,32 @@ func TestConntrackReplyFilter(t *testing.T) {
 	copy(reply[30:34], []byte{10, 0, 0, 1})
 	reply[36], reply[37] = 1000>>8, 1000&0xff
 	f := dp.Conntrack().ReplyFilter(7)
-	if f.Match(reply) {
+	if f.Match(filterIn(reply)) {
 		t.Fatal("reply matched before any commit")
 	}
 	p1.Inject(out)
 	if _, ok := p2.Receive(2 * time.Second); !ok {
 		t.Fatal("not forwarded")
 	}
-	if !f.Match(reply) {
+	if !f.Match(filterIn(reply)) {
 		t.Error("reply does not match after the commit")
 	}
-	if dp.Conntrack().ReplyFilter(8).Match(reply) {
+	if dp.Conntrack().ReplyFilter(8).Match(filterIn(reply)) {
 		t.Error("reply matched in another zone")
 	}
-	if f.Match(out) {
+	if f.Match(filterIn(out)) {
 		t.Error("the original direction matched as a reply")
 	}
 	other := append([]byte(nil), reply...)
 	other[35] = 54 // another source port of the same peer
-	if f.Match(other) {
+	if f.Match(filterIn(other)) {
 		t.Error("unsolicited packet from the same peer matched")
 	}
 	if dp.Conntrack().ReplyFilter(7) != f {
 		t.Error("filters of one zone are not equal")
 	}
 	dp.Conntrack().Flush(7)
-	if f.Match(reply) {
+	if f.Match(filterIn(reply)) {
 		t.Error("reply matched after Flush")
 	}
 }
@@ -393,10 +391,9 @@ func benchTunnel(b *testing.B, fromUnderlay bool, filters []datapath.FilterCheck
 // optional filter chain on the decapsulated direction.
 type benchTunTranslator struct{ filters []datapath.FilterCheck }
 
-func (t *benchTunTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
-	mf.Mask.InPort = ^uint32(0)
+func (t *benchTunTranslator) Translate(m *datapath.Miss, mf *datapath.Translation) {
 	mf.Mask.TunID = ^uint64(0)
-	if key.InPort == vmPort {
+	if m.Key.InPort == vmPort {
 		var id, dst [16]byte
 		binary.BigEndian.PutUint64(id[:], 5)
 		copy(dst[:], peerIP.AsSlice())
@@ -405,11 +402,10 @@ func (t *benchTunTranslator) Translate(pkt []byte, key *datapath.FlowKey, mf *da
 			{Kind: datapath.ActSetField, Field: datapath.FieldTunDst, Value: dst},
 			{Kind: datapath.ActOutput, Port: tunPort},
 		}
-		return nil
+		return
 	}
 	mf.Filters = t.filters
 	mf.Actions = []datapath.Action{{Kind: datapath.ActOutput, Port: vmPort}}
-	return nil
 }
 
 func BenchmarkVXLANEncap(b *testing.B) { benchTunnel(b, false, nil) }
@@ -478,13 +474,20 @@ func TestConntrackTCPOpensOnlyWithSYN(t *testing.T) {
 		if _, ok := p2.Receive(2 * time.Second); !ok {
 			t.Fatal("not forwarded")
 		}
-		if f.Match(back(0x10)) {
+		if f.Match(filterIn(back(0x10))) {
 			t.Fatalf("a segment with flags %#x opened a connection", flags)
 		}
 	}
 	p1.Inject(seg(0x02)) // SYN
 	p2.Receive(2 * time.Second)
-	if !f.Match(back(0x12)) || !f.Match(back(0x10)) {
+	if !f.Match(filterIn(back(0x12))) || !f.Match(filterIn(back(0x10))) {
 		t.Error("the answers to a SYN are not replies")
 	}
+}
+
+// filterIn parses pkt as the datapath does before running filters.
+func filterIn(pkt []byte) *datapath.FilterInput {
+	in := &datapath.FilterInput{Data: pkt, Key: new(datapath.FlowKey)}
+	in.Off = datapath.Parse(pkt, 1, in.Key)
+	return in
 }

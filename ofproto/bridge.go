@@ -8,6 +8,29 @@
 // the daemon hands it datapath ports and net.Conns.
 package ofproto
 
+// Locks, in the order they are taken: a goroutine holding one of them
+// takes only locks further down the list (as dpif-netdev.c writes it).
+//
+//  1. Bridge.modMu: serialises changes to the pipeline state (see Bridge
+//     and change.go: every change runs in Bridge.update, under it).
+//  2. Bridge.mu (RWMutex): flow tables, groups, meters, ports, the switch
+//     config and the filter-program registry. Written only by txn's edits,
+//     briefly; translation (a pmd's upcall) holds it for reading.
+//  3. datapath.Datapath.mu: the datapath's port set and receive-queue
+//     owners. Bridge.AddPort takes it under mu.
+//  4. A port's own lock (dpdk.Port.mu).
+//
+// Leaves, under which nothing else is taken: Bridge.connMu (connections
+// and the role election), pktBuffer.mu (packet-in buffers), a connection's
+// queues, and the locks inside ubpf maps.
+//
+// Waiting on the pmds. datapath.Sync (the barrier), SyncCounters and
+// RemovePort wait until every pmd finishes its current iteration, and an
+// iteration may take Bridge.mu for reading (a translation) and
+// Bridge.connMu (a packet-in). So they are called with neither held (with
+// modMu they may be: pmds never take it); a wait under either would
+// deadlock with a pmd waiting for it.
+
 import (
 	"context"
 	"fmt"
@@ -124,6 +147,7 @@ func New(cfg Config) *Bridge {
 		groups:  map[uint32]*group{},
 		meters:  map[uint32]*meter{},
 		conns:   map[*Conn]struct{}{},
+		filters: filterRegistry{progs: map[uint32]*filterProg{}, pool: newVMPool(1)},
 		started: time.Now(),
 	}
 	b.missSendLen.Store(128)
@@ -134,64 +158,64 @@ func New(cfg Config) *Bridge {
 func (b *Bridge) Name() string { return b.cfg.Name }
 
 // SetDatapath attaches the datapath this bridge programs.
-func (b *Bridge) SetDatapath(dp *datapath.Datapath) { b.dp = dp }
+func (b *Bridge) SetDatapath(dp *datapath.Datapath) {
+	b.dp = dp
+	b.filters.pool = newVMPool(dp.PMDs())
+}
 
 // AddPort attaches a datapath port as OpenFlow port no (0: the lowest free
 // number) and announces it to controllers. It returns the number used.
 func (b *Bridge) AddPort(no uint32, p datapath.Port) (uint32, error) {
-	b.modMu.Lock()
-	defer b.modMu.Unlock()
-	b.mu.Lock()
-	if no == 0 {
-		for no = 1; b.ports[no] != nil; no++ {
+	var desc openflow.Port
+	err := b.update(func(tx *txn) error {
+		if no == 0 {
+			for no = 1; b.ports[no] != nil; no++ {
+			}
 		}
-	}
-	if no > openflow.PortMax {
-		b.mu.Unlock()
-		return 0, fmt.Errorf("add port %q: number %d above OFPP_MAX", p.Info().Name, no)
-	}
-	if b.ports[no] != nil {
-		b.mu.Unlock()
-		return 0, fmt.Errorf("add port %q: number %d already used by %q", p.Info().Name, no, b.ports[no].dp.Info().Name)
-	}
-	if err := b.dp.AddPort(no, p); err != nil {
-		b.mu.Unlock()
+		if no > openflow.PortMax {
+			return fmt.Errorf("add port %q: number %d above OFPP_MAX", p.Info().Name, no)
+		}
+		if b.ports[no] != nil {
+			return fmt.Errorf("add port %q: number %d already used by %q", p.Info().Name, no, b.ports[no].dp.Info().Name)
+		}
+		if err := b.dp.AddPort(no, p); err != nil {
+			return err
+		}
+		pt := &port{no: no, dp: p, linkUp: p.Info().LinkUp}
+		tx.addPort(pt)
+		desc = b.portDesc(pt)
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
-	pt := &port{no: no, dp: p, linkUp: p.Info().LinkUp}
-	b.ports[no] = pt
-	b.rebuildPortList()
-	desc := b.portDesc(pt)
-	b.mu.Unlock()
 	b.broadcastPortStatus(openflow.PortReasonAdd, desc)
 	return no, nil
 }
 
 // RemovePort detaches and closes port no.
 func (b *Bridge) RemovePort(no uint32) error {
-	b.modMu.Lock()
-	defer b.modMu.Unlock()
-	b.mu.Lock()
-	pt := b.ports[no]
-	if pt == nil {
-		b.mu.Unlock()
-		return fmt.Errorf("remove port %d: no such port", no)
+	var desc openflow.Port
+	err := b.update(func(tx *txn) error {
+		pt := b.ports[no]
+		if pt == nil {
+			return fmt.Errorf("remove port %d: no such port", no)
+		}
+		desc = b.portDesc(pt)
+		tx.removePort(no)
+		// The datapath waits until no pmd uses the port: not under mu,
+		// which a pmd may be waiting for in a translation.
+		return b.dp.RemovePort(no)
+	})
+	if desc.PortNo == 0 {
+		return err
 	}
-	desc := b.portDesc(pt)
-	delete(b.ports, no)
-	b.rebuildPortList()
-	b.mu.Unlock()
-	err := b.dp.RemovePort(no)
 	b.broadcastPortStatus(openflow.PortReasonDelete, desc)
 	return err
 }
 
-func (b *Bridge) rebuildPortList() {
-	b.portList = b.portList[:0]
-	for _, p := range b.ports {
-		b.portList = append(b.portList, p)
-	}
-	sort.Slice(b.portList, func(i, j int) bool { return b.portList[i].no < b.portList[j].no })
+func sortPorts(list []*port) {
+	sort.Slice(list, func(i, j int) bool { return list[i].no < list[j].no })
 }
 
 // Run does the bridge's periodic work until ctx ends: it expires flows
@@ -212,21 +236,16 @@ func (b *Bridge) Run(ctx context.Context) {
 
 func (b *Bridge) checkLinks() {
 	var changed []openflow.Port
-	b.modMu.Lock()
-	b.mu.Lock()
-	for _, p := range b.portList {
-		if up := p.dp.Info().LinkUp; up != p.linkUp {
-			p.linkUp = up
-			changed = append(changed, b.portDesc(p))
+	b.update(func(tx *txn) error {
+		for _, p := range b.portList {
+			if up := p.dp.Info().LinkUp; up != p.linkUp {
+				// Fast-failover and select groups watch link state.
+				tx.setLink(p, up)
+				changed = append(changed, b.portDesc(p))
+			}
 		}
-	}
-	b.mu.Unlock()
-	b.modMu.Unlock()
-	if len(changed) > 0 {
-		// Fast-failover and select groups watch link state: translations
-		// made under the old state are stale.
-		b.dp.Invalidate()
-	}
+		return nil
+	})
 	for _, d := range changed {
 		b.log.Info("port link changed", "port", d.PortNo, "name", d.Name, "state", d.State)
 		b.broadcastPortStatus(openflow.PortReasonModify, d)
@@ -237,25 +256,22 @@ func (b *Bridge) checkLinks() {
 // timeout are looked at, so a million permanent rules cost nothing here.
 func (b *Bridge) expireFlows(now time.Time) {
 	reasons := map[*rule]openflow.FlowRemovedReason{}
-	b.modMu.Lock()
-	var victims [numTables][]*rule
-	for i := range b.tables {
-		for r := range b.tables[i].timed {
-			if reason, ok := expired(r, now); ok {
-				reasons[r] = reason
-				victims[i] = append(victims[i], r)
+	var gone []*rule
+	b.update(func(tx *txn) error {
+		var victims [numTables][]*rule
+		for i := range b.tables {
+			for r := range b.tables[i].timed {
+				if reason, ok := expired(r, now); ok {
+					reasons[r] = reason
+					victims[i] = append(victims[i], r)
+				}
 			}
 		}
-	}
-	var gone []*rule
-	if len(reasons) > 0 {
-		gone = b.removeRules(&victims, nil)
-	}
-	b.modMu.Unlock()
-	if len(gone) == 0 {
-		return
-	}
-	b.dp.Invalidate()
+		if len(reasons) > 0 {
+			gone = tx.removeRules(&victims, nil)
+		}
+		return nil
+	})
 	for _, r := range gone {
 		b.sendFlowRemoved(r, reasons[r], now)
 	}
@@ -290,35 +306,6 @@ func (b *Bridge) selectRules(table uint8, pred func(*rule) bool) *[numTables][]*
 		}
 	}
 	return &sel
-}
-
-// removeRules removes the victims (per table), runs also (if not nil) in
-// the same critical section, and returns the removed rules. b.modMu must be
-// held, b.mu not: replacement subtables are built while translation goes
-// on, and only the edit holds b.mu for writing (see Bridge).
-func (b *Bridge) removeRules(victims *[numTables][]*rule, also func()) []*rule {
-	var plans [numTables]*removal
-	var gone []*rule
-	for i, vs := range victims {
-		if len(vs) > 0 {
-			plans[i] = b.tables[i].planRemove(vs)
-			gone = append(gone, vs...)
-		}
-	}
-	if len(gone) == 0 && also == nil {
-		return nil
-	}
-	b.mu.Lock()
-	for i, p := range plans {
-		if p != nil {
-			b.tables[i].applyRemove(p)
-		}
-	}
-	if also != nil {
-		also()
-	}
-	b.mu.Unlock()
-	return gone
 }
 
 // Close disconnects every OpenFlow connection.

@@ -37,7 +37,7 @@ func (b *Bridge) logPacketIn(pi *openflow.PacketIn, arg *packetInArg) {
 		"data_len", len(pi.Data), "buffer_id", pi.BufferID)
 }
 
-func (b *Bridge) logUpcall(key *datapath.FlowKey, mf *datapath.Megaflow, err error) {
+func (b *Bridge) logUpcall(key *datapath.FlowKey, mf *datapath.Translation) {
 	mask := mf.Mask
 	mask.InPort = ^uint32(0)
 	var masked datapath.FlowKey
@@ -49,9 +49,6 @@ func (b *Bridge) logUpcall(key *datapath.FlowKey, mf *datapath.Megaflow, err err
 	}
 	if mf.NoCache {
 		args = append(args, "cached", false)
-	}
-	if err != nil {
-		args = append(args, "err", err)
 	}
 	b.log.Debug("upcall", args...)
 }

@@ -17,17 +17,20 @@ package ofproto
 // The VM needs per-thread scratch (a ubpf.Thread). Filters run on the pmd
 // threads (cache hits and upcalls) and on OpenFlow connection goroutines
 // (packet-out through the pipeline), so instead of binding Threads to
-// callers the bridge keeps a small pool and a run claims a free Thread with
-// one compare-and-swap: no lock, and no allocation.
+// callers the bridge keeps a pool, sized from the datapath's pmd count, and
+// a run claims a free Thread with one compare-and-swap: no lock, and no
+// allocation.
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync/atomic"
 	"time"
 
+	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/openflow"
 	"github.com/goko-net/goko/ubpf"
 )
@@ -48,19 +51,19 @@ type filterProg struct {
 	lastSend atomic.Int64 // unix ns of the last send_maps of this program
 }
 
-// Match runs the current program on pkt; a run-time fault counts as no
-// match (ubpf counts and logs it).
-func (f *filterProg) Match(pkt []byte) bool {
+// Match runs the current program on the packet; a run-time fault counts
+// as no match (ubpf counts and logs it).
+func (f *filterProg) Match(in *datapath.FilterInput) bool {
 	p := f.prog.Load()
 	s := f.pool.acquire()
-	r, err := p.Run(s.t, pkt)
+	r, err := p.Run(s.t, in.Data)
 	s.busy.Store(false)
 	return err == nil && p.IsMatch(r)
 }
 
 // vmPool holds the ubpf.Threads that filter runs borrow.
 type vmPool struct {
-	slots [16]vmSlot
+	slots []vmSlot
 	next  atomic.Uint32
 }
 
@@ -70,24 +73,32 @@ type vmSlot struct {
 	_    [48]byte // keep busy flags of different slots on different cache lines
 }
 
-func newVMPool() *vmPool {
-	p := &vmPool{}
+// newVMPool sizes the pool for pmds datapath threads plus the goroutines
+// that can run at once on the remaining processors (connections running a
+// packet-out through the pipeline), so a free slot is normally found at
+// the first or second try.
+func newVMPool(pmds int) *vmPool {
+	p := &vmPool{slots: make([]vmSlot, max(pmds, 1)+runtime.GOMAXPROCS(0))}
 	for i := range p.slots {
 		p.slots[i].t = ubpf.NewThread()
 	}
 	return p
 }
 
-// acquire claims a free slot. There are more slots than threads that run
-// filters at once, so the loop ends at the first or second try.
+// acquire claims a free slot. If every slot is taken (holders preempted
+// in the middle of a run), it yields after each lap.
 func (p *vmPool) acquire() *vmSlot {
 	i := p.next.Add(1)
-	for {
-		s := &p.slots[i%uint32(len(p.slots))]
+	n := uint32(len(p.slots))
+	for tries := uint32(1); ; tries++ {
+		s := &p.slots[i%n]
 		if !s.busy.Load() && s.busy.CompareAndSwap(false, true) {
 			return s
 		}
 		i++
+		if tries%n == 0 {
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -105,14 +116,6 @@ type pendingLoad struct {
 	total  uint32
 	budget uint64
 	data   []byte
-}
-
-func (b *Bridge) filterRegistry() *filterRegistry {
-	if b.filters.progs == nil {
-		b.filters.progs = map[uint32]*filterProg{}
-		b.filters.pool = newVMPool()
-	}
-	return &b.filters
 }
 
 // FilterLoadOptions are the per-program choices of a load.
@@ -157,48 +160,47 @@ func (b *Bridge) LoadFilterProgOpts(id uint32, obj []byte, o FilterLoadOptions) 
 		}
 		return nil, gokoErr(openflow.GokoErrBadELF, "load filter %d: %v", id, err)
 	}
-	b.modMu.Lock()
-	defer b.modMu.Unlock()
-	b.mu.Lock()
-	reg := b.filterRegistry()
-	f := reg.progs[id]
-	if f == nil {
-		if len(reg.progs) >= maxFilterProgs {
-			b.mu.Unlock()
-			return nil, gokoErr(openflow.GokoErrProgsExhausted, "%d programs loaded already", len(reg.progs))
+	err = b.update(func(tx *txn) error {
+		reg := &b.filters
+		f := reg.progs[id]
+		if f == nil {
+			if len(reg.progs) >= maxFilterProgs {
+				return gokoErr(openflow.GokoErrProgsExhausted, "%d programs loaded already", len(reg.progs))
+			}
+			f = &filterProg{id: id, pool: reg.pool}
+			tx.addFilter(f)
 		}
-		f = &filterProg{id: id, pool: reg.pool}
-		reg.progs[id] = f
+		tx.setProgram(f, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	f.prog.Store(p)
-	b.mu.Unlock()
 	b.log.Info("filter program loaded", "id", id, "name", p.Name(), "insns", p.InsnCount(), "maps", len(p.Maps()), "run_budget", p.RunBudget())
 	return p, nil
 }
 
 // UnloadFilterProg removes program id; flows must not match on it.
 func (b *Bridge) UnloadFilterProg(id uint32) error {
-	b.modMu.Lock()
-	defer b.modMu.Unlock()
-	f := b.filters.progs[id]
-	if f == nil {
-		return gokoErr(openflow.GokoErrUnknownProg, "no filter program %d", id)
-	}
-	n := 0
-	for t := range b.tables {
-		b.tables[t].each(func(r *rule) {
-			if r.fm.filter == f {
-				n++
-			}
-		})
-	}
-	if n > 0 {
-		return gokoErr(openflow.GokoErrProgInUse, "filter program %d is used by %d flows; delete them first", id, n)
-	}
-	b.mu.Lock()
-	delete(b.filters.progs, id)
-	b.mu.Unlock()
-	return nil
+	return b.update(func(tx *txn) error {
+		f := b.filters.progs[id]
+		if f == nil {
+			return gokoErr(openflow.GokoErrUnknownProg, "no filter program %d", id)
+		}
+		n := 0
+		for t := range b.tables {
+			b.tables[t].each(func(r *rule) {
+				if r.fm.filter == f {
+					n++
+				}
+			})
+		}
+		if n > 0 {
+			return gokoErr(openflow.GokoErrProgInUse, "filter program %d is used by %d flows; delete them first", id, n)
+		}
+		tx.deleteFilter(id)
+		return nil
+	})
 }
 
 // lookupFilter returns program id; b.modMu or b.mu must be held.

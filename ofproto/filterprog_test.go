@@ -226,3 +226,24 @@ func TestFilterProgErrors(t *testing.T) {
 		t.Fatalf("bad chunk: %+v", e)
 	}
 }
+
+// TestVMPoolSize checks that every pmd of the largest datapath switchd
+// allows, plus the connections, can hold a VM thread at once.
+func TestVMPoolSize(t *testing.T) {
+	const pmds = 64
+	p := newVMPool(pmds)
+	if len(p.slots) <= pmds {
+		t.Fatalf("%d slots for %d pmds", len(p.slots), pmds)
+	}
+	held := map[*vmSlot]bool{}
+	for i := 0; i < len(p.slots); i++ {
+		s := p.acquire()
+		if held[s] {
+			t.Fatalf("slot handed out twice")
+		}
+		held[s] = true
+	}
+	for s := range held {
+		s.busy.Store(false)
+	}
+}

@@ -41,13 +41,15 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 		return err
 	}
 
-	b.modMu.Lock()
-	removed, err := b.flowMod(fm, &m, adds)
-	b.modMu.Unlock()
+	var removed []*rule
+	err = b.update(func(tx *txn) error {
+		var err error
+		removed, err = b.flowMod(tx, fm, &m, adds)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	b.dp.Invalidate()
 	now := time.Now()
 	for _, r := range removed {
 		b.sendFlowRemoved(r, openflow.FlowRemovedDelete, now)
@@ -64,8 +66,8 @@ func (b *Bridge) FlowMod(fm *openflow.FlowMod) error {
 	return nil
 }
 
-// flowMod applies a checked flow-mod; b.modMu must be held.
-func (b *Bridge) flowMod(fm *openflow.FlowMod, m *flowMatch, adds bool) ([]*rule, error) {
+// flowMod applies a checked flow-mod as part of change tx.
+func (b *Bridge) flowMod(tx *txn, fm *openflow.FlowMod, m *flowMatch, adds bool) ([]*rule, error) {
 	if m.filterID != 0 {
 		f, err := b.lookupFilter(m.filterID)
 		if err != nil && adds {
@@ -85,19 +87,19 @@ func (b *Bridge) flowMod(fm *openflow.FlowMod, m *flowMatch, adds bool) ([]*rule
 	strict := fm.Command == openflow.FlowModifyStrict || fm.Command == openflow.FlowDeleteStrict
 	switch fm.Command {
 	case openflow.FlowAdd:
-		return nil, b.addFlow(fm, m)
+		return nil, b.addFlow(tx, fm, m)
 	case openflow.FlowModify, openflow.FlowModifyStrict:
-		b.modifyFlows(fm, m, strict)
+		b.modifyFlows(tx, fm, m, strict)
 		return nil, nil
 	default:
 		sel := b.selectRules(fm.TableID, func(r *rule) bool {
 			return b.selected(fm, m, strict, r) && r.outputsTo(fm.OutPort) && r.usesGroup(fm.OutGroup)
 		})
-		return b.removeRules(sel, nil), nil
+		return tx.removeRules(sel, nil), nil
 	}
 }
 
-func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
+func (b *Bridge) addFlow(tx *txn, fm *openflow.FlowMod, m *flowMatch) error {
 	t := &b.tables[fm.TableID]
 	if fm.Flags&openflow.FlowFlagCheckOverlap != 0 {
 		overlap := false
@@ -113,6 +115,16 @@ func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
 	if err != nil {
 		return err
 	}
+	// An identical rule is replaced; its counters carry over unless the
+	// controller asked for them to be reset.
+	old := t.findStrict(m, fm.Priority)
+	if old == nil && t.len() >= b.maxFlows() {
+		return openflow.Errorf(openflow.FMFCTableFull, "table %d holds %d flows, its limit", fm.TableID, t.len())
+	}
+	stats := new(datapath.FlowStats)
+	if old != nil && fm.Flags&openflow.FlowFlagResetCounts == 0 {
+		stats = old.stats
+	}
 	r := &rule{
 		tableID:      fm.TableID,
 		priority:     fm.Priority,
@@ -123,44 +135,28 @@ func (b *Bridge) addFlow(fm *openflow.FlowMod, m *flowMatch) error {
 		hardTimeout:  fm.HardTimeout,
 		flags:        fm.Flags,
 		instructions: fm.Instructions,
-		stats:        new(datapath.FlowStats),
+		stats:        stats,
 		created:      time.Now().UnixNano(),
 	}
-	old := t.findStrict(m, fm.Priority)
-	if old == nil && t.len() >= b.maxFlows() {
-		return openflow.Errorf(openflow.FMFCTableFull, "table %d holds %d flows, its limit", fm.TableID, t.len())
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	if old != nil {
-		// An identical rule is replaced; its counters carry over unless
-		// the controller asked for them to be reset.
-		if fm.Flags&openflow.FlowFlagResetCounts == 0 {
-			r.stats = old.stats
-		}
-		t.replace(old, r)
+		tx.replace(t, old, r)
 		return nil
 	}
-	t.insert(r)
+	tx.insert(t, r)
 	return nil
 }
 
 // modifyFlows changes the instructions of the rules a modify selects.
-func (b *Bridge) modifyFlows(fm *openflow.FlowMod, m *flowMatch, strict bool) {
+func (b *Bridge) modifyFlows(tx *txn, fm *openflow.FlowMod, m *flowMatch, strict bool) {
 	sel := b.tables[fm.TableID].selectRules(func(r *rule) bool { return b.selected(fm, m, strict, r) })
 	if len(sel) == 0 {
 		return
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, r := range sel {
-		r.instructions = fm.Instructions
-		if fm.Flags&openflow.FlowFlagResetCounts != 0 {
-			// Megaflows still point at the old counters until the
-			// invalidation that follows; the new ones start at zero.
-			r.stats = new(datapath.FlowStats)
+	tx.edit(func() {
+		for _, r := range sel {
+			tx.modify(r, fm.Instructions, fm.Flags&openflow.FlowFlagResetCounts != 0)
 		}
-	}
+	})
 }
 
 // selected implements the rule selection shared by modify, delete and

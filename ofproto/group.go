@@ -58,23 +58,21 @@ func (g *group) refs() []uint32 {
 // GroupMod applies a group-mod.
 func (b *Bridge) GroupMod(gm *openflow.GroupMod) error {
 	var removed []*rule
-	var err error
-	b.modMu.Lock()
-	switch gm.Command {
-	case openflow.GroupAdd, openflow.GroupModify:
-		b.mu.Lock()
-		err = b.addModifyGroup(gm)
-		b.mu.Unlock()
-	case openflow.GroupDelete:
-		removed, err = b.deleteGroup(gm.GroupID)
-	default:
-		err = openflow.Errorf(openflow.GMFCBadCommand, "unknown group-mod command %d", gm.Command)
-	}
-	b.modMu.Unlock()
+	err := b.update(func(tx *txn) error {
+		var err error
+		switch gm.Command {
+		case openflow.GroupAdd, openflow.GroupModify:
+			err = b.addModifyGroup(tx, gm)
+		case openflow.GroupDelete:
+			removed, err = b.deleteGroup(tx, gm.GroupID)
+		default:
+			err = openflow.Errorf(openflow.GMFCBadCommand, "unknown group-mod command %d", gm.Command)
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	b.dp.Invalidate()
 	now := time.Now()
 	for _, r := range removed {
 		b.sendFlowRemoved(r, openflow.FlowRemovedGroupDelete, now)
@@ -82,7 +80,7 @@ func (b *Bridge) GroupMod(gm *openflow.GroupMod) error {
 	return nil
 }
 
-func (b *Bridge) addModifyGroup(gm *openflow.GroupMod) error {
+func (b *Bridge) addModifyGroup(tx *txn, gm *openflow.GroupMod) error {
 	if gm.GroupID > openflow.GroupMax {
 		return openflow.Errorf(openflow.GMFCInvalidGroup, "group id %#x is reserved", gm.GroupID)
 	}
@@ -145,20 +143,19 @@ func (b *Bridge) addModifyGroup(gm *openflow.GroupMod) error {
 			return err
 		}
 	}
-	g := &group{id: gm.GroupID, typ: gm.GroupType, buckets: gm.Buckets, created: time.Now()}
+	// A modified group keeps its counters and age; buckets are new.
+	stats, created := new(datapath.FlowStats), time.Now()
+	if old != nil {
+		stats, created = old.stats, old.created
+	}
+	g := &group{id: gm.GroupID, typ: gm.GroupType, buckets: gm.Buckets, stats: stats, created: created}
 	for range gm.Buckets {
 		g.bucketStats = append(g.bucketStats, new(datapath.FlowStats))
 	}
-	if old != nil {
-		// The group keeps its counters and age; buckets are new.
-		g.stats, g.created = old.stats, old.created
-		if b.reaches(g, gm.GroupID) {
-			return openflow.Errorf(openflow.GMFCLoop, "group %d would forward to itself through a chain", gm.GroupID)
-		}
-	} else {
-		g.stats = new(datapath.FlowStats)
+	if old != nil && b.reaches(g, gm.GroupID) {
+		return openflow.Errorf(openflow.GMFCLoop, "group %d would forward to itself through a chain", gm.GroupID)
 	}
-	b.groups[gm.GroupID] = g
+	tx.setGroup(g)
 	return nil
 }
 
@@ -185,9 +182,9 @@ func (b *Bridge) reaches(g *group, target uint32) bool {
 	return walk(g)
 }
 
-// deleteGroup deletes group id (or all) and the flows that use it; b.modMu
-// must be held.
-func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
+// deleteGroup deletes group id (or all) and the flows that use it, as part
+// of change tx.
+func (b *Bridge) deleteGroup(tx *txn, id uint32) ([]*rule, error) {
 	var victims map[uint32]bool
 	switch {
 	case id == openflow.GroupAll:
@@ -221,9 +218,9 @@ func (b *Bridge) deleteGroup(id uint32) ([]*rule, error) {
 		})
 		return found
 	})
-	return b.removeRules(sel, func() {
+	return tx.removeRules(sel, func() {
 		for gid := range victims {
-			delete(b.groups, gid)
+			tx.deleteGroup(gid)
 		}
 	}), nil
 }
@@ -234,25 +231,27 @@ func (b *Bridge) portLive(no uint32) bool {
 	return p != nil && p.linkUp && p.config&openflow.PortConfigDown == 0
 }
 
-// bucketLive reports whether what bk watches is live. b.mu must be held.
-func (b *Bridge) bucketLive(bk *openflow.Bucket, depth int) bool {
-	if bk.WatchPort != openflow.PortAny && !b.portLive(bk.WatchPort) {
+// bucketLive reports whether what bk watches is live; the groups it looks
+// at join the translation's dependencies.
+func (x *xlate) bucketLive(bk *openflow.Bucket, depth int) bool {
+	if bk.WatchPort != openflow.PortAny && !x.b.portLive(bk.WatchPort) {
 		return false
 	}
-	if bk.WatchGroup != openflow.GroupAny && !b.groupLive(bk.WatchGroup, depth+1) {
+	if bk.WatchGroup != openflow.GroupAny && !x.groupLive(bk.WatchGroup, depth+1) {
 		return false
 	}
 	return true
 }
 
 // groupLive reports whether group id has a live bucket.
-func (b *Bridge) groupLive(id uint32, depth int) bool {
-	g := b.groups[id]
+func (x *xlate) groupLive(id uint32, depth int) bool {
+	x.deps.groupIDs = append(x.deps.groupIDs, id)
+	g := x.b.groups[id]
 	if g == nil || depth > maxGroupDepth {
 		return false
 	}
 	for i := range g.buckets {
-		if b.bucketLive(&g.buckets[i], depth) {
+		if x.bucketLive(&g.buckets[i], depth) {
 			return true
 		}
 	}
@@ -261,6 +260,7 @@ func (b *Bridge) groupLive(id uint32, depth int) bool {
 
 // group translates a group action (see xlate.go).
 func (x *xlate) group(id uint32) {
+	x.deps.groupIDs = append(x.deps.groupIDs, id)
 	g := x.b.groups[id]
 	if g == nil || x.depth >= maxGroupDepth {
 		return
@@ -269,14 +269,14 @@ func (x *xlate) group(id uint32) {
 	defer func() { x.depth-- }()
 	switch g.typ {
 	case openflow.GroupTypeAll, openflow.GroupTypeIndirect:
-		x.mf.Stats = append(x.mf.Stats, g.stats)
+		x.t.Stats = append(x.t.Stats, g.stats)
 		for i := range g.buckets {
 			x.inlineBucket(g, i)
 		}
 	case openflow.GroupTypeFF:
-		x.mf.Stats = append(x.mf.Stats, g.stats)
+		x.t.Stats = append(x.t.Stats, g.stats)
 		for i := range g.buckets {
-			if x.b.bucketLive(&g.buckets[i], 0) {
+			if x.bucketLive(&g.buckets[i], 0) {
 				x.inlineBucket(g, i)
 				break
 			}
@@ -292,10 +292,10 @@ func (x *xlate) group(id uint32) {
 		// SelectGroup.Stats stays nil.
 		sm := datapath.SelectMask()
 		x.mask(&sm)
-		x.mf.Stats = append(x.mf.Stats, g.stats)
+		x.t.Stats = append(x.t.Stats, g.stats)
 		sg := &datapath.SelectGroup{}
 		for i := range g.buckets {
-			if !x.b.bucketLive(&g.buckets[i], 0) {
+			if !x.bucketLive(&g.buckets[i], 0) {
 				continue
 			}
 			acts := x.bucketActions(g, i)
@@ -308,7 +308,7 @@ func (x *xlate) group(id uint32) {
 // inlineBucket emits bucket i of g, on a clone of the packet if it changes
 // headers, and counts it.
 func (x *xlate) inlineBucket(g *group, i int) {
-	x.mf.Stats = append(x.mf.Stats, g.bucketStats[i])
+	x.t.Stats = append(x.t.Stats, g.bucketStats[i])
 	acts := x.bucketActions(g, i)
 	if isPure(acts) {
 		*x.acts = append(*x.acts, acts...)

@@ -76,13 +76,16 @@ func (c *Conn) dispatch(xid uint32, msg openflow.Message, raw []byte) error {
 		if m.Flags&openflow.FragMask == openflow.FragReasm {
 			return openflow.Errorf(openflow.SCFCBadFlags, "IP reassembly is not supported")
 		}
-		b.switchFlags.Store(uint32(m.Flags))
+		b.update(func(tx *txn) error {
+			tx.setSwitchFlags(m.Flags)
+			return nil
+		})
+		// Read when a packet-in is sent, not cached.
 		b.missSendLen.Store(uint32(m.MissSendLen))
-		// Fragment handling is decided at translation time.
-		b.dp.Invalidate()
 	case *openflow.BarrierRequest:
 		// Requests are handled in order, so everything before the barrier
-		// is applied; Sync makes sure no packet still sees older state.
+		// is applied (and invalidated, change.go); Sync waits, with no
+		// deadline, until no pmd can still use older decisions.
 		b.dp.Sync()
 		c.sendXID(xid, &openflow.BarrierReply{})
 	case *openflow.FlowMod:
@@ -211,11 +214,10 @@ func (b *Bridge) PacketOut(po *openflow.PacketOut) error {
 // injected packets.
 func (b *Bridge) runPacketOut(in uint32, pkt []byte, actions []openflow.Action) error {
 	var key datapath.FlowKey
-	datapath.Parse(pkt, in, &key)
-	var mf datapath.Megaflow
+	m := datapath.Miss{FilterInput: datapath.FilterInput{Data: pkt, Key: &key, Off: datapath.Parse(pkt, in, &key)}}
+	var t datapath.Translation
 	b.mu.RLock()
-	x := newXlate(b, &key, &mf)
-	x.pkt = pkt
+	x := newXlate(b, &m, &t)
 	for _, a := range actions {
 		if o, ok := a.(openflow.ActionOutput); ok && o.Port == openflow.PortTable {
 			x.rule, x.md, x.actionSet = nil, 0, nil
@@ -226,42 +228,40 @@ func (b *Bridge) runPacketOut(in uint32, pkt []byte, actions []openflow.Action) 
 	}
 	b.mu.RUnlock()
 	now := time.Now().UnixNano()
-	for _, s := range mf.Stats {
+	for _, s := range t.Stats {
 		s.Packets.Add(1)
 		s.Bytes.Add(uint64(len(pkt)))
 		s.Used.Store(now)
 	}
-	return b.dp.Inject(in, pkt, mf.Actions)
+	return b.dp.Inject(in, pkt, t.Actions)
 }
 
 // PortMod changes a port's administrative configuration.
 func (b *Bridge) PortMod(pm *openflow.PortMod) error {
 	const settable = openflow.PortConfigDown | openflow.PortConfigNoRecv | openflow.PortConfigNoFwd | openflow.PortConfigNoPacketIn
-	b.modMu.Lock()
-	defer b.modMu.Unlock()
-	b.mu.Lock()
-	p := b.ports[pm.PortNo]
-	if p == nil {
-		b.mu.Unlock()
-		return openflow.Errorf(openflow.PMFCBadPort, "port %d does not exist", pm.PortNo)
+	var desc openflow.Port
+	err := b.update(func(tx *txn) error {
+		p := b.ports[pm.PortNo]
+		if p == nil {
+			return openflow.Errorf(openflow.PMFCBadPort, "port %d does not exist", pm.PortNo)
+		}
+		mac := p.dp.Info().HWAddr
+		if len(mac) == 6 && [6]byte(mac) != pm.HWAddr {
+			return openflow.Errorf(openflow.PMFCBadHWAddr, "hw_addr %x does not match port %d (%s)", pm.HWAddr, pm.PortNo, mac)
+		}
+		if pm.Mask&^settable != 0 {
+			return openflow.Errorf(openflow.PMFCBadConfig, "config bits %#x cannot be set", uint32(pm.Mask&^settable))
+		}
+		if sup := b.portDesc(p).Supported; pm.Advertise&^sup != 0 {
+			return openflow.Errorf(openflow.PMFCBadAdvertise, "advertise %#x: port %d supports only %#x", uint32(pm.Advertise), pm.PortNo, uint32(sup))
+		}
+		tx.setPortConfig(p, p.config&^pm.Mask|pm.Config&pm.Mask)
+		desc = b.portDesc(p)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	mac := p.dp.Info().HWAddr
-	if len(mac) == 6 && [6]byte(mac) != pm.HWAddr {
-		b.mu.Unlock()
-		return openflow.Errorf(openflow.PMFCBadHWAddr, "hw_addr %x does not match port %d (%s)", pm.HWAddr, pm.PortNo, mac)
-	}
-	if pm.Mask&^settable != 0 {
-		b.mu.Unlock()
-		return openflow.Errorf(openflow.PMFCBadConfig, "config bits %#x cannot be set", uint32(pm.Mask&^settable))
-	}
-	if sup := b.portDesc(p).Supported; pm.Advertise&^sup != 0 {
-		b.mu.Unlock()
-		return openflow.Errorf(openflow.PMFCBadAdvertise, "advertise %#x: port %d supports only %#x", uint32(pm.Advertise), pm.PortNo, uint32(sup))
-	}
-	p.config = p.config&^pm.Mask | pm.Config&pm.Mask
-	desc := b.portDesc(p)
-	b.mu.Unlock()
-	b.dp.Invalidate()
 	b.broadcastPortStatus(openflow.PortReasonModify, desc)
 	return nil
 }

@@ -41,23 +41,21 @@ type meter struct {
 // MeterMod applies a meter-mod.
 func (b *Bridge) MeterMod(mm *openflow.MeterMod) error {
 	var removed []*rule
-	var err error
-	b.modMu.Lock()
-	switch mm.Command {
-	case openflow.MeterAdd, openflow.MeterModify:
-		b.mu.Lock()
-		err = b.addModifyMeter(mm)
-		b.mu.Unlock()
-	case openflow.MeterDelete:
-		removed, err = b.deleteMeter(mm.MeterID)
-	default:
-		err = openflow.Errorf(openflow.MMFCBadCommand, "unknown meter-mod command %d", mm.Command)
-	}
-	b.modMu.Unlock()
+	err := b.update(func(tx *txn) error {
+		var err error
+		switch mm.Command {
+		case openflow.MeterAdd, openflow.MeterModify:
+			err = b.addModifyMeter(tx, mm)
+		case openflow.MeterDelete:
+			removed, err = b.deleteMeter(tx, mm.MeterID)
+		default:
+			err = openflow.Errorf(openflow.MMFCBadCommand, "unknown meter-mod command %d", mm.Command)
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	b.dp.Invalidate()
 	now := time.Now()
 	for _, r := range removed {
 		// OpenFlow 1.3 has no METER_DELETE reason (1.4 added it).
@@ -66,7 +64,7 @@ func (b *Bridge) MeterMod(mm *openflow.MeterMod) error {
 	return nil
 }
 
-func (b *Bridge) addModifyMeter(mm *openflow.MeterMod) error {
+func (b *Bridge) addModifyMeter(tx *txn, mm *openflow.MeterMod) error {
 	if mm.MeterID == 0 || mm.MeterID > openflow.MeterMax {
 		return openflow.Errorf(openflow.MMFCInvalidMeter, "meter id %#x is not a configurable meter (1-%#x)", mm.MeterID, openflow.MeterMax)
 	}
@@ -123,13 +121,13 @@ func (b *Bridge) addModifyMeter(mm *openflow.MeterMod) error {
 		m.basePkts = old.basePkts + old.dp.Packets.Load()
 		m.baseBytes = old.baseBytes + old.dp.Bytes.Load()
 	}
-	b.meters[mm.MeterID] = m
+	tx.setMeter(m)
 	return nil
 }
 
-// deleteMeter deletes meter id (or all) and the flows that use it; b.modMu
-// must be held.
-func (b *Bridge) deleteMeter(id uint32) ([]*rule, error) {
+// deleteMeter deletes meter id (or all) and the flows that use it, as part
+// of change tx.
+func (b *Bridge) deleteMeter(tx *txn, id uint32) ([]*rule, error) {
 	victims := map[uint32]bool{}
 	switch {
 	case id == openflow.MeterAll:
@@ -144,9 +142,9 @@ func (b *Bridge) deleteMeter(id uint32) ([]*rule, error) {
 		victims[id] = true
 	}
 	sel := b.selectRules(tableAll, func(r *rule) bool { return victims[r.meterID()] })
-	return b.removeRules(sel, func() {
+	return tx.removeRules(sel, func() {
 		for mid := range victims {
-			delete(b.meters, mid)
+			tx.deleteMeter(mid)
 		}
 	}), nil
 }

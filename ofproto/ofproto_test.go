@@ -28,9 +28,18 @@ func newTestSwitch(t *testing.T, nports int) *testSwitch {
 	return newTestSwitchConfig(t, nports, Config{Name: "br0", DatapathID: 0x1})
 }
 
+// newTestSwitchPMDs is newTestSwitch with pmds poll-mode threads.
+func newTestSwitchPMDs(t *testing.T, nports, pmds int) *testSwitch {
+	return newTestSwitchDP(t, nports, Config{Name: "br0", DatapathID: 0x1}, pmds)
+}
+
 func newTestSwitchConfig(t *testing.T, nports int, cfg Config) *testSwitch {
+	return newTestSwitchDP(t, nports, cfg, 1)
+}
+
+func newTestSwitchDP(t *testing.T, nports int, cfg Config, pmds int) *testSwitch {
 	b := New(cfg)
-	dp := datapath.New(datapath.Config{Name: "br0", Translator: b, Upcaller: b})
+	dp := datapath.New(datapath.Config{Name: "br0", Translator: b, Upcaller: b, PMDs: pmds})
 	b.SetDatapath(dp)
 	ts := &testSwitch{t: t, b: b, dp: dp, ports: map[uint32]*memport.Port{}}
 	for i := 1; i <= nports; i++ {

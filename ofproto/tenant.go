@@ -98,15 +98,15 @@ func (x *xlate) ctPass(zone uint32) bool {
 		return false
 	}
 	f := x.b.dp.Conntrack().ReplyFilter(zone)
-	for _, fc := range x.mf.Filters {
+	for _, fc := range x.t.Filters {
 		if fc.Filter == f {
 			return fc.Want
 		}
 	}
-	res := x.pkt != nil && f.Match(x.pkt)
+	res := f.Match(x.in)
 	if x.tr != nil {
 		x.tr.ctCheck(f, res)
 	}
-	x.mf.Filters = append(x.mf.Filters, datapath.FilterCheck{Filter: f, Want: res})
+	x.t.Filters = append(x.t.Filters, datapath.FilterCheck{Filter: f, Want: res})
 	return res
 }

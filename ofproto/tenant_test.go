@@ -47,10 +47,9 @@ func TestTunnelFieldsAndConntrack(t *testing.T) {
 
 	rep := reply(req)
 	var key datapath.FlowKey
-	datapath.Parse(rep, 2, &key)
+	off := datapath.Parse(rep, 2, &key)
 	key.TunSrc = 0xc0000202
-	var mf2 datapath.Megaflow
-	ts.b.Translate(rep, &key, &mf2)
+	mf2 := ts.translateKey(rep, &key, off)
 	if len(mf2.Actions) != 0 || len(mf2.Filters) != 1 || mf2.Filters[0].Want {
 		t.Fatalf("reply before any commit: actions %v filters %+v", kinds(mf2.Actions), mf2.Filters)
 	}
@@ -63,24 +62,21 @@ func TestTunnelFieldsAndConntrack(t *testing.T) {
 	if _, ok := ts.ports[2].Receive(2 * time.Second); !ok {
 		t.Fatal("request not forwarded")
 	}
-	mf2 = datapath.Megaflow{}
-	ts.b.Translate(rep, &key, &mf2)
+	mf2 = ts.translateKey(rep, &key, off)
 	if !sameKinds(kinds(mf2.Actions), []datapath.ActionKind{datapath.ActOutput}) || !mf2.Filters[0].Want {
 		t.Fatalf("reply after the commit: actions %v filters %+v", kinds(mf2.Actions), mf2.Filters)
 	}
 	// Not from the right VTEP: no match whatever conntrack says.
 	key.TunSrc = 0xc0000203
-	mf2 = datapath.Megaflow{}
-	ts.b.Translate(rep, &key, &mf2)
+	mf2 = ts.translateKey(rep, &key, off)
 	if len(mf2.Actions) != 0 {
 		t.Errorf("reply from another VTEP delivered")
 	}
 	// Unsolicited traffic from the same peer (another port): no.
 	other := reply(frame(2, 17, 54))
-	datapath.Parse(other, 2, &key)
+	off = datapath.Parse(other, 2, &key)
 	key.TunSrc = 0xc0000202
-	mf2 = datapath.Megaflow{}
-	ts.b.Translate(other, &key, &mf2)
+	mf2 = ts.translateKey(other, &key, off)
 	if len(mf2.Actions) != 0 {
 		t.Errorf("unsolicited packet delivered")
 	}
@@ -97,10 +93,9 @@ func TestTunnelFieldsAndConntrack(t *testing.T) {
 	del := addFlow(10, openflow.NewMatch(openflow.OXMInPortVal(2), ipv4, openflow.OXMTunIPv4(openflow.OXMTunIPv4Src, vtep), openflow.OXMCTReply(8)), nil)
 	del.Command = openflow.FlowDeleteStrict
 	ts.mustFlow(del)
-	mf2 = datapath.Megaflow{}
-	datapath.Parse(rep, 2, &key)
+	off = datapath.Parse(rep, 2, &key)
 	key.TunSrc = 0xc0000202
-	ts.b.Translate(rep, &key, &mf2)
+	mf2 = ts.translateKey(rep, &key, off)
 	if len(mf2.Actions) != 1 {
 		t.Errorf("delete-strict of zone 8 removed the zone 7 flow")
 	}

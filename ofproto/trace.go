@@ -235,13 +235,11 @@ func (b *Bridge) Trace(inPort uint32, pkt []byte) (*openflow.GokoTrace, error) {
 		return nil, openflow.Errorf(openflow.BRCBadPort, "in_port %d is not a port of bridge %s", inPort, b.cfg.Name)
 	}
 	var key datapath.FlowKey
-	datapath.Parse(pkt, inPort, &key)
+	m := datapath.Miss{FilterInput: datapath.FilterInput{Data: pkt, Key: &key, Off: datapath.Parse(pkt, inPort, &key)}}
 	tr := &tracer{}
-	var mf datapath.Megaflow
-	if err := b.translate(pkt, &key, &mf, tr); err != nil {
-		return nil, err
-	}
-	mf.Mask.InPort = ^uint32(0)
+	var mf datapath.Translation
+	b.translate(&m, &mf, tr)
+	mf.Mask.InPort = ^uint32(0) // as the datapath adds it
 	var masked datapath.FlowKey
 	masked.And(&key, &mf.Mask)
 	out := &openflow.GokoTrace{Bridge: b.cfg.Name, InPort: inPort, Flow: datapath.FormatFlow(&key), Events: tr.events,

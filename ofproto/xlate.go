@@ -72,62 +72,63 @@ type xlate struct {
 	b         *Bridge
 	key       datapath.FlowKey // the packet as modified so far
 	dirty     datapath.FlowKey // bits of key that no longer come from the packet
-	mf        *datapath.Megaflow
+	t         *datapath.Translation
 	acts      *[]datapath.Action // where actions go (a bucket's list inside groups)
 	actionSet []openflow.Action
 	tableID   uint8
 	rule      *rule
 	md        uint64
 	depth     int
-	pkt       []byte // the packet as received, for filter programs
+	in        *datapath.FilterInput  // the packet as received, for filters
+	known     []datapath.FilterCheck // filter results the datapath computed already
 	// After a pop of MPLS or PBB, frame is the packet as the datapath will
 	// have it (a copy) and popped says later lookups see fields the cache
 	// key cannot hold.
 	frame  []byte
 	popped bool
 	tr     *tracer // set when tracing (trace.go)
+	deps   *deps   // what the decision read, for revalidation
 }
 
-func newXlate(b *Bridge, key *datapath.FlowKey, mf *datapath.Megaflow) *xlate {
-	x := &xlate{b: b, key: *key, mf: mf}
-	x.acts = &mf.Actions
+func newXlate(b *Bridge, m *datapath.Miss, t *datapath.Translation) *xlate {
+	x := &xlate{b: b, key: *m.Key, t: t, in: &m.FilterInput, known: m.Known, deps: &deps{}}
+	x.acts = &t.Actions
+	t.Deps = x.deps
 	return x
 }
 
 // Translate implements datapath.Translator.
-func (b *Bridge) Translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow) error {
-	err := b.translate(pkt, key, mf, nil)
+func (b *Bridge) Translate(m *datapath.Miss, t *datapath.Translation) {
+	b.translate(m, t, nil)
 	if b.debug() {
-		b.logUpcall(key, mf, err)
+		b.logUpcall(m.Key, t)
 	}
-	return err
 }
 
 // translate is Translate, traced by tr when it is not nil.
-func (b *Bridge) translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaflow, tr *tracer) error {
+func (b *Bridge) translate(m *datapath.Miss, t *datapath.Translation, tr *tracer) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	mf.Mask.InPort = ^uint32(0)
+	key := m.Key
 	if openflow.ConfigFlags(b.switchFlags.Load())&openflow.FragMask == openflow.FragDrop {
 		// OFPC_FRAG_DROP: IP fragments are dropped before the pipeline.
-		mf.Mask.NwFrag |= datapath.FragAny
+		t.Mask.NwFrag |= datapath.FragAny
 		if key.NwFrag&datapath.FragAny != 0 {
 			if tr != nil {
 				tr.note("the packet is an IP fragment and the switch drops fragments (set-frags drop)")
 			}
-			return nil
+			return
 		}
 	}
 	if p := b.ports[key.InPort]; p != nil && p.config&(openflow.PortConfigDown|openflow.PortConfigNoRecv) != 0 {
 		if tr != nil {
 			tr.note("port %d is down or has no-receive set: received packets are dropped", key.InPort)
 		}
-		return nil // OFPPC_PORT_DOWN and OFPPC_NO_RECV: received packets are dropped
+		return // OFPPC_PORT_DOWN and OFPPC_NO_RECV: received packets are dropped
 	}
-	x := newXlate(b, key, mf)
-	x.pkt, x.tr = pkt, tr
+	x := newXlate(b, m, t)
+	x.tr = tr
 	x.pipeline(0)
-	return nil
 }
 
 // popInner makes the key describe the packet inside a popped MPLS label
@@ -137,11 +138,8 @@ func (b *Bridge) translate(pkt []byte, key *datapath.FlowKey, mf *datapath.Megaf
 // pipeline). Header fields the pipeline had set in the outer Ethernet
 // header survive an MPLS pop, as they do in the datapath.
 func (x *xlate) popInner(outer, etype uint16) {
-	if x.pkt == nil {
-		return
-	}
 	if x.frame == nil {
-		x.frame = append([]byte(nil), x.pkt...)
+		x.frame = append([]byte(nil), x.in.Data...)
 	}
 	var cur datapath.FlowKey
 	off := datapath.Parse(x.frame, x.key.InPort, &cur)
@@ -181,10 +179,7 @@ func (x *xlate) popInner(outer, etype uint16) {
 // fields and the megaflow is cached as usual.
 func (x *xlate) reinterpret(o openflow.OXM) {
 	if x.frame == nil {
-		if x.pkt == nil {
-			return
-		}
-		x.frame = append([]byte(nil), x.pkt...)
+		x.frame = append([]byte(nil), x.in.Data...)
 	}
 	var cur datapath.FlowKey
 	off := datapath.Parse(x.frame, x.key.InPort, &cur)
@@ -214,7 +209,7 @@ func (x *xlate) reinterpret(o openflow.OXM) {
 // the datapath checks it for every later packet. Programs always see the
 // packet as received: the datapath runs the chain before any action.
 func (x *xlate) filterPass(f *filterProg) bool {
-	for _, fc := range x.mf.Filters {
+	for _, fc := range x.t.Filters {
 		if fc.Filter == datapath.Filter(f) {
 			if x.tr != nil {
 				x.tr.reused(f, fc.Want)
@@ -223,7 +218,7 @@ func (x *xlate) filterPass(f *filterProg) bool {
 		}
 	}
 	res, known := false, false
-	for _, fc := range x.mf.Known {
+	for _, fc := range x.known {
 		if fc.Filter == datapath.Filter(f) {
 			res, known = fc.Want, true
 		}
@@ -232,18 +227,18 @@ func (x *xlate) filterPass(f *filterProg) bool {
 	case known && x.tr != nil:
 		x.tr.reused(f, res)
 	case !known && x.tr != nil:
-		res = x.tr.runFilter(f, x.pkt)
+		res = x.tr.runFilter(f, x.in.Data)
 	case !known:
-		res = f.Match(x.pkt)
+		res = f.Match(x.in)
 	}
-	x.mf.Filters = append(x.mf.Filters, datapath.FilterCheck{Filter: f, Want: res})
+	x.t.Filters = append(x.t.Filters, datapath.FilterCheck{Filter: f, Want: res})
 	return res
 }
 
 // mask ORs the bits of m that still come from the original packet into the
 // megaflow mask.
 func (x *xlate) mask(m *datapath.FlowKey) {
-	mw, dw, kw := m.Words(), x.dirty.Words(), x.mf.Mask.Words()
+	mw, dw, kw := m.Words(), x.dirty.Words(), x.t.Mask.Words()
 	for i := range kw {
 		kw[i] |= mw[i] &^ dw[i]
 	}
@@ -254,13 +249,14 @@ func (x *xlate) pipeline(table uint8) {
 		x.tableID = table
 		t := &x.b.tables[table]
 		if x.popped {
-			x.mf.NoCache = true
+			x.t.NoCache = true
 		}
-		x.mf.Stats = append(x.mf.Stats, &t.lookupStats)
+		x.t.Stats = append(x.t.Stats, &t.lookupStats)
 		if x.tr != nil {
 			x.tr.add(openflow.GokoTraceEvent{Kind: openflow.TraceTable, Table: table})
 		}
 		r := t.lookup(&x.key, x.md, x.mask, x.filterPass, x.ctPass)
+		x.recordLookup(r)
 		if x.tr != nil {
 			x.tr.lookup(x.b, table, r)
 		}
@@ -268,7 +264,7 @@ func (x *xlate) pipeline(table uint8) {
 			return // OpenFlow 1.3: a table miss with no table-miss rule drops
 		}
 		x.rule = r
-		x.mf.Stats = append(x.mf.Stats, &t.matchStats, r.stats)
+		x.t.Stats = append(x.t.Stats, &t.matchStats, r.stats)
 		var gotoTable *openflow.InstGotoTable
 		for _, typ := range instructionOrder {
 			for _, in := range r.instructions {
@@ -277,6 +273,7 @@ func (x *xlate) pipeline(table uint8) {
 				}
 				switch in := in.(type) {
 				case openflow.InstMeter:
+					x.deps.meterIDs = append(x.deps.meterIDs, in.MeterID)
 					if m := x.b.meters[in.MeterID]; m != nil {
 						x.emit(datapath.Action{Kind: datapath.ActMeter, Meter: m.dp})
 					}
@@ -356,13 +353,13 @@ func (x *xlate) action(a openflow.Action) {
 		x.emit(datapath.Action{Kind: datapath.ActSetQueue, Port: a.QueueID})
 	case openflow.ActionPushVLAN:
 		// The new tag copies the outer one's VID and PCP, or is zero.
-		x.mf.Mask.VlanTCI, x.mf.Mask.Vlan2TCI = 0xffff, 0xffff
+		x.t.Mask.VlanTCI, x.t.Mask.Vlan2TCI = 0xffff, 0xffff
 		k.Vlan2TCI = k.VlanTCI
 		k.VlanTCI |= datapath.VlanPresent
 		x.dirty.VlanTCI, x.dirty.Vlan2TCI = 0xffff, 0xffff
 		x.emit(datapath.Action{Kind: datapath.ActPushVLAN, Arg: a.EtherType})
 	case openflow.ActionPopVLAN:
-		x.mf.Mask.VlanTCI, x.mf.Mask.Vlan2TCI = 0xffff, 0xffff
+		x.t.Mask.VlanTCI, x.t.Mask.Vlan2TCI = 0xffff, 0xffff
 		k.VlanTCI, k.Vlan2TCI = k.Vlan2TCI, 0
 		x.dirty.VlanTCI, x.dirty.Vlan2TCI = 0xffff, 0xffff
 		x.emit(datapath.Action{Kind: datapath.ActPopVLAN})

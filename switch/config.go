@@ -22,15 +22,22 @@ import (
 // Config is the whole daemon configuration. It can come from a YAML file
 // (see docs/config.md) and from command-line flags.
 type Config struct {
-	LogLevel string         `yaml:"log-level"`
-	RunDir   string         `yaml:"run-dir"`   // management sockets live here
-	PMDs     int            `yaml:"pmds"`      // poll-mode threads per bridge (default 1)
-	Metrics  string         `yaml:"metrics"`   // HOST:PORT of the Prometheus metrics endpoint; empty: off
-	MaxFlows int            `yaml:"max-flows"` // flows per table at most (0: ofproto.DefaultMaxFlows)
-	SSL      SSLConfig      `yaml:",inline"`   // key material of ssl: and pssl: targets
-	DPDK     DPDKConfig     `yaml:"dpdk"`
-	Filters  FilterConfig   `yaml:"filters"`
-	Bridges  []BridgeConfig `yaml:"bridges"`
+	LogLevel string `yaml:"log-level"`
+	RunDir   string `yaml:"run-dir"`   // management sockets live here
+	PMDs     int    `yaml:"pmds"`      // poll-mode threads per bridge (default 1)
+	Metrics  string `yaml:"metrics"`   // HOST:PORT of the Prometheus metrics endpoint; empty: off
+	MaxFlows int    `yaml:"max-flows"` // flows per table at most (0: ofproto.DefaultMaxFlows)
+	// FlowLimit bounds the cached megaflows of each bridge (default
+	// datapath.DefaultFlowLimit, as OVS's flow-limit).
+	FlowLimit int `yaml:"flow-limit"`
+	// EMCInsertInvProb inserts one in this many megaflow hits into the
+	// exact-match cache, as OVS's emc-insert-inv-prob: nil means the
+	// default (100), 0 turns the EMC off.
+	EMCInsertInvProb *int           `yaml:"emc-insert-inv-prob"`
+	SSL              SSLConfig      `yaml:",inline"` // key material of ssl: and pssl: targets
+	DPDK             DPDKConfig     `yaml:"dpdk"`
+	Filters          FilterConfig   `yaml:"filters"`
+	Bridges          []BridgeConfig `yaml:"bridges"`
 	// Level, when set, is the level of the daemon's log handler, which
 	// ofctl set-log-level changes while switchd runs.
 	Level *slog.LevelVar `yaml:"-"`
@@ -282,6 +289,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ubpf.ParseEngine(c.Filters.VM); err != nil {
 		return fmt.Errorf("filters: vm: %w", err)
+	}
+	if p := c.EMCInsertInvProb; p != nil && (*p < 0 || *p > 1<<20) {
+		return fmt.Errorf("emc-insert-inv-prob %d: want 0 (EMC off) to %d", *p, 1<<20)
+	}
+	if c.FlowLimit < 0 || c.FlowLimit > 1<<26 {
+		return fmt.Errorf("flow-limit %d: want 1 to %d (0: the default)", c.FlowLimit, 1<<26)
 	}
 	if c.MaxFlows < 0 {
 		return fmt.Errorf("max-flows %d: want a positive number (0: the default)", c.MaxFlows)

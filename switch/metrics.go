@@ -114,7 +114,9 @@ var families = []family{
 	{"goko_datapath_packets_total", "counter", "Packets received by the datapath.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.Packets })},
 	{"goko_datapath_misses_total", "counter", "Packets that missed both cache levels and were translated.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.Misses })},
 	{"goko_datapath_upcall_drops_total", "counter", "Packets dropped by the upcall rate limit.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.UpcallDrops })},
-	{"goko_datapath_lost_total", "counter", "Packets dropped because translation failed.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.Lost })},
+	{"goko_datapath_megaflows", "gauge", "Megaflows cached now, all pmds together.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.Megaflows })},
+	{"goko_datapath_flow_limit", "gauge", "The most megaflows the datapath caches (--flow-limit).", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.FlowLimit })},
+	{"goko_datapath_flow_limit_hits_total", "counter", "Translations forwarded but not cached because the flow limit was reached.", one(func(s *ofproto.Snapshot) uint64 { return s.Datapath.FlowLimitHits })},
 	{"goko_port_rx_packets_total", "counter", "Packets received on a port.", perPort(func(p *ofproto.PortSnapshot) uint64 { return p.Stats.RxPackets })},
 	{"goko_port_tx_packets_total", "counter", "Packets sent on a port.", perPort(func(p *ofproto.PortSnapshot) uint64 { return p.Stats.TxPackets })},
 	{"goko_port_rx_bytes_total", "counter", "Bytes received on a port.", perPort(func(p *ofproto.PortSnapshot) uint64 { return p.Stats.RxBytes })},
@@ -139,7 +141,7 @@ var families = []family{
 	{"goko_pmd_megaflow_hits_total", "counter", "Packets found in a poll-mode thread's megaflow cache.", perPMD(func(p *datapath.PMDStats) uint64 { return p.MegaflowHits })},
 	{"goko_pmd_misses_total", "counter", "Packets that missed both caches of a poll-mode thread.", perPMD(func(p *datapath.PMDStats) uint64 { return p.Misses })},
 	{"goko_pmd_upcalls_total", "counter", "Cache misses a poll-mode thread translated.", perPMD(func(p *datapath.PMDStats) uint64 { return p.Upcalls })},
-	{"goko_pmd_lost_upcalls_total", "counter", "Cache misses dropped: over the upcall rate limit, or the translation failed.", perPMD(func(p *datapath.PMDStats) uint64 { return p.LostUpcalls })},
+	{"goko_pmd_lost_upcalls_total", "counter", "Cache misses dropped over the upcall rate limit.", perPMD(func(p *datapath.PMDStats) uint64 { return p.LostUpcalls })},
 	{"goko_pmd_megaflows", "gauge", "Megaflows a poll-mode thread has cached.", perPMD(func(p *datapath.PMDStats) uint64 { return p.Megaflows })},
 }
 

@@ -117,9 +117,16 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, MaxFlows: d.cfg.MaxFlows,
 		FilterRunBudget: d.cfg.Filters.RunBudget, FilterMapMemory: uint64(d.cfg.Filters.MapMemoryMB) << 20,
 		LogLevel: d.cfg.Level, ManagementSocket: mgmt, Engine: engine})
-	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs}
+	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs,
+		FlowLimit: d.cfg.FlowLimit}
+	if p := d.cfg.EMCInsertInvProb; p != nil {
+		dpCfg.EMCInsertInv = *p
+		if *p == 0 {
+			dpCfg.EMCInsertInv = -1 // off
+		}
+	}
 	if d.eal != nil {
-		dpCfg.ThreadInit = dpdk.RegisterThread
+		dpCfg.ThreadInit, dpCfg.ThreadExit = dpdk.RegisterThread, dpdk.UnregisterThread
 	}
 	dp := datapath.New(dpCfg)
 	of.SetDatapath(dp)
@@ -331,15 +338,20 @@ func (d *Daemon) openPort(br *bridge, spec PortSpec) error {
 		devargs = spec.Name
 	}
 	d.mu.Lock()
-	// One transmit queue per pmd where the driver offers them, so pmds
-	// never share one; af_packet has one queue pair per socket, and other
-	// drivers may refuse: one queue then, shared under a lock.
-	txq := max(d.cfg.PMDs, 1)
+	// One receive and one transmit queue per pmd where the driver offers
+	// them: receive queues are spread over the pmds (RSS on NICs, one per
+	// source on vdevs that have several), and pmds never share a transmit
+	// queue. af_packet has one queue pair per socket, and other drivers
+	// may refuse: fewer queues then (shared transmit queues take a lock).
+	nq := max(d.cfg.PMDs, 1)
 	if spec.Kind == PortKernel {
-		txq = 1
+		nq = 1
 	}
-	p, err := d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name, TxQueues: txq})
-	if err != nil && txq > 1 {
+	p, err := d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name, RxQueues: nq, TxQueues: nq})
+	if err != nil && nq > 1 {
+		p, err = d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name, TxQueues: nq})
+	}
+	if err != nil && nq > 1 {
 		p, err = d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name})
 	}
 	d.mu.Unlock()

@@ -34,25 +34,6 @@ var knownFalseReject = map[string]string{
 	// verifier.go ldImm rejects lddw src 4 (callback addresses), and
 	// helpers.go has no bpf_loop (181): issue 12 item 4.
 	"bpf_loop_cb": "code addresses (lddw src 4, callbacks) are not supported",
-	// verifier.go precision() counts the operands of every conditional
-	// jump as needed, so a counter that is only compared once after the
-	// loop ("n > 16") is compared exactly when pruning and every
-	// iteration's two states (matched or not) stay apart: 2^n paths. Linux
-	// marks a jump's operands precise only when their bounds decided the
-	// branch. payload_scan60 and dns_qname_end/len verified before the
-	// rewrite (33,070 and 11,078 instructions); issue 12 item 1.
-	"payload_scan100":    "program too complex",
-	"payload_scan100-v2": "program too complex",
-	"payload_scan60":     "program too complex",
-	"payload_scan_len":   "program too complex",
-	"dns_qname_end":      "program too complex",
-	"dns_qname_len":      "program too complex",
-	"dns_qname_len-v2":   "program too complex",
-	// verifier_jump.go lenFact derives packet ranges only from JGT/JGE-like
-	// comparisons with the length: "len >= 43 && len != 43" (clang's
-	// "if r2 == 43 goto out") proves nothing, although len's own bounds
-	// (umin 44 after the JNE refinement) would.
-	"udp_flood_bounded_loop": "proven range=43",
 }
 
 type corpusExpect struct {

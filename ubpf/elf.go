@@ -171,7 +171,7 @@ func ReadELF(r io.ReaderAt, program string) (*ELFCode, error) {
 	var line *SourceLine
 	for i := range insns {
 		ins := &insns[i]
-		if src, ok := ins.Source().(*btf.Line); ok && src != nil {
+		if src, ok := ins.Source().(*btf.Line); ok && src != nil && src.LineNumber() > 0 {
 			line = &SourceLine{File: src.FileName(), Line: int(src.LineNumber()), Text: strings.TrimSpace(src.Line())}
 		}
 		for k := uint64(0); k < ins.Size()/InsnSize; k++ {

@@ -7,11 +7,7 @@ import "strings"
 // in testdata/soundness (NAME.asm, NAME-*.asm). Remove an entry when its
 // fix lands: its cases then run and must pass, and random programs that
 // fail the same way fail the test again.
-var knownUnsound = map[string]string{
-	"pkt-range-pruning": "verifier.go covers() compares packet ranges (vstate.pkt, per id) only through live " +
-		"registers holding packet pointers, but a pointer loaded from ctx->data later has id 0 and inherits the " +
-		"state's range: a state that proved nothing is pruned against one that proved a range",
-}
+var knownUnsound = map[string]string{}
 
 // fixedUnsound are the bugs of knownUnsound that have been fixed, kept so
 // that knownSignature still names them (a failure attributed to one of
@@ -24,6 +20,7 @@ var fixedUnsound = map[string]string{
 	"alu32-end64-truncation":        "verifier_step.go scalarALU, le64 in the ALU class (fixed by 52098f3)",
 	"helper-copies-spilled-pointer": "verifier_jump.go memArg (fixed by 28dff0c)",
 	"stale-frame-pointer-panic":     "verifier_step.go access and memArg (fixed by 64393a2)",
+	"pkt-range-pruning":             "verifier.go covers, the data+0 range compared whatever is live",
 }
 
 // knownFor returns the known bug a regression case (NAME or NAME-detail)

@@ -90,9 +90,9 @@ type VerifierError struct {
 
 func (e *VerifierError) Error() string {
 	if e.PC < 0 {
-		return "ubpf: verifier: " + e.Reason
+		return "verifier: " + e.Reason
 	}
-	s := fmt.Sprintf("ubpf: verifier: insn %d: %s: %s", e.PC, e.Insn, e.Reason)
+	s := fmt.Sprintf("verifier: insn %d: %s: %s", e.PC, e.Insn, e.Reason)
 	if e.Source != nil {
 		s += fmt.Sprintf(" (at %s)", e.Source)
 	}
@@ -166,6 +166,8 @@ type verifier struct {
 	trace    [traceLen]traceEntry // the current path's last instructions
 	traceN   int
 	pathFrom int // the branch the current path was pushed at (-1: the start)
+
+	exact bool // covers compares numbers no check depends on too (sameState)
 
 	// stackLow is, per frame depth, the lowest stack offset (from that
 	// frame's r10) any access reaches; 0 if none.
@@ -279,13 +281,22 @@ func (v *verifier) formatTrace() string {
 	if len(v.st.frames) > 0 {
 		f := v.st.cur()
 		sep := "    ; "
-		for _, r := range []uint8{in.Dst, in.Src} {
+		show := []uint8{in.Dst, in.Src}
+		if in.class() == classJMP && in.Op&0xf0 == jmpCALL {
+			show = nil // a call reads its arguments
+			for r := uint8(1); r <= 5; r++ {
+				if f.regs[r].t != tNotInit {
+					show = append(show, r)
+				}
+			}
+		}
+		for i, r := range show {
+			if in.Src == in.Dst && i == 1 && len(show) == 2 {
+				break
+			}
 			if r <= 10 {
 				fmt.Fprintf(&b, "%sR%d=%s", sep, r, f.regs[r])
 				sep = " "
-			}
-			if in.Src == in.Dst {
-				break
 			}
 		}
 	}
@@ -304,8 +315,9 @@ func (p *Program) verify() (map[int]uint64, []uint8, error) {
 		return nil, nil, err
 	}
 	start := time.Now()
-	v.liveness()
-	v.precision()
+	uses := v.regUses()
+	v.liveness(uses)
+	v.precision(uses)
 	if err := v.run(); err != nil {
 		return nil, nil, err
 	}
@@ -662,183 +674,189 @@ func (v *verifier) ldImm(pc int, in, nx RawInsn) (uint64, error) {
 	return 0, v.errAt(pc, "invalid lddw pseudo source %d", in.Src)
 }
 
-// liveness computes, per instruction, the registers live at its entry.
-func (v *verifier) liveness() {
-	n := v.n
-	v.live = make([]uint16, n)
-	use := make([]uint16, n)
-	def := make([]uint16, n)
-	for pc := 0; pc < n; pc++ {
+// regUse is what one instruction reads and writes, for the two backward
+// analyses below.
+type regUse struct {
+	use, def uint16
+	// ALU: the registers whose values make the result (dst unless MOV,
+	// and src when it is a register)
+	from     uint16
+	alu      bool
+	condJump bool // use is the operands
+	exit     bool
+}
+
+func (v *verifier) regUses() []regUse {
+	out := make([]regUse, v.n)
+	for pc := range out {
 		in := v.insns[pc]
 		d, s := uint16(1)<<in.Dst, uint16(1)<<in.Src
+		u := &out[pc]
 		switch in.class() {
 		case classALU, classALU64:
 			code := in.Op & 0xf0
-			def[pc] = d
+			u.alu, u.def = true, d
 			if code != aluMOV {
-				use[pc] |= d
+				u.from |= d
 			}
 			if in.Op&srcX != 0 && code != aluEND && code != aluNEG {
-				use[pc] |= s
+				u.from |= s
 			}
+			u.use = u.from
 		case classJMP, classJMP32:
 			switch in.Op & 0xf0 {
 			case jmpEXIT:
-				use[pc] = 1
+				u.use, u.exit = 1, true
 			case jmpCALL:
-				use[pc] = 0x3e
+				u.use, u.def = 0x3e, 0x3f // r1..r5 in, r0..r5 clobbered
 				if in.Op&srcX != 0 {
-					use[pc] |= d
+					u.use |= d
 				}
-				def[pc] = 0x3f
 			case jmpJA:
 			default:
-				use[pc] = d
+				u.use, u.condJump = d, true
 				if in.Op&srcX != 0 {
-					use[pc] |= s
+					u.use |= s
 				}
 			}
 		case classLDX:
-			use[pc], def[pc] = s, d
+			u.use, u.def = s, d
 		case classST:
-			use[pc] = d
+			u.use = d
 		case classSTX:
-			use[pc] = d | s
+			u.use = d | s
 			if in.Op&0xe0 == modeATOMIC {
 				if in.Imm == atomicCMPXCHG {
-					use[pc] |= 1
-					def[pc] = 1
+					u.use |= 1
+					u.def = 1
 				} else if in.Imm&atomicFETCH != 0 {
-					def[pc] = s
+					u.def = s
 				}
 			}
 		case classLD:
 			if in.isLDDW() {
-				def[pc] = d
+				u.def = d
 			} else {
-				use[pc] = 0x40 // r6, the implicit context in Linux
+				u.use, u.def = 0x40, 0x3f // r6, the implicit context in Linux
 				if in.Op&0xe0 == modeIND {
-					use[pc] |= s
+					u.use |= s
 				}
-				def[pc] = 0x3f
 			}
 		}
 	}
+	return out
+}
+
+// backward solves a backward dataflow problem over the instructions:
+// at[pc] = transfer(pc, union of at[s] over pc's successors).
+func (v *verifier) backward(transfer func(pc int, out uint16) uint16) []uint16 {
+	at := make([]uint16, v.n)
 	for changed := true; changed; {
 		changed = false
-		for pc := n - 1; pc >= 0; pc-- {
+		for pc := v.n - 1; pc >= 0; pc-- {
 			var out uint16
 			for _, s := range v.succs(pc) {
-				if s < n {
-					out |= v.live[s]
+				if s < v.n {
+					out |= at[s]
 				}
 			}
-			in := use[pc] | out&^def[pc] | 1<<10
-			if in != v.live[pc] {
-				v.live[pc] = in
+			if in := transfer(pc, out); in != at[pc] {
+				at[pc] = in
 				changed = true
 			}
 		}
 	}
+	return at
+}
+
+// liveness computes, per instruction, the registers live at its entry.
+func (v *verifier) liveness(uses []regUse) {
+	v.live = v.backward(func(pc int, out uint16) uint16 {
+		u := uses[pc]
+		return u.use | out&^u.def | 1<<10
+	})
 }
 
 // precision computes, per instruction, the registers whose values (not
 // only their types) may decide a check on some path from it: addresses of
-// memory accesses, operands of conditional jumps (they decide which paths
-// exist), arguments of calls, values stored to memory (they may be loaded
-// back into any of these), the return value of subprograms, and whatever
-// flows into those. A number that is only carried around, counted and
-// returned as a verdict is not needed: two states that differ only in such
-// numbers are equally safe, which is what lets a loop that counts matches
-// verify in time linear in its iterations (Linux reaches the same through
-// its precision marks).
-func (v *verifier) precision() {
+// memory accesses, operands of conditional jumps with a check ahead (they
+// decide which paths exist), arguments of calls, values stored to memory
+// (they may be loaded back into any of these), the return value of
+// subprograms, and whatever flows into those. A number that is only
+// carried around, counted and returned as a verdict is not needed: two
+// states that differ only in such numbers are equally safe, which is what
+// lets a loop that counts matches verify in time linear in its iterations
+// (Linux reaches the same through its precision marks).
+func (v *verifier) precision(uses []regUse) {
+	sinkAfter := v.sinksAhead()
+	v.needed = v.backward(func(pc int, out uint16) uint16 {
+		u := uses[pc]
+		switch {
+		case u.alu:
+			in := out &^ u.def
+			if out&u.def != 0 {
+				in |= u.from
+			}
+			return in
+		case u.condJump:
+			if sinkAfter[pc] {
+				return out | u.use
+			}
+			return out
+		case u.exit:
+			if v.funcOf[pc] != 0 {
+				return 1 // returned to a caller that may use it anywhere
+			}
+			return 0 // the verdict: any number will do
+		}
+		return u.use | out&^u.def
+	})
+}
+
+// sinksAhead reports, per instruction, whether a path from it (within
+// its function) reaches an instruction whose checks may depend on the
+// value of a number: a memory access, a call, a subprogram's return, or
+// ALU with a register operand (which may be pointer arithmetic). A branch
+// with no such instruction ahead on either side leads only to safe
+// number crunching and exits, so which side is taken cannot matter.
+func (v *verifier) sinksAhead() []bool {
 	n := v.n
-	v.needed = make([]uint16, n)
-	const args = 0x3e        // r1..r5
-	gen := make([]uint16, n) // needed at entry whatever follows
-	kill := make([]uint16, n)
-	flow := make([]struct{ dst, src uint16 }, n) // dst needed after -> src needed before
+	sink := make([]bool, n)
 	for pc := 0; pc < n; pc++ {
 		in := v.insns[pc]
-		d, sr := uint16(1)<<in.Dst, uint16(1)<<in.Src
-		reg := in.Op&srcX != 0
 		switch in.class() {
+		case classLDX, classST, classSTX:
+			sink[pc] = true
+		case classLD:
+			sink[pc] = !in.isLDDW()
 		case classALU, classALU64:
 			code := in.Op & 0xf0
-			kill[pc] = d
-			var from uint16
-			if code != aluMOV {
-				from = d
-			}
-			if reg && code != aluEND && code != aluNEG {
-				from |= sr
-			}
-			flow[pc] = struct{ dst, src uint16 }{d, from}
+			sink[pc] = in.Op&srcX != 0 && code != aluMOV && code != aluEND
 		case classJMP, classJMP32:
 			switch in.Op & 0xf0 {
-			case jmpEXIT:
-				if v.funcOf[pc] != 0 {
-					gen[pc] = 1
-				}
 			case jmpCALL:
-				gen[pc] = args
-				if reg {
-					gen[pc] |= d
-				}
-				kill[pc] = 0x3f
-			case jmpJA:
-			default:
-				gen[pc] = d
-				if reg {
-					gen[pc] |= sr
-				}
-			}
-		case classLDX:
-			gen[pc], kill[pc] = sr, d
-		case classST:
-			gen[pc] = d
-		case classSTX:
-			gen[pc] = d | sr
-			if in.Op&0xe0 == modeATOMIC {
-				if in.Imm == atomicCMPXCHG {
-					gen[pc] |= 1
-					kill[pc] = 1
-				} else if in.Imm&atomicFETCH != 0 {
-					kill[pc] = sr
-				}
-			}
-		case classLD:
-			if in.isLDDW() {
-				kill[pc] = d
-			} else {
-				gen[pc] = 0x40
-				if in.Op&0xe0 == modeIND {
-					gen[pc] |= sr
-				}
-				kill[pc] = 0x3f
+				sink[pc] = true
+			case jmpEXIT:
+				sink[pc] = v.funcOf[pc] != 0
 			}
 		}
 	}
+	ahead := make([]bool, n)
 	for changed := true; changed; {
 		changed = false
 		for pc := n - 1; pc >= 0; pc-- {
-			var out uint16
+			if ahead[pc] {
+				continue
+			}
 			for _, s := range v.succs(pc) {
-				if s < n {
-					out |= v.needed[s]
+				if s < n && (sink[s] || ahead[s]) {
+					ahead[pc], changed = true, true
+					break
 				}
-			}
-			in := gen[pc] | out&^kill[pc]
-			if out&flow[pc].dst != 0 {
-				in |= flow[pc].src
-			}
-			if in != v.needed[pc] {
-				v.needed[pc] = in
-				changed = true
 			}
 		}
 	}
+	return ahead
 }
 
 // initial state of the program's main function.
@@ -948,7 +966,7 @@ func (v *verifier) visit(st *vstate, pc int, parent **checkpoint, add bool) (boo
 			cp.hits++
 			v.stats.Pruned++
 			pruned = true
-		case cp.branches > 0 && v.covers(cp.st, st, pc) && v.covers(st, cp.st, pc):
+		case cp.branches > 0 && v.sameState(cp.st, st, pc):
 			return false, v.fail("infinite loop detected: the loop at insn %d comes back to the same state (nothing it tracks changes between iterations)", pc)
 		default:
 			cp.misses++
@@ -988,16 +1006,35 @@ func (v *verifier) tooComplex() error {
 	if head < 0 {
 		return v.fail("%s", msg)
 	}
-	return v.fail("%s; the verifier went through insn %d (%s) %d times in different states, "+
+	// the error names the loop head (and its source line), the trace the
+	// path on which the budget ran out
+	err := v.fail("%s; the verifier went through insn %d (%s) %d times in different states, "+
 		"%d of them still recorded: it is most likely the head of a loop whose iterations it cannot tell apart as safe. "+
 		"Bound the loop with a constant (for (i = 0; i < N && ...; i++)), keep values the loop carries out of branches it does not need them in, "+
 		"or compare pointers with data_end rather than offsets with the length (see docs/writing-filters.md, \"Loops\")",
 		msg, head, Disasm(v.insns, head), n, len(v.explored[head]))
+	ve := err.(*VerifierError)
+	ve.PC, ve.Insn = head, Disasm(v.insns, head)
+	return ve
+}
+
+// sameState reports whether a and b are equal at pc in everything live,
+// numbers no check depends on included: the loop that led from one to the
+// other changed nothing, so it would go round forever.
+func (v *verifier) sameState(a, b *vstate, pc int) bool {
+	v.exact = true
+	defer func() { v.exact = false }()
+	return v.covers(a, b, pc) && v.covers(b, a, pc)
 }
 
 // covers reports whether old (explored) is at least as general as cur at pc.
 func (v *verifier) covers(old, cur *vstate, pc int) bool {
 	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) {
+		return false
+	}
+	// facts about data + 0 hold for any packet pointer loaded later (from
+	// ctx->data, or r1 + 0 in a filter), live register or not
+	if cur.pktRange(0) < old.pktRange(0) {
 		return false
 	}
 	idmap := idMap{}
@@ -1018,7 +1055,7 @@ func (v *verifier) covers(old, cur *vstate, pc int) bool {
 				continue
 			}
 			o, c := &of.regs[r], &cf.regs[r]
-			if needed&(1<<r) == 0 && o.t == tScalar && c.t == tScalar {
+			if needed&(1<<r) == 0 && o.t == tScalar && c.t == tScalar && !v.exact {
 				continue // any number is as safe as any other here
 			}
 			if !v.regCovers(o, c, old, cur, &idmap) {

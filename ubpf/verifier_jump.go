@@ -138,6 +138,13 @@ func (v *verifier) branch(st *vstate, in RawInsn, taken bool, clone bool) (*vsta
 	}
 	if v.kind == KindFilter {
 		v.lenFact(ns, code, a, b, width == 32)
+		// whatever narrowed the length (an equality, a "!=" at a bound)
+		// proves its lower bound's worth of packet from data + 0
+		for _, r := range []reg{nf.regs[in.Dst], nb} {
+			if r.t == tScalar && r.id == lenID && int64(r.umin)-r.off > 0 && r.umax <= 0xffff {
+				ns.setPktRange(0, int64(r.umin)-r.off)
+			}
+		}
 	}
 	return ns, true
 }

@@ -712,6 +712,18 @@ func scalarOp32(code uint8, off int16, a, b scalar) scalar {
 }
 
 func evalALU32(code uint8, off int16, x, y uint32) uint32 {
+	return evalALU[uint32, int32](code, off, x, y, 31)
+}
+
+func evalALU64(code uint8, off int16, x, y uint64) uint64 {
+	return evalALU[uint64, int64](code, off, x, y, 63)
+}
+
+// evalALU computes an ALU operation on constants as the machine does, in
+// the width of U (S is its signed twin, shiftMask its bits minus one):
+// division by zero gives 0, modulo by zero leaves the dividend, shift
+// amounts are masked.
+func evalALU[U uword, S sword](code uint8, off int16, x, y U, shiftMask U) U {
 	switch code {
 	case aluADD:
 		return x + y
@@ -724,7 +736,7 @@ func evalALU32(code uint8, off int16, x, y uint32) uint32 {
 			return 0
 		}
 		if off == 1 {
-			return uint32(int32(x) / int32(y))
+			return U(S(x) / S(y))
 		}
 		return x / y
 	case aluMOD:
@@ -732,7 +744,7 @@ func evalALU32(code uint8, off int16, x, y uint32) uint32 {
 			return x
 		}
 		if off == 1 {
-			return uint32(int32(x) % int32(y))
+			return U(S(x) % S(y))
 		}
 		return x % y
 	case aluOR:
@@ -742,11 +754,11 @@ func evalALU32(code uint8, off int16, x, y uint32) uint32 {
 	case aluXOR:
 		return x ^ y
 	case aluLSH:
-		return x << (y & 31)
+		return x << (y & shiftMask)
 	case aluRSH:
-		return x >> (y & 31)
+		return x >> (y & shiftMask)
 	case aluARSH:
-		return uint32(int32(x) >> (y & 31))
+		return U(S(x) >> (y & shiftMask))
 	case aluNEG:
 		return -x
 	}

@@ -430,12 +430,18 @@ func (v *verifier) alu(st *vstate, in RawInsn) error {
 		return nil
 	}
 	r := scalarReg(scalarOp(code, in.Off, dst.scalar, src.scalar, width))
-	if is64 && (code == aluADD || code == aluSUB) && src.isConst() && dst.id != 0 {
+	if (code == aluADD || code == aluSUB) && src.isConst() && dst.id != 0 {
 		c := int64(src.umin)
+		if !is64 {
+			c = int64(int32(uint32(src.umin)))
+		}
 		if code == aluSUB {
 			c = -c
 		}
-		if scalarLink(dst, c) {
+		// a 32-bit add that cannot wrap (alu32 code: w5 = w4; w5 += 2)
+		// computes what the 64-bit one does
+		exact := is64 || dst.umax <= math.MaxUint32 && (c >= 0 && dst.umax <= math.MaxUint32-uint64(c) || c < 0 && dst.umin >= uint64(-c))
+		if exact && scalarLink(dst, c) {
 			r.id, r.off = dst.id, dst.off+c
 		}
 	}
@@ -620,46 +626,4 @@ func (v *verifier) endian(a scalar, in RawInsn) scalar {
 		return unknownScalar()
 	}
 	return uRange(0, 1<<w-1)
-}
-
-func evalALU64(code uint8, off int16, x, y uint64) uint64 {
-	switch code {
-	case aluADD:
-		return x + y
-	case aluSUB:
-		return x - y
-	case aluMUL:
-		return x * y
-	case aluDIV:
-		if y == 0 {
-			return 0
-		}
-		if off == 1 {
-			return uint64(int64(x) / int64(y))
-		}
-		return x / y
-	case aluMOD:
-		if y == 0 {
-			return x
-		}
-		if off == 1 {
-			return uint64(int64(x) % int64(y))
-		}
-		return x % y
-	case aluOR:
-		return x | y
-	case aluAND:
-		return x & y
-	case aluXOR:
-		return x ^ y
-	case aluLSH:
-		return x << (y & 63)
-	case aluRSH:
-		return x >> (y & 63)
-	case aluARSH:
-		return uint64(int64(x) >> (y & 63))
-	case aluNEG:
-		return -x
-	}
-	return 0
 }

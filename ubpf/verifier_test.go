@@ -42,6 +42,50 @@ var verifierAccept = []struct {
 	kind ubpf.Kind
 	src  string
 }{
+	// a bound checked on a copy that differs by a constant (issue 12): r1
+	// = r9 + 2 and r9 + 1 share r9's base, so "len >= r1" proves 2 bytes
+	// at pkt + base, which covers the byte at pkt + r9
+	{"linked-copy-differs-by-constant", ubpf.KindFilter, `
+mov %r0, 0
+jlt %r2, 20, out
+ldxb %r9, [%r1+14]
+mov %r6, %r2
+mov %r7, %r1
+mov %r1, %r9
+add %r1, 2
+add %r9, 1
+jlt %r6, %r1, out
+mov %r3, %r7
+add %r3, %r9
+ldxb %r0, [%r3]
+out:
+exit`},
+	// the same with clang's alu32 code: 32-bit adds that cannot wrap link
+	// like 64-bit ones
+	{"linked-copy-alu32", ubpf.KindFilter, `
+mov %r0, 0
+jlt %r2, 20, out
+ldxb %r9, [%r1+14]
+mov %r6, %r2
+mov %r7, %r1
+mov32 %r1, %r9
+add32 %r1, 2
+add32 %r9, 1
+jlt %r6, %r1, out
+mov %r3, %r7
+add %r3, %r9
+ldxb %r0, [%r3]
+out:
+exit`},
+	// the low half of r3 is 16 and the length is below 2^32, so "w3 <= w2"
+	// proves 16 bytes (the verifier used to give up on the wide constant)
+	{"len-check-jmp32-wide-constant", ubpf.KindFilter, `
+mov %r0, 0
+lddw %r3, 0x100000010
+jgt32 %r3, %r2, out
+ldxb %r0, [%r1+15]
+out:
+exit`},
 	{"len-check-then-read", ubpf.KindFilter, `
 mov %r0, 0
 jlt %r2, 14, out
@@ -457,13 +501,6 @@ mov %r0, 0`},
 	{"len-check-signed-negative-imm", "invalid access to packet", ubpf.KindFilter, `
 mov %r0, 0
 jslt32 %r2, -2, out
-ldxb %r0, [%r1]
-out:
-exit`},
-	{"len-check-jmp32-wide-constant", "invalid access to packet", ubpf.KindFilter, `
-mov %r0, 0
-lddw %r3, 0x100000010
-jgt32 %r3, %r2, out
 ldxb %r0, [%r1]
 out:
 exit`},

@@ -131,9 +131,32 @@ func (s *vstate) clone() *vstate {
 	for i, f := range s.frames {
 		c.frames[i] = f.clone()
 	}
+	if len(s.pkt) > 16 {
+		s.dropDeadPktFacts()
+	}
 	c.pkt = append([]pktFact(nil), s.pkt...)
 	c.refs = append([]uint32(nil), s.refs...)
 	return c
+}
+
+// dropDeadPktFacts forgets the packet ranges of ids no register or spilled
+// register holds any more: nothing can refer to them again (a new pointer
+// or scalar gets a new id), and a long loop would otherwise make every
+// copy of the state longer. Facts about data + 0 (id 0) always stay.
+func (s *vstate) dropDeadPktFacts() {
+	live := map[uint32]bool{0: true}
+	s.forEachReg(func(r *reg) {
+		if r.id != 0 {
+			live[r.id] = true
+		}
+	})
+	kept := s.pkt[:0]
+	for _, f := range s.pkt {
+		if live[f.id] {
+			kept = append(kept, f)
+		}
+	}
+	s.pkt = kept
 }
 
 func (s *vstate) pktRange(id uint32) int64 {

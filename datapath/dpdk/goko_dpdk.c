@@ -237,6 +237,19 @@ int goko_port_setup(uint16_t port, uint16_t nrxq, uint16_t ntxq, uint16_t nrxd,
 	 * zero-copy sends transmit mbufs whose refcount is above one.
 	 */
 	memset(&conf, 0, sizeof(conf));
+	/*
+	 * Several receive queues: spread flows over them by an RSS hash of
+	 * the addresses and ports, where the device can (vdevs such as
+	 * net_pcap have one queue per source instead and no RSS).
+	 */
+	if (nrxq > 1) {
+		uint64_t hf = info.flow_type_rss_offloads &
+			      (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+		if (hf != 0) {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+		}
+	}
 	*stage = STAGE_CONFIGURE;
 	ret = rte_eth_dev_configure(port, nrxq, ntxq, &conf);
 	if (ret != 0)

@@ -66,7 +66,10 @@ type Port struct {
 	mu      sync.Mutex // serialises Info, Stats and close
 }
 
-var _ datapath.Port = (*Port)(nil)
+var (
+	_ datapath.MultiQueuePort = (*Port)(nil)
+	_ datapath.MultiRxPort    = (*Port)(nil)
+)
 
 // rxQueue and txQueue are padded so that the busy counters of queues
 // polled by different threads do not share a cache line.
@@ -251,6 +254,9 @@ func (e *EAL) OpenPort(devargs string, opts PortOptions) (*Port, error) {
 
 // TxQueues returns the number of transmit queues (datapath.MultiQueuePort).
 func (p *Port) TxQueues() int { return len(p.tx) }
+
+// RxQueues returns the number of receive queues (datapath.MultiRxPort).
+func (p *Port) RxQueues() int { return len(p.rx) }
 
 // ID returns the DPDK port id.
 func (p *Port) ID() uint16 { return p.id }

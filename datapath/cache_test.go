@@ -1,0 +1,205 @@
+package datapath
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+// boolFilter always gives its result.
+type boolFilter bool
+
+func (f *boolFilter) Match(*FilterInput) bool { return bool(*f) }
+
+// TestSubtableRemoveIfChains removes flows from the head, middle and end
+// of filter chains and from single slots, and checks what stays findable.
+func TestSubtableRemoveIfChains(t *testing.T) {
+	mask := FlowKey{InPort: ^uint32(0), NwDst: ^uint32(0)}
+	st := newSubtable(&mask)
+	var c flowCache
+	c.init(new(burst), -1, new(atomic.Int64), 100)
+	yes, no := boolFilter(true), boolFilter(false)
+	mk := func(dst uint32, filters ...FilterCheck) *cachedFlow {
+		f := &cachedFlow{mf: Megaflow{Key: FlowKey{InPort: 1, NwDst: dst}, Translation: Translation{Mask: mask, Filters: filters}}}
+		f.hasFilters = len(filters) > 0
+		f.hash = st.hashMasked(&f.mf.Key)
+		st.add(f)
+		return f
+	}
+	// Three flows share dst 1 and differ by filter chain: a packet takes
+	// the first whose filters pass.
+	a := mk(1, FilterCheck{Filter: &no, Want: true})
+	b := mk(1, FilterCheck{Filter: &yes, Want: true})
+	c3 := mk(1)
+	var singles []*cachedFlow
+	for d := uint32(2); d < 40; d++ {
+		singles = append(singles, mk(d))
+	}
+	find := func(dst uint32) *cachedFlow {
+		c.memoN = 0
+		return st.find(&FlowKey{InPort: 1, NwDst: dst}, &c)
+	}
+	if find(1) != b {
+		t.Fatal("chain lookup did not find the flow whose filter passes")
+	}
+	// Remove the middle of the chain, and every third single.
+	gone := map[*cachedFlow]bool{b: true}
+	for i, f := range singles {
+		if i%3 == 0 {
+			gone[f] = true
+		}
+	}
+	if n := st.removeIf(func(f *cachedFlow) bool { return gone[f] }); n != len(gone) {
+		t.Fatalf("removed %d, want %d", n, len(gone))
+	}
+	if find(1) != c3 || !b.dead || a.dead {
+		t.Fatalf("after removing the chain's middle: found %p (want %p), dead %v %v", find(1), c3, a.dead, b.dead)
+	}
+	// Remove the head: the rest of the chain stays findable.
+	st.removeIf(func(f *cachedFlow) bool { return f == a })
+	if find(1) != c3 || !a.dead {
+		t.Fatal("removing the chain's head lost the rest of it")
+	}
+	for i, f := range singles {
+		got := find(f.mf.Key.NwDst)
+		if gone[f] != (got == nil) || gone[f] != f.dead {
+			t.Fatalf("single %d: found %v, dead %v, removed %v", i, got != nil, f.dead, gone[f])
+		}
+	}
+	st.removeIf(func(f *cachedFlow) bool { return f == c3 })
+	if find(1) != nil || st.count != len(singles)-len(gone)+1 {
+		t.Fatalf("after removing the whole chain: count %d", st.count)
+	}
+}
+
+// TestRevalidateLogOverflow checks that a pmd that fell behind more
+// requests than the log keeps flushes its whole cache.
+func TestRevalidateLogOverflow(t *testing.T) {
+	p, _ := benchPMD(t, 64, &dstTranslator{}, false)
+	for i := 0; i < 10; i++ {
+		p.poll()
+	}
+	if p.cache.flows == 0 {
+		t.Fatal("nothing cached")
+	}
+	never := func(*Megaflow) bool { return false }
+	p.dp.Revalidate(never)
+	p.revalidate(p.dp.version.Load())
+	if p.cache.flows == 0 {
+		t.Fatal("a predicate that names nothing flushed the cache")
+	}
+	for i := 0; i < maxRevals+1; i++ {
+		p.dp.Revalidate(never)
+	}
+	p.revalidate(p.dp.version.Load())
+	if p.cache.flows != 0 {
+		t.Fatalf("%d flows left after the log overflowed", p.cache.flows)
+	}
+}
+
+// switchTranslator sends everything to port out, looking at in_port only,
+// or, when byDst is set, by nw_dst to port out or out+1.
+type switchTranslator struct {
+	out   uint32
+	byDst bool
+	calls int
+	stats FlowStats
+}
+
+func (t *switchTranslator) Translate(m *Miss, tr *Translation) {
+	t.calls++
+	tr.Stats = []*FlowStats{&t.stats}
+	if !t.byDst {
+		tr.Actions = []Action{{Kind: ActOutput, Port: t.out}}
+		return
+	}
+	tr.Mask.NwDst = ^uint32(0)
+	tr.Actions = []Action{{Kind: ActOutput, Port: t.out + (m.Key.NwDst>>8)%2}}
+}
+
+// TestSimpleMatch checks that a port whose cached megaflow looks at
+// in_port only is forwarded without parsing or lookups, counts its
+// packets, and goes back to the full path when revalidation drops it.
+func TestSimpleMatch(t *testing.T) {
+	tr := &switchTranslator{out: 2}
+	src, sink2, sink3 := &benchSource{frames: udpFrames(64)}, &benchSink{}, &benchSink{}
+	dp := New(Config{Name: "simple", Translator: tr})
+	dp.AddPort(1, src)
+	dp.AddPort(2, sink2)
+	dp.AddPort(3, sink3)
+	p := newPMD(dp)
+	for i := 0; i < 10; i++ {
+		p.poll()
+	}
+	pc := p.cache.classifier(1, false)
+	if tr.calls != 1 || pc == nil || pc.simple == nil || sink2.n != 320 {
+		t.Fatalf("translations %d, simple %v, port 2 sent %d; want 1, a simple flow, 320", tr.calls, pc != nil && pc.simple != nil, sink2.n)
+	}
+	// Simple match leaves the keys alone: the next burst is not parsed.
+	before := p.keys
+	p.poll()
+	if p.keys != before {
+		t.Error("a simple-match burst was parsed")
+	}
+	p.foldCounters()
+	if got := tr.stats.Packets.Load(); got != 352 {
+		t.Errorf("counted %d packets, want 352", got)
+	}
+	// The translation now depends on nw_dst: the simple flow goes.
+	tr.byDst = true
+	dp.Revalidate(func(*Megaflow) bool { return true })
+	p.poll()
+	if !pc.simple.dead || sink3.n == 0 {
+		t.Fatalf("after revalidation: simple flow dead %v, port 3 sent %d", pc.simple.dead, sink3.n)
+	}
+	if p.cache.classifier(1, false).simple != nil && !p.cache.classifier(1, false).simple.dead {
+		t.Fatal("a flow that looks at nw_dst was taken for a simple one")
+	}
+}
+
+// TestJudgeEMC walks the EMC's on/off rule for one-mask ports: off after
+// a second of low hit rate, left alone for emcRetryNs, then tried again.
+func TestJudgeEMC(t *testing.T) {
+	var c flowCache
+	c.init(new(burst), 100, new(atomic.Int64), 100)
+	second := int64(1e9)
+	now := int64(1e12)
+	judge := func(probes, hits uint64) bool {
+		c.emcWinProbes, c.emcWinHits = probes, hits
+		c.judgeEMC(now)
+		now += second
+		return c.emcTrusted
+	}
+	if !c.emcTrusted {
+		t.Fatal("the EMC starts off")
+	}
+	if !judge(100, 0) {
+		t.Fatal("turned off on too few probes to judge")
+	}
+	if !judge(10000, 9000) {
+		t.Fatal("turned off at a 90% hit rate")
+	}
+	if judge(10000, 5000) {
+		t.Fatal("kept at a 50% hit rate")
+	}
+	for i := 1; i < int(emcRetryNs/second); i++ {
+		if judge(0, 0) {
+			t.Fatalf("retried after %d s, want %v", i, emcRetryNs/1e9)
+		}
+	}
+	if !judge(0, 0) {
+		t.Fatal("not retried")
+	}
+	if judge(10000, 4000) {
+		t.Fatal("a failed trial kept it on")
+	}
+	for i := 0; !judge(0, 0); i++ {
+		if i > 2*int(emcRetryNs/second) {
+			t.Fatal("never retried after a failed trial")
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if !judge(10000, 9500) {
+			t.Fatalf("a good trial did not keep it on (second %d)", i)
+		}
+	}
+}
