@@ -17,6 +17,11 @@
 # followed by a barrier; the table also gives each switch's churn rate as a
 # share of its own quiet rate (a).
 #
+# Scenario g puts a filter program (examples/bpf/firewall, maps empty, so
+# nothing is blocked) on each of the 256 rules of scenario a: goko with the
+# filter, goko without it and OVS-DPDK without it, interleaved. OVS has no
+# filter programs; the row says what a filter on every rule costs goko.
+#
 # Run as root from anywhere:  bench/ovs-compare.sh [--quick] [--rounds N] ...
 # Everything it starts or creates is removed on exit (processes by PID,
 # its temporary directory, DPDK runtime dirs /var/run/dpdk/<prefix>, the
@@ -36,7 +41,7 @@ CORE=1               # the one core both switches run on (the first, with --pmds
 PMDS=1               # poll-mode threads of each switch, on cores CORE..CORE+N-1
 HUGEPAGES=auto       # auto: use 2M hugepages if they can be reserved; no: --no-huge
 MEM_MB=1024          # EAL memory (-m), the same for both
-SCENARIOS="a b c d e f"
+SCENARIOS="a b c d e f g"
 CHURN_RATE=0         # flow-mods per second of the churn client in this run (scenarios e, f)
 CEILING=1
 PERF=0
@@ -58,7 +63,8 @@ usage: $0 [options]
                      receive queues: the capture is replayed once per queue); rates per CPU-second
                      are then per core
   --no-hugepages     run both with --no-huge --legacy-mem (default: 2M hugepages if possible)
-  --scenarios "a b"  subset of: a b c d e f (default all; e, f: (a) with 100 and 1000 flow-mods/s)
+  --scenarios "a b"  subset of: a b c d e f g (default all; e, f: (a) with 100 and 1000 flow-mods/s;
+                     g: (a) with a filter program on every rule, on goko)
   --no-ceiling       skip the io-forward ceiling (iofwd)
   --perf             perf-record goko's PMD during scenario a of round 1; report in the output dir
   --no-build         use the existing bin/switchd
@@ -184,6 +190,7 @@ need_pkgs() {
 		die "apt-get install ${missing[*]} failed"
 }
 need_pkgs openvswitch-switch-dpdk openvswitch-common libdpdk-dev dpdk pkg-config gcc util-linux iproute2
+case " $SCENARIOS " in *" g "*) need_pkgs clang libbpf-dev ;; esac
 [ -x "$OVS_DPDK" ] || die "$OVS_DPDK not found after installing openvswitch-switch-dpdk"
 command -v go >/dev/null || die "Go is required (expected at /usr/local/go/bin)"
 
@@ -201,6 +208,18 @@ if [ -z "$SWITCHD" ]; then
 	fi
 fi
 [ -x "$SWITCHD" ] || die "no goko binary at $SWITCHD"
+GOKO_OFCTL=""
+case " $SCENARIOS " in
+*" g "*)
+	# goko's ofctl loads the filter and installs the rules that match on
+	# it (ovs-ofctl knows no filter_prog); the filter is built as
+	# examples/bpf/Makefile builds it
+	(cd "$REPO" && go build -o "$WORK/bin/ofctl" ./cmd/ofctl) >>"$WORK/build.log" 2>&1 || die "goko's ofctl does not build"
+	GOKO_OFCTL=$WORK/bin/ofctl
+	clang -O2 -g -Wall -target bpf -I"/usr/include/$(uname -m)-linux-gnu" -I"$REPO/ubpf/include" \
+		-c "$REPO/examples/bpf/firewall.c" -o "$WORK/firewall.o" 2>>"$WORK/build.log" || die "examples/bpf/firewall.c does not build"
+	;;
+esac
 (cd "$BENCH_DIR" && go build -o "$WORK/bin/genpcap" ./genpcap) || die "genpcap does not build"
 (cd "$BENCH_DIR" && go build -o "$WORK/bin/churn" ./churn) || die "churn does not build"
 if [ "$CEILING" = 1 ]; then
@@ -242,6 +261,7 @@ gen u64-1k -flows 1000 -mix 64
 gen imix-10k -flows 10000 -mix imix
 for x in $(seq 0 255); do echo "ip,in_port=1,nw_dst=10.1.$x.0/24 actions=output:2"; done >"$WORK/rules256"
 echo "in_port=1 actions=output:2" >"$WORK/rules1"
+for x in $(seq 0 255); do echo "ip,in_port=1,nw_dst=10.1.$x.0/24,filter_prog=1 actions=output:2"; done >"$WORK/rules256-fw"
 
 # ---------------------------------------------------------------- memory
 EAL_MEM=()           # EAL memory arguments that both switches get
@@ -361,10 +381,24 @@ churn_stop() {
 }
 
 # install_rules TARGET RULES LOG: replaces the switch's rules with the file's
-# and checks that it holds them all.
+# and checks that it holds them all. Rules files ending in -fw match on
+# filter_prog=1: the firewall is loaded first and goko's ofctl installs them.
 install_rules() {
 	local target=$1 file=$WORK/$2 logf=$3 n want
 	want=$(wc -l <"$file")
+	case $2 in
+	*-fw)
+		"$GOKO_OFCTL" load-filter-prog "$target" 1 "$WORK/firewall.o" >>"$logf" 2>&1 &&
+			"$GOKO_OFCTL" del-flows "$target" >>"$logf" 2>&1 &&
+			"$GOKO_OFCTL" add-flows "$target" "$file" >>"$logf" 2>&1 ||
+			{ log "installing $2 failed:"; tail -3 "$logf" >&2; return 1; }
+		n=$("$GOKO_OFCTL" dump-flows "$target" 2>>"$logf" | grep -c 'filter_prog=1')
+		[ "$n" = "$want" ] && return 0
+		log "expected $want filter rules, the switch holds $n:"
+		tail -3 "$logf" >&2
+		return 1
+		;;
+	esac
 	ovs-ofctl -O OpenFlow13 --timeout=20 del-flows "$target" >>"$logf" 2>&1 &&
 		ovs-ofctl -O OpenFlow13 --timeout=20 add-flows "$target" "$file" >>"$logf" 2>&1 ||
 		{ log "installing $2 failed:"; tail -3 "$logf" >&2; return 1; }
@@ -534,8 +568,13 @@ record() { # record ROUND ROW SWITCH "FIGURES"
 scenario_rows() { # scenario -> the table rows it fills
 	case $1 in
 	a) echo "a-emc-off a-emc-on" ;;
+	g) echo "g g-nofilter" ;;
 	*) echo "$1" ;;
 	esac
+}
+
+cp_last_ovs() { # cp_last_ovs FROM TO: OVS's last figures of row FROM count for row TO too
+	awk -v f="$1" -v t="$2" '$2 == f && $3 == "ovs" { l = $0 } END { if (l != "") { sub(" " f " ", " " t " ", l); print l } }' "$RAW" >>"$RAW"
 }
 
 START=$(date +%s)
@@ -554,11 +593,16 @@ for r in $(seq "$ROUNDS"); do
 		d) pcap=imix-10k rules=rules256 CHURN_RATE=0 ;;
 		e) pcap=u64-10k rules=rules256 CHURN_RATE=100 ;;
 		f) pcap=u64-10k rules=rules256 CHURN_RATE=1000 ;;
+		g) pcap=u64-10k rules=rules256-fw CHURN_RATE=0 ;;
 		*) die "unknown scenario $s" ;;
 		esac
 		perf=""
 		[ "$PERF" = 1 ] && [ "$r" = 1 ] && [ "$s" = a ] && perf=perf
-		goko_run() { run_goko $pcap $rules $perf; record "$r" "$s" goko "$RES"; }
+		goko_run() {
+			run_goko $pcap $rules $perf; record "$r" "$s" goko "$RES"
+			# g: goko without the filter too, right after
+			if [ "$s" = g ]; then run_goko $pcap rules256; record "$r" g-nofilter goko "$RES"; fi
+		}
 		ovs_run() {
 			case $s in
 			a) run_ovs $pcap $rules off; record "$r" a-emc-off ovs "$RES"
@@ -566,6 +610,8 @@ for r in $(seq "$ROUNDS"); do
 			b) run_ovs $pcap $rules on; record "$r" b ovs "$RES" ;;
 			c) run_ovs $pcap $rules on; record "$r" c ovs "$RES" ;;
 			d|e|f) run_ovs $pcap $rules off; record "$r" "$s" ovs "$RES" ;;
+			g) run_ovs $pcap rules256 off; record "$r" g ovs "$RES"
+			   cp_last_ovs g g-nofilter ;;
 			esac
 		}
 		if [ $((r % 2)) = 1 ]; then goko_run; ovs_run; else ovs_run; goko_run; fi
@@ -603,6 +649,8 @@ describe() {
 	d) echo "(d) 256 x nw_dst/24, 10k flows, IMIX; OVS EMC off" ;;
 	e) echo "(e) (a) + 100 unrelated flow-mods/s; OVS EMC off" ;;
 	f) echo "(f) (a) + 1000 unrelated flow-mods/s; OVS EMC off" ;;
+	g) echo "(g) (a) + filter_prog=1 (firewall) on goko; OVS none" ;;
+	g-nofilter) echo "(g) the same without the filter; OVS EMC off" ;;
 	io-64) echo "I/O ceiling: iofwd (testpmd io), 64 B" ;;
 	io-imix) echo "I/O ceiling: iofwd (testpmd io), IMIX" ;;
 	esac
@@ -620,9 +668,11 @@ describe() {
 		"$(local_dash 19)" "$(local_dash 19)" "$(local_dash 8)"
 	for s in $SCENARIOS; do
 		for row in $(scenario_rows "$s"); do
+			g=$s
+			[ "$row" = g-nofilter ] && g=g-nofilter
 			printf "$row_fmt" "$(describe "$row")" \
-				"$(cell "$s" goko 4)" "$(cell "$row" ovs 4)" "$(ratio "$(median "$s" goko 4)" "$(median "$row" ovs 4)")" \
-				"$(cell "$s" goko 7)" "$(cell "$row" ovs 7)" "$(ratio "$(median "$s" goko 7)" "$(median "$row" ovs 7)")"
+				"$(cell "$g" goko 4)" "$(cell "$row" ovs 4)" "$(ratio "$(median "$g" goko 4)" "$(median "$row" ovs 4)")" \
+				"$(cell "$g" goko 7)" "$(cell "$row" ovs 7)" "$(ratio "$(median "$g" goko 7)" "$(median "$row" ovs 7)")"
 		done
 	done
 	if [ "$CEILING" = 1 ]; then
@@ -637,7 +687,9 @@ describe() {
 	echo "on CPU $CORES; with N pmds, N s per s): the rate per core it had. Median CPU share in the window:"
 	for s in $SCENARIOS; do
 		for row in $(scenario_rows "$s"); do
-			printf '  %-50s goko %s, OVS %s\n' "$(describe "$row")" "$(median "$s" goko 6)" "$(median "$row" ovs 6)"
+			g=$s
+			[ "$row" = g-nofilter ] && g=g-nofilter
+			printf '  %-50s goko %s, OVS %s\n' "$(describe "$row")" "$(median "$g" goko 6)" "$(median "$row" ovs 6)"
 		done
 	done
 	for s in e f; do
@@ -646,6 +698,11 @@ describe() {
 		printf '  churn %s: per CPU-s, goko keeps %s of its quiet (a) rate, OVS %s of its (a, EMC off)\n' "$s" \
 			"$(ratio "$(median "$s" goko 7)" "$(median a goko 7)")" "$(ratio "$(median "$s" ovs 7)" "$(median a-emc-off ovs 7)")"
 	done
+	case " $SCENARIOS " in *" g "*)
+		printf '  filter (g): goko with the filter on every rule keeps %s of its rate without it (Mpps), %s per CPU-s\n' \
+			"$(ratio "$(median g goko 4)" "$(median g-nofilter goko 4)")" "$(ratio "$(median g goko 7)" "$(median g-nofilter goko 7)")"
+		;;
+	esac
 	echo
 	echo "total time $(( $(date +%s) - START ))s; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/table.txt"

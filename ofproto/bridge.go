@@ -42,6 +42,7 @@ import (
 
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/openflow"
+	"github.com/goko-net/goko/ubpf"
 )
 
 // Config describes a bridge.
@@ -65,6 +66,9 @@ type Config struct {
 	// FilterMapMemory bounds the memory of the maps one program load
 	// creates, in bytes (0: ubpf's default).
 	FilterMapMemory uint64
+	// Engine runs the bridge's filter programs (ubpf.EngineAuto: the JIT
+	// where there is one).
+	Engine ubpf.Engine
 }
 
 // DefaultMaxFlows is the default rule limit of a table. A rule costs a few

@@ -151,7 +151,8 @@ func (b *Bridge) LoadFilterProgOpts(id uint32, obj []byte, o FilterLoadOptions) 
 	}
 	b.mu.RUnlock()
 	p, err := ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Program: name, Logger: b.log.With("filter_prog", id),
-		ReuseMaps: reuse, MeasureTime: true, RunBudget: budget, MapMemoryLimit: b.cfg.FilterMapMemory})
+		ReuseMaps: reuse, MeasureTime: true, RunBudget: budget, MapMemoryLimit: b.cfg.FilterMapMemory,
+		Engine: b.cfg.Engine})
 	if err != nil {
 		var verr *ubpf.VerifierError
 		if errors.As(err, &verr) {

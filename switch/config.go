@@ -7,7 +7,6 @@ package switchd
 import (
 	"errors"
 	"fmt"
-	"github.com/goko-net/goko/ubpf"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/goko-net/goko/ubpf"
 )
 
 // Config is the whole daemon configuration. It can come from a YAML file
@@ -50,6 +51,9 @@ type FilterConfig struct {
 	// MapMemoryMB bounds the memory of the maps one program load creates
 	// (default 1024).
 	MapMemoryMB int `yaml:"map-memory-mb"`
+	// VM is the engine that runs the programs: jit, interp or auto (the
+	// default: the JIT where there is one).
+	VM string `yaml:"vm"`
 }
 
 // DPDKConfig configures the DPDK environment abstraction layer.
@@ -282,6 +286,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PMDs < 0 || c.PMDs > 64 {
 		return fmt.Errorf("pmds %d: want 1 to 64", c.PMDs)
+	}
+	if _, err := ubpf.ParseEngine(c.Filters.VM); err != nil {
+		return fmt.Errorf("filters: vm: %w", err)
 	}
 	if p := c.EMCInsertInvProb; p != nil && (*p < 0 || *p > 1<<20) {
 		return fmt.Errorf("emc-insert-inv-prob %d: want 0 (EMC off) to %d", *p, 1<<20)

@@ -16,6 +16,7 @@ import (
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/datapath/dpdk"
 	"github.com/goko-net/goko/ofproto"
+	"github.com/goko-net/goko/ubpf"
 )
 
 // Daemon is a running switchd.
@@ -111,10 +112,11 @@ func (d *Daemon) startBridge(ctx context.Context, bc BridgeConfig) error {
 		dpid, _ = ParseDatapathID(bc.DatapathID) // validated already
 	}
 	log := d.log.With("bridge", bc.Name)
+	engine, _ := ubpf.ParseEngine(d.cfg.Filters.VM) // validated already
 	mgmt := filepath.Join(d.cfg.RunDir, bc.Name+".mgmt")
 	of := ofproto.New(ofproto.Config{Name: bc.Name, DatapathID: dpid, Logger: d.log, MaxFlows: d.cfg.MaxFlows,
 		FilterRunBudget: d.cfg.Filters.RunBudget, FilterMapMemory: uint64(d.cfg.Filters.MapMemoryMB) << 20,
-		LogLevel: d.cfg.Level, ManagementSocket: mgmt})
+		LogLevel: d.cfg.Level, ManagementSocket: mgmt, Engine: engine})
 	dpCfg := datapath.Config{Name: bc.Name, Translator: of, Upcaller: of, Logger: d.log, PMDs: d.cfg.PMDs,
 		FlowLimit: d.cfg.FlowLimit}
 	if p := d.cfg.EMCInsertInvProb; p != nil {

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/goko-net/goko/ubpf"
-	"github.com/goko-net/goko/ubpf/asm"
 )
 
 // A conformance case in the bpf_conformance file format:
@@ -71,33 +70,7 @@ func parseConf(t *testing.T, name, text string) confCase {
 
 func runConf(t *testing.T, c confCase) {
 	t.Helper()
-	code, err := asm.Assemble(c.asm)
-	if err != nil {
-		t.Fatalf("assemble: %v", err)
-	}
-	p, err := ubpf.Load(code, ubpf.LoadOptions{Kind: ubpf.KindRaw, Helpers: ubpf.HelpersConformance})
-	if err != nil {
-		if c.err {
-			return
-		}
-		t.Fatalf("load: %v\n%s", err, c.asm)
-	}
-	th := ubpf.NewThread()
-	defer th.Close()
-	mem := append([]byte(nil), c.mem...)
-	got, err := p.Run(th, mem)
-	if c.err {
-		if err == nil {
-			t.Fatalf("expected an error, got result %#x", got)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	if uint32(got) != uint32(c.result) || got != c.result && c.result>>32 != 0 {
-		t.Fatalf("result %#x, want %#x", got, c.result)
-	}
+	runConfEngine(t, c, ubpf.EngineAuto)
 }
 
 // TestConformanceFiles runs testdata/conformance/*.data.

@@ -39,8 +39,9 @@ var jmpOps = map[uint8][4]uint8{ // code -> {64 imm, 64 reg, 32 imm, 32 reg}
 // decode turns verified raw instructions into the interpreter's form.
 // ldImm holds the resolved 64-bit value of every LDDW (map handles and
 // addresses included); ctx the rewritten context loads; helper the
-// index into p.helpers of every helper call.
-func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) error {
+// index into p.helpers of every helper call. It returns the decoded
+// instructions before fusion (what the JIT compiles).
+func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) ([]insn, error) {
 	raw := p.raw
 	out := make([]insn, len(raw))
 	helperIdx := map[int32]int32{}
@@ -151,7 +152,7 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) error {
 				default:
 					h := p.helperSet.lookup(uint64(uint32(in.Imm)))
 					if h == nil {
-						return fmt.Errorf("insn %d: unknown helper %d", pc, in.Imm)
+						return nil, fmt.Errorf("insn %d: unknown helper %d", pc, in.Imm)
 					}
 					idx, ok := helperIdx[in.Imm]
 					if !ok {
@@ -269,13 +270,14 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) error {
 			d.back = weight(funcEnd[d.off] - int(d.off))
 		}
 	}
+	plain := append([]insn(nil), out...)
 	if fuseInsns {
 		fuse(out)
 	}
 	// two sentinels: ip stays inside the array even if a function fell
 	// off its end (the first one stops the run)
 	p.insns = append(out, insn{op: opInvalid}, insn{op: opInvalid})
-	return nil
+	return plain, nil
 }
 
 // isJumpOp reports whether op is JA or a conditional jump (off = target).

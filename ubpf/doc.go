@@ -65,11 +65,15 @@
 //   - arrays are lock-free: values are updated in place; BPF atomics on
 //     values are real atomic operations;
 //   - hash maps are preallocated and sharded (16 shards, each an
-//     open-addressing table under a RWMutex held only for the probe); a
-//     value pointer a program got from a lookup stays valid (memory-safe)
-//     for the whole run even if the entry is deleted meanwhile;
+//     open-addressing table); lookups take no lock (a per-shard sequence
+//     counter tells them to probe again when a writer ran meanwhile), so
+//     they never block or slow each other down; a value pointer a program
+//     got from a lookup stays valid (memory-safe) for the whole run even
+//     if the entry is deleted meanwhile;
 //   - LRU hash maps evict the least recently used of a sample of entries;
-//   - the LPM trie is a per-prefix-length table under a RWMutex;
+//   - the LPM trie is one preallocated open-addressing table of (prefix
+//     length, prefix), probed per length present, longest first, without
+//     locks as hash maps are;
 //   - bloom filters and count-min sketches use atomic bit and counter
 //     updates; ring buffers take a mutex only to reserve space and commit
 //     records with an atomic store, the host drains them in order.
@@ -118,19 +122,40 @@
 //
 // A [Program] is immutable after loading and safe for concurrent use:
 // each goroutine passes its own [Thread] (stack, call frames, region
-// tables, per-thread map slot) to [Program.Run]. Instructions are decoded
-// once into a compact form with the operand form, width and jump targets
-// resolved, and the commonest pairs fused into superinstructions; a run
-// allocates nothing and makes no call per instruction.
+// tables, per-thread map slot) to [Program.Run]. A run allocates nothing.
+//
+// # Engines
+//
+// LoadOptions.Engine chooses how a program runs ([EngineAuto] by
+// default: the JIT where there is one, linux on amd64, else the
+// interpreter; [EngineJIT] and [EngineInterp] force one):
+//
+//   - The JIT (jit_amd64.go, whose file comment states why running
+//     machine code inside a Go program is safe) compiles the verified
+//     program to amd64 machine code, in pure Go: BPF registers in machine
+//     registers, code mapped read+execute only after it is written, helpers
+//     and faults reached by returning to Go. Lookups in arrays and in hash
+//     maps with keys of up to 16 bytes run in the machine code itself.
+//   - The interpreter decodes instructions once into a compact form
+//     (operand form, width and jump targets resolved, the commonest pairs
+//     fused into superinstructions) and runs them with one switch.
+//
+// Both compute the same results, errors, packet and map contents: a
+// differential test and fuzzer (jit_diff_test.go) hold them to it.
 //
 // Defence in depth: programs never see Go pointers. Every address is a
 // (region, offset) pair translated and bounds-checked at each access
 // against the run's regions (stack, context, packet, map values, ring
-// buffer records); read-only regions have no writable mapping. If the
+// buffer records), in both engines, whatever the verifier proved;
+// read-only regions have no writable mapping. The values of an array,
+// hash or LPM map are one region (per thread slot for per-thread maps), so
+// an access through a lookup's pointer is checked against its map. If the
 // verifier were wrong, a bad access stops that run with a [*RunError]: the
 // run counts as an error and as no match, is logged (rate-limited), and no
-// memory outside the program's regions is touched. Backward jumps count
-// against a per-run budget, so no run can loop forever.
+// memory outside the program's regions is touched. Backward jumps and
+// calls count against a per-run budget, so no run can loop forever.
 //
-// Counters ([Program.Stats]) are kept per thread slot and summed on read.
+// Counters ([Program.Stats]) are kept per thread slot and summed on read;
+// with LoadOptions.MeasureTime one run in 64 is timed and Stats.TotalNs
+// estimates the total from them.
 package ubpf

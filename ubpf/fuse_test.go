@@ -18,6 +18,7 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 // loadBoth loads code with and without superinstructions.
 func loadBoth(t *testing.T, code []byte, opts LoadOptions) (fused, plain *Program, err error) {
 	t.Helper()
+	opts.Engine = EngineInterp
 	fused, err = Load(code, opts)
 	if err != nil {
 		return nil, nil, err
@@ -192,7 +193,7 @@ exit`))
 		t.Fatal(err)
 	}
 	p := &Program{raw: raw}
-	if err := p.decode(nil, nil); err != nil {
+	if _, err := p.decode(nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if fusedCount(p) != 1 {

@@ -92,7 +92,7 @@ var linuxHelpers = []*helperProto{
 	{id: 88, name: "map_pop_elem", args: [5]argType{argMap, argMapValueIO}, mapTypes: []MapType{MapQueue, MapStack}, fn: hMapPop},
 	{id: 89, name: "map_peek_elem", args: [5]argType{argMap, argMapValueIO}, mapTypes: []MapType{MapQueue, MapStack, MapBloomFilter}, fn: hMapPeek},
 	{id: 118, name: "jiffies64", fn: func(*Thread, uint64, uint64, uint64, uint64, uint64) uint64 {
-		return uint64(time.Since(epoch) / time.Millisecond)
+		return clockNs() / uint64(time.Millisecond)
 	}},
 	{id: 125, name: "ktime_get_boot_ns", fn: hKtime},
 	{id: 130, name: "ringbuf_output", args: [5]argType{argMap, argMem, argSize, argAnything}, mapTypes: []MapType{MapRingBuf}, fn: hRingbufOutput},
@@ -204,19 +204,47 @@ func hMapLookup(t *Thread, r1, r2, _, _, _ uint64) uint64 {
 	if m == nil {
 		return badArg(t, "map", r1)
 	}
-	key := t.Mem(r2, uint64(m.spec.KeySize))
-	if key == nil {
-		return badArg(t, "key", r2)
+	return t.mapLookup(m, int(r1-mapHandleBase), r2)
+}
+
+// entryMap is a map whose values sit in one slab, stride bytes apart per
+// entry (per thread slot): hash maps and LPM tries.
+type entryMap interface {
+	progEntry(key []byte) int
+	valueStride() int
+}
+
+func (h *hashMap) valueStride() int { return h.stride }
+func (t *lpmTrie) valueStride() int { return t.stride }
+
+// mapLookup is map_lookup_elem of the program's map number mi, m, with
+// the key at virtual address key.
+func (t *Thread) mapLookup(m *Map, mi int, key uint64) uint64 {
+	k := t.Mem(key, uint64(m.spec.KeySize))
+	if k == nil {
+		return badArg(t, "key", key)
 	}
-	if a, ok := m.impl.(*arrayMap); ok {
-		i, ok := a.index(key)
+	var v []byte
+	switch impl := m.impl.(type) {
+	case *arrayMap:
+		i, ok := impl.index(k)
 		if !ok {
 			return 0
 		}
-		si := t.prog.staticIdx[r1-mapHandleBase]
-		return uint64(regionStatic+si)<<32 | uint64(i*a.stride)
+		si := t.prog.staticIdx[mi]
+		return uint64(regionStatic+si)<<32 | uint64(i*impl.stride)
+	case entryMap:
+		if si := t.prog.staticIdx[mi]; si >= 0 { // the value slab is a region
+			e := impl.progEntry(k)
+			if e < 0 {
+				return 0
+			}
+			return uint64(regionStatic+si)<<32 | uint64(e*impl.valueStride())
+		}
+		v = m.impl.progLookup(t.slot, k)
+	default:
+		v = m.impl.progLookup(t.slot, k)
 	}
-	v := m.impl.progLookup(t.slot, key)
 	if v == nil {
 		return 0
 	}
@@ -308,8 +336,12 @@ func hMapPopPeek(t *Thread, r1, r2 uint64, pop bool) uint64 {
 func hMapPop(t *Thread, r1, r2, _, _, _ uint64) uint64  { return hMapPopPeek(t, r1, r2, true) }
 func hMapPeek(t *Thread, r1, r2, _, _, _ uint64) uint64 { return hMapPopPeek(t, r1, r2, false) }
 
+// clockNs is the time the clock helpers report: nanoseconds since the
+// package started (tests make it deterministic).
+var clockNs = func() uint64 { return uint64(time.Since(epoch)) }
+
 func hKtime(*Thread, uint64, uint64, uint64, uint64, uint64) uint64 {
-	return uint64(time.Since(epoch)) + 1
+	return clockNs() + 1
 }
 
 func hCsumDiff(t *Thread, r1, r2, r3, r4, r5 uint64) uint64 {

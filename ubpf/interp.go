@@ -243,6 +243,12 @@ const DefaultRunBudget = 1 << 20
 // MaxRunBudget is the largest budget a program may be given.
 const MaxRunBudget = 1 << 31
 
+// budgetFault is the error of a run that used up its budget at pc.
+func (p *Program) budgetFault(pc int) error {
+	return &RunError{PC: pc, Insn: Disasm(p.raw, pc), Budget: true,
+		Reason: fmt.Sprintf("instruction budget of %d exhausted (raise it with the program's run budget if the loop is meant to run that long)", p.budget)}
+}
+
 func (p *Program) fault(pc int, reason string) error {
 	return &RunError{PC: pc, Insn: Disasm(p.raw, pc), Reason: reason}
 }
@@ -1003,8 +1009,7 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 		}
 	}
 budgetOut: // at a taken backward jump or a local call
-	return 0, &RunError{PC: pcOf(ip, base), Insn: Disasm(p.raw, pcOf(ip, base)), Budget: true,
-		Reason: fmt.Sprintf("instruction budget of %d exhausted (raise it with the program's run budget if the loop is meant to run that long)", p.budget)}
+	return 0, p.budgetFault(pcOf(ip, base))
 fault:
 	return 0, p.memFault(&r, pcOf(ip, base))
 }

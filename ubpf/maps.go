@@ -210,10 +210,11 @@ type Map struct {
 	id   uint32
 	impl mapImpl
 
-	// direct is the map's whole value memory when programs may address it
-	// directly (array maps): LDDW map-value loads and array lookups point
-	// into it. For per-thread arrays it has one copy per slot, directStride
-	// bytes apart.
+	// direct is the map's whole value memory when programs address it as
+	// one static region (arrays: LDDW map-value loads and lookups; hash
+	// maps and LPM tries: lookups). Per-thread kinds have one copy per
+	// thread slot, directStride bytes apart, and a thread's region is its
+	// copy.
 	direct       []byte
 	directStride int
 }
@@ -234,9 +235,19 @@ func NewMap(spec MapSpec) (*Map, error) {
 			copy(a.data, spec.Data)
 		}
 	case MapHash, MapLRUHash, MapPerThreadHash, MapLRUPerThreadHash:
-		m.impl = newHashMap(&spec)
+		h := newHashMap(&spec)
+		m.impl = h
+		if h.slotBytes < 1<<32 { // offsets in a region are 32 bits
+			m.direct, m.directStride = h.vals, h.slotBytes
+		}
 	case MapLPMTrie:
-		m.impl, err = newLPMTrie(&spec)
+		var t *lpmTrie
+		if t, err = newLPMTrie(&spec); err == nil {
+			m.impl = t
+			if len(t.vals) < 1<<32 {
+				m.direct = t.vals
+			}
+		}
 	case MapQueue, MapStack:
 		m.impl = newQueueMap(&spec)
 	case MapRingBuf:
@@ -289,8 +300,8 @@ func (s *MapSpec) MemoryBytes() uint64 {
 		// key, values, hash, live flag, LRU stamp, free list, index slots
 		return add(mul(n, v, slots), mul(n, add(k, 8+1+8+4+2*4)))
 	case MapLPMTrie:
-		// entries are allocated as they are inserted, with a Go map entry each
-		return mul(n, add(add(k, v), 96))
+		// key words, prefix length, value, free list, two index slots
+		return mul(n, add(add(k+7, v), 4+4+16))
 	case MapQueue, MapStack:
 		return mul(n, uint64(s.ValueSize))
 	case MapBloomFilter:
@@ -396,6 +407,8 @@ func (m *Map) Info() MapInfo {
 		ValueSize: m.spec.ValueSize, MaxEntries: m.spec.MaxEntries, Flags: m.spec.Flags,
 		Extra: m.spec.Extra, Entries: m.impl.count()}
 }
+
+func (m *Map) isArray() bool { return m.spec.Type == MapArray || m.spec.Type == MapPerThreadArray }
 
 // PerThread reports whether the map keeps one value per Thread slot. For
 // such maps the host API reads and writes all slots at once: values are

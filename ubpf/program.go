@@ -89,22 +89,37 @@ type LoadOptions struct {
 	// take together (maps handed over through ReuseMaps do not count).
 	// Zero means DefaultMapMemoryLimit.
 	MapMemoryLimit uint64
-	// MeasureTime adds the run time of every run to the program's
-	// counters (two clock reads per run).
+	// MeasureTime estimates the programs' total run time (Stats.TotalNs)
+	// by timing one run in 64.
 	MeasureTime bool
+	// Engine selects the JIT or the interpreter (EngineAuto by default).
+	Engine Engine
 }
 
+// progStats are a program's counters of one thread slot. They are plain
+// words: a Thread that owns its slot is their only writer and stores with
+// plain moves (see count); Stats reads them with atomic loads.
 type progStats struct {
-	runs, matches, errors, ns, exhausted atomic.Uint64
-	_                                    [24]byte
+	runs, matches, errors, exhausted uint64
+	// ns is the time of the timed runs, timed their number (MeasureTime
+	// times one run in timeEvery)
+	ns, timed uint64
+	_         [16]byte
 }
+
+// timeEvery: with MeasureTime, one run in timeEvery is timed.
+const timeEvery = 64
 
 // Stats are a program's counters, summed over all threads.
 type Stats struct {
 	Runs    uint64 // completed runs
 	Matches uint64 // runs whose result means match
 	Errors  uint64 // runs stopped by a run-time check or the budget (counted as no match)
-	TotalNs uint64 // total run time, with LoadOptions.MeasureTime
+	// TotalNs is the total run time with LoadOptions.MeasureTime: one run
+	// in 64 is timed (two clock reads cost more than a short run), and
+	// TotalNs is the mean time of the timed runs times Runs. An estimate,
+	// exact when every run takes as long.
+	TotalNs uint64
 	// BudgetExhausted counts the runs (among Errors) that used up their
 	// instruction budget.
 	BudgetExhausted uint64
@@ -125,6 +140,7 @@ type Program struct {
 
 	helperSet helperTable
 	helpers   []HelperFunc
+	jit       *jitCode // nil: interpreted
 
 	logger      *slog.Logger
 	printkLimit rateLimit
@@ -183,11 +199,22 @@ func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOpt
 		p.logger = slog.Default()
 	}
 	p.staticIdx = make([]int, len(maps))
-	for i, m := range maps {
+	// static regions: every array map (direct value loads need one), then
+	// hash maps while regions are left (the others map each value a
+	// lookup returns as a dynamic region instead)
+	for i := range maps {
 		p.staticIdx[i] = -1
-		if m.direct != nil {
+	}
+	for pass := 0; pass < 2; pass++ {
+		for i, m := range maps {
+			if m.direct == nil || m.isArray() != (pass == 0) {
+				continue
+			}
 			if len(p.static) >= maxStaticMaps {
-				return nil, fmt.Errorf("ubpf: program %s: more than %d array maps", name, maxStaticMaps)
+				if pass == 0 {
+					return nil, fmt.Errorf("ubpf: program %s: more than %d array maps", name, maxStaticMaps)
+				}
+				break
 			}
 			p.staticIdx[i] = len(p.static)
 			p.static = append(p.static, m)
@@ -202,7 +229,11 @@ func newProgram(name, section string, insns []RawInsn, maps []*Map, opts LoadOpt
 		}
 		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
 	}
-	if err := p.decode(ld, ctx); err != nil {
+	plain, err := p.decode(ld, ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
+	}
+	if err := p.setEngine(opts.Engine, plain); err != nil {
 		return nil, fmt.Errorf("ubpf: program %s: %w", name, err)
 	}
 	return p, nil
@@ -249,13 +280,18 @@ func (p *Program) VerifierStats() VerifierStats { return p.vstats }
 // Stats returns the program's counters.
 func (p *Program) Stats() Stats {
 	var s Stats
+	var ns, timed uint64
 	for i := range p.stats {
 		st := &p.stats[i]
-		s.Runs += st.runs.Load()
-		s.Matches += st.matches.Load()
-		s.Errors += st.errors.Load()
-		s.TotalNs += st.ns.Load()
-		s.BudgetExhausted += st.exhausted.Load()
+		s.Runs += atomic.LoadUint64(&st.runs)
+		s.Matches += atomic.LoadUint64(&st.matches)
+		s.Errors += atomic.LoadUint64(&st.errors)
+		s.BudgetExhausted += atomic.LoadUint64(&st.exhausted)
+		ns += atomic.LoadUint64(&st.ns)
+		timed += atomic.LoadUint64(&st.timed)
+	}
+	if timed > 0 {
+		s.TotalNs = uint64(float64(ns) / float64(timed) * float64(s.Runs))
 	}
 	return s
 }
@@ -274,19 +310,27 @@ func (p *Program) IsMatch(result uint64) bool {
 // error); it is counted as an error and logged (rate-limited). Run does
 // not allocate.
 func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
-	var start time.Time
-	if p.measure {
-		start = time.Now()
+	st := &p.stats[t.slot&(ThreadSlots-1)]
+	if p.jit != nil && t.prog == p && p.kind == KindFilter && t.trace == nil &&
+		!(p.measure && atomic.LoadUint64(&st.runs)%timeEvery == 0) {
+		// the common case, in one frame: a compiled filter on the
+		// thread that ran it last
+		return p.runJIT(t, pkt, st)
+	}
+	return p.runFull(t, pkt, st)
+}
+
+// runFull is Run for every case but runJIT's: the interpreter, binding a
+// program's maps to the thread, XDP and raw arguments, timed and traced
+// runs.
+func (p *Program) runFull(t *Thread, pkt []byte, st *progStats) (uint64, error) {
+	timed := p.measure && atomic.LoadUint64(&st.runs)%timeEvery == 0
+	var start time.Duration
+	if timed {
+		start = time.Since(epoch) // the monotonic clock only: one read
 	}
 	if t.prog != p {
 		t.bind(p)
-	}
-	t.ndyn = p.dynBase
-	t.beginRun(p.stackSpan)
-	t.pktLen = uint64(len(pkt))
-	t.rd[regionPacket] = pkt
-	if p.pktWritable {
-		t.wr[regionPacket] = pkt
 	}
 	var r1, r2 uint64
 	switch p.kind {
@@ -301,45 +345,71 @@ func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
 	default:
 		r1, r2 = regionPacket<<32, uint64(len(pkt))
 	}
+	ret, err := p.runOn(t, pkt, r1, r2)
+	if timed {
+		count(&st.ns, uint64(time.Since(epoch)-start), t.ownSlot)
+		count(&st.timed, 1, t.ownSlot)
+	}
+	return p.account(t, st, ret, err)
+}
+
+// runOn maps the stack and pkt as the run's packet, runs the engine and
+// unmaps them.
+func (p *Program) runOn(t *Thread, pkt []byte, r1, r2 uint64) (uint64, error) {
+	t.ndyn = p.dynBase
+	t.beginRun(p.stackSpan)
+	t.pktLen = uint64(len(pkt))
+	t.rd[regionPacket] = pkt
+	if p.pktWritable {
+		t.wr[regionPacket] = pkt
+	}
 	var ret uint64
 	var err error
-	if t.trace == nil {
+	switch {
+	case t.trace != nil:
+		ret, err = p.step(t, r1, r2) // RunTraced (trace.go), in the interpreter
+	case p.jit != nil:
+		ret, err = p.jitExec(t, r1, r2)
+	default:
 		ret, err = p.exec(t, r1, r2)
-	} else {
-		ret, err = p.step(t, r1, r2) // RunTraced (trace.go)
 	}
 	t.endRun()
-	st := &p.stats[t.slot&(ThreadSlots-1)]
-	own := t.ownSlot
-	count(&st.runs, 1, own)
-	if p.measure {
-		count(&st.ns, uint64(time.Since(start)), own)
-	}
+	return ret, err
+}
+
+// account counts a finished run.
+func (p *Program) account(t *Thread, st *progStats, ret uint64, err error) (uint64, error) {
+	count(&st.runs, 1, t.ownSlot)
 	if err != nil {
-		count(&st.errors, 1, own)
-		if re, ok := err.(*RunError); ok && re.Budget {
-			count(&st.exhausted, 1, own)
-		}
-		if p.errLimit.allow(10) {
-			p.logger.Warn("bpf program run failed (counted as no match)", "prog", p.name, "err", err)
-		}
-		return 0, err
+		return 0, p.runFailed(t, st, err)
 	}
 	if p.IsMatch(ret) {
-		count(&st.matches, 1, own)
+		count(&st.matches, 1, t.ownSlot)
 	}
 	return ret, nil
 }
 
+func (p *Program) runFailed(t *Thread, st *progStats, err error) error {
+	count(&st.errors, 1, t.ownSlot)
+	if re, ok := err.(*RunError); ok && re.Budget {
+		count(&st.exhausted, 1, t.ownSlot)
+	}
+	if p.errLimit.allow(10) {
+		p.logger.Warn("bpf program run failed (counted as no match)", "prog", p.name, "err", err)
+	}
+	return err
+}
+
 // count adds n to a counter of a thread slot. A Thread that owns its slot
-// is the counter's only writer, so a plain atomic load and store do (no
-// locked read-modify-write on the per-packet path); Threads sharing a
-// slot add atomically. Readers (Stats) only load.
-func count(c *atomic.Uint64, n uint64, own bool) {
-	if own {
-		c.Store(c.Load() + n)
+// is the counter's only writer: a plain load and store do (readers load
+// atomically; an aligned word is never torn), where an atomic store
+// (XCHG) or add (LOCK XADD) would cost more than a short run. Threads
+// sharing a slot, and race-detector builds, add atomically.
+func count(c *uint64, n uint64, own bool) {
+	if own && !raceEnabled {
+		*c += n
 	} else {
-		c.Add(n)
+		atomic.AddUint64(c, n)
 	}
 }
 

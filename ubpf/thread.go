@@ -13,9 +13,11 @@ import (
 // A program never sees a Go pointer. Every pointer value in a register is
 // a virtual address: region<<32 | offset. The regions of a run are the
 // stack, the context, the packet (or the raw memory of KindRaw), the value
-// memory of the program's array maps (static regions), and value slices
-// handed out by helpers during the run (dynamic regions, e.g. hash map
-// lookups, ring buffer reservations). Every load and store translates its
+// memory of the program's array and hash maps and LPM tries (static
+// regions: a lookup returns an offset in its map's region; a thread's
+// region of a per-thread map is its own slot), and value slices handed out
+// by helpers during the run (dynamic regions: ring buffer reservations,
+// maps beyond the static regions). Every load and store translates its
 // address through the Thread's region tables and checks the access against
 // the region's length; readable and writable regions are separate tables,
 // so read-only memory (the packet of a filter, .rodata) has no writable
@@ -90,6 +92,8 @@ type Thread struct {
 
 	rng uint64
 
+	jit jitState
+
 	trace *Trace // non-nil during a traced run (trace.go)
 
 	// IngressIfindex and RxQueueIndex are what an XDP program reads from
@@ -107,6 +111,7 @@ var threadSeed atomic.Uint64
 // free. Call Close when the thread ends to give its slot back.
 func NewThread() *Thread {
 	t := &Thread{stack: alignedBytes(stackSize), ctx: alignedBytes(ctxSize)}
+	t.jit.init(t.stack)
 	slotMu.Lock()
 	t.slot = -1
 	for i := 0; i < ThreadSlots; i++ {
@@ -148,7 +153,7 @@ func (t *Thread) bind(p *Program) {
 	}
 	for i, m := range p.static {
 		var b []byte
-		if m.directStride != 0 && m.spec.Type == MapPerThreadArray {
+		if m.directStride != 0 && m.PerThread() {
 			b = m.direct[t.slot*m.directStride : (t.slot+1)*m.directStride]
 		} else {
 			b = m.direct
@@ -269,9 +274,13 @@ func (t *Thread) prandom() uint32 {
 // the Thread's stack, and an access below the span faults whatever the
 // verifier concluded.
 func (t *Thread) beginRun(span int) {
-	s := t.stack[stackSize-span:]
-	clear(s)
-	t.rd[regionStack], t.wr[regionStack] = s, s
+	if len(t.rd[regionStack]) != span { // else it is mapped already
+		s := t.stack[stackSize-span:]
+		t.rd[regionStack], t.wr[regionStack] = s, s
+	}
+	if span > 0 {
+		clear(t.rd[regionStack])
+	}
 }
 
 // endRun discards ring buffer records the program reserved and never
@@ -287,7 +296,9 @@ func (t *Thread) endRun() {
 	}
 	t.ndyn = t.prog.dynBase
 	t.rd[regionPacket], t.wr[regionPacket] = nil, nil
-	t.stop, t.err = false, nil
+	if t.stop {
+		t.stop, t.err = false, nil
+	}
 }
 
 func (t *Thread) discardReservations() {

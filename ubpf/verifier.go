@@ -614,6 +614,9 @@ func (v *verifier) checkInsn(pc int, in RawInsn) error {
 			default:
 				return bad(fmt.Sprintf("unknown atomic op %#x", in.Imm))
 			}
+			if in.Imm&atomicFETCH != 0 && in.Imm != atomicCMPXCHG && in.Src == 10 {
+				return v.errAt(pc, "frame pointer is read only") // the old value goes to src
+			}
 		default:
 			return bad(fmt.Sprintf("unknown stx mode %#02x", in.Op))
 		}
@@ -622,6 +625,9 @@ func (v *verifier) checkInsn(pc int, in RawInsn) error {
 		mode := in.Op & 0xe0
 		switch {
 		case in.isLDDW():
+			if in.Dst == 10 {
+				return v.errAt(pc, "frame pointer is read only")
+			}
 		case (mode == modeABS || mode == modeIND) && sizeBytes(in.Op) != 8:
 			if mode == modeIND {
 				usesSrc = true
@@ -653,7 +659,7 @@ func (v *verifier) ldImm(pc int, in, nx RawInsn) (uint64, error) {
 		}
 		si := v.p.staticIdx[in.Imm]
 		m := v.p.maps[in.Imm]
-		if si < 0 {
+		if si < 0 || !m.isArray() {
 			return 0, v.errAt(pc, "direct value access to map %s of type %s is not supported", m.spec.Name, m.spec.Type)
 		}
 		if uint64(nx.Imm) >= uint64(m.spec.ValueSize) {

@@ -385,6 +385,20 @@ exit`},
 lddw %r1, map_value(1)+8
 ldxdw %r0, [%r1+8]
 exit`},
+	{"lddw-r10", "frame pointer is read only", ubpf.KindRaw, `
+lddw %r10, 0x3030303030303030
+mov %r0, 0
+exit`},
+	{"atomic-fetch-into-r10", "frame pointer is read only", ubpf.KindRaw, `
+stdw [%r10-8], 0
+atomic_fetch_add [%r10-8], %r10
+mov %r0, 0
+exit`},
+	{"atomic-xchg-into-r10", "frame pointer is read only", ubpf.KindRaw, `
+stdw [%r10-8], 0
+atomic_xchg [%r10-8], %r10
+mov %r0, 0
+exit`},
 	{"rodata-write", "read-only", ubpf.KindFilter, `
 lddw %r1, map_value(3)+0
 stb [%r1], 1

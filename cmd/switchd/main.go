@@ -55,6 +55,7 @@ func run() error {
 		runBudget   = fs.Int("filter-run-budget", 0, "instructions one run of a filter program may execute, unless loaded with its own (default 1048576)")
 		mapMemMB    = fs.Int("filter-map-memory", 0, "MB the maps of one filter program load may take together (default 1024)")
 		mbufs       = fs.Int("dpdk-mbufs", 0, "packet buffers in the DPDK pool (default 16383; a net_pcap port with infinite_rx needs one per captured packet)")
+		vm          = fs.String("vm", "", "filter program engine: jit, interp or auto (default auto: the JIT on linux/amd64)")
 		showVersion = fs.BoolP("version", "V", false, "print switchd's version (from its build information) and exit")
 	)
 	fs.Usage = func() {
@@ -112,6 +113,7 @@ func run() error {
 	set("ca-cert", func() { cfg.SSL.CACert = *caCert })
 	set("filter-run-budget", func() { cfg.Filters.RunBudget = *runBudget })
 	set("filter-map-memory", func() { cfg.Filters.MapMemoryMB = *mapMemMB })
+	set("vm", func() { cfg.Filters.VM = *vm })
 
 	var level slog.Level
 	if cfg.LogLevel != "" {

@@ -4,9 +4,9 @@
 // process exit code:
 //
 //	Run:         filter run PROG.o [--prog NAME|--section SEC] [--kind filter|xdp|raw]
-//	                        (--packet HEX ... | --pcap FILE)
-//	Verify:      filter verify PROG.o [--prog NAME|--section SEC] [--kind K] [--disasm]
-//	Conformance: [MEMORY] [--elf]   (the bpf_conformance plugin protocol)
+//	                        [--vm jit|interp|auto] (--packet HEX ... | --pcap FILE)
+//	Verify:      filter verify PROG.o [--prog NAME|--section SEC] [--kind K] [--vm E] [--disasm]
+//	Conformance: [MEMORY] [--elf] [--vm E]   (the bpf_conformance plugin protocol)
 package filtercmd
 
 import (
@@ -29,6 +29,7 @@ import (
 type options struct {
 	prog    string
 	kind    ubpf.Kind
+	engine  ubpf.Engine
 	packets [][]byte
 	pcap    string
 	disasm  bool
@@ -88,6 +89,14 @@ func parseArgs(args []string) (*options, error) {
 			default:
 				return nil, fmt.Errorf("--kind %q: want filter, xdp or raw", v)
 			}
+		case "--vm":
+			v, err := needVal()
+			if err != nil {
+				return nil, err
+			}
+			if o.engine, err = ubpf.ParseEngine(v); err != nil {
+				return nil, fmt.Errorf("--vm: %w", err)
+			}
 		case "--disasm", "-d":
 			o.disasm = true
 		default:
@@ -122,7 +131,7 @@ func loadFile(path string, o *options, logger *slog.Logger) (*ubpf.Program, erro
 	if err != nil {
 		return nil, err
 	}
-	return ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Program: o.prog, Kind: o.kind, Logger: logger})
+	return ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Program: o.prog, Kind: o.kind, Logger: logger, Engine: o.engine})
 }
 
 func usageErr(stderr io.Writer, usage string, err error) int {
@@ -133,7 +142,7 @@ func usageErr(stderr io.Writer, usage string, err error) int {
 	return 2
 }
 
-const runUsage = "filter run PROG.o [--prog NAME|--section SEC] [--kind filter|xdp|raw] (--packet HEX ... | --pcap FILE)"
+const runUsage = "filter run PROG.o [--prog NAME|--section SEC] [--kind filter|xdp|raw] [--vm jit|interp|auto] (--packet HEX ... | --pcap FILE)"
 
 // Run loads PROG.o, runs it on each packet (from --packet or a pcap file),
 // prints the verdict of each and the program's maps at the end. It
@@ -152,7 +161,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "program %s (section %s, %s, %d insns)\n", p.Name(), p.Section(), p.Kind(), p.InsnCount())
+	fmt.Fprintf(stdout, "program %s (section %s, %s, %d insns, %s)\n", p.Name(), p.Section(), p.Kind(), p.InsnCount(), p.Engine())
 	th := ubpf.NewThread()
 	defer th.Close()
 	runOne := func(i int, pkt []byte) {
@@ -262,7 +271,7 @@ func decimal(v []byte) string {
 	return ""
 }
 
-const verifyUsage = "filter verify PROG.o [--prog NAME|--section SEC] [--kind filter|xdp|raw] [--disasm]"
+const verifyUsage = "filter verify PROG.o [--prog NAME|--section SEC] [--kind filter|xdp|raw] [--vm jit|interp|auto] [--disasm]"
 
 // Verify loads PROG.o and reports whether it passes the verifier, with
 // the verifier's statistics (and the disassembly with --disasm).
@@ -281,7 +290,7 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
-	p, err := ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Program: o.prog, Kind: o.kind})
+	p, err := ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Program: o.prog, Kind: o.kind, Engine: o.engine})
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		var ve *ubpf.VerifierError
@@ -327,19 +336,32 @@ func Verify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // runs the program (KindRaw, uBPF's test helpers) with r1 = the memory and
 // r2 = its length and prints r0 in hex (no 0x, as uBPF's plugin does;
 // the suite parses it with base 16). On failure it exits 1 with the reason
-// on stderr.
+// on stderr. --vm jit|interp|auto chooses the engine.
 func Conformance(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var memText string
 	elf := false
-	for i, a := range args {
+	var engine ubpf.Engine
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		switch {
 		case a == "":
 		case a == "--elf":
 			elf = true
+		case a == "--vm" && i+1 < len(args), strings.HasPrefix(a, "--vm="):
+			v, ok := strings.CutPrefix(a, "--vm=")
+			if !ok {
+				i++
+				v = args[i]
+			}
+			var err error
+			if engine, err = ubpf.ParseEngine(v); err != nil {
+				fmt.Fprintf(stderr, "Invalid arguments: %v\n", err)
+				return 1
+			}
 		case i == 0 && !strings.HasPrefix(a, "--"):
 			memText = a
 		default:
-			fmt.Fprintf(stderr, "Invalid arguments: %s\nusage: bpf-conformance [MEMORY] [--elf] < PROGRAM\n", a)
+			fmt.Fprintf(stderr, "Invalid arguments: %s\nusage: bpf-conformance [MEMORY] [--elf] [--vm jit|interp|auto] < PROGRAM\n", a)
 			return 1
 		}
 	}
@@ -359,7 +381,7 @@ func Conformance(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	opts := ubpf.LoadOptions{Kind: ubpf.KindRaw, Helpers: ubpf.HelpersConformance, Name: "conformance",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Engine: engine}
 	var p *ubpf.Program
 	if elf {
 		p, err = ubpf.LoadELFBytes(code, opts)

@@ -36,6 +36,10 @@ func TestConformance(t *testing.T) {
 		{asm: "mov %r0, %r7\nexit", rc: 1},
 		{asm: "mov %r0, 1\nexit", args: []string{"", ""}, out: "1\n"},
 		{asm: "mov %r0, 1\nexit", args: []string{"--bogus"}, rc: 1},
+		{asm: "ldxw %r0, [%r1]\nexit", args: []string{"01 02 03 04", "--vm", "interp"}, out: "4030201\n"},
+		{asm: "ldxw %r0, [%r1]\nexit", args: []string{"01 02 03 04", "--vm=jit"}, out: "4030201\n"},
+		{asm: "ldxw %r0, [%r1+2]\nexit", args: []string{"01 02 03 04", "--vm=jit"}, rc: 1},
+		{asm: "mov %r0, 1\nexit", args: []string{"", "--vm", "fast"}, rc: 1},
 	}
 	for _, c := range cases {
 		code, err := asm.Assemble(c.asm)
@@ -129,6 +133,22 @@ func TestRunAndVerify(t *testing.T) {
 	for _, want := range []string{"packet 1: len 50: result 0x1: match", "packet 2: len 50: result 0x0: no match", "map per_src", "0a000009: 0100000000000000 (1)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	// each engine, chosen with --vm, gives the same verdicts
+	for _, vm := range []string{"interp", "jit"} {
+		var out, errb bytes.Buffer
+		rc := Run([]string{obj, "--vm", vm, "--packet", hex.EncodeToString(udp(53)), "--packet", hex.EncodeToString(udp(80))}, nil, &out, &errb)
+		if rc != 0 {
+			if vm == "jit" && strings.Contains(errb.String(), "no JIT") {
+				continue
+			}
+			t.Fatalf("--vm %s: rc %d: %s", vm, rc, errb.String())
+		}
+		for _, want := range []string{", " + vm + ")", "packet 1: len 50: result 0x1: match", "packet 2: len 50: result 0x0: no match"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("--vm %s: output lacks %q:\n%s", vm, want, out.String())
+			}
 		}
 	}
 	// the same through a pcap file

@@ -144,50 +144,64 @@ type example struct {
 	steps []step
 }
 
+// engines are the VM engines this build has (the JIT on linux/amd64).
+func engines() []ubpf.Engine {
+	if ubpf.JITAvailable() {
+		return []ubpf.Engine{ubpf.EngineInterp, ubpf.EngineJIT}
+	}
+	return []ubpf.Engine{ubpf.EngineInterp}
+}
+
 func TestExamples(t *testing.T) {
 	for _, ex := range examples {
-		t.Run(ex.file, func(t *testing.T) {
-			t.Parallel()
-			obj := compile(t, ex.file)
-			p, err := ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Logger: quiet})
+		for _, e := range engines() {
+			t.Run(ex.file+"/"+e.String(), func(t *testing.T) {
+				t.Parallel()
+				runExample(t, ex, e)
+			})
+		}
+	}
+}
+
+func runExample(t *testing.T, ex example, e ubpf.Engine) {
+	obj := compile(t, ex.file)
+	p, err := ubpf.LoadELFBytes(obj, ubpf.LoadOptions{Logger: quiet, Engine: e})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if want := ex.kind; want != ubpf.KindAuto && p.Kind() != want {
+		t.Fatalf("kind %v, want %v", p.Kind(), want)
+	}
+	th := ubpf.NewThread()
+	defer th.Close()
+	runs, matches := uint64(0), uint64(0)
+	for i, s := range ex.steps {
+		if s.do != nil {
+			// Steps may run the program themselves: count those runs.
+			before := p.Stats()
+			s.do(t, p)
+			after := p.Stats()
+			runs += after.Runs - before.Runs
+			matches += after.Matches - before.Matches
+			continue
+		}
+		n := max(s.n, 1)
+		for j := 0; j < n; j++ {
+			r, err := p.Run(th, s.pkt)
 			if err != nil {
-				t.Fatalf("load: %v", err)
+				t.Fatalf("step %d (%s): run error: %v", i, s.name, err)
 			}
-			if want := ex.kind; want != ubpf.KindAuto && p.Kind() != want {
-				t.Fatalf("kind %v, want %v", p.Kind(), want)
+			runs++
+			if got := p.IsMatch(r); got != s.want {
+				t.Fatalf("step %d (%s), packet %d of %d: match = %v (r0 %#x), want %v\npacket %x",
+					i, s.name, j+1, n, got, r, s.want, s.pkt)
+			} else if got {
+				matches++
 			}
-			th := ubpf.NewThread()
-			defer th.Close()
-			runs, matches := uint64(0), uint64(0)
-			for i, s := range ex.steps {
-				if s.do != nil {
-					// Steps may run the program themselves: count those runs.
-					before := p.Stats()
-					s.do(t, p)
-					after := p.Stats()
-					runs += after.Runs - before.Runs
-					matches += after.Matches - before.Matches
-					continue
-				}
-				n := max(s.n, 1)
-				for j := 0; j < n; j++ {
-					r, err := p.Run(th, s.pkt)
-					if err != nil {
-						t.Fatalf("step %d (%s): run error: %v", i, s.name, err)
-					}
-					runs++
-					if got := p.IsMatch(r); got != s.want {
-						t.Fatalf("step %d (%s), packet %d of %d: match = %v (r0 %#x), want %v\npacket %x",
-							i, s.name, j+1, n, got, r, s.want, s.pkt)
-					} else if got {
-						matches++
-					}
-				}
-			}
-			if st := p.Stats(); st.Runs != runs || st.Matches != matches || st.Errors != 0 {
-				t.Errorf("program counters %+v, want %d runs, %d matches, no errors", st, runs, matches)
-			}
-		})
+		}
+	}
+	if st := p.Stats(); st.Runs != runs || st.Matches != matches || st.Errors != 0 {
+		t.Errorf("program counters %+v, want %d runs, %d matches, no errors", st, runs, matches)
 	}
 }
 

@@ -1,0 +1,67 @@
+package bpftest
+
+import (
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goko-net/goko/ubpf"
+)
+
+// BenchmarkExamples runs every example program per engine on one packet
+// of its test, after the test's steps before that packet (map setup), as
+// a datapath would: ns/op is one run. The firewall runs on a UDP packet
+// with its maps empty (nothing blocked), as in bench/ovs-compare.sh.
+// cpu-ns/op is the process's CPU time per run, robust when other work
+// shares the cores.
+func BenchmarkExamples(b *testing.B) {
+	for _, ex := range examples {
+		pkt, setup := benchPacket(ex)
+		if ex.file == "firewall" {
+			pkt, setup = udp4(out1, in1, 1234, 53, nil), nil
+		}
+		for _, e := range engines() {
+			b.Run(ex.file+"/"+e.String(), func(b *testing.B) {
+				p, err := ubpf.LoadELFBytes(compile(b, ex.file), ubpf.LoadOptions{Logger: quiet, Engine: e})
+				if err != nil {
+					b.Fatal(err)
+				}
+				t := &testing.T{}
+				for _, s := range setup {
+					s.do(t, p)
+				}
+				th := ubpf.NewThread()
+				defer th.Close()
+				if _, err := p.Run(th, pkt); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				c0 := cpuTime()
+				for i := 0; i < b.N; i++ {
+					p.Run(th, pkt)
+				}
+				b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
+
+// benchPacket returns the first packet of an example's steps and the map
+// updates before it.
+func benchPacket(ex example) ([]byte, []step) {
+	var setup []step
+	for _, s := range ex.steps {
+		if s.pkt != nil {
+			return s.pkt, setup
+		}
+		setup = append(setup, s)
+	}
+	return nil, setup
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,163 @@
+//go:build linux
+
+package ubpf
+
+// Pointers and constants the JIT can prove by itself
+//
+// A forward dataflow over the decoded program finds, before each
+// instruction, which registers hold on every path a known constant (a
+// map handle from LDDW, say), the packet's virtual base plus a constant
+// (r1 of a filter at entry, copies of it, constants added to it; the data
+// pointer of XDP), or r10 plus a constant (stack pointers).
+//
+//   - An access through a packet pointer has a known packet offset: its
+//     check is one compare of that constant with the run's limit for the
+//     access size, and the access uses rbp plus the constant.
+//   - An access through a stack pointer inside the current frame is an
+//     access through r10 (see the file comment of jit_amd64.go).
+//   - A map lookup whose map is known is done inline (arrays) or exits
+//     to Go with the map already resolved.
+//
+// This relies on nothing the verifier concluded: the facts follow from
+// the instructions alone (helpers leave r1..r5 as they were, as in the
+// interpreter; a local call may change r0..r5 and restores r6..r9 and r10;
+// a callee starts knowing nothing).
+
+const (
+	fUnknown uint8 = iota
+	fConst         // value = v
+	fPkt           // value = packet virtual base + v
+	fStack         // value = r10 + v
+)
+
+type fact struct {
+	kind uint8
+	v    int64
+}
+
+type flowState [11]fact
+
+func joinFacts(a, b flowState) (flowState, bool) {
+	changed := false
+	for i := range a {
+		if a[i] != b[i] && a[i].kind != fUnknown {
+			a[i] = fact{}
+			changed = true
+		}
+	}
+	return a, changed
+}
+
+// pktFacts returns, per instruction, the facts that hold before it (nil
+// entries: unreachable from the entry or a callee, never compiled anyway).
+func pktFacts(p *Program, insns []insn) []*flowState {
+	n := len(insns)
+	in := make([]*flowState, n)
+	var work []int
+	push := func(pc int, s flowState) {
+		if pc < 0 || pc >= n {
+			return
+		}
+		if in[pc] == nil {
+			c := s
+			in[pc] = &c
+			work = append(work, pc)
+			return
+		}
+		if j, changed := joinFacts(*in[pc], s); changed {
+			*in[pc] = j
+			work = append(work, pc)
+		}
+	}
+	var entry flowState
+	if p.kind == KindFilter {
+		entry[1] = fact{kind: fPkt}
+	}
+	push(0, entry)
+	for pc := range insns {
+		if insns[pc].op == opCallLocal {
+			push(int(insns[pc].off), flowState{})
+		}
+	}
+	for len(work) > 0 {
+		pc := work[len(work)-1]
+		work = work[:len(work)-1]
+		s := *in[pc]
+		ins := &insns[pc]
+		next := pc + 1
+		d := ins.dst & 15
+		set := func(f fact) {
+			if d < 10 {
+				s[d] = f
+			}
+		}
+		switch ins.op {
+		case opMov64I, opMov32I:
+			set(fact{kind: fConst, v: int64(ins.imm)})
+		case opLdImm64:
+			set(fact{kind: fConst, v: int64(ins.imm)})
+			next = pc + 2
+		case opMov64R:
+			switch {
+			case ins.src < 10:
+				set(s[ins.src])
+			case ins.src == 10:
+				set(fact{kind: fStack})
+			default:
+				set(fact{})
+			}
+		case opAdd64I, opSub64I:
+			v := int64(ins.imm)
+			if ins.op == opSub64I {
+				v = -v
+			}
+			if d < 10 && s[d].kind != fUnknown {
+				s[d].v += v
+			}
+		case opAdd64R:
+			if d < 10 && ins.src < 10 {
+				a, b := s[d], s[ins.src]
+				switch {
+				case a.kind != fUnknown && b.kind == fConst:
+					s[d].v += b.v
+				case a.kind == fConst && b.kind != fUnknown:
+					s[d] = fact{kind: b.kind, v: a.v + b.v}
+				default:
+					s[d] = fact{}
+				}
+			} else {
+				set(fact{})
+			}
+		case opLdPktData:
+			set(fact{kind: fPkt})
+		case opJa:
+			push(int(ins.off), s)
+			continue
+		case opExit:
+			continue
+		case opCall, opCallx:
+			s[0] = fact{}
+		case opCallLocal:
+			for r := 0; r <= 5; r++ {
+				s[r] = fact{}
+			}
+		case opAtomic32, opAtomic64:
+			if ins.imm == atomicCMPXCHG {
+				s[0] = fact{}
+			} else if ins.imm&atomicFETCH != 0 && ins.src < 10 {
+				s[ins.src] = fact{}
+			}
+		case opLdAbsB, opLdAbsH, opLdAbsW, opLdIndB, opLdIndH, opLdIndW:
+			s[0] = fact{}
+		case opStB, opStH, opStW, opStDW, opStxB, opStxH, opStxW, opStxDW:
+		default:
+			if isJumpOp(ins.op) {
+				push(int(ins.off), s)
+			} else {
+				set(fact{}) // every other op writes dst with something else
+			}
+		}
+		push(next, s)
+	}
+	return in
+}
