@@ -31,9 +31,6 @@ import (
 // with (a fragment of) the error goko gives. The comment on each entry is
 // the verifier mechanism at fault.
 var knownFalseReject = map[string]string{
-	// verifier.go ldImm rejects lddw src 4 (callback addresses), and
-	// helpers.go has no bpf_loop (181): issue 12 item 4.
-	"bpf_loop_cb": "code addresses (lddw src 4, callbacks) are not supported",
 }
 
 type corpusExpect struct {

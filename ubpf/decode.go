@@ -149,6 +149,8 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) ([]insn, error) {
 				case in.Src == callLocal:
 					d.op = opCallLocal
 					d.off = int32(pc + 1 + int(in.Imm))
+				case in.Imm == helperLoop && p.helperSet.lookup(helperLoop) != nil:
+					d.op = opBpfLoop // off: its resume insn, below
 				default:
 					h := p.helperSet.lookup(uint64(uint32(in.Imm)))
 					if h == nil {
@@ -245,7 +247,7 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) ([]insn, error) {
 	// such charge, so the budget counts instructions (bodies longer than
 	// 255 count as 255; see RunBudget).
 	funcEnd := make([]int, len(out)) // per function start: where it ends
-	starts := []int{0}
+	starts := append([]int{0}, p.callbacks...)
 	for pc := range out {
 		if out[pc].op == opCallLocal {
 			starts = append(starts, int(out[pc].off))
@@ -261,6 +263,10 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) ([]insn, error) {
 		funcEnd[st] = end
 	}
 	weight := func(n int) uint8 { return uint8(min(max(n, 1), 255)) }
+	p.funcWeight = make([]uint8, len(out))
+	for _, cb := range p.callbacks {
+		p.funcWeight[cb] = weight(funcEnd[cb] - cb)
+	}
 	for pc := range out {
 		d := &out[pc]
 		switch {
@@ -277,6 +283,14 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) ([]insn, error) {
 	// two sentinels: ip stays inside the array even if a function fell
 	// off its end (the first one stops the run)
 	p.insns = append(out, insn{op: opInvalid}, insn{op: opInvalid})
+	// bpf_loop: a callback returns to its loop's resume insn, after the
+	// sentinels, which decides whether to call it again
+	for pc := range out {
+		if p.insns[pc].op == opBpfLoop {
+			p.insns[pc].off = int32(len(p.insns))
+			p.insns = append(p.insns, insn{op: opLoopNext, off: int32(pc)})
+		}
+	}
 	return plain, nil
 }
 

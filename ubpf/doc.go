@@ -48,7 +48,9 @@
 // rate-limited), get_prandom_u32 7, get_smp_processor_id 8 (the Thread's
 // slot), csum_diff 28, get_numa_node_id 42, map_push/pop/peek_elem 87-89,
 // jiffies64 118, ktime_get_boot_ns 125, ringbuf_output/reserve/submit/
-// discard 130-133, ktime_get_coarse_ns 160; so programs compile against
+// discard 130-133, ktime_get_coarse_ns 160, loop 181 (bpf_loop: a
+// callback run up to 2^23 times, verified as a loop; such programs run in
+// the interpreter); so programs compile against
 // libbpf's bpf_helpers.h unchanged. goko's own helpers (include/
 // goko_helpers.h) start at [GokoHelperBase]: goko_hash32/64, goko_cms_add/
 // query (count-min sketch), goko_bloom_add/test.

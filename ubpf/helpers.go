@@ -2,6 +2,7 @@ package ubpf
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -73,6 +74,13 @@ const (
 	helperGokoBloomTest = GokoHelperBase + 6
 )
 
+// helperLoop is bpf_loop(nr_loops, callback, ctx, flags).
+const helperLoop = 181
+
+// maxLoops is the most iterations bpf_loop runs, as in Linux; more fail
+// with -E2BIG before any.
+const maxLoops = 1 << 23
+
 const mapHandleBase = 0xfeed_0000_0000_0000
 
 var lookupMaps = []MapType{MapHash, MapArray, MapPerThreadHash, MapPerThreadArray, MapLRUHash, MapLRUPerThreadHash, MapLPMTrie}
@@ -100,6 +108,12 @@ var linuxHelpers = []*helperProto{
 	{id: 132, name: "ringbuf_submit", args: [5]argType{argRingbufMem, argAnything}, release: true, fn: hRingbufSubmit},
 	{id: 133, name: "ringbuf_discard", args: [5]argType{argRingbufMem, argAnything}, release: true, fn: hRingbufDiscard},
 	{id: 160, name: "ktime_get_coarse_ns", fn: hKtime},
+	// bpf_loop is a control construct, not a call into Go: the verifier
+	// follows the callback (callLoop) and the VM runs it (opBpfLoop); fn
+	// is never reached.
+	{id: helperLoop, name: "loop", args: [5]argType{argAnything, argAnything, argAnything, argAnything}, fn: func(t *Thread, _, _, _, _, _ uint64) uint64 {
+		return t.fail(errors.New("bpf_loop reached as a plain helper"))
+	}},
 	{id: helperGokoHash32, name: "goko_hash32", args: [5]argType{argMem, argSize, argAnything}, fn: hHash32},
 	{id: helperGokoHash64, name: "goko_hash64", args: [5]argType{argMem, argSize, argAnything}, fn: hHash64},
 	{id: helperGokoCMSAdd, name: "goko_cms_add", args: [5]argType{argMap, argMapKey, argAnything}, mapTypes: []MapType{MapCountMin}, fn: hCMSAdd},

@@ -215,7 +215,9 @@ const (
 	opLdxHJne
 	opLdxWJeq
 	opLdxWJne
-	opMovExit // dst = imm, then exit
+	opMovExit  // dst = imm, then exit
+	opBpfLoop  // call bpf_loop: off is the resume insn
+	opLoopNext // where a bpf_loop callback returns: off is the call site
 )
 
 // RunError is a run stopped by a run-time check: the verifier should have
@@ -737,6 +739,30 @@ func (p *Program) exec(t *Thread, r1, r2 uint64) (uint64, error) {
 				goto budgetOut
 			}
 			ip = unsafe.Pointer(&insns[in.off])
+		case opBpfLoop:
+			enter, r0, fault := t.loopStart(p, r[1], r[2], r[3])
+			if fault != "" {
+				return 0, p.fault(pcOf(ip, base), fault)
+			}
+			if !enter {
+				r[0] = r0
+				break
+			}
+			if t.budget -= p.loopCall(t, &r, int(in.off), 0); t.budget < 0 {
+				goto budgetOut
+			}
+			ip = unsafe.Pointer(&insns[t.loops[t.depth-1].cb])
+		case opLoopNext:
+			if again, r0 := t.loopNext(r[0]); !again {
+				r[0] = r0
+				ip = unsafe.Pointer(&insns[in.off+1])
+			} else {
+				l := &t.loops[t.depth]
+				if t.budget -= p.loopCall(t, &r, pcOf(ip, base), l.i); t.budget < 0 {
+					goto budgetOut
+				}
+				ip = unsafe.Pointer(&insns[l.cb])
+			}
 		case opExit:
 			if t.depth == 0 {
 				return r[0], nil

@@ -611,6 +611,8 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 	case opLdPktEnd:
 		a.movImm(d, regionPacket<<32)
 		a.aluRM(aOr, true, d, mb(ctxReg, offPktLen))
+	case opBpfLoop:
+		return fmt.Errorf("insn %d: bpf_loop is not compiled yet (the program runs in the interpreter)", pc)
 	default:
 		if j, ok := jmpOf[op]; ok {
 			return c.jcc(pc, in, j)

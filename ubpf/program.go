@@ -155,6 +155,11 @@ type Program struct {
 	// caller's), rounded up to 8. Runs see only that span, zeroed.
 	stackSpan int
 	budget    int // instructions per run (RunBudget)
+	// callbacks are the functions whose address the program takes (for
+	// bpf_loop); funcWeight[pc] is the budget charge of calling the
+	// callback starting at pc, 0 where none starts
+	callbacks  []int
+	funcWeight []uint8
 
 	stats [ThreadSlots]progStats
 }

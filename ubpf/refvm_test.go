@@ -85,10 +85,11 @@ const (
 	oMapValue
 	oRingRec
 	oMapHandle
+	oFunc // a function's address, for bpf_loop
 )
 
 var objNames = map[objKind]string{oStack: "stack", oCtx: "ctx", oPkt: "packet", oPktEnd: "packet end",
-	oMapValue: "map value", oRingRec: "ring buffer record", oMapHandle: "map handle"}
+	oMapValue: "map value", oRingRec: "ring buffer record", oMapHandle: "map handle", oFunc: "function"}
 
 // obj is the memory a pointer points into: addresses [lo, hi).
 type obj struct {
@@ -299,6 +300,14 @@ type refVM struct {
 	dataLoads int       // ctx->data loads in this run
 	spillK    [512]bool // per 8-byte stack slot: holds an aligned spill of a number
 	spillC    [512]bool // ... of a number computed from immediates only
+	loops     [8]refLoop
+}
+
+// refLoop is a bpf_loop in progress at one call depth.
+type refLoop struct {
+	i, nr uint64
+	cb    int
+	cx    val
 }
 
 // Events the soundness test attributes failures to known bugs by (see
@@ -492,9 +501,67 @@ func (r *refVM) lddw(in ubpf.RawInsn) {
 		base := (regionStatic + uint64(m.static)) << 32
 		o := &obj{kind: oMapValue, lo: base, hi: base + uint64(m.spec.ValueSize), ro: m.spec.Flags&ubpf.FlagRdonlyProg != 0, mapIdx: int(in.Imm)}
 		r.regs[in.Dst] = val{v: base + uint64(uint32(hi)), p: o, init: true}
+	case 4:
+		t := r.pc + 1 + int(in.Imm)
+		o := &obj{kind: oFunc, lo: uint64(t), hi: uint64(t) + 1, noDeref: true}
+		r.regs[in.Dst] = val{v: uint64(t), p: o, init: true}
 	default:
 		r.fail("bad-lddw", "lddw src %d", in.Src)
 	}
+}
+
+// loopStart runs bpf_loop(nr, callback, ctx, flags) at r.pc.
+func (r *refVM) loopStart() {
+	nr, cb, cx, flags := r.get(1), r.get(2), r.get(3), r.get(4)
+	if cb.p == nil || cb.p.kind != oFunc {
+		r.fail("bad-helper-arg", "bpf_loop's callback is not a function address")
+	}
+	if cx.p != nil && cx.p.kind != oStack || cx.p == nil && cx.v != 0 || flags.p != nil || flags.v != 0 {
+		r.fail("bad-helper-arg", "bpf_loop's ctx must point to the stack or be NULL, and its flags be 0")
+	}
+	switch {
+	case nr.v > 1<<23:
+		r.regs[0] = num(uint64(1<<64 - 7)) // -E2BIG
+	case nr.v == 0:
+		r.regs[0] = num(0)
+	default:
+		r.loops[r.depth] = refLoop{nr: nr.v, cb: int(cb.v), cx: cx}
+		r.loopCall(r.pc, 0)
+		return
+	}
+	for i := 1; i <= 5; i++ {
+		r.regs[i] = val{}
+	}
+	r.pc++
+}
+
+// loopCall enters the callback of the loop at the current depth for
+// iteration i; the return lands on the marker -1-site.
+func (r *refVM) loopCall(site int, i uint64) {
+	l := &r.loops[r.depth]
+	in := ubpf.RawInsn{Imm: int32(l.cb - site - 1)}
+	r.pc = site
+	r.callLocal(in)
+	r.frames[r.depth-1].ret = -1 - site
+	r.regs[1], r.regs[2] = num(i), l.cx
+	for i := 3; i <= 5; i++ {
+		r.regs[i] = val{}
+	}
+}
+
+// loopReturn continues the loop whose callback returned r0.
+func (r *refVM) loopReturn(site int, r0 val) {
+	if r0.p != nil || r0.v > 1 {
+		r.fail("bad-callback-return", "bpf_loop's callback returned %#x (want 0 or 1)", r0.v)
+	}
+	l := &r.loops[r.depth]
+	l.i++
+	if r0.v != 0 || l.i >= l.nr {
+		r.regs[0] = num(l.i)
+		r.pc = site + 1
+		return
+	}
+	r.loopCall(site, l.i)
 }
 
 // ldAbs runs a legacy packet load; it reports whether it ended the
@@ -775,6 +842,10 @@ func (r *refVM) jmp(in ubpf.RawInsn, is32 bool) (bool, uint64) {
 		if in.Op&0x08 != 0 {
 			r.skip("callx")
 		}
+		if in.Imm == 181 {
+			r.loopStart()
+			return false, 0
+		}
 		r.callHelper(in.Imm)
 		r.pc++
 		return false, 0
@@ -828,6 +899,10 @@ func (r *refVM) exit() (bool, uint64) {
 	r.regs[10] = f.fp
 	for i := 1; i <= 5; i++ {
 		r.regs[i] = val{}
+	}
+	if f.ret < 0 {
+		r.loopReturn(-1-f.ret, r0)
+		return false, 0
 	}
 	r.pc = f.ret
 	return false, 0

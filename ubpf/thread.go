@@ -2,6 +2,7 @@ package ubpf
 
 import (
 	"encoding/binary"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,6 +90,8 @@ type Thread struct {
 
 	res  [16]reservation
 	nres int
+
+	loops [MaxCallDepth]loopState // the bpf_loop running at each call depth
 
 	rng uint64
 
@@ -242,6 +245,57 @@ func (t *Thread) cstring(addr uint64, max int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// loopState is one bpf_loop in progress: iterations run, the bound, the
+// callback's first insn and its ctx argument.
+type loopState struct {
+	i, nr, cx uint64
+	cb        int
+}
+
+// loopStart begins bpf_loop(nr, cb, cx): enter reports whether the
+// callback runs (r0 otherwise holds the result); fault explains a callback
+// address that is not a callback (only a verifier bug could make one).
+func (t *Thread) loopStart(p *Program, nr, cb, cx uint64) (enter bool, r0 uint64, fault string) {
+	switch {
+	case nr > maxLoops:
+		e := int64(eE2BIG)
+		return false, uint64(-e), ""
+	case nr == 0:
+		return false, 0, ""
+	case cb >= uint64(len(p.funcWeight)) || p.funcWeight[cb] == 0:
+		return false, 0, fmt.Sprintf("bpf_loop callback %#x is not a function the program took the address of", cb)
+	case t.depth >= MaxCallDepth-1:
+		return false, 0, "call stack too deep"
+	}
+	t.loops[t.depth] = loopState{nr: nr, cx: cx, cb: int(cb)}
+	return true, 0, ""
+}
+
+// loopCall calls the callback of the loop at the current depth for
+// iteration i, returning to resume; it returns the budget charge.
+func (p *Program) loopCall(t *Thread, r *[16]uint64, resume int, i uint64) int {
+	l := &t.loops[t.depth]
+	f := &t.frames[t.depth&(MaxCallDepth-1)]
+	f.ret = resume
+	f.saved = [4]uint64{r[6], r[7], r[8], r[9]}
+	f.fp = r[10]
+	t.depth++
+	r[10] -= StackFrameSize
+	r[1], r[2] = i, l.cx
+	return int(p.funcWeight[l.cb])
+}
+
+// loopNext is the decision after an iteration returned ret (the callback
+// has returned, so the depth is the loop's): go on, or leave with r0.
+func (t *Thread) loopNext(ret uint64) (again bool, r0 uint64) {
+	l := &t.loops[t.depth]
+	l.i++
+	if ret != 0 || l.i >= l.nr {
+		return false, l.i
+	}
+	return true, 0
 }
 
 // fail stops the run with err.

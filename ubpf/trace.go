@@ -110,6 +110,21 @@ func (p *Program) step(t *Thread, r1, r2 uint64) (uint64, error) {
 	t.budget = p.budget
 	pc := 0
 	for {
+		if pc >= len(p.raw) && pc < len(p.insns) && p.insns[pc].op == opLoopNext {
+			// a bpf_loop callback returned (see exec's opLoopNext)
+			site := int(p.insns[pc].off)
+			if again, r0 := t.loopNext(r[0]); !again {
+				r[0] = r0
+				pc = site + 1
+			} else {
+				l := &t.loops[t.depth]
+				if t.budget -= p.loopCall(t, &r, pc, l.i); t.budget < 0 {
+					return 0, p.budgetOut(site)
+				}
+				pc = l.cb
+			}
+			continue
+		}
 		if pc < 0 || pc >= len(p.raw) {
 			return 0, p.fault(pc, fmt.Sprintf("invalid decoded opcode %d", opInvalid))
 		}
@@ -156,6 +171,19 @@ func (p *Program) step(t *Thread, r1, r2 uint64) (uint64, error) {
 						return 0, p.budgetOut(pc)
 					}
 					next = pc + 1 + int(in.Imm)
+				case d.op == opBpfLoop:
+					enter, r0, fault := t.loopStart(p, r[1], r[2], r[3])
+					if fault != "" {
+						return 0, p.fault(pc, fault)
+					}
+					if !enter {
+						r[0] = r0
+						break
+					}
+					if t.budget -= p.loopCall(t, &r, int(d.off), 0); t.budget < 0 {
+						return 0, p.budgetOut(pc)
+					}
+					next = t.loops[t.depth-1].cb
 				default:
 					done := p.recordMapCall(t, in.Imm, &r)
 					r[0] = p.helpers[d.off](t, r[1], r[2], r[3], r[4], r[5])

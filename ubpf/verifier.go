@@ -169,6 +169,8 @@ type verifier struct {
 
 	exact bool // covers compares numbers no check depends on too (sameState)
 
+	callbacks []int // first insns of functions whose address is taken (lddw src 4)
+
 	// stackLow is, per frame depth, the lowest stack offset (from that
 	// frame's r10) any access reaches; 0 if none.
 	stackLow [MaxCallDepth]int64
@@ -324,6 +326,7 @@ func (p *Program) verify() (map[int]uint64, []uint8, error) {
 	v.stats.Duration = time.Since(start)
 	p.vstats = v.stats
 	p.stackSpan = v.stackSpan()
+	p.callbacks = v.callbacks
 	return ld, v.ctxAnn, nil
 }
 
@@ -364,6 +367,10 @@ func (v *verifier) checkStructure() (map[int]uint64, error) {
 				return nil, err
 			}
 			ld[pc] = val
+			if in.Src == PseudoCodeAddr {
+				v.funcStart[val] = true
+				v.callbacks = append(v.callbacks, int(val))
+			}
 			pc++
 			continue
 		}
@@ -441,6 +448,9 @@ func (v *verifier) checkStructure() (map[int]uint64, error) {
 			v.prune[pc+1] = true
 		}
 	}
+	for _, t := range v.callbacks {
+		v.prune[t] = true
+	}
 	// reachability from every function start that is itself reachable
 	var walk func(int)
 	work := []int{0}
@@ -459,6 +469,9 @@ func (v *verifier) checkStructure() (map[int]uint64, error) {
 		}
 		in := v.insns[pc]
 		if in.class() == classJMP && in.Op == classJMP|jmpCALL && in.Src == callLocal {
+			walk(pc + 1 + int(in.Imm))
+		}
+		if in.isLDDW() && in.Src == PseudoCodeAddr {
 			walk(pc + 1 + int(in.Imm))
 		}
 	}
@@ -669,7 +682,12 @@ func (v *verifier) ldImm(pc int, in, nx RawInsn) (uint64, error) {
 	case PseudoVarAddr:
 		return 0, v.errAt(pc, "platform variables (lddw src 3) are not supported")
 	case PseudoCodeAddr:
-		return 0, v.errAt(pc, "code addresses (lddw src 4, callbacks) are not supported")
+		// a static function's address, for bpf_loop's callback
+		t := pc + 1 + int(in.Imm)
+		if t < 0 || t >= v.n || nx.Imm != 0 {
+			return 0, v.errAt(pc, "code address of out-of-range insn %d", t)
+		}
+		return uint64(t), nil
 	}
 	return 0, v.errAt(pc, "invalid lddw pseudo source %d", in.Src)
 }
@@ -962,7 +980,13 @@ func (v *verifier) visit(st *vstate, pc int, parent **checkpoint, add bool) (boo
 	for _, cp := range cps {
 		switch {
 		case pruned:
-		case cp.branches == 0 && v.covers(cp.st, st, pc):
+		case (cp.branches == 0 || st.loopAgain) && v.covers(cp.st, st, pc):
+			// A finished state proves st safe. So does one still being
+			// explored, for another iteration of a bpf_loop callback:
+			// every run from st is a run from it, whose exploration
+			// completes (or fails); what an unfinished state cannot
+			// prove is termination, which bpf_loop's bound and the run
+			// budget give.
 			cp.hits++
 			v.stats.Pruned++
 			pruned = true
@@ -980,6 +1004,7 @@ func (v *verifier) visit(st *vstate, pc int, parent **checkpoint, add bool) (boo
 		cps[i] = nil
 	}
 	v.explored[pc] = kept
+	st.loopAgain = false
 	if pruned || !add {
 		return pruned, nil
 	}

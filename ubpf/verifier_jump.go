@@ -332,6 +332,9 @@ func (v *verifier) jump(st *vstate, pc int, in RawInsn) (next, other int, otherS
 		if in.Src == callLocal {
 			return v.callLocal(st, pc, in)
 		}
+		if in.Imm == helperLoop && v.helpers.lookup(helperLoop) != nil {
+			return v.callLoop(st, pc)
+		}
 		return pc + 1, 0, nil, false, v.callHelper(st, in)
 	}
 	if f.regs[in.Dst].t == tNotInit {
@@ -413,6 +416,9 @@ func (v *verifier) exit(st *vstate) (int, int, *vstate, bool, error) {
 	if r0.t == tPtrStack && int(r0.frame) == len(st.frames)-1 {
 		return 0, 0, nil, false, v.fail("cannot return a pointer to the callee's stack")
 	}
+	if f.loop {
+		return v.loopCallbackExit(st, f, r0)
+	}
 	callsite := f.callsite
 	st.frames = st.frames[:len(st.frames)-1]
 	c := st.cur()
@@ -435,6 +441,100 @@ func (v *verifier) callLocal(st *vstate, pc int, in RawInsn) (int, int, *vstate,
 	nf.regs[10] = reg{t: tPtrStack, frame: uint8(len(st.frames))}
 	st.frames = append(st.frames, nf)
 	return pc + 1 + int(in.Imm), 0, nil, false, nil
+}
+
+// bpf_loop(nr_loops, callback, ctx, flags) runs callback(i, ctx) for i =
+// 0, 1, ... until it returns 1 or nr_loops iterations (at most 2^23) were
+// run, and returns the number of iterations. The verifier follows it as
+// the loop it is: from the call, the path either skips the loop (no
+// iteration) or enters the callback in a new frame with r1 a number below
+// nr_loops and r2 the ctx; each return from the callback either leaves the
+// loop (after the call, r0 a number) or enters the callback again with the
+// caller's state as the callback left it. That re-entry may be cut by a
+// covering state recorded at the callback's start even while that state's
+// own exploration is unfinished (visit), which is what makes the
+// iterations converge; before re-entering, numbers spilled to the callers'
+// stacks that the iteration changed are widened to unknown, as Linux widens
+// imprecise scalars, so that a counter kept in ctx does not make every
+// iteration new.
+func (v *verifier) callLoop(st *vstate, pc int) (int, int, *vstate, bool, error) {
+	f := st.cur()
+	nr, cb, cx, flags := f.regs[1], f.regs[2], f.regs[3], f.regs[4]
+	switch {
+	case nr.t != tScalar:
+		return 0, 0, nil, false, v.fail("R1 type=%s: bpf_loop's nr_loops must be a number", nr.t)
+	case cb.t != tFuncPtr:
+		return 0, 0, nil, false, v.fail("R2 type=%s: bpf_loop's callback must be the address of a static function", cb.t)
+	case cx.t == tNotInit:
+		return 0, 0, nil, false, v.fail("R3 !read_ok (bpf_loop's ctx)")
+	case cx.t != tPtrStack && !(cx.t == tScalar && cx.isConst() && cx.umin == 0):
+		return 0, 0, nil, false, v.fail("R3 type=%s: bpf_loop's ctx must point to the stack or be NULL", cx.t)
+	case flags.t != tScalar || !flags.isConst() || flags.umin != 0:
+		return 0, 0, nil, false, v.fail("R4: bpf_loop's flags must be 0")
+	}
+	after := v.afterLoop(st.clone())
+	if nr.umax == 0 {
+		*st = *after
+		return pc + 1, 0, nil, false, nil
+	}
+	if err := v.enterLoopCallback(st, pc, int(cb.off), nr, cx); err != nil {
+		return 0, 0, nil, false, err
+	}
+	return int(cb.off), pc + 1, after, false, nil
+}
+
+// afterLoop is st where bpf_loop returns: r0 the number of iterations run
+// (or -E2BIG), r1-r5 clobbered.
+func (v *verifier) afterLoop(st *vstate) *vstate {
+	v.clobber(st.cur())
+	return st
+}
+
+// enterLoopCallback pushes the callback's frame for one iteration.
+func (v *verifier) enterLoopCallback(st *vstate, site, fn int, nr, cx reg) error {
+	if len(st.frames) >= MaxCallDepth {
+		return v.fail("the call stack of %d frames is too deep (bpf_loop's callback)", len(st.frames)+1)
+	}
+	last := uint64(maxLoops - 1)
+	if nr.umax > 0 && nr.umax <= maxLoops {
+		last = nr.umax - 1
+	}
+	nf := &frameState{callsite: site, loop: true, loopFn: fn, loopNr: nr, loopCx: cx}
+	for _, fr := range st.frames {
+		snap := make(map[int]reg, len(fr.spills))
+		for k, sp := range fr.spills {
+			snap[k] = sp
+		}
+		nf.entrySpills = append(nf.entrySpills, snap)
+	}
+	nf.regs[1] = rangeReg(0, last)
+	v.fresh(&nf.regs[1])
+	nf.regs[2] = cx
+	nf.regs[10] = reg{t: tPtrStack, frame: uint8(len(st.frames))}
+	st.frames = append(st.frames, nf)
+	return nil
+}
+
+// loopCallbackExit returns from one iteration of a bpf_loop callback.
+func (v *verifier) loopCallbackExit(st *vstate, f *frameState, r0 reg) (int, int, *vstate, bool, error) {
+	if r0.t != tScalar || r0.umax > 1 {
+		return 0, 0, nil, false, v.fail("bpf_loop's callback must return 0 (go on) or 1 (stop), R0=%s", r0)
+	}
+	st.frames = st.frames[:len(st.frames)-1]
+	again := st.clone()
+	for i, fr := range again.frames {
+		for k, sp := range fr.spills {
+			if was, ok := f.entrySpills[i][k]; sp.t == tScalar && (!ok || was.t != tScalar || was.scalar != sp.scalar) {
+				fr.spills[k] = unknown() // changed by the iteration: widen
+			}
+		}
+	}
+	again.loopAgain = true
+	if err := v.enterLoopCallback(again, f.callsite, f.loopFn, f.loopNr, f.loopCx); err != nil {
+		return 0, 0, nil, false, err
+	}
+	v.afterLoop(st)
+	return f.callsite + 1, f.loopFn, again, false, nil
 }
 
 // memArg checks that ptr points to size readable (or writable) bytes.

@@ -82,6 +82,8 @@ func (v *verifier) step(st *vstate, pc int) (next, other int, otherSt *vstate, d
 				f.regs[in.Dst] = constReg(uint64(uint32(in.Imm)) | uint64(uint32(nx.Imm))<<32)
 			case PseudoMapFD, PseudoMapIdx:
 				f.regs[in.Dst] = reg{t: tConstMap, mapIdx: in.Imm}
+			case PseudoCodeAddr:
+				f.regs[in.Dst] = reg{t: tFuncPtr, off: int64(pc + 1 + int(in.Imm))}
 			default:
 				f.regs[in.Dst] = reg{t: tPtrMapValue, mapIdx: in.Imm, off: int64(uint32(nx.Imm))}
 			}
@@ -344,7 +346,7 @@ const maxPtrOff = 1 << 29
 // ptrArith handles ADD/SUB between a pointer and a scalar (64-bit only).
 func (v *verifier) ptrArith(ptr, sc reg, sub bool) (reg, error) {
 	switch ptr.t {
-	case tPtrPacketEnd, tConstMap, tPtrMapValueOrNull, tPtrMemOrNull:
+	case tPtrPacketEnd, tConstMap, tPtrMapValueOrNull, tPtrMemOrNull, tFuncPtr:
 		return reg{}, v.fail("pointer arithmetic on %s prohibited", ptr.t)
 	case tPtrCtx:
 		if !sc.isConst() {

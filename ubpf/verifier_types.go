@@ -19,13 +19,14 @@ const (
 	tPtrMem
 	tPtrMemOrNull
 	tPtrRaw
+	tFuncPtr // a static function's address (lddw src 4): off is its first insn
 )
 
 var regTypeNames = [...]string{
 	tNotInit: "uninit", tScalar: "scalar", tPtrCtx: "ctx", tPtrStack: "fp",
 	tPtrPacket: "pkt", tPtrPacketEnd: "pkt_end", tPtrMapValue: "map_value",
 	tPtrMapValueOrNull: "map_value_or_null", tConstMap: "map_ptr", tPtrMem: "mem",
-	tPtrMemOrNull: "mem_or_null", tPtrRaw: "raw_mem",
+	tPtrMemOrNull: "mem_or_null", tPtrRaw: "raw_mem", tFuncPtr: "func",
 }
 
 func (t regType) String() string { return regTypeNames[t] }
@@ -100,6 +101,12 @@ type frameState struct {
 	stack    [StackFrameSize]uint8 // per byte, index = 512+offset
 	spills   map[int]reg           // slot index (offset/8 + 64) -> spilled register
 	callsite int
+	// a bpf_loop callback's frame: what the next iteration is entered
+	// with (callsite is the call of bpf_loop)
+	loop           bool
+	loopFn         int
+	loopNr, loopCx reg
+	entrySpills    []map[int]reg // the callers' spills when the iteration began
 }
 
 func (f *frameState) clone() *frameState {
@@ -122,6 +129,10 @@ type vstate struct {
 	frames []*frameState
 	pkt    []pktFact // proven packet ranges per variable-offset id
 	refs   []uint32  // unreleased ring buffer reservations
+	// loopAgain marks a path that enters a bpf_loop callback for another
+	// iteration: it may be cut by a covering state still being explored
+	// (see callLoop)
+	loopAgain bool
 }
 
 func (s *vstate) cur() *frameState { return s.frames[len(s.frames)-1] }
@@ -136,6 +147,7 @@ func (s *vstate) clone() *vstate {
 	}
 	c.pkt = append([]pktFact(nil), s.pkt...)
 	c.refs = append([]uint32(nil), s.refs...)
+	c.loopAgain = s.loopAgain
 	return c
 }
 

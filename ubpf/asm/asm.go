@@ -18,7 +18,8 @@
 // call %rN (callx); exit; atomics atomic_add atomic_or atomic_and
 // atomic_xor, their atomic_fetch_ forms, atomic_xchg and atomic_cmpxchg
 // (suffix 32), written "atomic_add [%r1+8], %r2"; lddw may also take
-// map(N) or map_value(N)+OFF for a map reference.
+// map(N) or map_value(N)+OFF for a map reference, and func(LABEL) for the
+// address of a function (a bpf_loop callback).
 package asm
 
 import (
@@ -282,6 +283,10 @@ func parse(line string) (ins, error) {
 		}
 		a := ops[1]
 		switch {
+		case strings.HasPrefix(a, "func(") && strings.HasSuffix(a, ")"):
+			// the address of the function at a label (lddw src 4), as
+			// bpf_loop's callback
+			in.src, in.labelImm, in.label = 4, true, strings.TrimSuffix(strings.TrimPrefix(a, "func("), ")")
 		case strings.HasPrefix(a, "map_value("):
 			inner, off, _ := strings.Cut(strings.TrimPrefix(a, "map_value("), ")")
 			m, err := num(inner)
