@@ -30,8 +30,7 @@ import (
 // knownFalseReject: corpus objects Linux accepts and goko rejects today,
 // with (a fragment of) the error goko gives. The comment on each entry is
 // the verifier mechanism at fault.
-var knownFalseReject = map[string]string{
-}
+var knownFalseReject = map[string]string{}
 
 type corpusExpect struct {
 	accept bool
