@@ -191,11 +191,20 @@ func exchange(t *testing.T, p *Port, s *rawSocket, tag uint32) {
 		t.Errorf("DPDK Recv: got %d bytes, want the %d-byte frame the kernel side sent", len(got), len(want))
 	}
 	// DPDK -> kernel, zero-copy path is not applicable (Go memory): copy.
+	// Retried like the other direction: on veth, an af_xdp port now and
+	// then loses the first frame it transmits (seen about once in fifteen
+	// CI runs) though every later one goes through.
 	want = testFrame(2, 200, tag)
-	if n := p.Send([]*datapath.Packet{{Data: want}}); n != 1 {
-		t.Fatalf("Send: %d accepted", n)
+	got = nil
+	var err error
+	t0 = time.Now()
+	for tries = 0; tries < 10 && got == nil; tries++ {
+		if n := p.Send([]*datapath.Packet{{Data: want}}); n != 1 {
+			t.Fatalf("Send: %d accepted", n)
+		}
+		got, err = s.waitFor(tag, 2, 200*time.Millisecond)
 	}
-	got, err := s.waitFor(tag, 2, 2*time.Second)
+	t.Logf("DPDK -> kernel: %d tries, %v", tries, time.Since(t0))
 	if err != nil || !bytes.Equal(got, want) {
 		t.Errorf("kernel side: %v (got %d bytes)", err, len(got))
 	}
