@@ -832,16 +832,30 @@ func (v *verifier) precision(uses []regUse) {
 }
 
 // sinksAhead reports, per instruction, whether a path from it (within
-// its function) reaches an instruction whose checks may depend on the
-// value of a number: a memory access, a call, a subprogram's return, or
-// ALU with a register operand (which may be pointer arithmetic). A branch
-// with no such instruction ahead on either side leads only to safe
-// number crunching and exits, so which side is taken cannot matter.
+// its function) reaches an instruction that may reject, or whose checks
+// may depend on the value of a number: a memory access, a call, a
+// subprogram's return, a back edge (a loop, whose termination is
+// checked), and any instruction that touches a register not known to
+// hold a number (pointer arithmetic and comparisons, reading an
+// uninitialised register, returning a pointer). A branch with none of
+// these ahead on either side leads only to number crunching that cannot
+// fail and to exits with a number, so which side is taken cannot
+// matter: a state that never explored one side (its operands decided
+// it) still covers one that would.
+//
+// The type-dependent sinks matter as much as the value-dependent ones: a
+// branch whose untaken side returns a pointer was once left imprecise,
+// so a state that had decided the branch covered one that had not, and
+// the verifier accepted a program returning a packet pointer (found by
+// FuzzSoundness, kept in testdata/fuzz/FuzzSoundness).
 func (v *verifier) sinksAhead() []bool {
 	n := v.n
+	num := v.numberRegs()
 	sink := make([]bool, n)
 	for pc := 0; pc < n; pc++ {
 		in := v.insns[pc]
+		d, s := uint16(1)<<in.Dst, uint16(1)<<in.Src
+		isNum := func(regs uint16) bool { return num[pc]&regs == regs }
 		switch in.class() {
 		case classLDX, classST, classSTX:
 			sink[pc] = true
@@ -849,13 +863,32 @@ func (v *verifier) sinksAhead() []bool {
 			sink[pc] = !in.isLDDW()
 		case classALU, classALU64:
 			code := in.Op & 0xf0
-			sink[pc] = in.Op&srcX != 0 && code != aluMOV && code != aluEND
+			switch {
+			case code == aluMOV && in.Op&srcX == 0:
+			case code == aluMOV:
+				sink[pc] = !isNum(s)
+			case in.Op&srcX != 0 && code != aluEND && code != aluNEG:
+				sink[pc] = !isNum(d | s)
+			default:
+				sink[pc] = !isNum(d)
+			}
 		case classJMP, classJMP32:
 			switch in.Op & 0xf0 {
 			case jmpCALL:
 				sink[pc] = true
 			case jmpEXIT:
-				sink[pc] = v.funcOf[pc] != 0
+				sink[pc] = v.funcOf[pc] != 0 || !isNum(1)
+			case jmpJA:
+			default:
+				if in.Op&srcX != 0 {
+					d |= s
+				}
+				sink[pc] = !isNum(d)
+			}
+		}
+		for _, t := range v.succs(pc) {
+			if t <= pc {
+				sink[pc] = true
 			}
 		}
 	}
@@ -875,6 +908,80 @@ func (v *verifier) sinksAhead() []bool {
 		}
 	}
 	return ahead
+}
+
+// numberRegs computes, per instruction, the registers that hold an
+// initialised number (not a pointer) at its entry on every path: a
+// forward must-analysis, starting from nothing known at each function's
+// entry. Only what cannot be a pointer counts: immediates, results of
+// arithmetic on numbers, loads narrower than a pointer (a spilled
+// pointer refills only whole).
+func (v *verifier) numberRegs() []uint16 {
+	n := v.n
+	at := make([]uint16, n)
+	for pc := range at {
+		if !v.funcStart[pc] {
+			at[pc] = 0xffff
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for pc := 0; pc < n; pc++ {
+			out := v.numberTransfer(pc, at[pc])
+			for _, s := range v.succs(pc) {
+				if s < n && at[s]&out != at[s] {
+					at[s] &= out
+					changed = true
+				}
+			}
+		}
+	}
+	return at
+}
+
+func (v *verifier) numberTransfer(pc int, num uint16) uint16 {
+	in := v.insns[pc]
+	d, s := uint16(1)<<in.Dst, uint16(1)<<in.Src
+	set := func(isNum bool) uint16 {
+		if isNum {
+			return num | d
+		}
+		return num &^ d
+	}
+	switch in.class() {
+	case classALU, classALU64:
+		code := in.Op & 0xf0
+		switch {
+		case code == aluMOV && in.Op&srcX == 0:
+			return set(true)
+		case code == aluMOV:
+			return set(num&s != 0)
+		case in.Op&srcX != 0 && code != aluEND && code != aluNEG:
+			return set(num&(d|s) == d|s)
+		default:
+			return set(num&d != 0)
+		}
+	case classLDX:
+		return set(sizeBytes(in.Op) < 8)
+	case classLD:
+		if in.isLDDW() {
+			return set(in.Src == PseudoImm64)
+		}
+		return num &^ 0x3f
+	case classSTX:
+		if in.Op&0xe0 == modeATOMIC {
+			if in.Imm == atomicCMPXCHG {
+				return num &^ 1
+			} else if in.Imm&atomicFETCH != 0 {
+				return num &^ s
+			}
+		}
+	case classJMP, classJMP32:
+		if in.Op&0xf0 == jmpCALL {
+			return num &^ 0x3f
+		}
+	}
+	return num
 }
 
 // initial state of the program's main function.
