@@ -7,7 +7,7 @@ GO ?= go
 BIN := bin
 
 # prometheus is there for promtool, which checks switchd's --metrics output
-# (switch/metrics_test.go); Debian ships promtool only in the whole server
+# (switchd/metrics_test.go); Debian ships promtool only in the whole server
 # package: 19 MB to download, 96 MB installed, about a minute to install.
 # mininet (2.3, with iperf, socat, telnet, net-tools, cgroup-tools; 45 s)
 # runs contrib/mininet/goko.py in tests/mininet_test.go.

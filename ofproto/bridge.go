@@ -33,15 +33,12 @@ package ofproto
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/goko-net/goko/datapath"
-	"github.com/goko-net/goko/openflow"
 	"github.com/goko-net/goko/ubpf"
 )
 
@@ -127,13 +124,6 @@ type Bridge struct {
 	started time.Time
 }
 
-type port struct {
-	no     uint32
-	dp     datapath.Port
-	config openflow.PortConfig
-	linkUp bool // last link state reported to controllers
-}
-
 // New creates a bridge with empty tables. Attach a datapath with
 // SetDatapath before adding ports.
 func New(cfg Config) *Bridge {
@@ -163,61 +153,6 @@ func (b *Bridge) SetDatapath(dp *datapath.Datapath) {
 	b.filters.pool = newVMPool(dp.PMDs())
 }
 
-// AddPort attaches a datapath port as OpenFlow port no (0: the lowest free
-// number) and announces it to controllers. It returns the number used.
-func (b *Bridge) AddPort(no uint32, p datapath.Port) (uint32, error) {
-	var desc openflow.Port
-	err := b.update(func(tx *txn) error {
-		if no == 0 {
-			for no = 1; b.ports[no] != nil; no++ {
-			}
-		}
-		if no > openflow.PortMax {
-			return fmt.Errorf("add port %q: number %d above OFPP_MAX", p.Info().Name, no)
-		}
-		if b.ports[no] != nil {
-			return fmt.Errorf("add port %q: number %d already used by %q", p.Info().Name, no, b.ports[no].dp.Info().Name)
-		}
-		if err := b.dp.AddPort(no, p); err != nil {
-			return err
-		}
-		pt := &port{no: no, dp: p, linkUp: p.Info().LinkUp}
-		tx.addPort(pt)
-		desc = b.portDesc(pt)
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	b.broadcastPortStatus(openflow.PortReasonAdd, desc)
-	return no, nil
-}
-
-// RemovePort detaches and closes port no.
-func (b *Bridge) RemovePort(no uint32) error {
-	var desc openflow.Port
-	err := b.update(func(tx *txn) error {
-		pt := b.ports[no]
-		if pt == nil {
-			return fmt.Errorf("remove port %d: no such port", no)
-		}
-		desc = b.portDesc(pt)
-		tx.removePort(no)
-		// The datapath waits until no pmd uses the port: not under mu,
-		// which a pmd may be waiting for in a translation.
-		return b.dp.RemovePort(no)
-	})
-	if desc.PortNo == 0 {
-		return err
-	}
-	b.broadcastPortStatus(openflow.PortReasonDelete, desc)
-	return err
-}
-
-func sortPorts(list []*port) {
-	sort.Slice(list, func(i, j int) bool { return list[i].no < list[j].no })
-}
-
 // Run does the bridge's periodic work until ctx ends: it expires flows
 // whose idle or hard timeout passed and reports link changes.
 func (b *Bridge) Run(ctx context.Context) {
@@ -232,67 +167,6 @@ func (b *Bridge) Run(ctx context.Context) {
 			b.checkLinks()
 		}
 	}
-}
-
-func (b *Bridge) checkLinks() {
-	var changed []openflow.Port
-	b.update(func(tx *txn) error {
-		for _, p := range b.portList {
-			if up := p.dp.Info().LinkUp; up != p.linkUp {
-				// Fast-failover and select groups watch link state.
-				tx.setLink(p, up)
-				changed = append(changed, b.portDesc(p))
-			}
-		}
-		return nil
-	})
-	for _, d := range changed {
-		b.log.Info("port link changed", "port", d.PortNo, "name", d.Name, "state", d.State)
-		b.broadcastPortStatus(openflow.PortReasonModify, d)
-	}
-}
-
-// expireFlows removes flows whose timeouts passed. Only rules with a
-// timeout are looked at, so a million permanent rules cost nothing here.
-func (b *Bridge) expireFlows(now time.Time) {
-	reasons := map[*rule]openflow.FlowRemovedReason{}
-	var gone []*rule
-	b.update(func(tx *txn) error {
-		var victims [numTables][]*rule
-		for i := range b.tables {
-			for r := range b.tables[i].timed {
-				if reason, ok := expired(r, now); ok {
-					reasons[r] = reason
-					victims[i] = append(victims[i], r)
-				}
-			}
-		}
-		if len(reasons) > 0 {
-			gone = tx.removeRules(&victims, nil)
-		}
-		return nil
-	})
-	for _, r := range gone {
-		b.sendFlowRemoved(r, reasons[r], now)
-	}
-}
-
-// expired reports whether r's idle or hard timeout passed at now, and
-// which.
-func expired(r *rule, now time.Time) (openflow.FlowRemovedReason, bool) {
-	if r.hardTimeout != 0 && now.Sub(r.createdAt()) >= time.Duration(r.hardTimeout)*time.Second {
-		return openflow.FlowRemovedHardTimeout, true
-	}
-	if r.idleTimeout != 0 {
-		last := r.created
-		if u := r.stats.Used.Load(); u > last {
-			last = u
-		}
-		if now.Sub(time.Unix(0, last)) >= time.Duration(r.idleTimeout)*time.Second {
-			return openflow.FlowRemovedIdleTimeout, true
-		}
-	}
-	return 0, false
 }
 
 // selectRules returns, per table, the rules pred selects in table (or in

@@ -22,7 +22,7 @@ type flowMatch struct {
 	// registry entry it resolved to when the flow was added.
 	filterID uint32
 	filter   *filterProg
-	// ct is set for a ct_reply=ctZone match (tenant.go).
+	// ct is set for a ct_reply=ctZone match (conntrack.go).
 	ct     bool
 	ctZone uint32
 }
@@ -124,8 +124,14 @@ func compileMatch(m *openflow.Match) (flowMatch, error) {
 		case openflow.OXMTunnelID:
 			v.TunID, k.TunID = binary.BigEndian.Uint64(val), binary.BigEndian.Uint64(msk)
 		default:
-			if handled, err := compileTenantField(o, &fm); handled {
-				if err != nil {
+			if isTunIPv4Field(o.Field) {
+				if err := compileTunIPv4(o, &fm); err != nil {
+					return fm, err
+				}
+				continue
+			}
+			if isCTReply(o) {
+				if err := compileCTReply(o, &fm); err != nil {
 					return fm, err
 				}
 				continue

@@ -119,7 +119,7 @@ func (t *flowTable) len() int { return t.index.n }
 // pass runs it (and records the result for the megaflow). A filter that
 // says no sends the lookup on to lower-priority rules, as in Oko.
 //
-// A ct_reply match works the same way through ctPass (tenant.go).
+// A ct_reply match works the same way through ctPass (conntrack.go).
 func (t *flowTable) lookup(key *datapath.FlowKey, md uint64, mask func(*datapath.FlowKey), pass func(*filterProg) bool, ctPass func(uint32) bool) *rule {
 	return t.index.lookup(key, md, mask, func(r *rule) bool {
 		return (r.fm.filter == nil || pass(r.fm.filter)) && (!r.fm.ct || ctPass(r.fm.ctZone))

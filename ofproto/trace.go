@@ -10,7 +10,7 @@ package ofproto
 // programs run for real (a traced run is a normal run, see
 // ubpf.RunTraced), so their maps change as they would for this packet.
 //
-// The hooks in the translation (xlate.go, group.go, tenant.go) are single
+// The hooks in the translation (xlate.go, group.go, conntrack.go) are single
 // "if x.tr != nil" checks, on the slow path only.
 
 import (

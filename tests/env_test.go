@@ -1,5 +1,9 @@
 package tests
 
+// The environment every integration test shares: the binaries built once,
+// unique names, hosts in network namespaces, switchd processes and the
+// clients that talk to them, and helpers that read their output.
+
 import (
 	"bufio"
 	"bytes"
@@ -9,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -239,4 +245,17 @@ func (s *switchd) ovsOfctl(args ...string) (string, error) {
 	full := append([]string{"-O", "OpenFlow13", args[0], fmt.Sprintf("tcp:127.0.0.1:%d", s.ofPort)}, args[1:]...)
 	out, err := exec.CommandContext(ctx, "ovs-ofctl", full...).CombinedOutput()
 	return string(out), err
+}
+
+var nPackets = regexp.MustCompile(`n_packets=(\d+)`)
+
+// packetCounts returns the n_packets of every line of a dump-flows output.
+func packetCounts(t *testing.T, dump string) []int {
+	t.Helper()
+	var out []int
+	for _, m := range nPackets.FindAllStringSubmatch(dump, -1) {
+		n, _ := strconv.Atoi(m[1])
+		out = append(out, n)
+	}
+	return out
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/goko-net/goko/internal/version"
 	"github.com/goko-net/goko/ofproto"
-	switchd "github.com/goko-net/goko/switch"
+	"github.com/goko-net/goko/switchd"
 )
 
 func main() {

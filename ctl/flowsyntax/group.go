@@ -487,28 +487,6 @@ func FormatMeterConfig(c *openflow.MeterConfig) string {
 	return b.String()
 }
 
-// FormatMeterSpec prints a meter in the one-line syntax add-meter takes:
-// "meter=1,kbps,burst,band=type=drop,rate=1000,burst_size=100".
-func FormatMeterSpec(c *openflow.MeterConfig) string {
-	parts := []string{"meter=" + FormatMeterID(c.MeterID)}
-	parts = append(parts, MeterFlagNames(c.Flags)...)
-	for _, band := range c.Bands {
-		t := "drop"
-		if band.Type == openflow.MeterBandDSCPRemark {
-			t = "dscp_remark"
-		}
-		s := fmt.Sprintf("band=type=%s,rate=%d", t, band.Rate)
-		if band.BurstSize != 0 {
-			s += fmt.Sprintf(",burst_size=%d", band.BurstSize)
-		}
-		if band.Type == openflow.MeterBandDSCPRemark {
-			s += fmt.Sprintf(",prec_level=%d", band.PrecLevel)
-		}
-		parts = append(parts, s)
-	}
-	return strings.Join(parts, ",")
-}
-
 // FormatMeterStats prints one meter's counters as meter-stats does:
 //
 //	meter:1 flow_count:2 packet_in_count:3 byte_in_count:4 duration:5.006s bands:

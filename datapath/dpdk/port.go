@@ -261,9 +261,6 @@ func (p *Port) RxQueues() int { return len(p.rx) }
 // ID returns the DPDK port id.
 func (p *Port) ID() uint16 { return p.id }
 
-// Devargs returns the devargs string the port was opened with.
-func (p *Port) Devargs() string { return p.devargs }
-
 // Info reports the port's name, MAC address, MTU and link state.
 func (p *Port) Info() datapath.PortInfo {
 	p.mu.Lock()
@@ -460,11 +457,6 @@ func (p *Port) SendQueue(q int, pkts []*datapath.Packet) int {
 // cleared.
 func (p *Port) SendAndRelease(pkts []*datapath.Packet) int {
 	return p.sendQueue(0, pkts, true)
-}
-
-// SendAndReleaseQueue is SendAndRelease on tx queue q.
-func (p *Port) SendAndReleaseQueue(q int, pkts []*datapath.Packet) int {
-	return p.sendQueue(q, pkts, true)
 }
 
 func (p *Port) sendQueue(q int, pkts []*datapath.Packet, consume bool) int {

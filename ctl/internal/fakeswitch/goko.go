@@ -37,25 +37,6 @@ func DefaultMaps() []openflow.GokoMapInfo {
 	}
 }
 
-// Loaded returns the objects of the loaded programs by id, as received.
-func (s *Switch) Loaded() map[uint32]string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[uint32]string{}
-	for id, p := range s.progs {
-		out[id] = p.info.Name
-	}
-	return out
-}
-
-// SetMapEntry writes a map entry directly (the program's map must exist).
-func (s *Switch) SetMapEntry(progID uint32, mapName string, key, value []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.progs[progID].maps[mapName]
-	m.put(key, value)
-}
-
 // MapEntries returns a copy of a map's entries.
 func (s *Switch) MapEntries(progID uint32, mapName string) []openflow.GokoMapEntry {
 	s.mu.Lock()

@@ -166,10 +166,3 @@ func (s *Switch) groupMeterMultipart(req openflow.MultipartBody) openflow.Multip
 	}
 	return nil
 }
-
-// Reset empties the flow, group and meter tables.
-func (s *Switch) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.flows, s.groups, s.meters = nil, nil, nil
-}

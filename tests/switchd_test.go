@@ -15,19 +15,6 @@ import (
 	"time"
 )
 
-var nPackets = regexp.MustCompile(`n_packets=(\d+)`)
-
-// packetCounts returns the n_packets of every line of a dump-flows output.
-func packetCounts(t *testing.T, dump string) []int {
-	t.Helper()
-	var out []int
-	for _, m := range nPackets.FindAllStringSubmatch(dump, -1) {
-		n, _ := strconv.Atoi(m[1])
-		out = append(out, n)
-	}
-	return out
-}
-
 func TestPingWithOfctl(t *testing.T) {
 	h1, h2 := newHost(t, "10.77.0.1"), newHost(t, "10.77.0.2")
 	sw := startSwitchd(t, "--port", "1="+h1.swPort, "--port", "2="+h2.swPort)
