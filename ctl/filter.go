@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -118,7 +119,7 @@ func (c *cli) loadFilterProg(args []string) error {
 // gokoTransact sends a barrier after the messages with the given xids
 // (already queued) and waits for it, returning the replies and the
 // errors to those messages.
-func (c *cli) gokoTransact(conn *Conn, xids []uint32) ([]openflow.Message, []*SwitchError, error) {
+func (c *cli) gokoTransact(conn *ofclient.Conn, xids []uint32) ([]openflow.Message, []*ofclient.SwitchError, error) {
 	ours := map[uint32]bool{}
 	for _, x := range xids {
 		ours[x] = true
@@ -128,7 +129,7 @@ func (c *cli) gokoTransact(conn *Conn, xids []uint32) ([]openflow.Message, []*Sw
 		return nil, nil, err
 	}
 	var replies []openflow.Message
-	var errs []*SwitchError
+	var errs []*ofclient.SwitchError
 	for {
 		xid, msg, err := conn.Receive(c.ctx)
 		if err != nil {
@@ -138,7 +139,7 @@ func (c *cli) gokoTransact(conn *Conn, xids []uint32) ([]openflow.Message, []*Sw
 			return nil, nil, fmt.Errorf("bad reply from the switch: %w", err)
 		}
 		if e, ok := msg.(*openflow.ErrorMsg); ok && (ours[xid] || xid == bxid) {
-			errs = append(errs, &SwitchError{Xid: xid, Msg: e})
+			errs = append(errs, &ofclient.SwitchError{Xid: xid, Msg: e})
 			if xid == bxid {
 				return replies, errs, nil
 			}
@@ -156,7 +157,7 @@ func (c *cli) gokoTransact(conn *Conn, xids []uint32) ([]openflow.Message, []*Sw
 }
 
 // reportSwitchErrors prints every error but the last and returns the last.
-func (c *cli) reportSwitchErrors(what string, errs []*SwitchError) error {
+func (c *cli) reportSwitchErrors(what string, errs []*ofclient.SwitchError) error {
 	for _, e := range errs[:len(errs)-1] {
 		fmt.Fprintf(c.errw, "ofctl: %v\n", c.requestErr(what, "", e))
 	}
@@ -182,7 +183,7 @@ func (c *cli) gokoSimple(target, what string, m openflow.Message) error {
 	return c.gokoSend(conn, what, m)
 }
 
-func (c *cli) gokoSend(conn *Conn, what string, m openflow.Message) error {
+func (c *cli) gokoSend(conn *ofclient.Conn, what string, m openflow.Message) error {
 	xid, err := conn.Send(m)
 	if err != nil {
 		return err
@@ -198,7 +199,7 @@ func (c *cli) gokoSend(conn *Conn, what string, m openflow.Message) error {
 }
 
 // filterProgs fetches the descriptions of program id (GokoAllProgs: all).
-func (c *cli) filterProgs(conn *Conn, id uint32) ([]openflow.GokoFilterProgInfo, error) {
+func (c *cli) filterProgs(conn *ofclient.Conn, id uint32) ([]openflow.GokoFilterProgInfo, error) {
 	bodies, _, err := conn.Multipart(c.ctx, gokoMP(openflow.GokoMPFilterProgs, (&openflow.GokoProgRef{ProgID: id}).Marshal()))
 	if err != nil {
 		return nil, c.requestErr("filter programs request", "", err)
@@ -349,7 +350,7 @@ func (c *cli) dumpMap(args []string) error {
 
 // mapInfo looks up a map's description (for the sizes of keys and
 // values written in decimal).
-func (c *cli) mapInfo(conn *Conn, prog uint32, name string) (*openflow.GokoMapInfo, error) {
+func (c *cli) mapInfo(conn *ofclient.Conn, prog uint32, name string) (*openflow.GokoMapInfo, error) {
 	progs, err := c.filterProgs(conn, prog)
 	if err != nil {
 		return nil, err

@@ -37,8 +37,8 @@ import (
 	"net"
 	"net/netip"
 	"sort"
-	"strconv"
 
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -279,15 +279,7 @@ func (st *State) sgFlows(n *NIC, add func(uint8, uint16, openflow.Match, ...open
 	add(TableSG, prioReply, openflow.NewMatch(append(base(), openflow.OXMCTReply(n.Zone))...), apply(output(n.Port)))
 }
 
-// flowKey identifies a flow on a switch as OpenFlow does: table, priority
-// and match.
-func flowKey(table uint8, prio uint16, m *openflow.Match) string {
-	b, _ := openflow.Marshal(0, &openflow.FlowMod{Match: *m})
-	return strconv.Itoa(int(table)) + "/" + strconv.Itoa(int(prio)) + "/" + string(b)
-}
-
-// instrKey is a comparable encoding of instructions.
-func instrKey(ins []openflow.Instruction) string {
-	b, _ := openflow.Marshal(0, &openflow.FlowMod{Instructions: ins})
-	return string(b)
+// clientFlow is f as the flow diff sees it, with netctl's cookie.
+func (f *Flow) clientFlow() ofclient.Flow {
+	return ofclient.Flow{Table: f.Table, Priority: f.Priority, Match: f.Match, Cookie: Cookie, Instructions: f.Instructions}
 }

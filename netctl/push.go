@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/goko-net/goko/ctl"
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -30,63 +30,47 @@ func Sync(ctx context.Context, st *State, name, runDir string) (SyncResult, erro
 	if sw == nil {
 		return res, fmt.Errorf("switch %q is not known", name)
 	}
-	t, err := ctl.ParseTarget(sw.Target, runDir)
+	c, err := ofclient.Connect(ctx, sw.Target, ofclient.Options{RunDir: runDir})
 	if err != nil {
 		return res, fmt.Errorf("switch %s: %w", name, err)
 	}
-	c, err := ctl.Dial(ctx, t.Network, t.Addr)
-	if err != nil {
-		return res, fmt.Errorf("switch %s (%s): %w", name, sw.Target, err)
-	}
 	defer c.Close()
+	return SyncConn(ctx, c, name, st.Flows(name))
+}
 
+// SyncConn makes the netctl flows (those with Cookie) on the switch at c
+// exactly want, with the fewest flow mods, and waits for a barrier.
+func SyncConn(ctx context.Context, c *ofclient.Conn, name string, want []Flow) (SyncResult, error) {
+	res := SyncResult{Switch: name, Total: len(want)}
 	bodies, _, err := c.Multipart(ctx, &openflow.FlowStatsRequest{TableID: openflow.TableAll, OutPort: openflow.PortAny,
 		OutGroup: openflow.GroupAny, Cookie: Cookie, CookieMask: ^uint64(0)})
 	if err != nil {
 		return res, fmt.Errorf("switch %s: reading flows: %w", name, err)
 	}
-	var stats []openflow.FlowStats
+	var have []ofclient.Flow
 	for _, b := range bodies {
 		if r, ok := b.(*openflow.FlowStatsReply); ok {
-			stats = append(stats, r.Stats...)
+			for i := range r.Stats {
+				have = append(have, ofclient.FlowFromStats(&r.Stats[i]))
+			}
 		}
 	}
-	have := map[string]string{} // flow key -> instructions
-	haveFlows := map[string]openflow.FlowStats{}
-	for _, fs := range stats {
-		k := flowKey(fs.TableID, fs.Priority, &fs.Match)
-		have[k] = instrKey(fs.Instructions)
-		haveFlows[k] = fs
+	wantFlows := make([]ofclient.Flow, len(want))
+	for i, f := range want {
+		wantFlows[i] = f.clientFlow()
 	}
-	want := st.Flows(name)
-	res.Total = len(want)
-	wanted := map[string]bool{}
-	for _, f := range want {
-		k := flowKey(f.Table, f.Priority, &f.Match)
-		wanted[k] = true
-		if ins, ok := have[k]; ok && ins == instrKey(f.Instructions) {
-			res.Unchanged++
-			continue
-		}
-		if _, err := c.Send(&openflow.FlowMod{Cookie: Cookie, TableID: f.Table, Command: openflow.FlowAdd,
-			Priority: f.Priority, BufferID: openflow.NoBuffer, OutPort: openflow.PortAny, OutGroup: openflow.GroupAny,
-			Match: f.Match, Instructions: f.Instructions}); err != nil {
+	ch := ofclient.Diff(have, wantFlows, false)
+	res.Unchanged = ch.Same
+	for _, j := range ch.Add {
+		if _, err := c.Send(wantFlows[j].AddMod()); err != nil {
 			return res, fmt.Errorf("switch %s: %w", name, err)
 		}
 		res.Added++
 	}
-	var stale []string
-	for k := range haveFlows {
-		if !wanted[k] {
-			stale = append(stale, k)
-		}
-	}
-	sort.Strings(stale)
-	for _, k := range stale {
-		fs := haveFlows[k]
-		if _, err := c.Send(&openflow.FlowMod{Cookie: Cookie, CookieMask: ^uint64(0), TableID: fs.TableID,
-			Command: openflow.FlowDeleteStrict, Priority: fs.Priority, BufferID: openflow.NoBuffer,
-			OutPort: openflow.PortAny, OutGroup: openflow.GroupAny, Match: fs.Match}); err != nil {
+	for _, i := range ch.Delete {
+		fm := have[i].DeleteMod()
+		fm.Cookie, fm.CookieMask = Cookie, ^uint64(0)
+		if _, err := c.Send(fm); err != nil {
 			return res, fmt.Errorf("switch %s: %w", name, err)
 		}
 		res.Deleted++
@@ -98,7 +82,7 @@ func Sync(ctx context.Context, st *State, name, runDir string) (SyncResult, erro
 	if len(refused) > 0 {
 		var errs []string
 		for _, e := range refused {
-			errs = append(errs, ctl.ErrorName(e.Msg))
+			errs = append(errs, ofclient.ErrorName(e.Msg))
 		}
 		return res, fmt.Errorf("switch %s refused %d flow-mods: %s", name, len(errs), strings.Join(errs, "; "))
 	}
@@ -133,16 +117,14 @@ func sameFlows(a, b []Flow) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	set := map[string]string{}
-	for _, f := range a {
-		set[flowKey(f.Table, f.Priority, &f.Match)] = instrKey(f.Instructions)
+	fa, fb := make([]ofclient.Flow, len(a)), make([]ofclient.Flow, len(b))
+	for i := range a {
+		fa[i] = a[i].clientFlow()
 	}
-	for _, f := range b {
-		if ins, ok := set[flowKey(f.Table, f.Priority, &f.Match)]; !ok || ins != instrKey(f.Instructions) {
-			return false
-		}
+	for i := range b {
+		fb[i] = b[i].clientFlow()
 	}
-	return true
+	return ofclient.Diff(fa, fb, false).Empty()
 }
 
 // SyncAll syncs the named switches and joins their errors.
