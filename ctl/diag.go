@@ -22,7 +22,7 @@ import (
 // gokoDiag sends a goko diagnostic request and decodes its JSON reply
 // into v.
 func (c *cli) gokoDiag(conn *ofclient.Conn, what string, expType uint32, body []byte, v any) error {
-	bodies, _, err := conn.Multipart(c.ctx, gokoMP(expType, body))
+	bodies, _, err := conn.Multipart(c.ctx, ofclient.GokoMultipart(expType, body))
 	if err != nil {
 		return c.requestErr(what, "", err)
 	}
