@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/goko-net/goko/datapath"
-	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/datapath/memport"
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/ofproto"
 )
 

@@ -18,13 +18,13 @@ import (
 // Rule allows one kind of traffic into (ingress) or out of (egress) the
 // NICs of a group.
 type Rule struct {
-	Direction string `json:"direction,omitempty"` // "" (ingress) or "egress"
-	EtherType string `json:"ethertype,omitempty"` // "" (IPv4) or "IPv6"
-	Proto     string `json:"ip_proto"`            // tcp, udp, icmp, icmpv6, all, or a protocol number
-	PortMin   uint16 `json:"port_min,omitempty"`  // tcp/udp destination ports; 0: any
-	PortMax   uint16 `json:"port_max,omitempty"`  //
-	ICMP      string `json:"icmp,omitempty"`      // icmp/icmpv6: "TYPE" or "TYPE/CODE"; "": any
-	CIDR      string `json:"cidr,omitempty"`      // the remote prefix (source of ingress, destination of egress), or
+	Direction string `json:"direction,omitempty"`  // "" (ingress) or "egress"
+	EtherType string `json:"ethertype,omitempty"`  // "" (IPv4) or "IPv6"
+	Proto     string `json:"ip_proto"`             // tcp, udp, icmp, icmpv6, all, or a protocol number
+	PortMin   uint16 `json:"port_min,omitempty"`   // tcp/udp destination ports; 0: any
+	PortMax   uint16 `json:"port_max,omitempty"`   //
+	ICMP      string `json:"icmp,omitempty"`       // icmp/icmpv6: "TYPE" or "TYPE/CODE"; "": any
+	CIDR      string `json:"cidr,omitempty"`       // the remote prefix (source of ingress, destination of egress), or
 	Members   string `json:"sg_members,omitempty"` // the addresses of this group's members
 }
 

@@ -68,8 +68,8 @@ func ClassValue(class uint32) []byte { return binary.LittleEndian.AppendUint32(n
 // then nothing else counts); PortLo..PortHi a destination-port range (tcp,
 // udp; 0 for any); ICMPType and ICMPCode an ICMP type and code (-1: any).
 type Shape struct {
-	Proto            uint8
-	PortLo, PortHi   uint16
+	Proto              uint8
+	PortLo, PortHi     uint16
 	ICMPType, ICMPCode int
 }
 
