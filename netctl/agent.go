@@ -74,6 +74,7 @@ type Agent struct {
 	appliedRev atomic.Int64 // model revision the switch last got
 	applies    atomic.Int64 // successful applies
 	resyncs    atomic.Int64 // full resyncs (take-over, reconnection)
+	changes    atomic.Int64 // flow mods, map writes and program loads and unloads sent
 	lastResult atomic.Pointer[SyncResult]
 }
 
@@ -97,13 +98,21 @@ func (a *Agent) Leader() bool { return a.leader.Load() }
 // AppliedRevision is the model revision the switch last received.
 func (a *Agent) AppliedRevision() int64 { return a.appliedRev.Load() }
 
-// Stats returns the number of applies and of full resyncs, and the last
-// apply's result.
-func (a *Agent) Stats() (applies, resyncs int64, last SyncResult) {
+// AgentStats counts what an agent did.
+type AgentStats struct {
+	Applies int64 // successful applies
+	Resyncs int64 // full resyncs: taking over, reconnecting
+	Changes int64 // flow mods, map writes, program loads and unloads sent
+	Last    SyncResult
+}
+
+// Stats returns what the agent did so far.
+func (a *Agent) Stats() AgentStats {
+	s := AgentStats{Applies: a.applies.Load(), Resyncs: a.resyncs.Load(), Changes: a.changes.Load()}
 	if r := a.lastResult.Load(); r != nil {
-		last = *r
+		s.Last = *r
 	}
-	return a.applies.Load(), a.resyncs.Load(), last
+	return s
 }
 
 // Run runs the agent until ctx ends, then resigns.
@@ -239,12 +248,10 @@ func (a *Agent) term(ctx context.Context) error {
 		}
 		backoff = min(backoff*2, 2*time.Second)
 	}
-	if sess.Done() != nil {
-		select {
-		case <-sess.Done():
-			return errors.New("lease lost")
-		default:
-		}
+	select {
+	case <-sess.Done():
+		return errors.New("lease lost")
+	default:
 	}
 	return tctx.Err()
 }
@@ -317,6 +324,7 @@ func (a *Agent) keepSwitch(ctx context.Context, gen uint64) error {
 		}
 		installed = now
 		a.applies.Add(1)
+		a.changes.Add(int64(res.Added + res.Deleted + res.MapWrites + res.Loaded + res.Unloaded))
 		if first {
 			a.resyncs.Add(1)
 			a.log.Info("resynced", "flows", res.Total, "added", res.Added, "deleted", res.Deleted,

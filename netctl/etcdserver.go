@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
 )
 
 // EmbeddedEtcd is a single-member etcd server inside the process, for a
@@ -35,7 +36,9 @@ func StartEmbeddedEtcd(dir, clientURL, peerURL string) (*EmbeddedEtcd, error) {
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
 	cfg.InitialCluster = cfg.Name + "=" + pu.String()
-	cfg.LogLevel = "error"
+	// etcd logs its own shutdown as errors; netctl reports what fails
+	// through StartEmbeddedEtcd's error and Err.
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	// Leases as short as one second, so that a standby agent takes over
 	// quickly (etcd's minimum lease is 1.5 election timeouts).
 	cfg.TickMs, cfg.ElectionMs = 50, 500
