@@ -13,7 +13,7 @@ import (
 	"github.com/goko-net/goko/ofclient"
 )
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -24,7 +24,7 @@ func freePort(t *testing.T) int {
 }
 
 // startEtcd runs an embedded etcd for the test and returns a client.
-func startEtcd(t *testing.T) *Etcd {
+func startEtcd(t testing.TB) *Etcd {
 	t.Helper()
 	srv, err := StartEmbeddedEtcd(t.TempDir(), fmt.Sprintf("http://127.0.0.1:%d", freePort(t)), fmt.Sprintf("http://127.0.0.1:%d", freePort(t)))
 	if err != nil {

@@ -90,21 +90,42 @@ func (ix *index) progMaps(n *NIC) Maps {
 		}
 		return keys[i].p.Addr().Less(keys[j].p.Addr())
 	})
+	// The prefix lengths present per direction and family: a prefix's
+	// covering prefixes are found by masking it to each shorter length
+	// present, not by comparing it with every other prefix.
+	type family struct {
+		dir byte
+		v4  bool
+	}
+	lens := map[family][]int{}
+	seenLen := map[family]map[int]bool{}
+	for _, k := range keys {
+		f := family{k.dir, k.p.Addr().Is4()}
+		if seenLen[f] == nil {
+			seenLen[f] = map[int]bool{}
+		}
+		if !seenLen[f][k.p.Bits()] {
+			seenLen[f][k.p.Bits()] = true
+			lens[f] = append(lens[f], k.p.Bits()) // ascending: keys are sorted by length
+		}
+	}
 	classOf := map[remote][]sgprog.Shape{}
 	for _, k := range keys {
 		set := map[sgprog.Shape]bool{}
-		for _, o := range keys {
-			if o.dir == k.dir && o.p.Addr().Is4() == k.p.Addr().Is4() && o.p.Bits() <= k.p.Bits() && o.p.Contains(k.p.Addr()) {
-				for s := range direct[o] {
-					set[s] = true
-				}
+		for _, l := range lens[family{k.dir, k.p.Addr().Is4()}] {
+			if l > k.p.Bits() {
+				break
+			}
+			cover := netip.PrefixFrom(k.p.Addr(), l).Masked()
+			for s := range direct[remote{k.dir, cover}] {
+				set[s] = true
 			}
 		}
 		shapes := make([]sgprog.Shape, 0, len(set))
 		for s := range set {
 			shapes = append(shapes, s)
 		}
-		sort.Slice(shapes, func(i, j int) bool { return shapeString(shapes[i]) < shapeString(shapes[j]) })
+		sort.Slice(shapes, func(i, j int) bool { return shapeLess(shapes[i], shapes[j]) })
 		classOf[k] = shapes
 	}
 	// Number the classes by content.
@@ -138,6 +159,22 @@ func (ix *index) progMaps(n *NIC) Maps {
 		maps[sgprog.RemoteMap(k.p)][string(sgprog.RemoteKey(k.dir, k.p))] = string(sgprog.ClassValue(number[classString(classOf[k])]))
 	}
 	return maps
+}
+
+func shapeLess(a, b sgprog.Shape) bool {
+	if a.Proto != b.Proto {
+		return a.Proto < b.Proto
+	}
+	if a.PortLo != b.PortLo {
+		return a.PortLo < b.PortLo
+	}
+	if a.PortHi != b.PortHi {
+		return a.PortHi < b.PortHi
+	}
+	if a.ICMPType != b.ICMPType {
+		return a.ICMPType < b.ICMPType
+	}
+	return a.ICMPCode < b.ICMPCode
 }
 
 func shapeString(s sgprog.Shape) string {
