@@ -5,9 +5,13 @@ package netctl
 // It keeps one switch in line with the model in etcd, without being asked:
 //
 //   - Model: it loads the model once and then follows etcd's watch from the
-//     revision it loaded, applying each event to its own copy, and after
-//     each batch of events computes its switch's wanted flows and programs
-//     (Want). A watch that falls behind compaction reloads.
+//     revision it loaded, applying each event to its own copy. After a
+//     batch of events it recomputes its switch's wanted flows and programs
+//     (Want) only if an event touched its share of the model (interest):
+//     a switch, its own NICs, the NICs of its VNIs, the groups of its NICs,
+//     and the members of the groups their rules name. Other batches only
+//     advance the revision it has applied. A watch that falls behind
+//     compaction reloads.
 //   - Election: the agents of one switch campaign for PREFIX/agents/NAME
 //     with a lease (AgentConfig.TTL). The winner's key revision is its
 //     OpenFlow generation id: it connects, sends ROLE_REQUEST master with
@@ -67,8 +71,10 @@ type Agent struct {
 
 	mu      sync.Mutex
 	want    *Want // latest wanted state, nil until the model is loaded
-	wantRev int64 // model revision of want
+	wantRev int64 // model revision the agent has seen (want may be older: nothing of its share changed since)
 	changed chan struct{}
+
+	interest interest // owned by followModel
 
 	leader     atomic.Bool
 	appliedRev atomic.Int64 // model revision the switch last got
@@ -156,7 +162,7 @@ func (a *Agent) followModel(ctx context.Context) error {
 		}
 		st.upgrade()
 		rev := resp.Header.Revision
-		a.publish(st, rev)
+		a.publish(st, rev, true)
 		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 		wch := a.cfg.Etcd.Client.Watch(wctx, a.cfg.Etcd.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
 		for wr := range wch {
@@ -164,27 +170,39 @@ func (a *Agent) followModel(ctx context.Context) error {
 				a.log.Warn("watch", "err", err)
 				break
 			}
+			touched := false
 			for _, ev := range wr.Events {
 				var v []byte
 				if ev.Type == clientv3.EventTypePut {
 					v = ev.Kv.Value
 				}
-				if err := st.apply(strings.TrimPrefix(string(ev.Kv.Key), a.cfg.Etcd.Prefix), v); err != nil {
+				key := strings.TrimPrefix(string(ev.Kv.Key), a.cfg.Etcd.Prefix)
+				touched = touched || a.interest.touches(st, key) // the old version
+				if err := st.apply(key, v); err != nil {
 					a.log.Warn("model", "err", err)
 				}
+				touched = touched || a.interest.touches(st, key) // the new one
 			}
 			st.upgrade()
-			a.publish(st, wr.Header.Revision)
+			a.publish(st, wr.Header.Revision, touched)
 		}
 		cancel()
 	}
 	return nil
 }
 
-func (a *Agent) publish(st *State, rev int64) {
-	w := st.Want(a.cfg.Switch)
+func (a *Agent) publish(st *State, rev int64, recompute bool) {
+	var w *Want
+	if recompute {
+		want := st.Want(a.cfg.Switch)
+		w = &want
+		a.interest = interestOf(st, a.cfg.Switch)
+	}
 	a.mu.Lock()
-	a.want, a.wantRev = &w, rev
+	if w != nil {
+		a.want = w
+	}
+	a.wantRev = rev
 	a.mu.Unlock()
 	select {
 	case a.changed <- struct{}{}:
@@ -313,16 +331,29 @@ func (a *Agent) keepSwitch(ctx context.Context, gen uint64) error {
 		return fmt.Errorf("role request: %w", err)
 	}
 	var installed *Installed
+	var applied *Want
 	first := true
 	for {
 		want, rev := a.current()
+		if want == applied && installed != nil {
+			// Nothing of the switch's share changed: only the revision.
+			a.appliedRev.Store(rev)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-c.Done():
+				return errors.New("switch connection closed")
+			case <-a.changed:
+			}
+			continue
+		}
 		actx, acancel := context.WithTimeout(ctx, 30*time.Second)
 		res, now, err := Apply(actx, c, a.cfg.Switch, *want, installed)
 		acancel()
 		if err != nil {
 			return err
 		}
-		installed = now
+		installed, applied = now, want
 		a.applies.Add(1)
 		a.changes.Add(int64(res.Added + res.Deleted + res.MapWrites + res.Loaded + res.Unloaded))
 		if first {
@@ -347,15 +378,19 @@ func (a *Agent) keepSwitch(ctx context.Context, gen uint64) error {
 	}
 }
 
-// keepFunc hands each wanted state to cfg.Apply.
+// keepFunc hands each new wanted state to cfg.Apply.
 func (a *Agent) keepFunc(ctx context.Context) error {
+	var applied *Want
 	for {
 		want, rev := a.current()
-		if want != nil {
+		if want != nil && want != applied {
 			if err := a.cfg.Apply(ctx, *want); err != nil {
 				return err
 			}
+			applied = want
 			a.applies.Add(1)
+		}
+		if want != nil {
 			a.appliedRev.Store(rev)
 		}
 		select {
@@ -364,4 +399,64 @@ func (a *Agent) keepFunc(ctx context.Context) error {
 		case <-a.changed:
 		}
 	}
+}
+
+// interest is an agent's share of the model: the keys whose change can
+// change its switch's wanted state.
+type interest struct {
+	sw      string
+	vnis    map[uint32]bool // VNIs of the switch's NICs
+	groups  map[string]bool // groups of its NICs, and groups their rules name
+	members map[string]bool // groups whose members' addresses its rules use
+}
+
+func interestOf(st *State, sw string) interest {
+	in := interest{sw: sw, vnis: map[uint32]bool{}, groups: map[string]bool{}, members: map[string]bool{}}
+	for _, n := range st.NICs {
+		if n.Switch != sw {
+			continue
+		}
+		in.vnis[n.VNI] = true
+		for _, g := range n.SGs {
+			in.groups[g] = true
+			if sg := st.SGs[g]; sg != nil {
+				for _, r := range sg.Rules {
+					if r.Members != "" {
+						in.members[r.Members] = true
+						in.groups[r.Members] = true
+					}
+				}
+			}
+		}
+	}
+	return in
+}
+
+// touches reports whether the object at key, as st holds it now, is in
+// the share (called with the state before and after an event, so that an
+// object leaving the share counts too). Switches always count: they are
+// few and change rarely. The meta key (zone counter, format) and the
+// agents' election keys (PREFIX/agents/) never do.
+func (in interest) touches(st *State, key string) bool {
+	switch {
+	case strings.HasPrefix(key, kindNIC):
+		n := st.NICs[key[len(kindNIC):]]
+		if n == nil {
+			return false
+		}
+		if n.Switch == in.sw || in.vnis[n.VNI] {
+			return true
+		}
+		for _, g := range n.SGs {
+			if in.members[g] {
+				return true
+			}
+		}
+		return false
+	case strings.HasPrefix(key, kindSG):
+		return in.groups[key[len(kindSG):]]
+	case strings.HasPrefix(key, kindSwitch):
+		return true
+	}
+	return false // meta, the agents' election keys
 }

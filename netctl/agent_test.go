@@ -201,3 +201,33 @@ func TestAgentsFailover(t *testing.T) {
 		t.Errorf("take-over: %+v, want one resync and no change", s)
 	}
 }
+
+func TestAgentInterest(t *testing.T) {
+	st := model(t, "/x", "/y")
+	in := interestOf(st, "a") // vnic_1 on a: vni 1337, groups ssh and web (web's rule names ssh)
+	for _, tc := range []struct {
+		key  string
+		want bool
+	}{
+		{"nics/vnic_1", true},  // its own NIC
+		{"nics/vnic_2", true},  // same VNI
+		{"nics/vnic_3", false}, // another VNI, in no group it uses
+		{"sgs/ssh", true},
+		{"sgs/web", true},
+		{"switches/b", true},
+		{"meta", false},
+		{"agents/a/694d9b1e3c1a2b01", false},
+	} {
+		if got := in.touches(st, tc.key); got != tc.want {
+			t.Errorf("touches(%s) = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+	// vnic_3 joining ssh (whose members web's rule admits) concerns a.
+	st.NICs["vnic_3"].SGs = []string{"ssh"}
+	if !in.touches(st, "nics/vnic_3") {
+		t.Error("a member joining a group a's rules name does not concern a")
+	}
+	if interestOf(st, "b").touches(st, "sgs/web") {
+		t.Error("a group no NIC of b uses concerns b")
+	}
+}

@@ -11,10 +11,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"testing"
@@ -163,12 +165,15 @@ func BenchmarkRuleChurn(b *testing.B) {
 	}
 }
 
-// scaleModel builds hosts hosts with nics NICs in all, in VNIs of 100
-// NICs, and groups groups of 10 rules: 4 CIDR rules (tcp ports, one a
-// range), 3 rules naming the group itself (tcp, udp range, icmp echo), 2
-// naming the next group, and the default egress pair. NIC i is in group
-// i/10 (10 members each, spread over the hosts).
-func scaleModel(b testing.TB, hosts, nics, groups int, mode string) *State {
+// scaleModel builds 100 hosts, 10,000 NICs in 100 VNIs of 100, and 1,000
+// groups of 10 rules. A VNI (a tenant's network) spans 10 hosts, 10 NICs
+// on each; a group is 10 NICs of one VNI, one on each of its hosts. Each
+// group has the default egress pair and 8 ingress rules: 4 from CIDRs (tcp
+// 22, 443, a 100-port range, and tcp 80 from an IPv6 prefix), 3 from the
+// group's own members (tcp 5432, udp 5000-5009, icmp echo) and 1 from the
+// next group's (tcp 6379).
+func scaleModel(b testing.TB, mode string) *State {
+	const hosts, vnis, perVNI = 100, 100, 100
 	st := newState()
 	must := func(err error) {
 		if err != nil {
@@ -177,19 +182,18 @@ func scaleModel(b testing.TB, hosts, nics, groups int, mode string) *State {
 	}
 	for h := 0; h < hosts; h++ {
 		must(st.AddSwitch(Switch{Name: fmt.Sprintf("h%03d", h), Target: "unix:/nowhere", VTEP: fmt.Sprintf("192.0.%d.%d", 2+h/250, 1+h%250),
-			TunnelPort: 10, SGMode: mode}))
-	}
-	for g := 0; g < groups; g++ {
-		must(st.AddSG(fmt.Sprintf("g%04d", g), false))
+			TunnelPort: 1000, SGMode: mode}))
 	}
 	rule := func(spec RuleSpec) Rule {
 		r, err := NewRule(spec)
 		must(err)
 		return r
 	}
+	groups := vnis * perVNI / 10
 	for g := 0; g < groups; g++ {
 		id := fmt.Sprintf("g%04d", g)
-		next := fmt.Sprintf("g%04d", (g+1)%groups)
+		next := fmt.Sprintf("g%04d", g/10*10+(g+1)%10) // the next group of the same VNI
+		must(st.AddSG(id, false))
 		for _, r := range []Rule{
 			rule(RuleSpec{Proto: "tcp", Port: "22", CIDR: "10.200.0.0/16"}),
 			rule(RuleSpec{Proto: "tcp", Port: "443", CIDR: "0.0.0.0/0"}),
@@ -200,14 +204,21 @@ func scaleModel(b testing.TB, hosts, nics, groups int, mode string) *State {
 			rule(RuleSpec{Proto: "icmp", ICMP: "8", Members: id}),
 			rule(RuleSpec{Proto: "tcp", Port: "6379", Members: next}),
 		} {
-			must(st.AddRule(id, r))
+			st.SGs[id].Rules = append(st.SGs[id].Rules, r)
 		}
 	}
-	for i := 0; i < nics; i++ {
-		must(st.AddNIC(NIC{ID: fmt.Sprintf("n%05d", i), MAC: fmt.Sprintf("52:54:%02x:%02x:%02x:01", i>>16, (i>>8)&0xff, i&0xff),
-			IPs: []string{fmt.Sprintf("10.%d.%d.%d", i/65536, (i/256)%256, 1+i%250)}, VNI: uint32(1 + i/100),
-			Switch: fmt.Sprintf("h%03d", (i*7)%hosts), Port: uint32(1 + i/hosts), SGs: []string{fmt.Sprintf("g%04d", (i/10)%groups)}}))
+	// Built directly rather than through AddNIC, whose checks are linear
+	// in the model (the model is valid by construction).
+	for v := 0; v < vnis; v++ {
+		for k := 0; k < perVNI; k++ {
+			i := v*perVNI + k
+			st.NICs[fmt.Sprintf("n%05d", i)] = &NIC{ID: fmt.Sprintf("n%05d", i), MAC: fmt.Sprintf("52:54:00:%02x:%02x:01", v, k),
+				IPs: []string{fmt.Sprintf("10.%d.%d.%d", v/250, v%250, 1+k)}, VNI: uint32(1 + v),
+				Switch: fmt.Sprintf("h%03d", 10*(v%10)+k/10), Port: uint32(1 + v/10*10 + k%10),
+				SGs: []string{fmt.Sprintf("g%04d", v*10+k%10)}, Zone: uint32(1 + i)}
+		}
 	}
+	st.NextZone = uint32(vnis*perVNI + 1)
 	return st
 }
 
@@ -232,13 +243,15 @@ func maxOf(v []int) int {
 // change until every agent has applied it (each agent diffs against what
 // it last applied; no datapath).
 func BenchmarkControlPlaneScale(b *testing.B) {
+	// 100 agents' models and wanted states in one process: collect often.
+	defer debug.SetGCPercent(debug.SetGCPercent(25))
 	for _, mode := range []string{"flows", SGModeProgram} {
 		b.Run(mode, func(b *testing.B) {
 			m := ""
 			if mode == SGModeProgram {
 				m = SGModeProgram
 			}
-			st := scaleModel(b, 100, 10000, 1000, m)
+			st := scaleModel(b, m)
 			b.ResetTimer()
 			start := time.Now()
 			ix := st.index()
@@ -270,7 +283,9 @@ func BenchmarkControlPlaneScale(b *testing.B) {
 			actx, acancel := context.WithCancel(ctx)
 			for _, name := range st.SwitchNames() {
 				sim := &simSwitch{}
-				a := NewAgent(AgentConfig{Etcd: e, Switch: name, ID: name, Logger: quiet, Apply: sim.apply})
+				// A long lease: 100 agents and etcd share two cores here, and a
+				// late keepalive must not end a term.
+				a := NewAgent(AgentConfig{Etcd: e, Switch: name, ID: name, TTL: 30, Logger: quiet, Apply: sim.apply})
 				agents = append(agents, a)
 				wg.Add(1)
 				go func() { defer wg.Done(); a.Run(actx) }()
@@ -319,17 +334,44 @@ func BenchmarkControlPlaneScale(b *testing.B) {
 }
 
 // simSwitch stands for a switch in the control-plane benchmark: it keeps
-// what it was given and computes the same diff Apply would send.
+// the identity of what it was given (flow keys and instructions, map
+// entries) and computes the changes Apply would send.
 type simSwitch struct {
-	flows []ofclient.Flow
+	flows   map[uint64]uint64 // hashes of key and instructions, to keep 100 of them small
+	entries map[uint64]uint64
+	changes int
+}
+
+func hash64(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
 }
 
 func (s *simSwitch) apply(_ context.Context, want Want) error {
-	wf := make([]ofclient.Flow, len(want.Flows))
+	flows := make(map[uint64]uint64, len(want.Flows))
 	for i := range want.Flows {
-		wf[i] = want.Flows[i].clientFlow()
+		f := want.Flows[i].clientFlow()
+		flows[hash64(f.Key())] = hash64(ofclient.InstructionsKey(f.Instructions))
 	}
-	ofclient.Diff(s.flows, wf, false)
-	s.flows = wf
+	entries := map[uint64]uint64{}
+	for id, maps := range want.Programs {
+		for name, m := range maps {
+			for k, v := range m {
+				entries[hash64(fmt.Sprint(id, name, k))] = hash64(v)
+			}
+		}
+	}
+	for k, v := range flows {
+		if s.flows[k] != v {
+			s.changes++
+		}
+	}
+	for k, v := range entries {
+		if s.entries[k] != v {
+			s.changes++
+		}
+	}
+	s.flows, s.entries = flows, entries
 	return nil
 }

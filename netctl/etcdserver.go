@@ -42,6 +42,8 @@ func StartEmbeddedEtcd(dir, clientURL, peerURL string) (*EmbeddedEtcd, error) {
 	// Leases as short as one second, so that a standby agent takes over
 	// quickly (etcd's minimum lease is 1.5 election timeouts).
 	cfg.TickMs, cfg.ElectionMs = 50, 500
+	// One change may touch many keys (a group deleted from every NIC).
+	cfg.MaxTxnOps, cfg.MaxRequestBytes = 16384, 16<<20
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("start etcd in %s: %w", dir, err)

@@ -261,36 +261,66 @@ func (e *Etcd) Update(ctx context.Context, fn func(*State) error) (*State, *Stat
 	return nil, nil, ErrConflict
 }
 
-// Replace saves st as the whole model, whatever was there.
+// Replace saves st as the whole model, whatever was there. etcd bounds
+// the operations of one transaction (--max-txn-ops, 128 by default), so a
+// large model goes in several, each checked against the revision the
+// previous one left: a concurrent write makes the import start over from
+// the model it left. Agents may see the model between two of them.
 func (e *Etcd) Replace(ctx context.Context, st *State) error {
 	for attempt := 0; attempt < 20; attempt++ {
 		cur, metaRev, gen, err := e.load(ctx)
 		if err != nil {
 			return err
 		}
-		ok, err := e.commit(ctx, cur, st, metaRev, gen)
-		if err != nil || ok {
-			return err
+		ops := e.diffOps(cur, st)
+		ok := true
+		for len(ops) > 0 || ok && metaRev == 0 {
+			n := min(len(ops), replaceChunk)
+			m, _ := json.Marshal(meta{NextZone: st.NextZone, Version: st.Version, Generation: uint64(gen) + 1})
+			chunk := append(ops[:n:n], clientv3.OpPut(e.Prefix+keyMeta, string(m)))
+			resp, err := e.Client.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(e.Prefix+keyMeta), "=", metaRev)).Then(chunk...).Commit()
+			if err != nil {
+				return fmt.Errorf("etcd: %w", err)
+			}
+			if !resp.Succeeded {
+				ok = false
+				break
+			}
+			ops, metaRev, gen = ops[n:], resp.Header.Revision, gen+1
+		}
+		if ok {
+			return nil
 		}
 	}
 	return ErrConflict
 }
 
-// commit writes the keys that differ between before and after, and meta,
-// if meta is still at metaRev.
-func (e *Etcd) commit(ctx context.Context, before, after *State, metaRev, gen int64) (bool, error) {
+// replaceChunk is the number of object writes per transaction of Replace
+// (plus the meta key), under etcd's default limit of 128.
+const replaceChunk = 100
+
+// diffOps returns the puts and deletes that turn before into after.
+func (e *Etcd) diffOps(before, after *State) []clientv3.Op {
 	old, cur := encode(before), encode(after)
 	var ops []clientv3.Op
-	for k, v := range cur {
-		if ov, ok := old[k]; !ok || ov != v {
-			ops = append(ops, clientv3.OpPut(e.Prefix+k, v))
+	for _, k := range sortedKeys(cur) {
+		if ov, ok := old[k]; !ok || ov != cur[k] {
+			ops = append(ops, clientv3.OpPut(e.Prefix+k, cur[k]))
 		}
 	}
-	for k := range old {
+	for _, k := range sortedKeys(old) {
 		if _, ok := cur[k]; !ok {
 			ops = append(ops, clientv3.OpDelete(e.Prefix+k))
 		}
 	}
+	return ops
+}
+
+// commit writes the keys that differ between before and after, and meta,
+// if meta is still at metaRev, in one transaction: a change of more than
+// the cluster's --max-txn-ops keys fails (netctl's own etcd allows 16384).
+func (e *Etcd) commit(ctx context.Context, before, after *State, metaRev, gen int64) (bool, error) {
+	ops := e.diffOps(before, after)
 	m, _ := json.Marshal(meta{NextZone: after.NextZone, Version: after.Version, Generation: uint64(gen) + 1})
 	ops = append(ops, clientv3.OpPut(e.Prefix+keyMeta, string(m)))
 	resp, err := e.Client.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(e.Prefix+keyMeta), "=", metaRev)).Then(ops...).Commit()
