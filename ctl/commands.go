@@ -3,12 +3,12 @@ package ctl
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -20,6 +20,7 @@ import (
 	"github.com/goko-net/goko/ctl/filtercmd"
 	"github.com/goko-net/goko/ctl/flowsyntax"
 	"github.com/goko-net/goko/internal/version"
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -87,6 +88,8 @@ type cli struct {
 	sortKeys               []sortKey
 	timeout                time.Duration
 	ctx                    context.Context
+	tlsFiles               ofclient.TLSFiles
+	tls                    *tls.Config // for ssl: targets; nil without --private-key etc.
 }
 
 // command is one ofctl command.
@@ -247,7 +250,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	runDir := os.Getenv("GOKO_RUN_DIR")
 	if runDir == "" {
-		runDir = DefaultRunDir
+		runDir = ofclient.DefaultRunDir
 	}
 	fs.StringVar(&c.runDir, "run-dir", runDir, "directory of the bridges' management sockets (env GOKO_RUN_DIR)")
 	fs.BoolVar(&c.strict, "strict", false, "mod-flows, del-flows: match the flow exactly, priority included")
@@ -264,6 +267,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Lookup("sort").NoOptDefVal = "priority"
 	fs.Var(sortValue{&c.sortKeys, true}, "rsort", "dump-flows: sort by FIELD (or priority) descending; repeatable")
 	fs.Lookup("rsort").NoOptDefVal = "priority"
+	fs.StringVarP(&c.tlsFiles.PrivateKey, "private-key", "p", "", "ssl: targets: PEM private key of ofctl")
+	fs.StringVarP(&c.tlsFiles.Certificate, "certificate", "c", "", "ssl: targets: PEM certificate of ofctl, signed by a CA the switch trusts")
+	fs.StringVarP(&c.tlsFiles.CACert, "ca-cert", "C", "", "ssl: targets: PEM certificate of the CA that signs the switch's certificate")
 	listCommands := fs.Bool("list-commands", false, "list the command names (for shell completion)")
 	fs.Lookup("list-commands").Hidden = true
 	fs.VarP((*secondsValue)(&c.timeout), "timeout", "t", "give up after SECS seconds (or a duration such as 500ms; default: wait forever)")
@@ -338,6 +344,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer cancel()
 	}
 	c.ctx = ctx
+	if !c.tlsFiles.Empty() {
+		conf, err := c.tlsFiles.Config()
+		if err != nil {
+			fmt.Fprintf(stderr, "ofctl: %v\n", err)
+			return ExitUsage
+		}
+		c.tls = conf
+	}
 	if err := cmd.run(c, cargs); err != nil {
 		if !errors.Is(err, errSilent) {
 			fmt.Fprintf(stderr, "ofctl: %v\n", err)
@@ -360,7 +374,8 @@ var errSilent = errors.New("")
 // value), else -1. Its arguments are passed to ctl/filtercmd untouched.
 func filterCommand(args []string) int {
 	withValue := map[string]bool{"--run-dir": true, "-t": true, "--timeout": true, "-O": true, "--protocols": true,
-		"--prog": true, "--flags": true, "--packet": true, "--pcap": true}
+		"--prog": true, "--flags": true, "--packet": true, "--pcap": true, "--run-budget": true,
+		"-p": true, "--private-key": true, "-c": true, "--certificate": true, "-C": true, "--ca-cert": true}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -411,30 +426,13 @@ func runFilter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // dial connects to the target.
-func (c *cli) dial(target string) (*Conn, error) {
-	t, err := ParseTarget(target, c.runDir)
-	if err != nil {
+func (c *cli) dial(target string) (*ofclient.Conn, error) {
+	conn, err := ofclient.Connect(c.ctx, target, ofclient.Options{RunDir: c.runDir, TLS: c.tls})
+	var te *ofclient.TargetError
+	if errors.As(err, &te) {
 		return nil, usageErr("%v", err)
 	}
-	conn, err := Dial(c.ctx, t.Network, t.Addr)
-	if err != nil {
-		var oe *net.OpError
-		if errors.As(err, &oe) && oe.Op == "dial" {
-			// "dial unix /run/goko/br0.mgmt: connect: no such file or
-			// directory" says the path twice; keep the cause.
-			for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-				err = e
-			}
-			if t.Bridge != "" {
-				return nil, fmt.Errorf("%s: cannot connect to %s: %v (is switchd running? --run-dir or GOKO_RUN_DIR set the socket directory)", t.Bridge, t.Addr, err)
-			}
-		}
-		return nil, fmt.Errorf("connecting to %s: %v", t, err)
-	}
-	if dl, ok := c.ctx.Deadline(); ok {
-		conn.SetWriteDeadline(dl)
-	}
-	return conn, nil
+	return conn, err
 }
 
 // session is a lazily opened connection: flow strings are parsed before
@@ -442,11 +440,11 @@ func (c *cli) dial(target string) (*Conn, error) {
 type session struct {
 	c      *cli
 	target string
-	conn   *Conn
+	conn   *ofclient.Conn
 	names  map[string]uint32
 }
 
-func (s *session) get() (*Conn, error) {
+func (s *session) get() (*ofclient.Conn, error) {
 	if s.conn == nil {
 		conn, err := s.c.dial(s.target)
 		if err != nil {
@@ -530,11 +528,11 @@ func (c *cli) query(target, what string, skip int, body openflow.MultipartBody) 
 }
 
 func (c *cli) requestErr(what, flow string, err error) error {
-	var se *SwitchError
+	var se *ofclient.SwitchError
 	if !errors.As(err, &se) {
 		return &exitError{ExitFailed, err}
 	}
-	msg := fmt.Sprintf("switch rejected %s: %s", what, ErrorName(se.Msg))
+	msg := fmt.Sprintf("switch rejected %s: %s", what, ofclient.ErrorName(se.Msg))
 	if flow != "" {
 		msg += "\n    " + strings.TrimSuffix(what, "-mod") + ": " + flow // "flow: ...", "group: ..."
 	}
@@ -628,7 +626,7 @@ func (c *cli) show(args []string) error {
 	return nil
 }
 
-func (c *cli) portDesc(conn *Conn) ([]openflow.Port, uint32, error) {
+func (c *cli) portDesc(conn *ofclient.Conn) ([]openflow.Port, uint32, error) {
 	bodies, xid, err := conn.Multipart(c.ctx, &openflow.PortDescRequest{})
 	if err != nil {
 		return nil, xid, c.requestErr("port description request", "", err)

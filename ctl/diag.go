@@ -15,13 +15,14 @@ import (
 
 	"github.com/goko-net/goko/ctl/filtercmd"
 	"github.com/goko-net/goko/ctl/flowsyntax"
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/openflow"
 )
 
 // gokoDiag sends a goko diagnostic request and decodes its JSON reply
 // into v.
-func (c *cli) gokoDiag(conn *Conn, what string, expType uint32, body []byte, v any) error {
-	bodies, _, err := conn.Multipart(c.ctx, gokoMP(expType, body))
+func (c *cli) gokoDiag(conn *ofclient.Conn, what string, expType uint32, body []byte, v any) error {
+	bodies, _, err := conn.Multipart(c.ctx, ofclient.GokoMultipart(expType, body))
 	if err != nil {
 		return c.requestErr(what, "", err)
 	}

@@ -26,7 +26,8 @@
 //
 // and TARGET is a bridge name (the Unix socket
 // RUN_DIR/BRIDGE.mgmt, RUN_DIR being --run-dir, $GOKO_RUN_DIR or
-// /run/goko), tcp:HOST[:PORT] (default port 6653) or unix:PATH. Exit
+// /run/goko), tcp:HOST[:PORT] (default port 6653), ssl:HOST[:PORT] (with
+// --private-key, --certificate and --ca-cert) or unix:PATH. Exit
 // status: 0 success, 1 the switch returned an error or could not be
 // reached, 2 bad usage or a bad flow string (reported before connecting);
 // diff-flows exits with 2 when the sources differ. Switch errors are
@@ -46,8 +47,9 @@
 // sends every flow of the file first and then a single barrier, and
 // reports each rejected flow with its file and line.
 //
-// The pieces are usable on their own: [Conn] is the client connection
-// (HELLO exchange, xids, multipart replies, barriers, echo), the Format*
+// The pieces are usable on their own: package ofclient is the client
+// connection (targets, HELLO exchange, xids, multipart replies, barriers,
+// echo, the replace-flows diff), the Format*
 // functions print replies, and package ctl/flowsyntax parses and prints
 // flows.
 package ctl

@@ -1,7 +1,6 @@
 package ctl
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -19,27 +19,12 @@ import (
 // dump-filter-progs, dump-map, update-map, delete-map-entry
 // (docs/openflow-extensions.md).
 
-func gokoMsg(t uint32, body []byte) *openflow.Experimenter {
-	return &openflow.Experimenter{Experimenter: openflow.GokoExperimenter, ExpType: t, Data: body}
-}
-
-func gokoMP(t uint32, body []byte) *openflow.MultipartExperimenterBody {
-	return &openflow.MultipartExperimenterBody{Experimenter: openflow.GokoExperimenter, ExpType: t, Data: body}
-}
-
 func parseProgID(s string) (uint32, error) {
 	v, err := strconv.ParseUint(strings.TrimPrefix(s, "prog="), 0, 32)
 	if err != nil {
 		return 0, usageErr("%q is not a filter program id (0 to 4294967295)", s)
 	}
 	return uint32(v), nil
-}
-
-// loadChunkSize is how much of an object one LOAD_FILTER_PROG message
-// carries when the program name is name.
-func loadChunkSize(name string) int {
-	n := openflow.MaxMessageLen - 8 - 8 - 16 - (len(name)+7)/8*8
-	return n &^ 7
 }
 
 // FormatFilterProgLoaded prints the FILTER_PROG_LOADED summary.
@@ -73,24 +58,11 @@ func (c *cli) loadFilterProg(args []string) error {
 		return err
 	}
 	defer conn.Close()
-	chunk := loadChunkSize(c.progName)
-	var xids []uint32
-	for off := 0; off < len(obj); off += chunk {
-		end := min(off+chunk, len(obj))
-		l := openflow.GokoLoadFilterProgMsg{ProgID: id, Name: c.progName, TotalLen: uint32(len(obj)), Offset: uint32(off), Data: obj[off:end]}
-		if off == 0 {
-			l.RunBudget = c.runBudget
-		}
-		if end < len(obj) {
-			l.Flags = openflow.GokoLoadMore
-		}
-		xid, err := conn.Send(gokoMsg(openflow.GokoLoadFilterProg, l.Marshal()))
-		if err != nil {
-			return fmt.Errorf("sending chunk at offset %d: %w", off, err)
-		}
-		xids = append(xids, xid)
+	xids, err := conn.SendLoadFilterProg(id, c.progName, obj, c.runBudget)
+	if err != nil {
+		return err
 	}
-	replies, errs, err := c.gokoTransact(conn, xids)
+	replies, errs, err := conn.Transact(c.ctx, xids)
 	if err != nil {
 		return err
 	}
@@ -115,48 +87,8 @@ func (c *cli) loadFilterProg(args []string) error {
 	return errors.New("the switch confirmed the load without a FILTER_PROG_LOADED reply")
 }
 
-// gokoTransact sends a barrier after the messages with the given xids
-// (already queued) and waits for it, returning the replies and the
-// errors to those messages.
-func (c *cli) gokoTransact(conn *Conn, xids []uint32) ([]openflow.Message, []*SwitchError, error) {
-	ours := map[uint32]bool{}
-	for _, x := range xids {
-		ours[x] = true
-	}
-	bxid, err := conn.Send(&openflow.BarrierRequest{})
-	if err != nil {
-		return nil, nil, err
-	}
-	var replies []openflow.Message
-	var errs []*SwitchError
-	for {
-		xid, msg, err := conn.Receive(c.ctx)
-		if err != nil {
-			if msg == nil && (errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "switch")) {
-				return nil, nil, err
-			}
-			return nil, nil, fmt.Errorf("bad reply from the switch: %w", err)
-		}
-		if e, ok := msg.(*openflow.ErrorMsg); ok && (ours[xid] || xid == bxid) {
-			errs = append(errs, &SwitchError{Xid: xid, Msg: e})
-			if xid == bxid {
-				return replies, errs, nil
-			}
-			continue
-		}
-		if xid == bxid {
-			if _, ok := msg.(*openflow.BarrierReply); ok {
-				return replies, errs, nil
-			}
-		}
-		if ours[xid] {
-			replies = append(replies, msg)
-		}
-	}
-}
-
 // reportSwitchErrors prints every error but the last and returns the last.
-func (c *cli) reportSwitchErrors(what string, errs []*SwitchError) error {
+func (c *cli) reportSwitchErrors(what string, errs []*ofclient.SwitchError) error {
 	for _, e := range errs[:len(errs)-1] {
 		fmt.Fprintf(c.errw, "ofctl: %v\n", c.requestErr(what, "", e))
 	}
@@ -168,7 +100,7 @@ func (c *cli) unloadFilterProg(args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.gokoSimple(args[0], "unload-filter-prog", gokoMsg(openflow.GokoUnloadFilterProg, (&openflow.GokoProgRef{ProgID: id}).Marshal()))
+	return c.gokoSimple(args[0], "unload-filter-prog", ofclient.GokoMessage(openflow.GokoUnloadFilterProg, (&openflow.GokoProgRef{ProgID: id}).Marshal()))
 }
 
 // gokoSimple sends one goko message that has no reply of its own and
@@ -182,12 +114,12 @@ func (c *cli) gokoSimple(target, what string, m openflow.Message) error {
 	return c.gokoSend(conn, what, m)
 }
 
-func (c *cli) gokoSend(conn *Conn, what string, m openflow.Message) error {
+func (c *cli) gokoSend(conn *ofclient.Conn, what string, m openflow.Message) error {
 	xid, err := conn.Send(m)
 	if err != nil {
 		return err
 	}
-	_, errs, err := c.gokoTransact(conn, []uint32{xid})
+	_, errs, err := conn.Transact(c.ctx, []uint32{xid})
 	if err != nil {
 		return err
 	}
@@ -198,19 +130,10 @@ func (c *cli) gokoSend(conn *Conn, what string, m openflow.Message) error {
 }
 
 // filterProgs fetches the descriptions of program id (GokoAllProgs: all).
-func (c *cli) filterProgs(conn *Conn, id uint32) ([]openflow.GokoFilterProgInfo, error) {
-	bodies, _, err := conn.Multipart(c.ctx, gokoMP(openflow.GokoMPFilterProgs, (&openflow.GokoProgRef{ProgID: id}).Marshal()))
+func (c *cli) filterProgs(conn *ofclient.Conn, id uint32) ([]openflow.GokoFilterProgInfo, error) {
+	progs, err := conn.FilterProgs(c.ctx, id)
 	if err != nil {
 		return nil, c.requestErr("filter programs request", "", err)
-	}
-	var progs []openflow.GokoFilterProgInfo
-	for _, b := range bodies {
-		e := b.(*openflow.MultipartExperimenterBody)
-		var list openflow.GokoFilterProgList
-		if err := list.Unmarshal(e.Data); err != nil {
-			return nil, fmt.Errorf("bad filter programs reply: %w", err)
-		}
-		progs = append(progs, list.Progs...)
 	}
 	return progs, nil
 }
@@ -324,7 +247,7 @@ func (c *cli) dumpMap(args []string) error {
 		return err
 	}
 	ref := openflow.GokoMapRef{ProgID: id, Map: args[2]}
-	bodies, _, err := c.query(args[0], "map dump request", 0, gokoMP(openflow.GokoMPMap, ref.Marshal()))
+	bodies, _, err := c.query(args[0], "map dump request", 0, ofclient.GokoMultipart(openflow.GokoMPMap, ref.Marshal()))
 	if err != nil {
 		return err
 	}
@@ -349,7 +272,7 @@ func (c *cli) dumpMap(args []string) error {
 
 // mapInfo looks up a map's description (for the sizes of keys and
 // values written in decimal).
-func (c *cli) mapInfo(conn *Conn, prog uint32, name string) (*openflow.GokoMapInfo, error) {
+func (c *cli) mapInfo(conn *ofclient.Conn, prog uint32, name string) (*openflow.GokoMapInfo, error) {
 	progs, err := c.filterProgs(conn, prog)
 	if err != nil {
 		return nil, err
@@ -566,7 +489,7 @@ func (c *cli) mapUpdate(args []string, del bool) error {
 		}
 		u.Flags = flags
 	}
-	return c.gokoSend(conn, what, gokoMsg(t, u.Marshal()))
+	return c.gokoSend(conn, what, ofclient.GokoMessage(t, u.Marshal()))
 }
 
 // JSON forms.

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/goko-net/goko/ctl/flowsyntax"
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -206,7 +207,7 @@ func (c *cli) printEvent(xid uint32, msg openflow.Message) error {
 	case *openflow.PortStatus:
 		s = FormatPortStatus(xid, m)
 	case *openflow.ErrorMsg:
-		s = header("OFPT_ERROR", xid) + " " + ErrorName(m) + "\n"
+		s = header("OFPT_ERROR", xid) + " " + ofclient.ErrorName(m) + "\n"
 		if m.Code.Type() == openflow.ETExperimenter {
 			if t := errorText(m.Data); t != "" {
 				s += t + "\n"
@@ -264,7 +265,7 @@ func monitorJSON(xid uint32, msg openflow.Message) monitorEvent {
 		}
 		ev.Port = &jsonPorts([]openflow.Port{m.Desc})[0]
 	case *openflow.ErrorMsg:
-		ev.Type, ev.Error = "error", ErrorName(m)
+		ev.Type, ev.Error = "error", ofclient.ErrorName(m)
 		if m.Code.Type() == openflow.ETExperimenter {
 			ev.Text = errorText(m.Data)
 		}

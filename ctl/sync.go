@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/goko-net/goko/ctl/flowsyntax"
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -84,59 +85,55 @@ func sortFlows(stats []openflow.FlowStats, keys []sortKey) {
 }
 
 // flowVersion is one side of a flow in replace-flows and diff-flows: a
-// flow is identified by table, priority and match.
+// flow is identified by table, priority and match (ofclient.Flow.Key).
 type flowVersion struct {
-	table        uint8
-	priority     uint16
-	match        openflow.Match
-	cookie       uint64
-	idle, hard   uint16
-	flags        openflow.FlowModFlags
-	instructions []openflow.Instruction
-	fm           *openflow.FlowMod // the flow as read from a file
-}
-
-func (v *flowVersion) key() string {
-	return fmt.Sprintf("%d/%d/%s", v.table, v.priority, flowsyntax.FormatMatch(v.match, openflow.DefaultPriority))
-}
-
-func (v *flowVersion) equal(o *flowVersion) bool {
-	return v.cookie == o.cookie && v.idle == o.idle && v.hard == o.hard && v.flags == o.flags &&
-		flowsyntax.FormatInstructions(v.instructions) == flowsyntax.FormatInstructions(o.instructions)
+	ofclient.Flow
+	fm *openflow.FlowMod // the flow as read from a file
 }
 
 // format prints the version as ovs-ofctl's diff-flows does.
 func (v *flowVersion) format() string {
 	var b strings.Builder
-	if v.table != 0 {
-		fmt.Fprintf(&b, "table=%d ", v.table)
+	if v.Table != 0 {
+		fmt.Fprintf(&b, "table=%d ", v.Table)
 	}
-	b.WriteString(flowsyntax.FormatMatch(v.match, int(v.priority)))
-	if v.cookie != 0 {
-		fmt.Fprintf(&b, " cookie=0x%x", v.cookie)
+	b.WriteString(flowsyntax.FormatMatch(v.Match, int(v.Priority)))
+	if v.Cookie != 0 {
+		fmt.Fprintf(&b, " cookie=0x%x", v.Cookie)
 	}
-	if v.idle != 0 {
-		fmt.Fprintf(&b, " idle_timeout=%d", v.idle)
+	if v.IdleTimeout != 0 {
+		fmt.Fprintf(&b, " idle_timeout=%d", v.IdleTimeout)
 	}
-	if v.hard != 0 {
-		fmt.Fprintf(&b, " hard_timeout=%d", v.hard)
+	if v.HardTimeout != 0 {
+		fmt.Fprintf(&b, " hard_timeout=%d", v.HardTimeout)
 	}
-	b.WriteString(" actions=" + flowsyntax.FormatInstructions(v.instructions))
+	b.WriteString(" actions=" + flowsyntax.FormatInstructions(v.Instructions))
 	return b.String()
 }
 
 // flowSet is the flows of a file or a switch, in the order read.
 type flowSet struct {
-	byKey map[string]*flowVersion
-	order []string
+	list  []*flowVersion
+	byKey map[string]*flowVersion // the last version of each key
+	order []string                // the keys in order of first appearance
 }
 
 func (s *flowSet) add(v *flowVersion) {
-	k := v.key()
+	s.list = append(s.list, v)
+	k := v.Key()
 	if _, ok := s.byKey[k]; !ok {
 		s.order = append(s.order, k)
 	}
 	s.byKey[k] = v // a later line replaces an earlier one, as an add would
+}
+
+// flows returns the set as the diff takes it.
+func (s *flowSet) flows() []ofclient.Flow {
+	out := make([]ofclient.Flow, len(s.list))
+	for i, v := range s.list {
+		out[i] = v.Flow
+	}
+	return out
 }
 
 func (c *cli) flowsFromFile(target, name string) (*flowSet, error) {
@@ -146,14 +143,12 @@ func (c *cli) flowsFromFile(target, name string) (*flowSet, error) {
 	}
 	s := &flowSet{byKey: map[string]*flowVersion{}}
 	for _, r := range reqs {
-		fm := r.fm
-		s.add(&flowVersion{table: fm.TableID, priority: fm.Priority, match: fm.Match, cookie: fm.Cookie,
-			idle: fm.IdleTimeout, hard: fm.HardTimeout, flags: fm.Flags, instructions: fm.Instructions, fm: fm})
+		s.add(&flowVersion{Flow: ofclient.FlowFromMod(r.fm), fm: r.fm})
 	}
 	return s, nil
 }
 
-func (c *cli) flowsFromSwitch(conn *Conn) (*flowSet, error) {
+func (c *cli) flowsFromSwitch(conn *ofclient.Conn) (*flowSet, error) {
 	bodies, _, err := conn.Multipart(c.ctx, &openflow.FlowStatsRequest{TableID: openflow.TableAll,
 		OutPort: openflow.PortAny, OutGroup: openflow.GroupAny})
 	if err != nil {
@@ -161,9 +156,8 @@ func (c *cli) flowsFromSwitch(conn *Conn) (*flowSet, error) {
 	}
 	s := &flowSet{byKey: map[string]*flowVersion{}}
 	for _, b := range bodies {
-		for _, fs := range b.(*openflow.FlowStatsReply).Stats {
-			s.add(&flowVersion{table: fs.TableID, priority: fs.Priority, match: fs.Match, cookie: fs.Cookie,
-				idle: fs.IdleTimeout, hard: fs.HardTimeout, flags: fs.Flags, instructions: fs.Instructions})
+		for i := range b.(*openflow.FlowStatsReply).Stats {
+			s.add(&flowVersion{Flow: ofclient.FlowFromStats(&b.(*openflow.FlowStatsReply).Stats[i])})
 		}
 	}
 	return s, nil
@@ -184,25 +178,17 @@ func (c *cli) replaceFlows(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Delete what the switch has and the file does not, then add what is
+	// missing or differs.
+	ch := ofclient.Diff(sw.flows(), file.flows(), c.readd)
 	var reqs []flowReq
-	// Delete what the switch has and the file does not...
-	for _, k := range sw.order {
-		if _, ok := file.byKey[k]; ok {
-			continue
-		}
-		v := sw.byKey[k]
-		fm := &openflow.FlowMod{TableID: v.table, Command: openflow.FlowDeleteStrict, IdleTimeout: v.idle,
-			HardTimeout: v.hard, Priority: v.priority, BufferID: openflow.NoBuffer, OutPort: openflow.PortAny,
-			OutGroup: openflow.GroupAny, Match: v.match} // no flags, as ovs-ofctl
+	for _, i := range ch.Delete {
+		fm := sw.list[i].DeleteMod() // no flags, as ovs-ofctl
 		reqs = append(reqs, flowReq{fm: fm, text: flowsyntax.FormatFlowMod(fm)})
 	}
-	// ...then add what is missing or differs.
-	for _, k := range file.order {
-		v := file.byKey[k]
-		if old, ok := sw.byKey[k]; ok && !c.readd && old.equal(v) {
-			continue
-		}
-		reqs = append(reqs, flowReq{fm: v.fm, text: flowsyntax.FormatFlowMod(v.fm)})
+	for _, j := range ch.Add {
+		fm := file.list[j].fm
+		reqs = append(reqs, flowReq{fm: fm, text: flowsyntax.FormatFlowMod(fm)})
 	}
 	if len(reqs) == 0 {
 		return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/datapath/memport"
+	"github.com/goko-net/goko/ofclient"
 	"github.com/goko-net/goko/ofproto"
 )
 
@@ -65,12 +66,12 @@ func model(t *testing.T, sockA, sockB string) *State {
 	}
 	must(st.AddSwitch(Switch{Name: "a", Target: "unix:" + sockA, VTEP: "192.0.2.1", TunnelPort: 10}))
 	must(st.AddSwitch(Switch{Name: "b", Target: "unix:" + sockB, VTEP: "192.0.2.2", TunnelPort: 10}))
-	must(st.AddSG("ssh"))
-	r, err := NewRule("tcp", "22", "42.0.3.1/32", "")
+	must(st.AddSG("ssh", false))
+	r, err := NewRule(RuleSpec{Proto: "tcp", Port: "22", CIDR: "42.0.3.1/32"})
 	must(err)
 	must(st.AddRule("ssh", r))
-	must(st.AddSG("web"))
-	r, err = NewRule("tcp", "80-81", "", "ssh")
+	must(st.AddSG("web", false))
+	r, err = NewRule(RuleSpec{Proto: "tcp", Port: "80-81", Members: "ssh"})
 	must(err)
 	must(st.AddRule("web", r))
 	must(st.AddNIC(NIC{ID: "vnic_1", MAC: "52:54:00:12:34:01", IPs: []string{"42.0.0.1"}, VNI: 1337, Switch: "a", Port: 1, SGs: []string{"ssh", "web"}}))
@@ -86,7 +87,7 @@ func TestSyncIsIdempotentAndMinimal(t *testing.T) {
 	st := model(t, sockA, sockB)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := SyncAll(ctx, st, st.SwitchNames(), "")
+	res, err := SyncAll(ctx, st, st.SwitchNames(), ofclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestSyncIsIdempotentAndMinimal(t *testing.T) {
 			t.Errorf("first sync of %s: %+v", r.Switch, r)
 		}
 	}
-	res, err = SyncAll(ctx, st, st.SwitchNames(), "")
+	res, err = SyncAll(ctx, st, st.SwitchNames(), ofclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,13 +107,13 @@ func TestSyncIsIdempotentAndMinimal(t *testing.T) {
 	}
 	// Removing a rule touches only the switches whose flows change.
 	before := st.Clone()
-	r, _ := NewRule("tcp", "80-81", "", "ssh")
+	r, _ := NewRule(RuleSpec{Proto: "tcp", Port: "80-81", Members: "ssh"})
 	st.DelRule("web", r)
 	aff := Affected(before, st)
 	if strings.Join(aff, ",") != "a" {
 		t.Errorf("affected = %v, want [a]", aff)
 	}
-	res, err = SyncAll(ctx, st, aff, "")
+	res, err = SyncAll(ctx, st, aff, ofclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,17 +144,43 @@ func TestModelValidation(t *testing.T) {
 			t.Errorf("accepted %+v", n)
 		}
 	}
-	for _, args := range [][4]string{{"tcp", "0", "1.2.3.4/32", ""}, {"icmp", "22", "1.2.3.4/32", ""}, {"tcp", "22", "", ""},
-		{"tcp", "1-5000", "0.0.0.0/0", ""}, {"bogus", "", "0.0.0.0/0", ""}, {"tcp", "", "::/0", ""}} {
-		if _, err := NewRule(args[0], args[1], args[2], args[3]); err == nil {
-			t.Errorf("rule %v accepted", args)
+	for _, spec := range []RuleSpec{
+		{Proto: "tcp", Port: "0", CIDR: "1.2.3.4/32"},
+		{Proto: "icmp", Port: "22", CIDR: "1.2.3.4/32"},
+		{Proto: "tcp", Port: "22"},
+		{Proto: "tcp", Port: "5000-1", CIDR: "0.0.0.0/0"},
+		{Proto: "bogus", CIDR: "0.0.0.0/0"},
+		{Proto: "tcp", EtherType: "ipv4", CIDR: "::/0"},
+		{Proto: "icmp", CIDR: "2001:db8::/32"},
+		{Proto: "icmpv6", CIDR: "10.0.0.0/8"},
+		{Proto: "tcp", ICMP: "8", CIDR: "10.0.0.0/8"},
+		{Proto: "icmp", ICMP: "256", CIDR: "10.0.0.0/8"},
+		{Proto: "icmp", ICMP: "8/x", CIDR: "10.0.0.0/8"},
+		{Proto: "tcp", Direction: "sideways", CIDR: "10.0.0.0/8"},
+		{Proto: "tcp", CIDR: "10.0.0.0/8", Members: "ssh"},
+	} {
+		if _, err := NewRule(spec); err == nil {
+			t.Errorf("rule %+v accepted", spec)
+		}
+	}
+	for _, tc := range []struct {
+		spec RuleSpec
+		want string
+	}{
+		{RuleSpec{Proto: "6", Port: "1000-2000", CIDR: "10.1.2.3/8"}, "ip-proto tcp port 1000-2000 cidr 10.0.0.0/8"},
+		{RuleSpec{Proto: "icmpv6", ICMP: "128/0", Members: "ssh"}, "ipv6 ip-proto icmpv6 icmp 128/0 sg-members ssh"},
+		{RuleSpec{Direction: "egress", Proto: "any", CIDR: "2001:db8::1"}, "egress ipv6 ip-proto all cidr 2001:db8::1/128"},
+	} {
+		r, err := NewRule(tc.spec)
+		if err != nil || r.String() != tc.want {
+			t.Errorf("NewRule(%+v) = %q, %v; want %q", tc.spec, r, err, tc.want)
 		}
 	}
 	if err := st.DelSG("ssh"); err == nil {
 		t.Error("deleted a group that sg-members rules use")
 	}
 	// Idempotence of the model operations.
-	r, _ := NewRule("tcp", "22", "42.0.3.1", "")
+	r, _ := NewRule(RuleSpec{Proto: "tcp", Port: "22", CIDR: "42.0.3.1"})
 	n := len(st.SGs["ssh"].Rules)
 	st.AddRule("ssh", r)
 	if len(st.SGs["ssh"].Rules) != n {
@@ -165,5 +192,75 @@ func TestModelValidation(t *testing.T) {
 	}
 	if st.NICs["vnic_1"].Zone != zone || len(st.NICs["vnic_1"].SGs) != 2 {
 		t.Error("re-adding a NIC changed its zone or groups")
+	}
+}
+
+// TestProgramModeRuleChangeIsMapUpdate: with the groups as programs, a
+// sync loads one program per local NIC, a second sync does nothing, and a
+// rule change or a remote group's new member is map writes only: no flow
+// mod.
+func TestProgramModeRuleChangeIsMapUpdate(t *testing.T) {
+	sockA, sockB := bridge(t, "a"), bridge(t, "b")
+	st := model(t, sockA, sockB)
+	for _, sw := range st.Switches {
+		sw.SGMode = SGModeProgram
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := SyncAll(ctx, st, st.SwitchNames(), ofclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Loaded != 1 || res[1].Loaded != 2 || res[0].MapWrites == 0 {
+		t.Errorf("first sync: %+v", res)
+	}
+	res, err = SyncAll(ctx, st, st.SwitchNames(), ofclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Added+r.Deleted+r.Loaded+r.Unloaded+r.MapWrites != 0 {
+			t.Errorf("second sync changed things: %+v", r)
+		}
+	}
+	flowsBefore := len(st.Flows("a"))
+	r, _ := NewRule(RuleSpec{Proto: "udp", Port: "1000-2000", CIDR: "10.0.0.0/8"})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(st.AddRule("web", r))
+	must(st.AddNIC(NIC{ID: "vnic_5", MAC: "52:54:00:12:34:05", IPs: []string{"42.0.0.5", "2001:db8::5"}, VNI: 1337, Switch: "b", Port: 3, SGs: []string{"ssh"}}))
+	res, err = SyncAll(ctx, st, []string{"a"}, ofclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// On a: vnic_5 is new in vnic_1's VNI (admission and forwarding flows
+	// for it), but the rule and the member are map entries only.
+	if res[0].MapWrites == 0 || res[0].Loaded != 0 || len(st.Flows("a")) != flowsBefore+res[0].Added {
+		t.Errorf("sync after a rule and a member: %+v", res[0])
+	}
+	before := st.Clone()
+	must(st.DelRule("web", r))
+	if aff := Affected(before, st); strings.Join(aff, ",") != "a" {
+		t.Errorf("affected = %v, want [a]", aff)
+	}
+	res, err = SyncAll(ctx, st, []string{"a"}, ofclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Added+res[0].Deleted != 0 || res[0].MapWrites == 0 {
+		t.Errorf("rule removal in program mode: %+v", res[0])
+	}
+	// Back to flows: the programs go.
+	st.Switches["a"].SGMode = ""
+	res, err = SyncAll(ctx, st, []string{"a"}, ofclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Unloaded != 1 {
+		t.Errorf("switching to flows: %+v", res[0])
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goko-net/goko/ctl"
+	"github.com/goko-net/goko/ofclient"
 )
 
 // TestOfctlRoundTrip: on a switch that netctl programmed (tunnel fields,
@@ -21,7 +22,7 @@ func TestOfctlRoundTrip(t *testing.T) {
 	st := model(t, sockA, sockB)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := SyncAll(ctx, st, st.SwitchNames(), ""); err != nil {
+	if _, err := SyncAll(ctx, st, st.SwitchNames(), ofclient.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	run := func(args ...string) (string, string, int) {
@@ -55,7 +56,7 @@ func TestOfctlRoundTrip(t *testing.T) {
 			t.Errorf("%s: replace-flows changed the table:\nbefore:\n%s\nafter:\n%s", sock, dump, after)
 		}
 		// netctl still finds its flows exactly as it wants them.
-		res, err := SyncAll(ctx, st, st.SwitchNames(), "")
+		res, err := SyncAll(ctx, st, st.SwitchNames(), ofclient.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,19 +1,23 @@
-// Package netctl is goko's tenant-network controller, after Butterfly: VM
-// NICs in 24-bit VNIs joined across hosts by VXLAN, and security groups
-// (lists of allow rules, default deny) on what reaches each NIC. It keeps
-// its model in a JSON state file and programs every switch over OpenFlow
-// 1.3 from it (flows.go), so the same state always yields the same flows,
-// and a restarted controller pushes them again with `sync`.
+// Package netctl is goko's tenant-network controller, after Butterfly and
+// OVN: VM NICs in 24-bit VNIs joined across hosts by VXLAN, and security
+// groups (allow rules, default deny, stateful) on what each NIC sends and
+// receives. The model (this file, rule.go) lives in a store: a JSON file
+// for one machine, or etcd (store.go) for many. Each switch's flows are a
+// pure function of the model (flows.go), so the same model always yields
+// the same flows; they are pushed with the fewest changes by `netctl sync`
+// or kept in line continuously by one agent per host (agent.go), which
+// watches etcd. A security group can also run as one filter program per
+// NIC whose rules live in maps (sgprog.go), so a rule change is a map
+// update.
 //
 // The model:
 //   - a switch is one goko bridge (an OpenFlow target) with a VXLAN tunnel
 //     port and its VTEP address (the tunnel's local_ip);
-//   - a NIC has an id, a MAC, one or more IPv4 addresses, a VNI, and sits
-//     on a port of a switch; it belongs to zero or more security groups;
-//   - a security group is a list of rules; a rule allows IPv4 traffic of
-//     one protocol (tcp, udp, icmp or all), to one port or a port range
-//     (tcp and udp), from a CIDR or from the addresses of the NICs that are
-//     members of another group. A NIC's rules are the union of its groups'.
+//   - a NIC has an id, a MAC, one or more IPv4 and IPv6 addresses, a VNI,
+//     and sits on a port of a switch; it belongs to zero or more security
+//     groups;
+//   - a security group is a list of rules (rule.go). A NIC's rules are the
+//     union of its groups'.
 package netctl
 
 import (
@@ -25,7 +29,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 )
@@ -37,6 +40,25 @@ type State struct {
 	SGs      map[string]*SG     `json:"security_groups"`
 	// NextZone is the next conntrack zone to give a NIC.
 	NextZone uint32 `json:"next_zone"`
+	// Version is the model's format: 0 before egress rules existed (its
+	// groups get the default egress rules when loaded), StateVersion now.
+	Version int `json:"version,omitempty"`
+}
+
+// StateVersion is the current model format.
+const StateVersion = 2
+
+// upgrade brings a model of an older format to the current one: groups
+// made before egress rules existed allowed everything out, and still do.
+func (st *State) upgrade() {
+	if st.Version < StateVersion {
+		for _, g := range st.SGs {
+			for _, r := range defaultEgress() {
+				g.addRule(r)
+			}
+		}
+		st.Version = StateVersion
+	}
 }
 
 // Switch is a goko bridge under the controller.
@@ -45,7 +67,14 @@ type Switch struct {
 	Target     string `json:"target"`      // tcp:HOST[:PORT], unix:PATH or a bridge name
 	VTEP       string `json:"vtep"`        // the tunnel port's local_ip
 	TunnelPort uint32 `json:"tunnel_port"` // OpenFlow number of its vxlan port (remote_ip=flow)
+	// SGMode is how security groups run on the switch: "" (flows, one
+	// per rule, remote address and port) or "program" (one filter program
+	// per NIC whose rules are maps; see sgprog.go).
+	SGMode string `json:"sg_mode,omitempty"`
 }
+
+// SGModeProgram runs a switch's security groups as filter programs.
+const SGModeProgram = "program"
 
 // NIC is a VM network interface.
 type NIC struct {
@@ -66,117 +95,8 @@ type SG struct {
 	Rules []Rule `json:"rules"`
 }
 
-// Rule allows traffic into the NICs of a group.
-type Rule struct {
-	Proto   string `json:"ip_proto"`             // tcp, udp, icmp, all, or a protocol number
-	PortMin uint16 `json:"port_min,omitempty"`   // tcp/udp destination ports; 0: any
-	PortMax uint16 `json:"port_max,omitempty"`   //
-	CIDR    string `json:"cidr,omitempty"`       // source prefix, or
-	Members string `json:"sg_members,omitempty"` // the members of this group
-}
-
-// MaxPortRange bounds a rule's port range: OpenFlow 1.3 cannot mask
-// transport ports, so a range is one flow per port.
-const MaxPortRange = 1024
-
-func (r Rule) String() string {
-	s := "ip-proto " + r.Proto
-	if r.PortMin != 0 {
-		s += " port " + strconv.Itoa(int(r.PortMin))
-		if r.PortMax != r.PortMin {
-			s += "-" + strconv.Itoa(int(r.PortMax))
-		}
-	}
-	if r.CIDR != "" {
-		s += " cidr " + r.CIDR
-	} else {
-		s += " sg-members " + r.Members
-	}
-	return s
-}
-
-// protoNumber returns the IP protocol of a rule (0: all).
-func (r Rule) protoNumber() uint8 {
-	switch r.Proto {
-	case "tcp":
-		return 6
-	case "udp":
-		return 17
-	case "icmp":
-		return 1
-	case "all":
-		return 0
-	}
-	n, _ := strconv.Atoi(r.Proto)
-	return uint8(n)
-}
-
-// NewRule validates and normalises a rule.
-func NewRule(proto, port, cidr, members string) (Rule, error) {
-	r := Rule{Proto: strings.ToLower(proto)}
-	switch r.Proto {
-	case "tcp", "udp", "icmp", "all":
-	case "":
-		return r, errors.New("--ip-proto is required (tcp, udp, icmp, all or a number)")
-	default:
-		n, err := strconv.Atoi(r.Proto)
-		if err != nil || n < 1 || n > 255 {
-			return r, fmt.Errorf("ip-proto %q: want tcp, udp, icmp, all or 1-255", proto)
-		}
-		switch n {
-		case 6:
-			r.Proto = "tcp"
-		case 17:
-			r.Proto = "udp"
-		case 1:
-			r.Proto = "icmp"
-		}
-	}
-	if port != "" {
-		if r.Proto != "tcp" && r.Proto != "udp" {
-			return r, fmt.Errorf("--port needs --ip-proto tcp or udp")
-		}
-		lo, hi, isRange := strings.Cut(port, "-")
-		a, err1 := strconv.ParseUint(lo, 10, 16)
-		b := a
-		var err2 error
-		if isRange {
-			b, err2 = strconv.ParseUint(hi, 10, 16)
-		}
-		if err1 != nil || err2 != nil || a == 0 || b < a {
-			return r, fmt.Errorf("port %q: want N or N-M with 1 <= N <= M <= 65535", port)
-		}
-		if b-a+1 > MaxPortRange {
-			return r, fmt.Errorf("port range %q spans more than %d ports", port, MaxPortRange)
-		}
-		r.PortMin, r.PortMax = uint16(a), uint16(b)
-	}
-	switch {
-	case cidr != "" && members != "":
-		return r, errors.New("give --cidr or --sg-members, not both")
-	case cidr != "":
-		p, err := netip.ParsePrefix(cidr)
-		if err != nil {
-			a, err2 := netip.ParseAddr(cidr)
-			if err2 != nil {
-				return r, fmt.Errorf("cidr %q: %v", cidr, err)
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		if !p.Addr().Is4() {
-			return r, fmt.Errorf("cidr %q: only IPv4 is supported", cidr)
-		}
-		r.CIDR = p.Masked().String()
-	case members != "":
-		r.Members = members
-	default:
-		return r, errors.New("give --cidr or --sg-members")
-	}
-	return r, nil
-}
-
 func newState() *State {
-	return &State{Switches: map[string]*Switch{}, NICs: map[string]*NIC{}, SGs: map[string]*SG{}, NextZone: 1}
+	return &State{Switches: map[string]*Switch{}, NICs: map[string]*NIC{}, SGs: map[string]*SG{}, NextZone: 1, Version: StateVersion}
 }
 
 // Store is a state file, locked while a command runs.
@@ -199,17 +119,28 @@ func Open(path string) (*Store, *State, error) {
 		lf.Close()
 		return nil, nil, fmt.Errorf("state lock: %w", err)
 	}
+	st, err := ReadStateFile(path)
+	if err != nil {
+		lf.Close()
+		return nil, nil, err
+	}
+	return &Store{path: path, lock: lf}, st, nil
+}
+
+// ReadStateFile reads a state file without locking it (export, import);
+// a missing file is an empty state.
+func ReadStateFile(path string) (*State, error) {
 	st := newState()
+	st.Version = 0 // a file without a version is of the first format
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		st.Version = StateVersion // a new file
 	case err != nil:
-		lf.Close()
-		return nil, nil, fmt.Errorf("read state: %w", err)
+		return nil, fmt.Errorf("read state: %w", err)
 	default:
 		if err := json.Unmarshal(data, st); err != nil {
-			lf.Close()
-			return nil, nil, fmt.Errorf("state file %s: %w", path, err)
+			return nil, fmt.Errorf("state file %s: %w", path, err)
 		}
 		if st.Switches == nil {
 			st.Switches = map[string]*Switch{}
@@ -224,7 +155,8 @@ func Open(path string) (*Store, *State, error) {
 			st.NextZone = 1
 		}
 	}
-	return &Store{path: path, lock: lf}, st, nil
+	st.upgrade()
+	return st, nil
 }
 
 // Save writes st atomically (temporary file, fsync, rename).
@@ -266,7 +198,7 @@ func (st *State) Clone() *State {
 
 // AddSwitch adds or updates a switch.
 func (st *State) AddSwitch(sw Switch) error {
-	if sw.Name == "" || strings.ContainsAny(sw.Name, " \t\"") {
+	if sw.Name == "" || strings.ContainsAny(sw.Name, " \t\"/") {
 		return fmt.Errorf("switch name %q is not valid", sw.Name)
 	}
 	if sw.Target == "" {
@@ -278,6 +210,13 @@ func (st *State) AddSwitch(sw Switch) error {
 	}
 	if sw.TunnelPort == 0 || sw.TunnelPort > 0xffffff00 {
 		return fmt.Errorf("tunnel port %d is not a valid OpenFlow port", sw.TunnelPort)
+	}
+	switch sw.SGMode {
+	case "", "flows":
+		sw.SGMode = ""
+	case SGModeProgram:
+	default:
+		return fmt.Errorf("sg mode %q: want flows or program", sw.SGMode)
 	}
 	for _, o := range st.Switches {
 		if o.Name != sw.Name && o.VTEP == sw.VTEP {
@@ -302,7 +241,7 @@ func (st *State) DelSwitch(name string) error {
 // AddNIC adds a NIC, or updates it if the id exists (its zone and groups
 // are kept unless sgs is given).
 func (st *State) AddNIC(n NIC) error {
-	if n.ID == "" || strings.ContainsAny(n.ID, " \t\"") {
+	if n.ID == "" || strings.ContainsAny(n.ID, " \t\"/") {
 		return fmt.Errorf("nic id %q is not valid", n.ID)
 	}
 	mac, err := net.ParseMAC(n.MAC)
@@ -315,8 +254,8 @@ func (st *State) AddNIC(n NIC) error {
 	}
 	for i, s := range n.IPs {
 		a, err := netip.ParseAddr(s)
-		if err != nil || !a.Is4() || a.IsUnspecified() || a.IsMulticast() {
-			return fmt.Errorf("ip %q: want a unicast IPv4 address", s)
+		if err != nil || a.Zone() != "" || a.Is4In6() || a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() {
+			return fmt.Errorf("ip %q: want a unicast IPv4 or IPv6 address", s)
 		}
 		n.IPs[i] = a.String()
 	}
@@ -375,13 +314,18 @@ func (st *State) AddNIC(n NIC) error {
 // DelNIC removes a NIC (no error if it does not exist).
 func (st *State) DelNIC(id string) { delete(st.NICs, id) }
 
-// AddSG creates a security group (no error if it exists).
-func (st *State) AddSG(id string) error {
-	if id == "" || strings.ContainsAny(id, " \t\"") {
+// AddSG creates a security group (no error if it exists), with the default
+// egress rules (anything out, IPv4 and IPv6) unless bare.
+func (st *State) AddSG(id string, bare bool) error {
+	if id == "" || strings.ContainsAny(id, " \t\"/") {
 		return fmt.Errorf("security group id %q is not valid", id)
 	}
 	if st.SGs[id] == nil {
-		st.SGs[id] = &SG{ID: id}
+		g := &SG{ID: id}
+		if !bare {
+			g.Rules = defaultEgress()
+		}
+		st.SGs[id] = g
 	}
 	return nil
 }
@@ -412,13 +356,17 @@ func (st *State) AddRule(id string, r Rule) error {
 	if r.Members != "" && st.SGs[r.Members] == nil {
 		return fmt.Errorf("sg-members: security group %q does not exist", r.Members)
 	}
+	g.addRule(r)
+	return nil
+}
+
+func (g *SG) addRule(r Rule) {
 	for _, o := range g.Rules {
 		if o == r {
-			return nil
+			return
 		}
 	}
 	g.Rules = append(g.Rules, r)
-	return nil
 }
 
 // DelRule removes r from group id (no error if it is not there).

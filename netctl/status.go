@@ -19,8 +19,17 @@ func (st *State) WriteStatus(w io.Writer) {
 				n++
 			}
 		}
-		fmt.Fprintf(w, "  %s  target %s  vtep %s  tunnel port %d  nics %d  flows %d\n",
-			name, sw.Target, sw.VTEP, sw.TunnelPort, n, len(st.Flows(name)))
+		progs := ""
+		if sw.SGMode == SGModeProgram {
+			want := st.Want(name)
+			entries := 0
+			for _, m := range want.Programs {
+				entries += m.Entries()
+			}
+			progs = fmt.Sprintf("  sg programs %d (map entries %d)", len(want.Programs), entries)
+		}
+		fmt.Fprintf(w, "  %s  target %s  vtep %s  tunnel port %d  nics %d  flows %d%s\n",
+			name, sw.Target, sw.VTEP, sw.TunnelPort, n, len(st.Flows(name)), progs)
 	}
 	vnis := st.vnis()
 	fmt.Fprintf(w, "vnis: %d\n", len(vnis))

@@ -366,7 +366,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	if needSSL {
-		if err := c.SSL.validate(); err != nil {
+		if err := c.SSL.Validate(); err != nil {
 			return err
 		}
 	}

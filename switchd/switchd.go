@@ -64,8 +64,8 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := d.preflight(); err != nil {
 		return err
 	}
-	if !d.cfg.SSL.empty() {
-		cfg, err := d.cfg.SSL.tlsConfig()
+	if !d.cfg.SSL.Empty() {
+		cfg, err := d.cfg.SSL.Config()
 		if err != nil {
 			return err
 		}

@@ -125,7 +125,14 @@ func startBg(t *testing.T, cmd *exec.Cmd, ready string) *bg {
 // startNsSwitchd runs switchd inside network namespace ns.
 func startNsSwitchd(t *testing.T, ns string, args ...string) *switchd {
 	t.Helper()
-	s := &switchd{t: t, runDir: t.TempDir(), prefix: uniq("goko-tn-"), bridge: "br0", exited: make(chan struct{})}
+	return startNsSwitchdIn(t, ns, t.TempDir(), args...)
+}
+
+// startNsSwitchdIn is startNsSwitchd with the run directory given (a
+// restarted switchd keeps its management socket's path).
+func startNsSwitchdIn(t *testing.T, ns, runDir string, args ...string) *switchd {
+	t.Helper()
+	s := &switchd{t: t, runDir: runDir, prefix: uniq("goko-tn-"), bridge: "br0", exited: make(chan struct{})}
 	full := append([]string{"netns", "exec", ns, filepath.Join(binDir, "switchd"), "--bridge", s.bridge,
 		"--run-dir", s.runDir, "--dpdk-file-prefix", s.prefix, "--log-level", "debug"}, args...)
 	s.cmd = exec.Command("ip", full...)

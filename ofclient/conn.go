@@ -1,4 +1,4 @@
-package ctl
+package ofclient
 
 import (
 	"bufio"
@@ -13,7 +13,7 @@ import (
 	"github.com/goko-net/goko/openflow"
 )
 
-// Client side of an OpenFlow 1.3 connection, as ofctl needs it.
+// Client side of an OpenFlow 1.3 connection.
 //
 // Design: one goroutine reads and decodes every message the switch sends
 // and queues it; the caller's goroutine writes requests and takes replies
@@ -51,46 +51,9 @@ type inbound struct {
 	err error // decoding error of this message
 }
 
-// SwitchError is an OFPT_ERROR the switch sent in reply to a request.
-type SwitchError struct {
-	Xid uint32             // the xid of the failed request
-	Msg *openflow.ErrorMsg // the error as received
-}
-
-func (e *SwitchError) Error() string { return "switch replied " + ErrorName(e.Msg) }
-
-// ErrorName names an ERROR message's code the way ovs-ofctl does
-// ("OFPBMC_BAD_PREREQ"), with the experimenter id for experimenter
-// errors.
-func ErrorName(m *openflow.ErrorMsg) string {
-	if m.Code.Type() == openflow.ETExperimenter {
-		if m.Experimenter == openflow.GokoExperimenter {
-			return openflow.GokoErrorName(m.Code.Code())
-		}
-		return fmt.Sprintf("OFPET_EXPERIMENTER (experimenter 0x%08x, type %d)", m.Experimenter, m.Code.Code())
-	}
-	return m.Code.String()
-}
-
 // ErrVersion is returned by the handshake when the switch does not speak
 // OpenFlow 1.3.
 var ErrVersion = errors.New("switch does not support OpenFlow 1.3")
-
-// Dial connects to network/addr ("tcp" or "unix") and performs the HELLO
-// exchange.
-func Dial(ctx context.Context, network, addr string) (*Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	c, err := NewConn(ctx, nc)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return c, nil
-}
 
 // NewConn performs the HELLO exchange on an established connection (for
 // example one end of a net.Pipe) and starts the reader. It sends HELLO

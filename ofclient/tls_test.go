@@ -1,6 +1,7 @@
-package switchd
+package ofclient
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,7 +13,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/goko-net/goko/openflow"
 	"time"
 )
 
@@ -44,8 +48,8 @@ func newTestCA(t *testing.T, name string) *testCA {
 }
 
 // issue writes a key and a certificate for name, with no extended key
-// usage (as ovs-pki makes them), and returns an SSLConfig that trusts ca.
-func (ca *testCA) issue(t *testing.T, name string, trust *testCA) SSLConfig {
+// usage (as ovs-pki makes them), and returns an TLSFiles that trusts ca.
+func (ca *testCA) issue(t *testing.T, name string, trust *testCA) TLSFiles {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -63,7 +67,7 @@ func (ca *testCA) issue(t *testing.T, name string, trust *testCA) SSLConfig {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	s := SSLConfig{PrivateKey: filepath.Join(dir, "key.pem"), Certificate: filepath.Join(dir, "cert.pem"), CACert: filepath.Join(dir, "ca.pem")}
+	s := TLSFiles{PrivateKey: filepath.Join(dir, "key.pem"), Certificate: filepath.Join(dir, "cert.pem"), CACert: filepath.Join(dir, "ca.pem")}
 	for path, data := range map[string][]byte{
 		s.PrivateKey:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}),
 		s.Certificate: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
@@ -83,7 +87,7 @@ func TestTLSMutualAuth(t *testing.T) {
 	sw := ca.issue(t, "switch", ca)
 	for _, tc := range []struct {
 		name   string
-		client *SSLConfig // nil: a client without a certificate
+		client *TLSFiles // nil: a client without a certificate
 		ok     bool
 	}{
 		{"trusted controller", ptr(ca.issue(t, "controller", ca)), true},
@@ -92,13 +96,13 @@ func TestTLSMutualAuth(t *testing.T) {
 		{"controller without a certificate", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srvCfg, err := sw.tlsConfig()
+			srvCfg, err := sw.Config()
 			if err != nil {
 				t.Fatal(err)
 			}
 			var cliCfg *tls.Config
 			if tc.client != nil {
-				if cliCfg, err = tc.client.tlsConfig(); err != nil {
+				if cliCfg, err = tc.client.Config(); err != nil {
 					t.Fatal(err)
 				}
 			} else {
@@ -150,3 +154,57 @@ func TestTLSMutualAuth(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestConnectSSL: Connect reaches an ssl: target with the client's key
+// material, and refuses to try one without it.
+func TestConnectSSL(t *testing.T) {
+	ca := newTestCA(t, "goko test CA")
+	srvCfg, err := ca.issue(t, "switch", ca).Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cliCfg, err := ca.issue(t, "ofctl", ca).Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", srvCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		b, _ := openflow.Marshal(1, openflow.NewHello(openflow.Version))
+		c.Write(b)
+		openflow.ReadMessage(c, nil) // the client's HELLO
+		raw, err := openflow.ReadMessage(c, nil)
+		if err != nil {
+			return
+		}
+		xid, _, _ := openflow.Decode(raw)
+		b, _ = openflow.Marshal(xid, &openflow.EchoReply{})
+		c.Write(b)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	target := "ssl:" + ln.Addr().String()
+	if _, err := Connect(ctx, target, Options{}); err == nil || !strings.Contains(err.Error(), "--ca-cert") {
+		t.Errorf("ssl: without key material: %v", err)
+	}
+	c, err := Connect(ctx, target, Options{TLS: cliCfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Echo(ctx, nil); err != nil {
+		t.Errorf("echo over ssl: %v", err)
+	}
+	<-done
+}
