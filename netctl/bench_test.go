@@ -99,68 +99,87 @@ func rate(out *memport.Port, d time.Duration) float64 {
 	return float64(out.Stats().TxPackets-start) / time.Since(t0).Seconds()
 }
 
-// BenchmarkRuleChurn applies 1,000 rule changes (each a new tcp rule with
-// its own port and source prefix on the receiving NIC's group), one apply
-// each, while one NIC sends to the other as fast as the datapath forwards,
-// with the groups as flows and as programs.
+// churnResult is one run of churn.
+type churnResult struct {
+	elapsed          time.Duration
+	idle, during     float64 // packets per second
+	flowMods, writes int
+	flows, programs  int
+}
+
+// churn applies 1,000 rule changes (each a new tcp rule with its own port
+// and source prefix in the receiving NIC's group), one apply each, to a
+// switch that forwards frames (nil: no traffic) from one NIC to the
+// other as fast as it can.
+func churn(b *testing.B, mode string, frames [][]byte) churnResult {
+	var res churnResult
+	sock, out, stop := churnBridge(b, frames)
+	defer stop()
+	st := newState()
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(st.AddSwitch(Switch{Name: "a", Target: "unix:" + sock, VTEP: "192.0.2.1", TunnelPort: 10, SGMode: mode}))
+	must(st.AddSG("web", false))
+	must(st.AddSG("client", false))
+	r, _ := NewRule(RuleSpec{Proto: "tcp", Port: "80", CIDR: "10.1.0.0/16"})
+	must(st.AddRule("web", r))
+	must(st.AddNIC(NIC{ID: "A", MAC: "52:54:00:00:00:01", IPs: []string{"10.1.0.1"}, VNI: 1, Switch: "a", Port: 1, SGs: []string{"client"}}))
+	must(st.AddNIC(NIC{ID: "B", MAC: "52:54:00:00:00:02", IPs: []string{"10.1.0.2"}, VNI: 1, Switch: "a", Port: 2, SGs: []string{"web"}}))
+	ctx := context.Background()
+	c, err := ofclient.Connect(ctx, "unix:"+sock, ofclient.Options{})
+	must(err)
+	defer c.Close()
+	_, installed, err := Apply(ctx, c, "a", st.Want("a"), nil)
+	must(err)
+	if frames != nil {
+		if res.idle = rate(out, time.Second); res.idle == 0 {
+			b.Fatal("nothing forwarded")
+		}
+	}
+	start := time.Now()
+	tx0 := out.Stats().TxPackets
+	for i := 0; i < 1000; i++ {
+		r, err := NewRule(RuleSpec{Proto: "tcp", Port: fmt.Sprint(2000 + i), CIDR: fmt.Sprintf("172.%d.%d.0/24", 16+i/256, i%256)})
+		must(err)
+		must(st.AddRule("web", r))
+		sr, now, err := Apply(ctx, c, "a", st.Want("a"), installed)
+		must(err)
+		installed = now
+		res.writes += sr.MapWrites
+		res.flowMods += sr.Added + sr.Deleted
+	}
+	res.elapsed = time.Since(start)
+	res.during = float64(out.Stats().TxPackets-tx0) / res.elapsed.Seconds()
+	want := st.Want("a")
+	res.flows, res.programs = len(want.Flows), len(want.Programs)
+	return res
+}
+
+// BenchmarkRuleChurn compares the groups as flows and as programs: the
+// time to apply 1,000 rule changes without traffic and while one NIC
+// sends to the other as fast as the datapath forwards, and the forwarding
+// rate before and during the changes. To interleave the two on a shared
+// machine, run it several times with -count 1.
 func BenchmarkRuleChurn(b *testing.B) {
 	for _, mode := range []string{"flows", SGModeProgram} {
 		b.Run(mode, func(b *testing.B) {
-			macA, macB := [6]byte{0x52, 0x54, 0, 0, 0, 1}, [6]byte{0x52, 0x54, 0, 0, 0, 2}
-			sock, out, stop := churnBridge(b, tcpFrames(macA, macB, 64))
-			defer stop()
-			st := newState()
-			must := func(err error) {
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			sgMode := ""
+			m := ""
 			if mode == SGModeProgram {
-				sgMode = SGModeProgram
+				m = SGModeProgram
 			}
-			must(st.AddSwitch(Switch{Name: "a", Target: "unix:" + sock, VTEP: "192.0.2.1", TunnelPort: 10, SGMode: sgMode}))
-			must(st.AddSG("web", false))
-			must(st.AddSG("client", false))
-			r, _ := NewRule(RuleSpec{Proto: "tcp", Port: "80", CIDR: "10.1.0.0/16"})
-			must(st.AddRule("web", r))
-			must(st.AddNIC(NIC{ID: "A", MAC: "52:54:00:00:00:01", IPs: []string{"10.1.0.1"}, VNI: 1, Switch: "a", Port: 1, SGs: []string{"client"}}))
-			must(st.AddNIC(NIC{ID: "B", MAC: "52:54:00:00:00:02", IPs: []string{"10.1.0.2"}, VNI: 1, Switch: "a", Port: 2, SGs: []string{"web"}}))
-			ctx := context.Background()
-			c, err := ofclient.Connect(ctx, "unix:"+sock, ofclient.Options{})
-			must(err)
-			defer c.Close()
-			_, installed, err := Apply(ctx, c, "a", st.Want("a"), nil)
-			must(err)
-			idle := rate(out, time.Second)
-			if idle == 0 {
-				b.Fatal("nothing forwarded")
-			}
-			b.ResetTimer()
-			start := time.Now()
-			tx0 := out.Stats().TxPackets
-			var writes, flowMods int
-			for i := 0; i < 1000; i++ {
-				r, err := NewRule(RuleSpec{Proto: "tcp", Port: fmt.Sprint(2000 + i), CIDR: fmt.Sprintf("172.%d.%d.0/24", 16+i/256, i%256)})
-				must(err)
-				must(st.AddRule("web", r))
-				res, now, err := Apply(ctx, c, "a", st.Want("a"), installed)
-				must(err)
-				installed = now
-				writes += res.MapWrites
-				flowMods += res.Added + res.Deleted
-			}
-			elapsed := time.Since(start)
-			during := float64(out.Stats().TxPackets-tx0) / elapsed.Seconds()
-			b.StopTimer()
-			want := st.Want("a")
-			b.ReportMetric(float64(elapsed.Milliseconds()), "ms/1000-changes")
-			b.ReportMetric(idle/1e6, "Mpps-idle")
-			b.ReportMetric(during/1e6, "Mpps-during")
-			b.ReportMetric(float64(len(want.Flows)), "flows")
-			b.ReportMetric(float64(len(want.Programs)), "programs")
-			b.ReportMetric(float64(flowMods), "flow-mods")
-			b.ReportMetric(float64(writes), "map-writes")
+			quiet := churn(b, m, nil)
+			busy := churn(b, m, tcpFrames([6]byte{0x52, 0x54, 0, 0, 0, 1}, [6]byte{0x52, 0x54, 0, 0, 0, 2}, 64))
+			b.ReportMetric(float64(quiet.elapsed.Milliseconds()), "ms/1000-changes")
+			b.ReportMetric(float64(busy.elapsed.Milliseconds()), "ms/1000-changes-forwarding")
+			b.ReportMetric(busy.idle/1e6, "Mpps-before")
+			b.ReportMetric(busy.during/1e6, "Mpps-during")
+			b.ReportMetric(float64(busy.flows), "flows")
+			b.ReportMetric(float64(busy.programs), "programs")
+			b.ReportMetric(float64(busy.flowMods), "flow-mods")
+			b.ReportMetric(float64(busy.writes), "map-writes")
 		})
 	}
 }
@@ -194,7 +213,7 @@ func scaleModel(b testing.TB, mode string) *State {
 		id := fmt.Sprintf("g%04d", g)
 		next := fmt.Sprintf("g%04d", g/10*10+(g+1)%10) // the next group of the same VNI
 		must(st.AddSG(id, false))
-		for _, r := range []Rule{
+		st.SGs[id].Rules = append(st.SGs[id].Rules, []Rule{
 			rule(RuleSpec{Proto: "tcp", Port: "22", CIDR: "10.200.0.0/16"}),
 			rule(RuleSpec{Proto: "tcp", Port: "443", CIDR: "0.0.0.0/0"}),
 			rule(RuleSpec{Proto: "tcp", Port: "8000-8099", CIDR: fmt.Sprintf("10.%d.0.0/16", 100+g%100)}),
@@ -203,9 +222,7 @@ func scaleModel(b testing.TB, mode string) *State {
 			rule(RuleSpec{Proto: "udp", Port: "5000-5009", Members: id}),
 			rule(RuleSpec{Proto: "icmp", ICMP: "8", Members: id}),
 			rule(RuleSpec{Proto: "tcp", Port: "6379", Members: next}),
-		} {
-			st.SGs[id].Rules = append(st.SGs[id].Rules, r)
-		}
+		}...)
 	}
 	// Built directly rather than through AddNIC, whose checks are linear
 	// in the model (the model is valid by construction).
