@@ -284,8 +284,8 @@ func TestRingRoundTrip(t *testing.T) {
 		if pk.Buf == nil || mbufRefcnt(pk.Buf) != 1 {
 			t.Fatalf("frame %d: Buf %p", i, pk.Buf)
 		}
-		if Headroom(&got[i]) != 128 {
-			t.Fatalf("frame %d: headroom %d, want 128", i, Headroom(&got[i]))
+		if headroom(&got[i]) != 128 {
+			t.Fatalf("frame %d: headroom %d, want 128", i, headroom(&got[i]))
 		}
 	}
 
@@ -431,8 +431,8 @@ func TestZeroCopyViews(t *testing.T) {
 		t.Fatalf("refcount %d after the devices are done, want 1", r)
 	}
 	pushed := full
-	if !Prepend(&pushed, 4) {
-		t.Fatal("Prepend(4) failed")
+	if !prepend(&pushed, 4) {
+		t.Fatal("prepend(4) failed")
 	}
 	copy(pushed.Data[0:12], frame[0:12])
 	copy(pushed.Data[12:16], []byte{0x81, 0x00, 0x00, 0x05})
@@ -443,10 +443,10 @@ func TestZeroCopyViews(t *testing.T) {
 		t.Errorf("pushed frame came back wrong: %d packets", len(ra))
 	}
 	a.Release(ra)
-	if !Extend(&pushed, 10) || len(pushed.Data) != len(frame)+14 {
-		t.Error("Extend(10) failed")
+	if !extend(&pushed, 10) || len(pushed.Data) != len(frame)+14 {
+		t.Error("extend(10) failed")
 	}
-	if Prepend(&pushed, Headroom(&pushed)+1) || Extend(&pushed, Tailroom(&pushed)+1) {
+	if prepend(&pushed, headroom(&pushed)+1) || extend(&pushed, tailroom(&pushed)+1) {
 		t.Error("Prepend/Extend beyond the buffer succeeded")
 	}
 	src.Release(got)
