@@ -6,6 +6,12 @@
 // It knows OpenFlow (package openflow) and the datapath's seam (package
 // datapath), and nothing of how ports are opened or connections made:
 // the daemon hands it datapath ports and net.Conns.
+//
+// Comments say "as in Oko" where goko follows Oko (Chaignon et al.,
+// "Oko: Extending Open vSwitch with Stateful Filters", SOSR 2018): the
+// fork of Open vSwitch-DPDK that made uBPF filter programs a match field
+// and gave them maps; goko's filter_prog extension keeps its semantics
+// but not its wire encoding (docs/openflow-extensions.md).
 package ofproto
 
 // Locks, in the order they are taken: a goroutine holding one of them

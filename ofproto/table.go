@@ -113,11 +113,15 @@ type flowTable struct {
 func (t *flowTable) len() int { return t.index.n }
 
 // lookup returns the highest-priority rule matching key and md, and passes
-// the mask of every subtable it examined to mask.
+// to mask the mask of every subtable it examined: the classifier visits
+// subtables by descending highest priority and stops at the first whose
+// rules cannot beat the best match so far, so the megaflow is only as wide
+// as the subtables that decided the outcome.
 //
 // A rule with a filter program matches only if the program also says so;
 // pass runs it (and records the result for the megaflow). A filter that
-// says no sends the lookup on to lower-priority rules, as in Oko.
+// says no sends the lookup on to lower-priority rules, as in Oko (see the
+// package comment).
 //
 // A ct_reply match works the same way through ctPass (conntrack.go).
 func (t *flowTable) lookup(key *datapath.FlowKey, md uint64, mask func(*datapath.FlowKey), pass func(*filterProg) bool, ctPass func(uint32) bool) *rule {

@@ -336,7 +336,8 @@ func (x *xlate) action(a openflow.Action) {
 			x.emit(datapath.Action{Kind: datapath.ActCTCommit, Zone: zone})
 			return
 		}
-		// send_maps (the only experimenter action checkAction lets in).
+		// Otherwise send_maps: checkAction (actions.go) lets in no other
+		// experimenter action.
 		if sm, err := openflow.ParseGokoSendMaps(a); err == nil {
 			if f := x.b.filters.progs[sm.ProgID]; f != nil {
 				x.emit(datapath.Action{Kind: datapath.ActUserspace,

@@ -2,6 +2,10 @@
 // from clang-built ELF objects or raw bytecode, verifies them, and runs
 // them on packets from any number of datapath threads at once.
 //
+// An "Oko filter" is a program of the kind Oko (Chaignon et al., SOSR
+// 2018, the Open vSwitch-DPDK fork that made uBPF programs a flow match
+// field) runs: uint64 f(void *pkt, uint64 len), 1 meaning match.
+//
 // # Loading
 //
 // [LoadELF] parses an object with cilium/ebpf's ELF reader (no kernel
