@@ -165,8 +165,8 @@ func (c *flowCache) flush() {
 	c.flows = 0
 }
 
-// removeIf drops the cached flows for which stale holds.
-func (c *flowCache) removeIf(stale func(*cachedFlow) bool) {
+// dropIf drops the cached flows for which stale holds.
+func (c *flowCache) dropIf(stale func(*cachedFlow) bool) {
 	for port, pc := range c.byPort {
 		kept := pc.subtables[:0]
 		for _, st := range pc.subtables {

@@ -199,7 +199,7 @@ func (p *pmd) revalidate(v uint64) {
 	if all {
 		p.cache.flush()
 	} else {
-		p.cache.removeIf(func(f *cachedFlow) bool {
+		p.cache.dropIf(func(f *cachedFlow) bool {
 			for _, stale := range preds {
 				if stale(&f.mf) {
 					return true

@@ -17,8 +17,9 @@ package ofproto
 // the change is done, update tells the datapath what became stale, still
 // under modMu. So a new kind of change cannot forget to invalidate: a
 // test (change_test.go) checks that nothing else in the package writes
-// that state, and that only update makes a txn. What a recorded change
-// makes stale is worked out in revalidate.go.
+// that state, and that only update makes a txn; internal/layering checks
+// that nothing else in the module calls Datapath.Revalidate or Invalidate.
+// What a recorded change makes stale is worked out in revalidate.go.
 //
 // Why invalidating after the edit is enough: a translation that read the
 // old state finished before the edit took mu; if its megaflow was

@@ -1,0 +1,2 @@
+// Package ctl is the CLI.
+package ctl
