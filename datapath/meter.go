@@ -9,7 +9,7 @@ import (
 // own rate. A packet exceeds a band when that band's bucket lacks the
 // tokens for it; the band that applies is the exceeded band with the
 // highest rate (OpenFlow 1.3 section 5.7.1), and it either drops the packet
-// or raises its DSCP drop precedence (how: remarkDSCP in exec.go). A packet
+// or raises its DSCP drop precedence (how: remarkDSCP in rewrite.go). A packet
 // that exceeds no band passes.
 //
 // Meters are shared by all datapath threads; a packet takes the meter's

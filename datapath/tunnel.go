@@ -406,13 +406,3 @@ func (p *pmd) encap(e *execAction, pkt *Packet, key *FlowKey) {
 	p.txTunBytes += uint64(inner)
 	p.enqueue(e.out, c)
 }
-
-// enqueue adds pkt to tx queue i, flushing it when full.
-func (p *pmd) enqueue(i int, pkt *Packet) {
-	q := &p.tx[i]
-	if q.n == BurstSize {
-		p.flushQueue(q)
-	}
-	q.pkts[q.n] = pkt
-	q.n++
-}

@@ -273,7 +273,7 @@ func (h *headers) setField(f Field, v *[16]byte) {
 			return
 		}
 		copy(fr[end-2:end], v[:2])
-		h.reparse()
+		reparse(h.frame, h.key, h.off)
 	case FieldIPProto:
 		h.setIPProto(v[0])
 	case FieldTunID:
@@ -283,15 +283,6 @@ func (h *headers) setField(f Field, v *[16]byte) {
 	case FieldTunDst:
 		k.TunDst = be.Uint32(v[:])
 	}
-}
-
-// reparse refreshes the key and offsets after a change that alters how
-// the rest of the frame parses, keeping what does not come from the frame.
-func (h *headers) reparse() {
-	k := h.key
-	in, tid, tsrc, tdst := k.InPort, k.TunID, k.TunSrc, k.TunDst
-	*h.off = Parse(h.frame, in, k)
-	k.TunID, k.TunSrc, k.TunDst = tid, tsrc, tdst
 }
 
 // setIPProto rewrites the IPv4 protocol, or the next-header field that
@@ -332,7 +323,7 @@ func (h *headers) setIPProto(p uint8) {
 		ip[at] = p
 	}
 	h.updateL4Csum(old[:], nw[:])
-	h.reparse()
+	reparse(h.frame, h.key, h.off)
 }
 
 func (h *headers) setTos(tos uint8) {
@@ -539,38 +530,4 @@ func (h *headers) remarkDSCP(prec uint8) {
 		dscp = uint8(max(int(class)-int(prec), 0))<<3 | dscp&7
 	}
 	h.setTos(dscp<<2 | h.key.NwTos&3)
-}
-
-// selectHash hashes the fields a select group balances on.
-func selectHash(k *FlowKey) uint64 {
-	h := uint64(k.NwSrc)<<32 | uint64(k.NwDst)
-	h ^= uint64(k.TpSrc)<<48 | uint64(k.TpDst)<<32 | uint64(k.NwProto)<<16 | uint64(k.EthType)
-	for i := 0; i < 16; i += 8 {
-		h ^= be.Uint64(k.IPv6Src[i:]) * 0x9e3779b97f4a7c15
-		h ^= be.Uint64(k.IPv6Dst[i:]) * 0xc2b2ae3d27d4eb4f
-	}
-	var mac [8]byte
-	copy(mac[:], k.EthSrc[:])
-	h ^= be.Uint64(mac[:]) * 0x94d049bb133111eb
-	copy(mac[:], k.EthDst[:])
-	h ^= be.Uint64(mac[:]) * 0xbf58476d1ce4e5b9
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	h *= 0xc4ceb9fe1a85ec53
-	h ^= h >> 33
-	return h
-}
-
-// SelectMask is the flow-key mask a translation that emits ActSelect must
-// OR into its megaflow mask: the fields selectHash reads.
-func SelectMask() FlowKey {
-	var m FlowKey
-	m.NwSrc, m.NwDst, m.TpSrc, m.TpDst, m.NwProto, m.EthType = ^uint32(0), ^uint32(0), 0xffff, 0xffff, 0xff, 0xffff
-	for i := range m.IPv6Src {
-		m.IPv6Src[i], m.IPv6Dst[i] = 0xff, 0xff
-	}
-	for i := range m.EthSrc {
-		m.EthSrc[i], m.EthDst[i] = 0xff, 0xff
-	}
-	return m
 }
