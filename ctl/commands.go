@@ -765,7 +765,7 @@ func (c *cli) dumpFlows(args []string) error {
 		// As ovs-ofctl prints it: each reply message under its header.
 		var b strings.Builder
 		for i, body := range bodies {
-			b.WriteString(header("OFPST_FLOW reply", xid))
+			b.WriteString(replyHeader("OFPST_FLOW reply", xid))
 			if i < len(bodies)-1 {
 				b.WriteString(" flags=[more]")
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/goko-net/goko/ctl/flowsyntax"
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/datapath/memport"
+	"github.com/goko-net/goko/header"
 	"github.com/goko-net/goko/ofproto"
 	"github.com/goko-net/goko/openflow"
 )
@@ -228,16 +229,16 @@ func TestPacketFromMatch(t *testing.T) {
 		if got := datapath.FormatFlow(&k); !strings.Contains(got, tc.want) {
 			t.Errorf("%s:\n got %s\nwant %s", tc.flow, got, tc.want)
 		}
-		if k.EthType == 0x0800 {
+		if k.EthType == header.EtherTypeIPv4 {
 			l3, l4 := int(off.L3), int(off.L4)
-			if checksum(pkt[l3:l4], 0) != 0 {
+			if header.Checksum(pkt[l3:l4], 0) != 0 {
 				t.Errorf("%s: bad IPv4 header checksum", tc.flow)
 			}
-			sum := uint32(0)
-			if k.NwProto != 1 {
-				sum = pseudoSum(pkt[l3+12:l3+20], k.NwProto, len(pkt)-l4)
+			sum := uint16(0)
+			if k.NwProto != header.IPProtoICMP {
+				sum = header.PseudoHeaderSum(k.NwProto, pkt[l3+header.IPv4Src:l3+header.IPv4Src+4], pkt[l3+header.IPv4Dst:l3+header.IPv4Dst+4], len(pkt)-l4)
 			}
-			if k.NwProto != 132 && checksum(pkt[l4:], sum) != 0 {
+			if k.NwProto != header.IPProtoSCTP && header.Checksum(pkt[l4:], sum) != 0 {
 				t.Errorf("%s: bad L4 checksum", tc.flow)
 			}
 		}

@@ -14,7 +14,8 @@ import (
 // output for these messages, header line included). Each returns text
 // ending in a newline.
 
-func header(name string, xid uint32) string {
+// replyHeader is the first line of a printed reply.
+func replyHeader(name string, xid uint32) string {
 	return fmt.Sprintf("%s (OF1.3) (xid=0x%x):", name, xid)
 }
 
@@ -34,7 +35,7 @@ var capabilityNames = []struct {
 // FormatFeatures prints a FEATURES_REPLY (the first part of "show").
 func FormatFeatures(xid uint32, f *openflow.FeaturesReply) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s dpid:%016x\n", header("OFPT_FEATURES_REPLY", xid), f.DatapathID)
+	fmt.Fprintf(&b, "%s dpid:%016x\n", replyHeader("OFPT_FEATURES_REPLY", xid), f.DatapathID)
 	fmt.Fprintf(&b, "n_tables:%d, n_buffers:%d", f.NTables, f.NBuffers)
 	if f.AuxiliaryID != 0 {
 		fmt.Fprintf(&b, ", auxiliary_id:%d", f.AuxiliaryID)
@@ -57,7 +58,7 @@ func FormatFeatures(xid uint32, f *openflow.FeaturesReply) string {
 // FormatSwitchConfig prints a GET_CONFIG_REPLY (the last part of "show").
 func FormatSwitchConfig(xid uint32, c *openflow.SwitchConfig) string {
 	frags := [...]string{"normal", "drop", "reassemble", "nx-match"}[c.Flags&openflow.FragMask]
-	return fmt.Sprintf("%s frags=%s miss_send_len=%d\n", header("OFPT_GET_CONFIG_REPLY", xid), frags, c.MissSendLen)
+	return fmt.Sprintf("%s frags=%s miss_send_len=%d\n", replyHeader("OFPT_GET_CONFIG_REPLY", xid), frags, c.MissSendLen)
 }
 
 func bitNames(v uint32, names []string) string {
@@ -119,7 +120,7 @@ func formatMAC(m [6]byte) string {
 func FormatPortDesc(xid uint32, ports []openflow.Port) string {
 	ps := sortedPorts(ports)
 	var b strings.Builder
-	b.WriteString(header("OFPST_PORT_DESC reply", xid) + "\n")
+	b.WriteString(replyHeader("OFPST_PORT_DESC reply", xid) + "\n")
 	for i := range ps {
 		b.WriteString(FormatPort(&ps[i]))
 	}
@@ -143,7 +144,7 @@ func sortedPorts(ports []openflow.Port) []openflow.Port {
 // FormatPortStats prints a PORT_STATS reply as "dump-ports" does.
 func FormatPortStats(xid uint32, stats []openflow.PortStats) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %d ports\n", header("OFPST_PORT reply", xid), len(stats))
+	fmt.Fprintf(&b, "%s %d ports\n", replyHeader("OFPST_PORT reply", xid), len(stats))
 	for _, s := range stats {
 		pad := ""
 		if s.PortNo < 10 {
@@ -166,7 +167,7 @@ func FormatPortStats(xid uint32, stats []openflow.PortStats) string {
 // of such tables is "tables 3...253: ditto".
 func FormatTableStats(xid uint32, stats []openflow.TableStats) string {
 	var b strings.Builder
-	b.WriteString(header("OFPST_TABLE reply", xid) + "\n")
+	b.WriteString(replyHeader("OFPST_TABLE reply", xid) + "\n")
 	same := func(p, s openflow.TableStats) bool {
 		return p.ActiveCount == s.ActiveCount && p.LookupCount == s.LookupCount && p.MatchedCount == s.MatchedCount
 	}
@@ -196,13 +197,13 @@ func FormatTableStats(xid uint32, stats []openflow.TableStats) string {
 // FormatDesc prints a DESC reply as "dump-desc" does.
 func FormatDesc(xid uint32, d *openflow.DescReply) string {
 	return fmt.Sprintf("%s\nManufacturer: %s\nHardware: %s\nSoftware: %s\nSerial Num: %s\nDP Description: %s\n",
-		header("OFPST_DESC reply", xid), d.MfrDesc, d.HWDesc, d.SWDesc, d.SerialNum, d.DPDesc)
+		replyHeader("OFPST_DESC reply", xid), d.MfrDesc, d.HWDesc, d.SWDesc, d.SerialNum, d.DPDesc)
 }
 
 // FormatAggregate prints an AGGREGATE reply as "dump-aggregate" does.
 func FormatAggregate(xid uint32, a *openflow.AggregateStatsReply) string {
 	return fmt.Sprintf("%s packet_count=%d byte_count=%d flow_count=%d\n",
-		header("OFPST_AGGREGATE reply", xid), a.PacketCount, a.ByteCount, a.FlowCount)
+		replyHeader("OFPST_AGGREGATE reply", xid), a.PacketCount, a.ByteCount, a.FlowCount)
 }
 
 // FormatFlowStatsLines prints flows as dump-flows does: one line per flow,

@@ -15,7 +15,7 @@ import (
 // FormatGroupDesc prints a GROUP_DESC reply as dump-groups does.
 func FormatGroupDesc(xid uint32, groups []openflow.GroupDesc) string {
 	var b strings.Builder
-	b.WriteString(header("OFPST_GROUP_DESC reply", xid) + "\n")
+	b.WriteString(replyHeader("OFPST_GROUP_DESC reply", xid) + "\n")
 	for i := range groups {
 		b.WriteString(" " + flowsyntax.FormatGroup(&groups[i]) + "\n")
 	}
@@ -25,7 +25,7 @@ func FormatGroupDesc(xid uint32, groups []openflow.GroupDesc) string {
 // FormatGroupStats prints a GROUP_STATS reply as dump-group-stats does.
 func FormatGroupStats(xid uint32, stats []openflow.GroupStats) string {
 	var b strings.Builder
-	b.WriteString(header("OFPST_GROUP reply", xid) + "\n")
+	b.WriteString(replyHeader("OFPST_GROUP reply", xid) + "\n")
 	for i := range stats {
 		b.WriteString(" " + flowsyntax.FormatGroupStats(&stats[i]) + "\n")
 	}
@@ -63,7 +63,7 @@ var groupTypeTitles = []string{"all", "select", "indirect", "fast failover"}
 // dump-group-features does.
 func FormatGroupFeatures(xid uint32, f *openflow.GroupFeaturesReply) string {
 	var b strings.Builder
-	b.WriteString(header("OFPST_GROUP_FEATURES reply", xid) + "\n")
+	b.WriteString(replyHeader("OFPST_GROUP_FEATURES reply", xid) + "\n")
 	fmt.Fprintf(&b, " Group table:\n    Types:  0x%x\n    Capabilities:  0x%x\n", f.Types, uint32(f.Capabilities))
 	for i, title := range groupTypeTitles {
 		if f.Types&(1<<i) == 0 {
@@ -78,7 +78,7 @@ func FormatGroupFeatures(xid uint32, f *openflow.GroupFeaturesReply) string {
 // FormatMeterConfigs prints a METER_CONFIG reply as dump-meters does.
 func FormatMeterConfigs(xid uint32, configs []openflow.MeterConfig) string {
 	var b strings.Builder
-	b.WriteString(header("OFPST_METER_CONFIG reply", xid) + "\n")
+	b.WriteString(replyHeader("OFPST_METER_CONFIG reply", xid) + "\n")
 	for i := range configs {
 		if i > 0 {
 			b.WriteByte('\n')
@@ -91,7 +91,7 @@ func FormatMeterConfigs(xid uint32, configs []openflow.MeterConfig) string {
 // FormatMeterStats prints a METER_STATS reply as meter-stats does.
 func FormatMeterStats(xid uint32, stats []openflow.MeterStats) string {
 	var b strings.Builder
-	b.WriteString(header("OFPST_METER reply", xid) + "\n")
+	b.WriteString(replyHeader("OFPST_METER reply", xid) + "\n")
 	for i := range stats {
 		if i > 0 {
 			b.WriteByte('\n')
@@ -107,7 +107,7 @@ var bandTypeNames = map[openflow.MeterBandType]string{openflow.MeterBandDrop: "d
 // does.
 func FormatMeterFeatures(xid uint32, f *openflow.MeterFeaturesReply) string {
 	var b strings.Builder
-	b.WriteString(header("OFPST_METER_FEATURES reply", xid) + "\n")
+	b.WriteString(replyHeader("OFPST_METER_FEATURES reply", xid) + "\n")
 	fmt.Fprintf(&b, "max_meter:%d max_bands:%d max_color:%d\n", f.MaxMeter, f.MaxBands, f.MaxColor)
 	var bands []string
 	for _, t := range []openflow.MeterBandType{openflow.MeterBandDrop, openflow.MeterBandDSCPRemark} {

@@ -39,7 +39,7 @@ func flowRemovedReason(r openflow.FlowRemovedReason) string {
 // message line, then the frame decoded (see FormatPacket).
 func FormatPacketIn(xid uint32, m *openflow.PacketIn) string {
 	var b strings.Builder
-	b.WriteString(header("OFPT_PACKET_IN", xid))
+	b.WriteString(replyHeader("OFPT_PACKET_IN", xid))
 	if m.TableID != 0 {
 		fmt.Fprintf(&b, " table_id=%d", m.TableID)
 	}
@@ -60,7 +60,7 @@ func FormatPacketIn(xid uint32, m *openflow.PacketIn) string {
 // FormatFlowRemoved prints a FLOW_REMOVED as ovs-ofctl monitor does.
 func FormatFlowRemoved(xid uint32, m *openflow.FlowRemoved) string {
 	var b strings.Builder
-	b.WriteString(header("OFPT_FLOW_REMOVED", xid) + " ")
+	b.WriteString(replyHeader("OFPT_FLOW_REMOVED", xid) + " ")
 	b.WriteString(flowsyntax.FormatMatch(m.Match, int(m.Priority)))
 	fmt.Fprintf(&b, " reason=%s", flowRemovedReason(m.Reason))
 	if m.TableID != 255 {
@@ -85,7 +85,7 @@ func FormatPortStatus(xid uint32, m *openflow.PortStatus) string {
 	if int(m.Reason) < len(portReasons) {
 		r = portReasons[m.Reason]
 	}
-	return header("OFPT_PORT_STATUS", xid) + " " + r + ":" + FormatPort(&m.Desc)
+	return replyHeader("OFPT_PORT_STATUS", xid) + " " + r + ":" + FormatPort(&m.Desc)
 }
 
 // FormatMapContents prints goko's MAP_CONTENTS message (the result of a
@@ -207,7 +207,7 @@ func (c *cli) printEvent(xid uint32, msg openflow.Message) error {
 	case *openflow.PortStatus:
 		s = FormatPortStatus(xid, m)
 	case *openflow.ErrorMsg:
-		s = header("OFPT_ERROR", xid) + " " + ofclient.ErrorName(m) + "\n"
+		s = replyHeader("OFPT_ERROR", xid) + " " + ofclient.ErrorName(m) + "\n"
 		if m.Code.Type() == openflow.ETExperimenter {
 			if t := errorText(m.Data); t != "" {
 				s += t + "\n"
@@ -217,10 +217,10 @@ func (c *cli) printEvent(xid uint32, msg openflow.Message) error {
 		if d, ok := mapContents(m); ok {
 			s = FormatMapContents(xid, d, c.hex)
 		} else {
-			s = fmt.Sprintf("%s experimenter=0x%08x exp_type=%d data_len=%d\n", header("OFPT_EXPERIMENTER", xid), m.Experimenter, m.ExpType, len(m.Data))
+			s = fmt.Sprintf("%s experimenter=0x%08x exp_type=%d data_len=%d\n", replyHeader("OFPT_EXPERIMENTER", xid), m.Experimenter, m.ExpType, len(m.Data))
 		}
 	default:
-		s = header(msg.Type().String(), xid) + "\n"
+		s = replyHeader(msg.Type().String(), xid) + "\n"
 	}
 	_, err := fmt.Fprint(c.out, s)
 	return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/goko-net/goko/header"
 )
 
 // FormatPacket describes an Ethernet frame in one line the way
@@ -18,20 +20,20 @@ func FormatPacket(p []byte) string {
 	var parts []string
 	put := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
 	var dst, src [6]byte
-	if len(p) < 14 {
+	if len(p) < header.EthernetLen {
 		return "vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000"
 	}
 	copy(dst[:], p[0:6])
 	copy(src[:], p[6:12])
-	typ := binary.BigEndian.Uint16(p[12:])
-	rest := p[14:]
+	typ := header.Ethernet(p).Type()
+	rest := p[header.EthernetLen:]
 	var tcis []uint16
-	for (typ == 0x8100 || typ == 0x88a8) && len(rest) >= 4 && len(tcis) < 2 {
+	for (typ == header.EtherTypeVLAN || typ == header.EtherTypeQinQ) && len(rest) >= header.VLANTagLen && len(tcis) < 2 {
 		tcis = append(tcis, binary.BigEndian.Uint16(rest)|0x1000)
 		typ = binary.BigEndian.Uint16(rest[2:])
-		rest = rest[4:]
+		rest = rest[header.VLANTagLen:]
 	}
-	if typ < 0x600 { // 802.3 length: OVS calls it 0x05ff
+	if typ < header.EtherTypeMin { // 802.3 length: OVS calls it 0x05ff
 		typ = 0x05ff
 	}
 	// VLANs: "vlan_tci=0x0000" without a tag; "dl_vlan=N,dl_vlan_pcp=P"
@@ -58,40 +60,40 @@ func FormatPacket(p []byte) string {
 	}
 	csum := ""
 	switch typ {
-	case 0x0806, 0x8035: // ARP, RARP
+	case header.EtherTypeARP, header.EtherTypeRARP:
 		var a [28]byte
 		copy(a[:], rest)
-		ok := len(rest) >= 28 && binary.BigEndian.Uint16(a[0:]) == 1 && binary.BigEndian.Uint16(a[2:]) == 0x0800 && a[4] == 6 && a[5] == 4
+		ok := len(rest) >= 28 && binary.BigEndian.Uint16(a[0:]) == 1 && binary.BigEndian.Uint16(a[2:]) == header.EtherTypeIPv4 && a[4] == 6 && a[5] == 4
 		if !ok {
 			a = [28]byte{}
 		}
-		parts = append(parts, map[uint16]string{0x0806: "arp", 0x8035: "rarp"}[typ])
+		parts = append(parts, map[uint16]string{header.EtherTypeARP: "arp", header.EtherTypeRARP: "rarp"}[typ])
 		l2()
 		put("arp_spa=%s", netip.AddrFrom4([4]byte(a[14:18])))
 		put("arp_tpa=%s", netip.AddrFrom4([4]byte(a[24:28])))
 		put("arp_op=%d", binary.BigEndian.Uint16(a[6:]))
 		put("arp_sha=%s", mac(a[8:14]))
 		put("arp_tha=%s", mac(a[18:24]))
-	case 0x0800:
+	case header.EtherTypeIPv4:
 		var proto, tos, ttl uint8
 		var srcIP, dstIP [4]byte
 		frag := "no"
 		var l4 []byte
-		if len(rest) >= 20 && rest[0]>>4 == 4 {
-			ihl := int(rest[0]&0xf) * 4
-			tot := int(binary.BigEndian.Uint16(rest[2:]))
-			if ihl >= 20 && tot >= ihl && tot <= len(rest) {
-				tos, ttl, proto = rest[1], rest[8], rest[9]
-				copy(srcIP[:], rest[12:16])
-				copy(dstIP[:], rest[16:20])
-				fo := binary.BigEndian.Uint16(rest[6:])
+		if ip := header.IPv4(rest); len(ip) >= header.IPv4MinLen && ip[0]>>4 == 4 {
+			ihl := ip.HeaderLen()
+			tot := int(ip.TotalLen())
+			if ihl >= header.IPv4MinLen && tot >= ihl && tot <= len(ip) {
+				tos, ttl, proto = ip[header.IPv4TOS], ip[header.IPv4TTL], ip[header.IPv4Protocol]
+				copy(srcIP[:], ip[header.IPv4Src:header.IPv4Src+4])
+				copy(dstIP[:], ip[header.IPv4Dst:header.IPv4Dst+4])
+				fo := binary.BigEndian.Uint16(ip[header.IPv4Flags:])
 				switch {
-				case fo&0x1fff != 0:
+				case fo&header.IPv4FragOffset != 0:
 					frag = "later"
-				case fo&0x2000 != 0:
+				case fo&header.IPv4FlagMF != 0:
 					frag = "first"
 				}
-				l4 = rest[ihl:tot]
+				l4 = ip[ihl:tot]
 			}
 		}
 		name, l4parts, cs := formatL4(proto, l4, false, frag == "later")
@@ -111,27 +113,27 @@ func FormatPacket(p []byte) string {
 		put("nw_frag=%s", frag)
 		parts = append(parts, l4parts...)
 		csum = cs
-	case 0x86dd:
+	case header.EtherTypeIPv6:
 		var proto, tc, hlim uint8
 		var label uint32
 		var srcIP, dstIP [16]byte
 		var l4 []byte
 		frag := "no"
-		if len(rest) >= 40 && rest[0]>>4 == 6 {
+		if len(rest) >= header.IPv6Len && rest[0]>>4 == 6 {
 			vtf := binary.BigEndian.Uint32(rest)
 			tc, label = uint8(vtf>>20), vtf&0xfffff
-			plen := int(binary.BigEndian.Uint16(rest[4:]))
-			proto, hlim = rest[6], rest[7]
-			copy(srcIP[:], rest[8:24])
-			copy(dstIP[:], rest[24:40])
-			l4 = rest[40:]
+			plen := int(binary.BigEndian.Uint16(rest[header.IPv6PayloadLen:]))
+			proto, hlim = rest[header.IPv6NextHeader], rest[header.IPv6HopLimit]
+			copy(srcIP[:], rest[header.IPv6Src:header.IPv6Dst])
+			copy(dstIP[:], rest[header.IPv6Dst:header.IPv6Len])
+			l4 = rest[header.IPv6Len:]
 			if plen <= len(l4) {
 				l4 = l4[:plen]
 			}
 			// Skip extension headers (hop-by-hop, routing, dest options, fragment).
 			for len(l4) >= 8 {
 				switch proto {
-				case 0, 43, 60:
+				case header.IPProtoHopByHop, header.IPProtoRouting, header.IPProtoDstOpts:
 					n := (int(l4[1]) + 1) * 8
 					if n > len(l4) {
 						l4 = nil
@@ -139,7 +141,7 @@ func FormatPacket(p []byte) string {
 					}
 					proto, l4 = l4[0], l4[n:]
 					continue
-				case 44:
+				case header.IPProtoFragment:
 					off := binary.BigEndian.Uint16(l4[2:])
 					if off&0xfff8 != 0 {
 						frag = "later"
@@ -170,8 +172,8 @@ func FormatPacket(p []byte) string {
 		put("nw_frag=%s", frag)
 		parts = append(parts, l4parts...)
 		csum = cs
-	case 0x8847, 0x8848:
-		parts = append(parts, map[uint16]string{0x8847: "mpls", 0x8848: "mplsm"}[typ])
+	case header.EtherTypeMPLS, header.EtherTypeMPLSM:
+		parts = append(parts, map[uint16]string{header.EtherTypeMPLS: "mpls", header.EtherTypeMPLSM: "mplsm"}[typ])
 		l2()
 		var lse uint32
 		if len(rest) >= 4 {
@@ -204,10 +206,10 @@ func formatL4(proto uint8, l4 []byte, v6, later bool) (name string, parts []stri
 		suffix = "6"
 	}
 	switch {
-	case proto == 6:
+	case proto == header.IPProtoTCP:
 		name = "tcp" + suffix
 		var flags uint16
-		if len(l4) >= 20 {
+		if len(l4) >= header.TCPMinLen {
 			flags = u16(12) & 0x0fff
 		} else {
 			l4 = nil
@@ -223,28 +225,28 @@ func formatL4(proto uint8, l4 []byte, v6, later bool) (name string, parts []stri
 			fl = []string{"0"}
 		}
 		parts = append(parts, "tcp_flags="+strings.Join(fl, "|"))
-		if len(l4) >= 20 {
-			csum = fmt.Sprintf(" tcp_csum:%x", u16(16))
+		if len(l4) >= header.TCPMinLen {
+			csum = fmt.Sprintf(" tcp_csum:%x", u16(header.TCPChecksum))
 		}
-	case proto == 17:
+	case proto == header.IPProtoUDP:
 		name = "udp" + suffix
-		if len(l4) < 8 {
+		if len(l4) < header.UDPLen {
 			l4 = nil
 		}
 		parts = []string{fmt.Sprintf("tp_src=%d", u16(0)), fmt.Sprintf("tp_dst=%d", u16(2))}
-		if len(l4) >= 8 {
-			csum = fmt.Sprintf(" udp_csum:%x", u16(6))
+		if len(l4) >= header.UDPLen {
+			csum = fmt.Sprintf(" udp_csum:%x", u16(header.UDPChecksum))
 		}
-	case proto == 132:
+	case proto == header.IPProtoSCTP:
 		name = "sctp" + suffix
 		if len(l4) < 12 {
 			l4 = nil
 		}
 		parts = []string{fmt.Sprintf("tp_src=%d", u16(0)), fmt.Sprintf("tp_dst=%d", u16(2))}
 		if len(l4) >= 12 {
-			csum = fmt.Sprintf(" sctp_csum:%x", binary.BigEndian.Uint32(l4[8:]))
+			csum = fmt.Sprintf(" sctp_csum:%x", binary.BigEndian.Uint32(l4[header.SCTPChecksum:]))
 		}
-	case proto == 1 && !v6:
+	case proto == header.IPProtoICMP && !v6:
 		name = "icmp"
 		if len(l4) < 4 {
 			l4 = nil
@@ -255,9 +257,9 @@ func formatL4(proto uint8, l4 []byte, v6, later bool) (name string, parts []stri
 		}
 		parts = []string{fmt.Sprintf("icmp_type=%d", t), fmt.Sprintf("icmp_code=%d", c)}
 		if len(l4) >= 4 {
-			csum = fmt.Sprintf(" icmp_csum:%x", u16(2))
+			csum = fmt.Sprintf(" icmp_csum:%x", u16(header.ICMPChecksum))
 		}
-	case proto == 58 && v6:
+	case proto == header.IPProtoICMPv6 && v6:
 		name = "icmp6"
 		if len(l4) < 4 {
 			l4 = nil
@@ -280,7 +282,7 @@ func formatL4(proto uint8, l4 []byte, v6, later bool) (name string, parts []stri
 			parts = append(parts, "nd_sll="+formatMAC(sll), "nd_tll="+formatMAC(tll))
 		}
 		if len(l4) >= 4 {
-			csum = fmt.Sprintf(" icmp6_csum:%x", u16(2))
+			csum = fmt.Sprintf(" icmp6_csum:%x", u16(header.ICMPChecksum))
 		}
 	}
 	if later {

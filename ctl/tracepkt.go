@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/goko-net/goko/header"
 	"github.com/goko-net/goko/openflow"
 )
 
@@ -47,12 +48,12 @@ func PacketFromMatch(m openflow.Match) ([]byte, uint32, error) {
 	p = append(p, mac(openflow.OXMEthSrc)...)
 	if v := get(openflow.OXMVlanVID); v != nil && v.Uint16()&openflow.VIDPresent != 0 {
 		tci := v.Uint16()&0xfff | uint16(u(openflow.OXMVlanPCP))<<13
-		p = binary.BigEndian.AppendUint16(p, 0x8100)
+		p = binary.BigEndian.AppendUint16(p, header.EtherTypeVLAN)
 		p = binary.BigEndian.AppendUint16(p, tci)
 	}
 	ethType := uint16(u(openflow.OXMEthType))
 	switch ethType {
-	case 0x8847, 0x8848:
+	case header.EtherTypeMPLS, header.EtherTypeMPLSM:
 		p = binary.BigEndian.AppendUint16(p, ethType)
 		lse := uint32(u(openflow.OXMMPLSLabel))<<12 | uint32(u(openflow.OXMMPLSTC))<<9 | uint32(u(openflow.OXMMPLSBOS))<<8 | 64
 		if get(openflow.OXMMPLSBOS) == nil {
@@ -65,16 +66,16 @@ func PacketFromMatch(m openflow.Match) ([]byte, uint32, error) {
 	p = binary.BigEndian.AppendUint16(p, ethType)
 	proto := uint8(u(openflow.OXMIPProto))
 	switch ethType {
-	case 0x0806, 0x8035:
-		p = binary.BigEndian.AppendUint16(p, 1)      // Ethernet
-		p = binary.BigEndian.AppendUint16(p, 0x0800) // IPv4
+	case header.EtherTypeARP, header.EtherTypeRARP:
+		p = binary.BigEndian.AppendUint16(p, 1) // Ethernet
+		p = binary.BigEndian.AppendUint16(p, header.EtherTypeIPv4)
 		p = append(p, 6, 4)
 		p = binary.BigEndian.AppendUint16(p, uint16(u(openflow.OXMARPOp)))
 		p = append(p, mac(openflow.OXMARPSHA)...)
 		p = binary.BigEndian.AppendUint32(p, uint32(u(openflow.OXMARPSPA)))
 		p = append(p, mac(openflow.OXMARPTHA)...)
 		p = binary.BigEndian.AppendUint32(p, uint32(u(openflow.OXMARPTPA)))
-	case 0x0800:
+	case header.EtherTypeIPv4:
 		l4 := transport(proto, u, false, get)
 		ip := make([]byte, 20)
 		ip[0] = 0x45
@@ -83,20 +84,20 @@ func PacketFromMatch(m openflow.Match) ([]byte, uint32, error) {
 		ip[8], ip[9] = 64, proto
 		binary.BigEndian.PutUint32(ip[12:], uint32(u(openflow.OXMIPv4Src)))
 		binary.BigEndian.PutUint32(ip[16:], uint32(u(openflow.OXMIPv4Dst)))
-		binary.BigEndian.PutUint16(ip[10:], checksum(ip, 0))
-		if off := l4Checksum(proto, false); off >= 0 && len(l4) > off+1 {
-			sum := uint32(0)
-			if proto != 1 {
-				sum = pseudoSum(ip[12:20], proto, len(l4))
+		binary.BigEndian.PutUint16(ip[header.IPv4Checksum:], header.Checksum(ip, 0))
+		if off := header.ChecksumOffset(proto); off >= 0 && proto != header.IPProtoICMPv6 && len(l4) > off+1 {
+			sum := uint16(0)
+			if proto != header.IPProtoICMP {
+				sum = header.PseudoHeaderSum(proto, ip[header.IPv4Src:header.IPv4Src+4], ip[header.IPv4Dst:header.IPv4Dst+4], len(l4))
 			}
-			c := checksum(l4, sum)
-			if c == 0 && proto == 17 {
+			c := header.Checksum(l4, sum)
+			if c == 0 && proto == header.IPProtoUDP {
 				c = 0xffff // zero means "no checksum" in UDP over IPv4
 			}
 			binary.BigEndian.PutUint16(l4[off:], c)
 		}
 		p = append(append(p, ip...), l4...)
-	case 0x86dd:
+	case header.EtherTypeIPv6:
 		l4 := transport(proto, u, true, get)
 		ip := make([]byte, 40)
 		binary.BigEndian.PutUint32(ip, 6<<28|uint32(u(openflow.OXMIPDSCP))<<22|uint32(u(openflow.OXMIPECN))<<20|uint32(u(openflow.OXMIPv6FLabel)))
@@ -108,8 +109,8 @@ func PacketFromMatch(m openflow.Match) ([]byte, uint32, error) {
 		if o := get(openflow.OXMIPv6Dst); o != nil {
 			copy(ip[24:], o.Value)
 		}
-		if off := l4Checksum(proto, true); off >= 0 && len(l4) > off+1 {
-			binary.BigEndian.PutUint16(l4[off:], checksum(l4, pseudoSum(ip[8:40], proto, len(l4))))
+		if off := header.ChecksumOffset(proto); off >= 0 && proto != header.IPProtoICMP && len(l4) > off+1 {
+			binary.BigEndian.PutUint16(l4[off:], header.Checksum(l4, header.PseudoHeaderSum(proto, ip[header.IPv6Src:header.IPv6Dst], ip[header.IPv6Dst:header.IPv6Len], len(l4))))
 		}
 		p = append(append(p, ip...), l4...)
 	}
@@ -165,40 +166,4 @@ func transport(proto uint8, u func(openflow.Field) uint64, v6 bool, get func(ope
 		return h
 	}
 	return nil
-}
-
-// l4Checksum returns the offset of proto's checksum field, or -1.
-func l4Checksum(proto uint8, v6 bool) int {
-	switch proto {
-	case 6:
-		return 16
-	case 17:
-		return 6
-	case 1, 58:
-		return 2
-	}
-	return -1
-}
-
-// pseudoSum is the unfolded sum of the IPv4 or IPv6 pseudo-header.
-func pseudoSum(addrs []byte, proto uint8, n int) uint32 {
-	var s uint32
-	for i := 0; i+1 < len(addrs); i += 2 {
-		s += uint32(binary.BigEndian.Uint16(addrs[i:]))
-	}
-	return s + uint32(proto) + uint32(n)
-}
-
-// checksum is the Internet checksum of b, starting from sum.
-func checksum(b []byte, sum uint32) uint16 {
-	for i := 0; i+1 < len(b); i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(b[i:]))
-	}
-	if len(b)%2 == 1 {
-		sum += uint32(b[len(b)-1]) << 8
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }

@@ -1,23 +1,28 @@
 package datapath
 
-import "encoding/binary"
+import (
+	"encoding/binary"
 
-// Ethertypes and IP protocols the parser understands.
+	"github.com/goko-net/goko/header"
+)
+
+// Ethertypes and IP protocols the parser understands, under the names the
+// datapath's users know them by; the values are package header's.
 const (
-	EthTypeIPv4  = 0x0800
-	EthTypeARP   = 0x0806
-	EthTypeVLAN  = 0x8100
-	EthTypeQinQ  = 0x88a8
-	EthTypeIPv6  = 0x86dd
-	EthTypeMPLS  = 0x8847
-	EthTypeMPLSM = 0x8848
-	EthTypePBB   = 0x88e7 // 802.1ah backbone service instance tag (I-TAG)
+	EthTypeIPv4  = header.EtherTypeIPv4
+	EthTypeARP   = header.EtherTypeARP
+	EthTypeVLAN  = header.EtherTypeVLAN
+	EthTypeQinQ  = header.EtherTypeQinQ
+	EthTypeIPv6  = header.EtherTypeIPv6
+	EthTypeMPLS  = header.EtherTypeMPLS
+	EthTypeMPLSM = header.EtherTypeMPLSM
+	EthTypePBB   = header.EtherTypePBB
 
-	IPProtoICMP   = 1
-	IPProtoTCP    = 6
-	IPProtoUDP    = 17
-	IPProtoICMPv6 = 58
-	IPProtoSCTP   = 132
+	IPProtoICMP   = header.IPProtoICMP
+	IPProtoTCP    = header.IPProtoTCP
+	IPProtoUDP    = header.IPProtoUDP
+	IPProtoICMPv6 = header.IPProtoICMPv6
+	IPProtoSCTP   = header.IPProtoSCTP
 )
 
 // Offsets records where each layer starts in the frame, so that actions can
@@ -111,22 +116,23 @@ func parseIPv4(b []byte, key *FlowKey, base int) int16 {
 		return -1
 	}
 	ihl := int(b[0]&0x0f) * 4
-	total := int(binary.BigEndian.Uint16(b[2:]))
+	total := int(binary.BigEndian.Uint16(b[header.IPv4TotalLen:]))
 	if ihl < 20 || len(b) < ihl || total < ihl {
 		return -1
 	}
 	if total < len(b) {
 		b = b[:total] // drop Ethernet padding
 	}
-	key.NwTos = b[1]
-	key.NwTTL = b[8]
-	key.NwProto = b[9]
-	key.NwSrc = ipv4(b[12:16])
-	key.NwDst = ipv4(b[16:20])
-	frag := binary.BigEndian.Uint16(b[6:])
-	if frag&0x3fff != 0 { // MF set or offset non-zero
+	ip := header.IPv4(b)
+	key.NwTos = ip[header.IPv4TOS]
+	key.NwTTL = ip[header.IPv4TTL]
+	key.NwProto = ip[header.IPv4Protocol]
+	key.NwSrc = ip.Src()
+	key.NwDst = ip.Dst()
+	frag := binary.BigEndian.Uint16(b[header.IPv4Flags:])
+	if frag&(header.IPv4FlagMF|header.IPv4FragOffset) != 0 {
 		key.NwFrag = FragAny
-		if frag&0x1fff != 0 {
+		if frag&header.IPv4FragOffset != 0 {
 			key.NwFrag |= FragLater
 			return -1
 		}
@@ -138,13 +144,13 @@ func parseIPv4(b []byte, key *FlowKey, base int) int16 {
 // IPv6 extension headers the parser skips to reach the transport header,
 // and the two that end the chain for it.
 const (
-	ipv6HopByHop = 0
-	ipv6Routing  = 43
-	ipv6Fragment = 44
-	ipv6ESP      = 50
-	ipv6AH       = 51
-	ipv6NoNext   = 59
-	ipv6DestOpts = 60
+	ipv6HopByHop = header.IPProtoHopByHop
+	ipv6Routing  = header.IPProtoRouting
+	ipv6Fragment = header.IPProtoFragment
+	ipv6ESP      = header.IPProtoESP
+	ipv6AH       = header.IPProtoAH
+	ipv6NoNext   = header.IPProtoNoNext
+	ipv6DestOpts = header.IPProtoDstOpts
 )
 
 // exthdrRank is each extension header's place in the order RFC 8200

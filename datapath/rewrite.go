@@ -14,6 +14,8 @@ package datapath
 import (
 	"encoding/binary"
 	"hash/crc32"
+
+	"github.com/goko-net/goko/header"
 )
 
 var (
@@ -21,31 +23,14 @@ var (
 	castagnoli = crc32.MakeTable(crc32.Castagnoli)
 )
 
-// csumUpdate returns checksum sum after the bytes old became new (both of
-// the same even length, 16-bit aligned within the checksummed data).
-func csumUpdate(sum uint16, old, new []byte) uint16 {
-	s := uint32(^sum)
-	for i := 0; i+1 < len(old); i += 2 {
-		s += uint32(^be.Uint16(old[i:])) + uint32(be.Uint16(new[i:]))
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return ^uint16(s)
-}
-
 // l4CsumOffset returns the offset of the transport checksum within the L4
-// header, or -1 when the protocol has none that covers the IP pseudo-header.
+// header, or -1 when the protocol has none that covers the IP pseudo-header
+// (ICMPv4's covers the ICMP message alone).
 func l4CsumOffset(proto uint8) int {
-	switch proto {
-	case IPProtoTCP:
-		return 16
-	case IPProtoUDP:
-		return 6
-	case IPProtoICMPv6:
-		return 2
+	if proto == IPProtoICMP {
+		return -1
 	}
-	return -1
+	return header.ChecksumOffset(proto)
 }
 
 type headers struct {
@@ -80,7 +65,7 @@ func (h *headers) updateL4Csum(old, new []byte) {
 	if h.key.NwProto == IPProtoUDP && h.key.EthType == EthTypeIPv4 && sum == 0 {
 		return // no checksum
 	}
-	sum = csumUpdate(sum, old, new)
+	sum = header.Update(sum, old, new)
 	if sum == 0 && h.key.NwProto == IPProtoUDP {
 		sum = 0xffff
 	}
@@ -149,7 +134,7 @@ func (h *headers) setField(f Field, v *[16]byte) {
 		var old [4]byte
 		copy(old[:], ip[o:o+4])
 		copy(ip[o:o+4], v[:4])
-		be.PutUint16(ip[10:], csumUpdate(be.Uint16(ip[10:]), old[:], v[:4]))
+		header.IPv4(ip).UpdateChecksum(old[:], v[:4])
 		h.updateL4Csum(old[:], v[:4])
 		if f == FieldIPv4Src {
 			k.NwSrc = be.Uint32(v[:])
@@ -233,7 +218,7 @@ func (h *headers) setField(f Field, v *[16]byte) {
 			l4[1] = v[0]
 			k.TpDst = uint16(v[0])
 		}
-		be.PutUint16(l4[2:], csumUpdate(be.Uint16(l4[2:]), old[:], l4[0:2]))
+		be.PutUint16(l4[header.ICMPChecksum:], header.Update(be.Uint16(l4[header.ICMPChecksum:]), old[:], l4[0:2]))
 	case FieldARPOp, FieldARPSPA, FieldARPTPA, FieldARPSHA, FieldARPTHA:
 		h.setARP(f, v)
 	case FieldNDTarget, FieldNDSLL, FieldNDTLL:
@@ -303,9 +288,9 @@ func (h *headers) setIPProto(p uint8) {
 			for q := 40; q+2 <= end && q+2 <= len(ip); {
 				n := (int(ip[q+1]) + 1) * 8
 				switch ip[at] {
-				case ipv6AH:
+				case header.IPProtoAH:
 					n = (int(ip[q+1]) + 2) * 4
-				case ipv6Fragment:
+				case header.IPProtoFragment:
 					n = 8
 				}
 				at, q = q, q+n
@@ -318,7 +303,7 @@ func (h *headers) setIPProto(p uint8) {
 	if at == 9 {
 		oldw := [2]byte{ip[8], ip[9]}
 		ip[9] = p
-		be.PutUint16(ip[10:], csumUpdate(be.Uint16(ip[10:]), oldw[:], ip[8:10]))
+		header.IPv4(ip).UpdateChecksum(oldw[:], ip[8:10])
 	} else {
 		ip[at] = p
 	}
@@ -332,7 +317,7 @@ func (h *headers) setTos(tos uint8) {
 	case h.key.EthType == EthTypeIPv4 && len(ip) >= 20:
 		old := [2]byte{ip[0], ip[1]}
 		ip[1] = tos
-		be.PutUint16(ip[10:], csumUpdate(be.Uint16(ip[10:]), old[:], ip[0:2]))
+		header.IPv4(ip).UpdateChecksum(old[:], ip[0:2])
 	case h.key.EthType == EthTypeIPv6 && len(ip) >= 40:
 		w := be.Uint32(ip)
 		be.PutUint32(ip, w&^0x0ff00000|uint32(tos)<<20)
@@ -421,7 +406,7 @@ func (h *headers) decNwTTL() bool {
 		}
 		old := [2]byte{ip[8], ip[9]}
 		ip[8]--
-		be.PutUint16(ip[10:], csumUpdate(be.Uint16(ip[10:]), old[:], ip[8:10]))
+		header.IPv4(ip).UpdateChecksum(old[:], ip[8:10])
 		h.key.NwTTL = ip[8]
 		return true
 	case h.key.EthType == EthTypeIPv6 && len(ip) >= 40:
@@ -442,7 +427,7 @@ func (h *headers) setNwTTL(ttl uint8) {
 	case h.key.EthType == EthTypeIPv4 && len(ip) >= 20:
 		old := [2]byte{ip[8], ip[9]}
 		ip[8] = ttl
-		be.PutUint16(ip[10:], csumUpdate(be.Uint16(ip[10:]), old[:], ip[8:10]))
+		header.IPv4(ip).UpdateChecksum(old[:], ip[8:10])
 	case h.key.EthType == EthTypeIPv6 && len(ip) >= 40:
 		ip[7] = ttl
 	default:
@@ -494,7 +479,7 @@ func (h *headers) copyTTL(out bool) {
 		} else {
 			old := [2]byte{ip[8], ip[9]}
 			ip[8] = lse[3]
-			be.PutUint16(ip[10:], csumUpdate(be.Uint16(ip[10:]), old[:], ip[8:10]))
+			header.IPv4(ip).UpdateChecksum(old[:], ip[8:10])
 		}
 	case 6:
 		if len(ip) < 40 {

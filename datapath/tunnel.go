@@ -57,14 +57,16 @@ import (
 	"net"
 	"net/netip"
 	"sync/atomic"
+
+	"github.com/goko-net/goko/header"
 )
 
 // VXLANPort is the IANA-assigned VXLAN UDP port.
-const VXLANPort = 4789
+const VXLANPort = header.VXLANPort
 
 // VXLANOverhead is the size of the outer headers of an untagged IPv4
 // VXLAN packet: Ethernet 14, IPv4 20, UDP 8, VXLAN 8.
-const VXLANOverhead = 50
+const VXLANOverhead = header.EthernetLen + header.IPv4MinLen + header.UDPLen + header.VXLANLen
 
 // InternalPortBase is the first datapath port number used for ports that
 // OpenFlow does not see (tunnel underlays). OpenFlow port numbers stop at
@@ -275,13 +277,13 @@ func (p *pmd) fromUnderlay(ul *underlay, pkt *Packet, key *FlowKey, off *Offsets
 	}
 	l3, l4 := int(off.L3), int(off.L4)
 	ip := d[l3:l4]
-	if ipChecksum(ip) != 0 {
+	if header.Checksum(ip, 0) != 0 {
 		ul.dropped.Add(1)
 		return false
 	}
-	total := int(be.Uint16(ip[2:]))
-	udpLen := int(be.Uint16(d[l4+4:]))
-	if udpLen < 8+8+14 || l4+udpLen > len(d) || l3+total < l4+udpLen {
+	total := int(header.IPv4(ip).TotalLen())
+	udpLen := int(header.UDP(d[l4:]).Length())
+	if udpLen < header.UDPLen+header.VXLANLen+header.EthernetLen || l4+udpLen > len(d) || l3+total < l4+udpLen {
 		ul.dropped.Add(1)
 		return false
 	}
@@ -291,15 +293,15 @@ func (p *pmd) fromUnderlay(ul *underlay, pkt *Packet, key *FlowKey, off *Offsets
 			ref = r
 		}
 	}
-	vx := d[l4+8 : l4+16]
-	if ref == nil || vx[0]&0x08 == 0 {
+	vx := header.VXLAN(d[l4+header.UDPLen : l4+header.UDPLen+header.VXLANLen])
+	if ref == nil || vx[header.VXLANFlags]&header.VXLANFlagI == 0 {
 		ul.dropped.Add(1)
 		return false
 	}
-	vni := uint64(be.Uint32(vx[4:]) >> 8)
+	vni := uint64(vx.VNI())
 	src, dst := key.NwSrc, key.NwDst
-	inner := d[l4+16 : l4+udpLen]
-	pkt.Head += l4 + 16
+	inner := d[l4+header.UDPLen+header.VXLANLen : l4+udpLen]
+	pkt.Head += l4 + header.UDPLen + header.VXLANLen
 	pkt.Data = inner
 	*off = Parse(inner, ref.no, key)
 	if key.VlanTCI != 0 || len(inner) < 14 {
@@ -336,19 +338,6 @@ func (p *pmd) flushTunnelRx() {
 	}
 }
 
-// ipChecksum returns the one's-complement sum of an IPv4 header, which is
-// 0 when its checksum is right.
-func ipChecksum(h []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(h); i += 2 {
-		s += uint32(be.Uint16(h[i:]))
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return ^uint16(s)
-}
-
 // encap sends pkt out of tunnel e.tun: see the file comment.
 func (p *pmd) encap(e *execAction, pkt *Packet, key *FlowKey) {
 	t := e.tun
@@ -378,26 +367,22 @@ func (p *pmd) encap(e *execAction, pkt *Packet, key *FlowKey) {
 	c := p.arena.clone(pkt, pushHeadroom)
 	p.prepend(c, VXLANOverhead)
 	d := c.Data
-	copy(d[0:6], mac[:])
-	copy(d[6:12], ul.mac[:])
-	d[12], d[13] = 0x08, 0x00
-	ip := d[14:34]
-	ip[0], ip[1] = 0x45, 0
-	be.PutUint16(ip[2:], uint16(20+8+8+inner))
-	ip[4], ip[5], ip[6], ip[7] = 0, 0, 0x40, 0 // ID 0, DF
-	ip[8], ip[9] = 64, IPProtoUDP
-	ip[10], ip[11] = 0, 0
-	be.PutUint32(ip[12:], t.local)
-	be.PutUint32(ip[16:], dst)
-	be.PutUint16(ip[10:], ipChecksum(ip))
-	udp := d[34:42]
-	be.PutUint16(udp[0:], uint16(49152+selectHash(key)%16384))
-	be.PutUint16(udp[2:], t.cfg.UDPPort)
-	be.PutUint16(udp[4:], uint16(8+8+inner))
-	udp[6], udp[7] = 0, 0
-	vx := d[42:50]
-	be.PutUint32(vx[0:], 0x08000000)
-	be.PutUint32(vx[4:], uint32(key.TunID)<<8)
+	eth := header.Ethernet(d)
+	eth.SetAddrs(mac, ul.mac)
+	eth.SetType(header.EtherTypeIPv4)
+	ip := header.IPv4(d[header.EthernetLen:])
+	ip.Encode(&header.IPv4Fields{
+		TotalLen: uint16(header.IPv4MinLen + header.UDPLen + header.VXLANLen + inner),
+		Flags:    header.IPv4FlagDF,
+		TTL:      64,
+		Protocol: IPProtoUDP,
+		Src:      t.local,
+		Dst:      dst,
+	})
+	udp := header.UDP(ip[header.IPv4MinLen:])
+	// Checksum 0: RFC 7348 says it SHOULD be sent as zero.
+	udp.Encode(uint16(49152+selectHash(key)%16384), t.cfg.UDPPort, uint16(header.UDPLen+header.VXLANLen+inner), 0)
+	header.VXLAN(udp[header.UDPLen:]).Encode(uint32(key.TunID))
 	if p.txTun != t {
 		p.flushTunnelTx()
 		p.txTun = t

@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+
+	"github.com/goko-net/goko/header"
 )
 
 // fcsLen is the Ethernet frame check sequence that a capture leaves out.
@@ -30,9 +32,9 @@ const fcsLen = 4
 
 // Header lengths of the frames genpcap builds.
 const (
-	ethLen  = 14
-	ipv4Len = 20
-	udpLen  = 8
+	ethLen  = header.EthernetLen
+	ipv4Len = header.IPv4MinLen
+	udpLen  = header.UDPLen
 	hdrLen  = ethLen + ipv4Len + udpLen
 )
 
@@ -164,7 +166,7 @@ func buildFrame(frame []byte, flow int) {
 	// Ethernet: locally administered unicast addresses.
 	copy(frame[0:6], []byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x02})
 	copy(frame[6:12], []byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x01})
-	binary.BigEndian.PutUint16(frame[12:], 0x0800)
+	header.Ethernet(frame).SetType(header.EtherTypeIPv4)
 
 	ip := frame[ethLen:]
 	ipTotal := len(frame) - ethLen
@@ -181,7 +183,7 @@ func buildFrame(frame []byte, flow int) {
 	dst := uint32(10)<<24 | 1<<16 | uint32(flow&255)<<8 | uint32(1+hi%254)
 	binary.BigEndian.PutUint32(ip[12:], src)
 	binary.BigEndian.PutUint32(ip[16:], dst)
-	binary.BigEndian.PutUint16(ip[10:], ipChecksum(ip[:ipv4Len]))
+	binary.BigEndian.PutUint16(ip[header.IPv4Checksum:], header.Checksum(ip[:ipv4Len], 0))
 
 	udp := ip[ipv4Len:]
 	binary.BigEndian.PutUint16(udp[0:], uint16(1024+flow%60000))
@@ -192,17 +194,4 @@ func buildFrame(frame []byte, flow int) {
 	for i := range payload {
 		payload[i] = byte(i)
 	}
-}
-
-// ipChecksum returns the IPv4 header checksum of h (whose checksum field is
-// zero).
-func ipChecksum(h []byte) uint16 {
-	var sum uint32
-	for i := 0; i+1 < len(h); i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(h[i:]))
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }

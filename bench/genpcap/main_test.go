@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/goko-net/goko/header"
 )
 
 // record is one packet read back from a capture.
@@ -64,11 +66,11 @@ func TestCaptures(t *testing.T) {
 			for i, r := range recs {
 				p := r.data
 				total += len(p) + fcsLen
-				if binary.BigEndian.Uint16(p[12:]) != 0x0800 {
+				if header.Ethernet(p).Type() != header.EtherTypeIPv4 {
 					t.Fatalf("packet %d: not IPv4", i)
 				}
 				ip := p[ethLen:]
-				if ipChecksum(ip[:ipv4Len]) != 0 {
+				if !header.IPv4(ip).ChecksumValid() {
 					t.Fatalf("packet %d: bad IPv4 checksum", i)
 				}
 				if int(binary.BigEndian.Uint16(ip[2:])) != len(p)-ethLen || ip[9] != 17 {

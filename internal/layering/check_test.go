@@ -123,7 +123,7 @@ func under(rel string, roots []string) bool {
 }
 
 // rule forbids the packages under From to depend, directly or not, on
-// the packages under Not.
+// the packages under Not ("" stands for every package of the module).
 type rule struct {
 	From, Not []string
 	Why       string
@@ -143,6 +143,8 @@ var rules = []rule{
 		"ofclient is an OpenFlow client: it knows only the protocol"},
 	{[]string{"netctl", "cmd/netctl"}, []string{"ctl", "ubpf", "datapath", "ofproto", "switchd"},
 		"netctl talks to switches through ofclient, not through the ofctl CLI package"},
+	{[]string{"header"}, []string{""},
+		"the header vocabulary is a leaf: ctl and the bench tools use it without the datapath"},
 }
 
 // checkImports returns one line per broken rule, naming the chain of
