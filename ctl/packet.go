@@ -61,19 +61,18 @@ func FormatPacket(p []byte) string {
 	csum := ""
 	switch typ {
 	case header.EtherTypeARP, header.EtherTypeRARP:
-		var a [28]byte
+		var a [header.ARPLen]byte
 		copy(a[:], rest)
-		ok := len(rest) >= 28 && binary.BigEndian.Uint16(a[0:]) == 1 && binary.BigEndian.Uint16(a[2:]) == header.EtherTypeIPv4 && a[4] == 6 && a[5] == 4
-		if !ok {
-			a = [28]byte{}
+		if len(rest) < header.ARPLen || !header.ARP(a[:]).IsEthernetIPv4() {
+			a = [header.ARPLen]byte{}
 		}
 		parts = append(parts, map[uint16]string{header.EtherTypeARP: "arp", header.EtherTypeRARP: "rarp"}[typ])
 		l2()
-		put("arp_spa=%s", netip.AddrFrom4([4]byte(a[14:18])))
-		put("arp_tpa=%s", netip.AddrFrom4([4]byte(a[24:28])))
-		put("arp_op=%d", binary.BigEndian.Uint16(a[6:]))
-		put("arp_sha=%s", mac(a[8:14]))
-		put("arp_tha=%s", mac(a[18:24]))
+		put("arp_spa=%s", netip.AddrFrom4([4]byte(a[header.ARPSPA:])))
+		put("arp_tpa=%s", netip.AddrFrom4([4]byte(a[header.ARPTPA:])))
+		put("arp_op=%d", binary.BigEndian.Uint16(a[header.ARPOp:]))
+		put("arp_sha=%s", mac(a[header.ARPSHA:]))
+		put("arp_tha=%s", mac(a[header.ARPTHA:]))
 	case header.EtherTypeIPv4:
 		var proto, tos, ttl uint8
 		var srcIP, dstIP [4]byte

@@ -67,14 +67,12 @@ func PacketFromMatch(m openflow.Match) ([]byte, uint32, error) {
 	proto := uint8(u(openflow.OXMIPProto))
 	switch ethType {
 	case header.EtherTypeARP, header.EtherTypeRARP:
-		p = binary.BigEndian.AppendUint16(p, 1) // Ethernet
-		p = binary.BigEndian.AppendUint16(p, header.EtherTypeIPv4)
-		p = append(p, 6, 4)
-		p = binary.BigEndian.AppendUint16(p, uint16(u(openflow.OXMARPOp)))
-		p = append(p, mac(openflow.OXMARPSHA)...)
-		p = binary.BigEndian.AppendUint32(p, uint32(u(openflow.OXMARPSPA)))
-		p = append(p, mac(openflow.OXMARPTHA)...)
-		p = binary.BigEndian.AppendUint32(p, uint32(u(openflow.OXMARPTPA)))
+		var sha, tha [6]byte
+		copy(sha[:], mac(openflow.OXMARPSHA))
+		copy(tha[:], mac(openflow.OXMARPTHA))
+		a := header.ARP(make([]byte, header.ARPLen))
+		a.Encode(uint16(u(openflow.OXMARPOp)), sha, uint32(u(openflow.OXMARPSPA)), tha, uint32(u(openflow.OXMARPTPA)))
+		p = append(p, a...)
 	case header.EtherTypeIPv4:
 		l4 := transport(proto, u, false, get)
 		ip := make([]byte, 20)

@@ -20,6 +20,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/goko-net/goko/header"
 )
 
 // Neighbors is an underlay's next-hop table. It is safe for concurrent
@@ -129,21 +131,21 @@ func (n *Neighbors) shouldAsk(ip uint32, now int64) bool {
 
 // underlayARP handles an ARP packet received on an underlay port.
 func (p *pmd) underlayARP(ul *underlay, frame []byte, key *FlowKey) {
-	if len(frame) < 42 || key.NwDst != ul.local || key.NwSrc == 0 || key.NwSrc == ul.local {
+	if len(frame) < header.EthernetLen+header.ARPLen || key.NwDst != ul.local || key.NwSrc == 0 || key.NwSrc == ul.local {
 		return // not about us (no IPv4/Ethernet ARP parses to NwDst 0)
 	}
 	switch key.NwProto {
-	case 1: // request for our address: learn the asker, answer
+	case header.ARPRequest: // for our address: learn the asker, answer
 		ul.neigh.learn(key.NwSrc, key.ArpSHA, true)
-		p.arpSend(ul, 2, key.ArpSHA, key.ArpSHA, key.NwSrc)
-	case 2:
+		p.arpSend(ul, header.ARPReply, key.ArpSHA, key.ArpSHA, key.NwSrc)
+	case header.ARPReply:
 		ul.neigh.learn(key.NwSrc, key.ArpSHA, false)
 	}
 }
 
 // arpRequest broadcasts a request for ip on the underlay.
 func (p *pmd) arpRequest(ul *underlay, ip uint32) {
-	p.arpSend(ul, 1, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, [6]byte{}, ip)
+	p.arpSend(ul, header.ARPRequest, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, [6]byte{}, ip)
 }
 
 // arpSend queues an ARP packet from our address on the underlay.
@@ -152,18 +154,10 @@ func (p *pmd) arpSend(ul *underlay, op uint16, ethDst, tha [6]byte, tpa uint32) 
 	if !ok {
 		return
 	}
-	var f [60]byte // minimum Ethernet frame, zero padded
-	copy(f[0:6], ethDst[:])
-	copy(f[6:12], ul.mac[:])
-	be.PutUint16(f[12:], EthTypeARP)
-	a := f[14:]
-	be.PutUint16(a[0:], 1)
-	be.PutUint16(a[2:], EthTypeIPv4)
-	a[4], a[5] = 6, 4
-	be.PutUint16(a[6:], op)
-	copy(a[8:14], ul.mac[:])
-	be.PutUint32(a[14:], ul.local)
-	copy(a[18:24], tha[:])
-	be.PutUint32(a[24:], tpa)
+	var f [header.ARPMinFrame]byte // zero padded
+	eth := header.Ethernet(f[:])
+	eth.SetAddrs(ethDst, ul.mac)
+	eth.SetType(header.EtherTypeARP)
+	header.ARP(f[header.EthernetLen:]).Encode(op, ul.mac, ul.local, tha, tpa)
 	p.enqueue(i, p.arena.clone(&Packet{Data: f[:]}, 0))
 }

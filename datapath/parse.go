@@ -95,18 +95,18 @@ func Parse(frame []byte, inPort uint32, key *FlowKey) Offsets {
 
 func parseARP(b []byte, key *FlowKey) {
 	// Only Ethernet/IPv4 ARP carries the fields OpenFlow matches on.
-	if len(b) < 28 || binary.BigEndian.Uint16(b[0:]) != 1 || binary.BigEndian.Uint16(b[2:]) != EthTypeIPv4 ||
-		b[4] != 6 || b[5] != 4 {
+	a := header.ARP(b)
+	if len(a) < header.ARPLen || !a.IsEthernetIPv4() {
 		return
 	}
-	op := binary.BigEndian.Uint16(b[6:])
+	op := binary.BigEndian.Uint16(a[header.ARPOp:])
 	if op <= 0xff {
 		key.NwProto = uint8(op)
 	}
-	copy(key.ArpSHA[:], b[8:14])
-	key.NwSrc = ipv4(b[14:18])
-	copy(key.ArpTHA[:], b[18:24])
-	key.NwDst = ipv4(b[24:28])
+	copy(key.ArpSHA[:], a[header.ARPSHA:header.ARPSHA+6])
+	key.NwSrc = ipv4(a[header.ARPSPA : header.ARPSPA+4])
+	copy(key.ArpTHA[:], a[header.ARPTHA:header.ARPTHA+6])
+	key.NwDst = ipv4(a[header.ARPTPA : header.ARPTPA+4])
 }
 
 // parseIPv4 fills the IPv4 and transport fields and returns the L4 offset in

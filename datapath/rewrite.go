@@ -329,25 +329,25 @@ func (h *headers) setTos(tos uint8) {
 
 func (h *headers) setARP(f Field, v *[16]byte) {
 	a := h.l3()
-	if h.key.EthType != EthTypeARP || len(a) < 28 {
+	if h.key.EthType != EthTypeARP || len(a) < header.ARPLen {
 		return
 	}
 	k := h.key
 	switch f {
 	case FieldARPOp:
-		copy(a[6:8], v[:2])
+		copy(a[header.ARPOp:header.ARPOp+2], v[:2])
 		k.NwProto = v[1]
 	case FieldARPSHA:
-		copy(a[8:14], v[:6])
+		copy(a[header.ARPSHA:header.ARPSHA+6], v[:6])
 		copy(k.ArpSHA[:], v[:6])
 	case FieldARPSPA:
-		copy(a[14:18], v[:4])
+		copy(a[header.ARPSPA:header.ARPSPA+4], v[:4])
 		k.NwSrc = be.Uint32(v[:])
 	case FieldARPTHA:
-		copy(a[18:24], v[:6])
+		copy(a[header.ARPTHA:header.ARPTHA+6], v[:6])
 		copy(k.ArpTHA[:], v[:6])
 	case FieldARPTPA:
-		copy(a[24:28], v[:4])
+		copy(a[header.ARPTPA:header.ARPTPA+4], v[:4])
 		k.NwDst = be.Uint32(v[:])
 	}
 }

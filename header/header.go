@@ -73,6 +73,45 @@ func (e Ethernet) SetAddrs(dst, src [6]byte) {
 	copy(e[EthSrc:EthSrc+6], src[:])
 }
 
+// ARP for IPv4 over Ethernet (RFC 826): the only kind goko parses.
+const (
+	ARPLen      = 28
+	ARPHType    = 0 // hardware type: 1, Ethernet
+	ARPPType    = 2 // protocol type: EtherTypeIPv4
+	ARPHLen     = 4 // 6
+	ARPPLen     = 5 // 4
+	ARPOp       = 6
+	ARPSHA      = 8  // sender MAC
+	ARPSPA      = 14 // sender IPv4 address
+	ARPTHA      = 18 // target MAC
+	ARPTPA      = 24 // target IPv4 address
+	ARPRequest  = 1
+	ARPReply    = 2
+	ARPHTypeEth = 1
+	ARPMinFrame = 60 // an ARP frame padded to Ethernet's minimum (no FCS)
+)
+
+// ARP is a view of an ARP packet.
+type ARP []byte
+
+// IsEthernetIPv4 reports whether the packet is ARP for IPv4 over
+// Ethernet, the kind whose addresses sit at the ARP offsets.
+func (a ARP) IsEthernetIPv4() bool {
+	return be.Uint16(a[ARPHType:]) == ARPHTypeEth && be.Uint16(a[ARPPType:]) == EtherTypeIPv4 && a[ARPHLen] == 6 && a[ARPPLen] == 4
+}
+
+// Encode writes an IPv4-over-Ethernet ARP packet.
+func (a ARP) Encode(op uint16, sha [6]byte, spa uint32, tha [6]byte, tpa uint32) {
+	be.PutUint16(a[ARPHType:], ARPHTypeEth)
+	be.PutUint16(a[ARPPType:], EtherTypeIPv4)
+	a[ARPHLen], a[ARPPLen] = 6, 4
+	be.PutUint16(a[ARPOp:], op)
+	copy(a[ARPSHA:ARPSHA+6], sha[:])
+	be.PutUint32(a[ARPSPA:], spa)
+	copy(a[ARPTHA:ARPTHA+6], tha[:])
+	be.PutUint32(a[ARPTPA:], tpa)
+}
+
 // IPv4 header (RFC 791).
 const (
 	IPv4MinLen   = 20

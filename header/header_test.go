@@ -159,3 +159,19 @@ func BenchmarkChecksum(b *testing.B) {
 		})
 	}
 }
+
+func TestARP(t *testing.T) {
+	a := ARP(make([]byte, ARPLen))
+	a.Encode(ARPReply, [6]byte{1, 2, 3, 4, 5, 6}, 0x0a000001, [6]byte{7, 8, 9, 10, 11, 12}, 0x0a000002)
+	want := []byte{0, 1, 0x08, 0x00, 6, 4, 0, 2, 1, 2, 3, 4, 5, 6, 10, 0, 0, 1, 7, 8, 9, 10, 11, 12, 10, 0, 0, 2}
+	if string(a) != string(want) {
+		t.Fatalf("encoded\n% x\nwant\n% x", []byte(a), want)
+	}
+	if !a.IsEthernetIPv4() {
+		t.Error("Ethernet/IPv4 ARP not recognised")
+	}
+	a[ARPPLen] = 16
+	if a.IsEthernetIPv4() {
+		t.Error("ARP with 16-byte protocol addresses taken for IPv4")
+	}
+}
