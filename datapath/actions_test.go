@@ -8,6 +8,7 @@ import (
 
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/datapath/memport"
+	"github.com/goko-net/goko/header"
 )
 
 // actionTranslator gives every packet the same actions, matching on nothing
@@ -37,31 +38,13 @@ func harness(t *testing.T, n int, actions []datapath.Action) (*datapath.Datapath
 	return dp, ports
 }
 
-func sum16(b []byte) uint32 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(binary.BigEndian.Uint16(b[i:]))
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	return s
-}
-
-func fold(s uint32) uint16 {
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return uint16(s)
-}
-
 // tcpFrame builds an Ethernet/IPv4/TCP frame with valid checksums.
 func tcpFrame() []byte {
 	f := make([]byte, 14+20+20+6)
 	copy(f, []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00})
 	ip := f[14:34]
 	copy(ip, []byte{0x45, 0x28, 0, 46, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2})
-	binary.BigEndian.PutUint16(ip[10:], ^fold(sum16(ip)))
+	binary.BigEndian.PutUint16(ip[header.IPv4Checksum:], header.Checksum(ip, 0))
 	tcp := f[34:54]
 	copy(tcp, []byte{0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff})
 	copy(f[54:], "hello!")
@@ -72,19 +55,17 @@ func tcpFrame() []byte {
 func fixTCP(f []byte) {
 	tcp := f[34:]
 	tcp[16], tcp[17] = 0, 0
-	pseudo := append(append([]byte(nil), f[26:34]...), 0, 6, byte(len(tcp)>>8), byte(len(tcp)))
-	binary.BigEndian.PutUint16(tcp[16:], ^fold(sum16(pseudo)+sum16(tcp)))
+	binary.BigEndian.PutUint16(tcp[16:], header.Checksum(tcp, header.PseudoHeaderSum(header.IPProtoTCP, f[26:30], f[30:34], len(tcp))))
 }
 
 // checksumsValid verifies the IPv4 header and TCP checksums of f.
 func checksumsValid(t *testing.T, f []byte) {
 	t.Helper()
-	if fold(sum16(f[14:34])) != 0xffff {
+	if header.Checksum(f[14:34], 0) != 0 {
 		t.Errorf("IPv4 header checksum wrong")
 	}
 	tcp := f[34:]
-	pseudo := append(append([]byte(nil), f[26:34]...), 0, 6, byte(len(tcp)>>8), byte(len(tcp)))
-	if fold(sum16(pseudo)+sum16(tcp)) != 0xffff {
+	if header.Checksum(tcp, header.PseudoHeaderSum(header.IPProtoTCP, f[26:30], f[30:34], len(tcp))) != 0 {
 		t.Errorf("TCP checksum wrong")
 	}
 }
@@ -242,7 +223,7 @@ func TestDecTTLExpiryUpcalls(t *testing.T) {
 	f := tcpFrame()
 	f[22] = 1
 	binary.BigEndian.PutUint16(f[24:], 0)
-	binary.BigEndian.PutUint16(f[24:], ^fold(sum16(f[14:34])))
+	binary.BigEndian.PutUint16(f[24:], header.Checksum(f[14:34], 0))
 	p1.Inject(f)
 	if _, ok := p2.Receive(200 * time.Millisecond); ok {
 		t.Fatal("packet with TTL 1 was forwarded")

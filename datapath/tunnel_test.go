@@ -11,6 +11,7 @@ import (
 
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/datapath/memport"
+	"github.com/goko-net/goko/header"
 )
 
 const (
@@ -79,8 +80,6 @@ func tunnelHarness(t *testing.T, static bool) (*datapath.Datapath, *memport.Port
 	return dp, vm, ul, tr, tun
 }
 
-func checksum(b []byte) uint16 { return ^fold(sum16(b)) }
-
 // vxlanFrame wraps inner for VNI vni from peerIP to localIP.
 func vxlanFrame(inner []byte, vni uint32) []byte {
 	f := make([]byte, 50+len(inner))
@@ -94,7 +93,7 @@ func vxlanFrame(inner []byte, vni uint32) []byte {
 	ip[8], ip[9] = 64, 17
 	copy(ip[12:16], peerIP.AsSlice())
 	copy(ip[16:20], localIP.AsSlice())
-	binary.BigEndian.PutUint16(ip[10:], checksum(ip))
+	binary.BigEndian.PutUint16(ip[10:], header.Checksum(ip, 0))
 	binary.BigEndian.PutUint16(f[34:], 50000)
 	binary.BigEndian.PutUint16(f[36:], 4789)
 	binary.BigEndian.PutUint16(f[38:], uint16(16+len(inner)))
@@ -123,7 +122,7 @@ func TestVXLANEncap(t *testing.T) {
 		!bytes.Equal(ip[16:20], peerIP.AsSlice()) || binary.BigEndian.Uint16(ip[2:]) != uint16(36+len(inner)) {
 		t.Errorf("outer IPv4 % x", ip)
 	}
-	if checksum(ip) != 0 {
+	if header.Checksum(ip, 0) != 0 {
 		t.Errorf("outer IPv4 checksum wrong")
 	}
 	sport := binary.BigEndian.Uint16(out[34:])
@@ -185,7 +184,7 @@ func TestVXLANDecapAndAttacks(t *testing.T) {
 	f = vxlanFrame(inner, 5)
 	f[33] = 9 // another destination; checksum fixed below
 	f[24], f[25] = 0, 0
-	binary.BigEndian.PutUint16(f[24:], checksum(f[14:34]))
+	binary.BigEndian.PutUint16(f[24:], header.Checksum(f[14:34], 0))
 	bad["other destination"] = f
 	f = vxlanFrame(inner, 5)
 	f[0] = 0x04
@@ -196,7 +195,7 @@ func TestVXLANDecapAndAttacks(t *testing.T) {
 	f = vxlanFrame(inner, 5)
 	f[20] = 0x20 // MF: a fragment
 	f[24], f[25] = 0, 0
-	binary.BigEndian.PutUint16(f[24:], checksum(f[14:34]))
+	binary.BigEndian.PutUint16(f[24:], header.Checksum(f[14:34], 0))
 	bad["fragment"] = f
 	f = vxlanFrame(inner, 5)
 	binary.BigEndian.PutUint16(f[36:], 4790)

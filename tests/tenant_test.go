@@ -29,6 +29,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/goko-net/goko/header"
 )
 
 var buildTenantOnce sync.Once
@@ -435,7 +437,7 @@ func (n *tenantNet) vxlanForge(vni uint32, payload, outerSrc, innerMAC, innerIP 
 	binary.BigEndian.PutUint16(ip[2:], uint16(20+udpLen))
 	copy(ip[12:16], net.ParseIP(innerIP).To4())
 	copy(ip[16:20], net.ParseIP("42.0.0.1").To4())
-	binary.BigEndian.PutUint16(ip[10:], ipSum(ip))
+	binary.BigEndian.PutUint16(ip[10:], header.Checksum(ip, 0))
 	binary.BigEndian.PutUint16(inner[34:], 5555)
 	binary.BigEndian.PutUint16(inner[36:], 9999)
 	binary.BigEndian.PutUint16(inner[38:], uint16(udpLen))
@@ -450,7 +452,7 @@ func (n *tenantNet) vxlanForge(vni uint32, payload, outerSrc, innerMAC, innerIP 
 	binary.BigEndian.PutUint16(oip[2:], uint16(36+len(inner)))
 	copy(oip[12:16], net.ParseIP(outerSrc).To4())
 	copy(oip[16:20], net.ParseIP("192.0.2.1").To4())
-	binary.BigEndian.PutUint16(oip[10:], ipSum(oip))
+	binary.BigEndian.PutUint16(oip[10:], header.Checksum(oip, 0))
 	binary.BigEndian.PutUint16(f[34:], 50001)
 	binary.BigEndian.PutUint16(f[36:], 4789)
 	binary.BigEndian.PutUint16(f[38:], uint16(16+len(inner)))
@@ -458,17 +460,6 @@ func (n *tenantNet) vxlanForge(vni uint32, payload, outerSrc, innerMAC, innerIP 
 	binary.BigEndian.PutUint32(f[46:], vni<<8)
 	copy(f[50:], inner)
 	return hex.EncodeToString(f)
-}
-
-func ipSum(h []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(h); i += 2 {
-		s += uint32(binary.BigEndian.Uint16(h[i:]))
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return ^uint16(s)
 }
 
 func TestTenantNetworks(t *testing.T) {
