@@ -121,7 +121,7 @@ func (p *pmd) execute(actions []execAction, pkt *Packet, key *FlowKey, off *Offs
 			if e.copyOut {
 				out = p.arena.clone(pkt, 0)
 			}
-			p.enqueue(e.out, out)
+			p.enqueue(&p.tx[e.out], out)
 		case ActUserspace:
 			if p.dp.cfg.Upcaller != nil {
 				p.dp.cfg.Upcaller.Upcall(pkt.Data, key, a.User)

@@ -159,5 +159,5 @@ func (p *pmd) arpSend(ul *underlay, op uint16, ethDst, tha [6]byte, tpa uint32) 
 	eth.SetAddrs(ethDst, ul.mac)
 	eth.SetType(header.EtherTypeARP)
 	header.ARP(f[header.EthernetLen:]).Encode(op, ul.mac, ul.local, tha, tpa)
-	p.enqueue(i, p.arena.clone(&Packet{Data: f[:]}, 0))
+	p.enqueue(&p.tx[i], p.arena.clone(&Packet{Data: f[:]}, 0))
 }

@@ -46,9 +46,10 @@ func (p *pmd) flushQueue(q *txQueue) {
 	q.n = 0
 }
 
-// enqueue adds pkt to tx queue i, flushing it when full.
-func (p *pmd) enqueue(i int, pkt *Packet) {
-	q := &p.tx[i]
+// enqueue adds pkt to q, one of p.tx, flushing q when full. It is small
+// enough to inline into every output path (keep it so: it runs per
+// packet).
+func (p *pmd) enqueue(q *txQueue, pkt *Packet) {
 	if q.n == BurstSize {
 		p.flushQueue(q)
 	}

@@ -389,5 +389,5 @@ func (p *pmd) encap(e *execAction, pkt *Packet, key *FlowKey) {
 	}
 	p.txTunPkts++
 	p.txTunBytes += uint64(inner)
-	p.enqueue(e.out, c)
+	p.enqueue(&p.tx[e.out], c)
 }
