@@ -79,7 +79,7 @@ func (h *headers) sctpCsum() {
 		return
 	}
 	if ip := h.l3(); h.key.EthType == EthTypeIPv4 && ip != nil {
-		if total := int(be.Uint16(ip[2:])); total >= int(h.off.L4-h.off.L3) && total-int(h.off.L4-h.off.L3) < len(l4) {
+		if total := int(header.IPv4(ip).TotalLen()); total >= int(h.off.L4-h.off.L3) && total-int(h.off.L4-h.off.L3) < len(l4) {
 			l4 = l4[:total-int(h.off.L4-h.off.L3)]
 		}
 	}
@@ -278,10 +278,10 @@ func (h *headers) setIPProto(p uint8) {
 	ip, k := h.l3(), h.key
 	var at int // offset in ip of the protocol byte
 	switch {
-	case k.EthType == EthTypeIPv4 && len(ip) >= 20:
-		at = 9
-	case k.EthType == EthTypeIPv6 && len(ip) >= 40:
-		at = 6
+	case k.EthType == EthTypeIPv4 && len(ip) >= header.IPv4MinLen:
+		at = header.IPv4Protocol
+	case k.EthType == EthTypeIPv6 && len(ip) >= header.IPv6Len:
+		at = header.IPv6NextHeader
 		if h.off.L4 >= 0 {
 			// Walk the extension headers to the one that names L4.
 			end := int(h.off.L4 - h.off.L3)
@@ -300,10 +300,8 @@ func (h *headers) setIPProto(p uint8) {
 		return
 	}
 	old, nw := [2]byte{0, ip[at]}, [2]byte{0, p}
-	if at == 9 {
-		oldw := [2]byte{ip[8], ip[9]}
-		ip[9] = p
-		header.IPv4(ip).UpdateChecksum(oldw[:], ip[8:10])
+	if k.EthType == EthTypeIPv4 {
+		header.IPv4(ip).SetProtocol(p)
 	} else {
 		ip[at] = p
 	}
@@ -315,9 +313,7 @@ func (h *headers) setTos(tos uint8) {
 	ip := h.l3()
 	switch {
 	case h.key.EthType == EthTypeIPv4 && len(ip) >= 20:
-		old := [2]byte{ip[0], ip[1]}
-		ip[1] = tos
-		header.IPv4(ip).UpdateChecksum(old[:], ip[0:2])
+		header.IPv4(ip).SetTOS(tos)
 	case h.key.EthType == EthTypeIPv6 && len(ip) >= 40:
 		w := be.Uint32(ip)
 		be.PutUint32(ip, w&^0x0ff00000|uint32(tos)<<20)
@@ -401,20 +397,18 @@ func (h *headers) decNwTTL() bool {
 	ip := h.l3()
 	switch {
 	case h.key.EthType == EthTypeIPv4 && len(ip) >= 20:
-		if ip[8] <= 1 {
+		if ip[header.IPv4TTL] <= 1 {
 			return false
 		}
-		old := [2]byte{ip[8], ip[9]}
-		ip[8]--
-		header.IPv4(ip).UpdateChecksum(old[:], ip[8:10])
-		h.key.NwTTL = ip[8]
+		header.IPv4(ip).SetTTL(ip[header.IPv4TTL] - 1)
+		h.key.NwTTL = ip[header.IPv4TTL]
 		return true
 	case h.key.EthType == EthTypeIPv6 && len(ip) >= 40:
-		if ip[7] <= 1 {
+		if ip[header.IPv6HopLimit] <= 1 {
 			return false
 		}
-		ip[7]--
-		h.key.NwTTL = ip[7]
+		ip[header.IPv6HopLimit]--
+		h.key.NwTTL = ip[header.IPv6HopLimit]
 		return true
 	}
 	return false
@@ -425,11 +419,9 @@ func (h *headers) setNwTTL(ttl uint8) {
 	ip := h.l3()
 	switch {
 	case h.key.EthType == EthTypeIPv4 && len(ip) >= 20:
-		old := [2]byte{ip[8], ip[9]}
-		ip[8] = ttl
-		header.IPv4(ip).UpdateChecksum(old[:], ip[8:10])
+		header.IPv4(ip).SetTTL(ttl)
 	case h.key.EthType == EthTypeIPv6 && len(ip) >= 40:
-		ip[7] = ttl
+		ip[header.IPv6HopLimit] = ttl
 	default:
 		return
 	}
@@ -475,20 +467,18 @@ func (h *headers) copyTTL(out bool) {
 	switch ip[0] >> 4 {
 	case 4:
 		if out {
-			h.setMPLSTTL(ip[8])
+			h.setMPLSTTL(ip[header.IPv4TTL])
 		} else {
-			old := [2]byte{ip[8], ip[9]}
-			ip[8] = lse[3]
-			header.IPv4(ip).UpdateChecksum(old[:], ip[8:10])
+			header.IPv4(ip).SetTTL(lse[3])
 		}
 	case 6:
 		if len(ip) < 40 {
 			return
 		}
 		if out {
-			h.setMPLSTTL(ip[7])
+			h.setMPLSTTL(ip[header.IPv6HopLimit])
 		} else {
-			ip[7] = lse[3]
+			ip[header.IPv6HopLimit] = lse[3]
 		}
 	}
 }

@@ -259,3 +259,25 @@ func (v VXLAN) Encode(vni uint32) {
 func (h IPv4) UpdateChecksum(old, new []byte) {
 	be.PutUint16(h[IPv4Checksum:], Update(be.Uint16(h[IPv4Checksum:]), old, new))
 }
+
+// SetTTL sets the TTL, updating the checksum incrementally.
+func (h IPv4) SetTTL(ttl uint8) {
+	old := [2]byte{h[IPv4TTL], h[IPv4Protocol]}
+	h[IPv4TTL] = ttl
+	h.UpdateChecksum(old[:], h[IPv4TTL:IPv4TTL+2])
+}
+
+// SetProtocol sets the protocol, updating the checksum incrementally.
+func (h IPv4) SetProtocol(p uint8) {
+	old := [2]byte{h[IPv4TTL], h[IPv4Protocol]}
+	h[IPv4Protocol] = p
+	h.UpdateChecksum(old[:], h[IPv4TTL:IPv4TTL+2])
+}
+
+// SetTOS sets the type of service (DSCP and ECN), updating the checksum
+// incrementally.
+func (h IPv4) SetTOS(tos uint8) {
+	old := [2]byte{h[0], h[IPv4TOS]}
+	h[IPv4TOS] = tos
+	h.UpdateChecksum(old[:], h[0:2])
+}

@@ -133,6 +133,21 @@ func TestViews(t *testing.T) {
 	if !ip.ChecksumValid() {
 		t.Error("UpdateChecksum left a wrong checksum")
 	}
+	for _, set := range []struct {
+		name string
+		fn   func()
+		at   int
+		want byte
+	}{
+		{"SetTTL", func() { ip.SetTTL(1) }, IPv4TTL, 1},
+		{"SetProtocol", func() { ip.SetProtocol(IPProtoTCP) }, IPv4Protocol, IPProtoTCP},
+		{"SetTOS", func() { ip.SetTOS(0xb8) }, IPv4TOS, 0xb8},
+	} {
+		set.fn()
+		if ip[set.at] != set.want || !ip.ChecksumValid() {
+			t.Errorf("%s: field %#x, checksum valid %v", set.name, ip[set.at], ip.ChecksumValid())
+		}
+	}
 }
 
 func TestChecksumOffset(t *testing.T) {
