@@ -262,22 +262,28 @@ func (h IPv4) UpdateChecksum(old, new []byte) {
 
 // SetTTL sets the TTL, updating the checksum incrementally.
 func (h IPv4) SetTTL(ttl uint8) {
-	old := [2]byte{h[IPv4TTL], h[IPv4Protocol]}
+	old := be.Uint16(h[IPv4TTL:])
 	h[IPv4TTL] = ttl
-	h.UpdateChecksum(old[:], h[IPv4TTL:IPv4TTL+2])
+	h.update16(old, be.Uint16(h[IPv4TTL:]))
 }
 
 // SetProtocol sets the protocol, updating the checksum incrementally.
 func (h IPv4) SetProtocol(p uint8) {
-	old := [2]byte{h[IPv4TTL], h[IPv4Protocol]}
+	old := be.Uint16(h[IPv4TTL:])
 	h[IPv4Protocol] = p
-	h.UpdateChecksum(old[:], h[IPv4TTL:IPv4TTL+2])
+	h.update16(old, be.Uint16(h[IPv4TTL:]))
 }
 
 // SetTOS sets the type of service (DSCP and ECN), updating the checksum
 // incrementally.
 func (h IPv4) SetTOS(tos uint8) {
-	old := [2]byte{h[0], h[IPv4TOS]}
+	old := be.Uint16(h[0:])
 	h[IPv4TOS] = tos
-	h.UpdateChecksum(old[:], h[0:2])
+	h.update16(old, be.Uint16(h[0:]))
+}
+
+// update16 adjusts the checksum for one header word that went from old to
+// new.
+func (h IPv4) update16(old, new uint16) {
+	be.PutUint16(h[IPv4Checksum:], Update16(be.Uint16(h[IPv4Checksum:]), old, new))
 }

@@ -76,6 +76,9 @@ func TestChecksumRandom(t *testing.T) {
 		old := append([]byte(nil), b[at:at+2]...)
 		b[at], b[at+1] = byte(r.Uint32()), byte(r.Uint32())
 		got, want := Update(sum, old, b[at:at+2]), refChecksum(b)
+		if got16 := Update16(sum, binary.BigEndian.Uint16(old), binary.BigEndian.Uint16(b[at:])); got16 != got {
+			t.Fatalf("len %d: Update16 %#04x, Update %#04x", n, got16, got)
+		}
 		// One's complement has two zeros: an incremental update may
 		// give 0xffff where recomputing gives 0 (RFC 1624 section 3).
 		if got != want && !(got == 0xffff && want == 0 || got == 0 && want == 0xffff) {
