@@ -75,14 +75,15 @@ func PacketFromMatch(m openflow.Match) ([]byte, uint32, error) {
 		p = append(p, a...)
 	case header.EtherTypeIPv4:
 		l4 := transport(proto, u, false, get)
-		ip := make([]byte, 20)
-		ip[0] = 0x45
-		ip[1] = uint8(u(openflow.OXMIPDSCP))<<2 | uint8(u(openflow.OXMIPECN))
-		binary.BigEndian.PutUint16(ip[2:], uint16(20+len(l4)))
-		ip[8], ip[9] = 64, proto
-		binary.BigEndian.PutUint32(ip[12:], uint32(u(openflow.OXMIPv4Src)))
-		binary.BigEndian.PutUint32(ip[16:], uint32(u(openflow.OXMIPv4Dst)))
-		binary.BigEndian.PutUint16(ip[header.IPv4Checksum:], header.Checksum(ip, 0))
+		ip := header.IPv4(make([]byte, header.IPv4MinLen))
+		ip.Encode(&header.IPv4Fields{
+			TOS:      uint8(u(openflow.OXMIPDSCP))<<2 | uint8(u(openflow.OXMIPECN)),
+			TotalLen: uint16(header.IPv4MinLen + len(l4)),
+			TTL:      64,
+			Protocol: proto,
+			Src:      uint32(u(openflow.OXMIPv4Src)),
+			Dst:      uint32(u(openflow.OXMIPv4Dst)),
+		})
 		if off := header.ChecksumOffset(proto); off >= 0 && proto != header.IPProtoICMPv6 && len(l4) > off+1 {
 			sum := uint16(0)
 			if proto != header.IPProtoICMP {

@@ -168,22 +168,20 @@ func buildFrame(frame []byte, flow int) {
 	copy(frame[6:12], []byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x01})
 	header.Ethernet(frame).SetType(header.EtherTypeIPv4)
 
-	ip := frame[ethLen:]
+	ip := header.IPv4(frame[ethLen:])
 	ipTotal := len(frame) - ethLen
-	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], uint16(ipTotal))
-	binary.BigEndian.PutUint16(ip[4:], uint16(flow))
-	ip[6] = 0x40 // DF
-	ip[8] = 64   // TTL
-	ip[9] = 17   // UDP
 	hi := flow >> 8
 	// Source 10.0.A.B carries the high bits of the flow number, so that the
 	// destination's last byte (1..254) can wrap without two flows colliding.
-	src := 10<<24 | (1+uint32(hi/254))&0xffff
-	dst := uint32(10)<<24 | 1<<16 | uint32(flow&255)<<8 | uint32(1+hi%254)
-	binary.BigEndian.PutUint32(ip[12:], src)
-	binary.BigEndian.PutUint32(ip[16:], dst)
-	binary.BigEndian.PutUint16(ip[header.IPv4Checksum:], header.Checksum(ip[:ipv4Len], 0))
+	ip.Encode(&header.IPv4Fields{
+		TotalLen: uint16(ipTotal),
+		ID:       uint16(flow),
+		Flags:    header.IPv4FlagDF,
+		TTL:      64,
+		Protocol: header.IPProtoUDP,
+		Src:      10<<24 | (1+uint32(hi/254))&0xffff,
+		Dst:      uint32(10)<<24 | 1<<16 | uint32(flow&255)<<8 | uint32(1+hi%254),
+	})
 
 	udp := ip[ipv4Len:]
 	binary.BigEndian.PutUint16(udp[0:], uint16(1024+flow%60000))
