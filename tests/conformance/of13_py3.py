@@ -12,7 +12,8 @@ ICMP message's data and an SCTP DATA chunk's user data. It also
 replaces os-ken's SCTP checksum, which is wrong on Python 3
 (_sctp_checksum).
 With OF13_PACING=clock it also paces the tester's continuous sending by the
-clock (see _pace_by_clock).
+clock (see _pace_by_clock). For throughput cases it logs the rate the
+tester actually offered (_log_offered_load).
 """
 
 import os
@@ -104,5 +105,55 @@ def _pace_by_clock():
     tester.OfTester._send_packet_thread = send_paced
 
 
+def _log_offered_load():
+    """Logs the rate a throughput case offered the target switch.
+
+    A throughput case fails when the rate behind the target is off by more
+    than 10%, which happens both when the target forwards or meters wrongly
+    and when the tester could not send as fast as the case asks (the tester
+    is Python, sending one PACKET_OUT per packet). The number of packets
+    the tester switch sent on its sending port while the case ran tells the
+    two apart; it is logged before the case's result, as
+    "        offered: N pkt/s (P% of the case's M pkt/s)".
+    """
+    import time
+    from os_ken.tests.switch import tester
+
+    test = tester.OfTester._test
+
+    def tx(self):
+        counts = test(self, tester.STATE_TESTER_PKT_COUNT, False)
+        return counts.get(self.tester_send_port, {}).get('tx', 0)
+
+    def test_logging_offered(self, state, *args):
+        if state == tester.STATE_GET_THROUGHPUT:
+            result = test(self, state, *args)
+            sent, now = tx(self), time.monotonic()
+            begun = getattr(self, 'gk_offered_begun', None)
+            if begun is None:
+                self.gk_offered_begun = (sent, now)
+            else:
+                self.gk_offered_begun = None
+                rate = (sent - begun[0]) / max(now - begun[1], 1e-9)
+                want = getattr(self, 'gk_offered_want', 0)
+                share = ' (%d%% of the case\'s %d pkt/s)' % (
+                    100 * rate / want, want) if want else ''
+                self.logger.info('        offered: %.0f pkt/s%s', rate, share)
+            # The check that follows looks at the state it expects.
+            self.state = state
+            return result
+        return test(self, state, *args)
+
+    send = tester.OfTester._continuous_packet_send
+
+    def send_noting_rate(self, pkt):
+        self.gk_offered_want = pkt[tester.KEY_PACKETS][tester.KEY_PKTPS]
+        return send(self, pkt)
+
+    tester.OfTester._test = test_logging_offered
+    tester.OfTester._continuous_packet_send = send_noting_rate
+
+
 if os.environ.get('OF13_PACING') == 'clock':
     _pace_by_clock()
+_log_offered_load()
