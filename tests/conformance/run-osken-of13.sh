@@ -17,7 +17,9 @@
 # case: category, file, case, OK or ERROR, error detail) and summary.txt,
 # which is also printed. Needs root, python3-os-ken, and bin/switchd
 # (GOKO_BIN=DIR to use another directory). TIMEOUT (seconds, default 14400)
-# bounds the whole run.
+# bounds the whole run. PORTS=af_xdp (the default) or af_packet chooses how
+# the switchds open the veths, OF13_PACING=clock paces the tester's
+# throughput traffic by the clock; README.md here says why.
 set -euo pipefail
 
 case_dir=${1:?usage: $0 CASE_DIR [OUT_DIR]}
