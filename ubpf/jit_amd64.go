@@ -170,6 +170,10 @@ type jitCompiler struct {
 	backWeights [][]uint8
 	back        map[[2]int]label
 	calls       bool  // the program has local calls
+	// what the entry must set up: the code reads the packet's length
+	// from the Thread (pktLen), re-enters after an exit (resume), charges
+	// the budget (backward jumps, calls)
+	pktLen, resumes, charges bool
 	pktSizes    uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
 	facts       []*flowState
 
@@ -209,6 +213,7 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 		if in.op == opCallLocal {
 			c.calls = true
 		}
+		c.charges = c.charges || in.op == opCallLocal || (isJumpOp(in.op) && int(in.off) <= pc)
 		if in.op == opLdImm64 {
 			pc++
 		}
@@ -277,6 +282,7 @@ func (c *jitCompiler) exitStub(kind, arg uint64, pc int, resume label) label {
 func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 	a := &c.a
 	if resume >= 0 {
+		c.resumes = true
 		a.leaRIP(tmpA, resume)
 		a.store(8, mb(ctxReg, offResume), tmpA)
 	}
@@ -298,8 +304,12 @@ func (c *jitCompiler) emitEntry(body label) {
 	a := &c.a
 	a.bind(c.lEntry)
 	a.movRR(true, pktReg, tmpB)
-	a.store(8, mb(ctxReg, offPktBase), pktReg)
-	a.store(8, mb(ctxReg, offPktLen), tmpA)
+	if c.resumes { // the resume stub reloads rbp
+		a.store(8, mb(ctxReg, offPktBase), pktReg)
+	}
+	if c.pktLen {
+		a.store(8, mb(ctxReg, offPktLen), tmpA)
+	}
 	for i, r := range jitReg {
 		if i != 1 && i != 2 || c.p.kind == KindXDP {
 			a.aluRR(aXor, false, r, r)
@@ -345,7 +355,9 @@ func (c *jitCompiler) emitEntry(body label) {
 		a.movImm(r1, regionPacket<<32)
 		a.movRR(true, r2, tmpA)
 	}
-	a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
+	if c.charges || c.resumes { // the resume stub reloads rcx
+		a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
+	}
 	if c.calls {
 		// r10 at the top of the run's stack span (see Thread.beginRun)
 		a.movImm(tmpA, regionStack<<32|uint64(c.p.stackSpan))
@@ -620,6 +632,7 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 	case opLdPktEnd:
 		a.movImm(d, regionPacket<<32)
 		a.aluRM(aOr, true, d, mb(ctxReg, offPktLen))
+		c.pktLen = true
 	case opBpfLoop:
 		return fmt.Errorf("insn %d: bpf_loop is not compiled yet (the program runs in the interpreter)", pc)
 	default:
@@ -1140,6 +1153,7 @@ func (c *jitCompiler) ldabs(in *insn) error {
 	a.aluRI(aAdd, true, tmpA, int32(n))
 	a.jcc(ccB, out) // carry: wrapped
 	a.aluRM(aCmp, true, tmpA, mb(ctxReg, offPktLen))
+	c.pktLen = true
 	a.jcc(ccA, out)
 	m := mbi(pktReg, tmpB, 1, 0)
 	switch n {
