@@ -169,13 +169,13 @@ type jitCompiler struct {
 	// label of the budget charge of each (target, weight)
 	backWeights [][]uint8
 	back        map[[2]int]label
-	calls       bool  // the program has local calls
+	calls       bool // the program has local calls
 	// what the entry must set up: the code reads the packet's length
 	// from the Thread (pktLen), re-enters after an exit (resume), charges
 	// the budget (backward jumps, calls)
 	pktLen, resumes, charges bool
-	pktSizes    uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
-	facts       []*flowState
+	pktSizes                 uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
+	facts                    []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
 
