@@ -148,9 +148,17 @@ func (a *Agent) Run(ctx context.Context) error {
 // batch's wanted state.
 func (a *Agent) followModel(ctx context.Context) error {
 	for ctx.Err() == nil {
-		resp, err := a.cfg.Etcd.Client.Get(ctx, a.cfg.Etcd.Prefix, clientv3.WithPrefix())
+		// Each attempt has a deadline: the client waits for an etcd that is
+		// not there rather than failing, and the log must say so.
+		lctx, lcancel := context.WithTimeout(ctx, EtcdDialTimeout)
+		resp, err := a.cfg.Etcd.Client.Get(lctx, a.cfg.Etcd.Prefix, clientv3.WithPrefix())
+		err = a.cfg.Etcd.wrap(lctx, err)
+		lcancel()
 		if err != nil {
-			a.log.Warn("loading the model", "err", err)
+			if ctx.Err() != nil {
+				return nil
+			}
+			a.log.Warn("loading the model; retrying", "err", err)
 			time.Sleep(500 * time.Millisecond)
 			continue
 		}
