@@ -54,7 +54,7 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
+	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v /tests)
 
 integration:
 	$(GO) test -count=1 -timeout 30m -v ./tests/ 2>&1 | tee /tmp/goko-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; \

@@ -21,6 +21,7 @@ var fixedUnsound = map[string]string{
 	"helper-copies-spilled-pointer": "verifier_jump.go memArg (fixed by 28dff0c)",
 	"stale-frame-pointer-panic":     "verifier_step.go access and memArg (fixed by 64393a2)",
 	"pkt-range-pruning":             "verifier.go covers, the data+0 range compared whatever is live",
+	"stack-misc-covers-spill":       "verifier.go covers, a pointer spill where bytes of a number were explored",
 	"decided-branch":                "verifier.go sinksAhead, registers that may hold pointers are sinks",
 }
 

@@ -1202,6 +1202,11 @@ func (v *verifier) covers(old, cur *vstate, pc int) bool {
 			if c == sInvalid {
 				return false
 			}
+			if o != sSpill && c == sSpill && i%8 == 0 && cf.spills[i/8].t != tScalar {
+				// old read these bytes back as a number; cur would read
+				// back a pointer
+				return false
+			}
 			if o == sSpill && i%8 == 0 {
 				slot := i / 8
 				os := of.spills[slot]

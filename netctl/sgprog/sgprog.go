@@ -8,7 +8,7 @@
 // and checks that the embedded object is current.
 package sgprog
 
-//go:generate clang -O2 -g -Wall -Werror -target bpf -I/usr/include/x86_64-linux-gnu -I../../ubpf/include -c src/sg.c -o sg.o
+//go:generate clang -O2 -g -fdebug-compilation-dir=. -Wall -Werror -target bpf -I/usr/include/x86_64-linux-gnu -I../../ubpf/include -c src/sg.c -o sg.o
 
 import (
 	_ "embed"

@@ -13,14 +13,15 @@ import (
 )
 
 // TestObjectIsCurrent rebuilds sg.o from src/sg.c and compares it with the
-// embedded object, so the C source and what netctl loads cannot drift.
+// embedded object, so the C source and what netctl loads cannot drift
+// (-fdebug-compilation-dir keeps the checkout's path out of the object).
 func TestObjectIsCurrent(t *testing.T) {
 	clang, err := exec.LookPath("clang")
 	if err != nil {
 		t.Skip("no clang")
 	}
 	out := filepath.Join(t.TempDir(), "sg.o")
-	cmd := exec.Command(clang, "-O2", "-g", "-Wall", "-Werror", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu",
+	cmd := exec.Command(clang, "-O2", "-g", "-fdebug-compilation-dir=.", "-Wall", "-Werror", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu",
 		"-I../../ubpf/include", "-c", "src/sg.c", "-o", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("clang: %v\n%s", err, b)

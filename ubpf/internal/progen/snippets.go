@@ -49,6 +49,7 @@ func init() {
 		{9, func(g *gen) bool { return g.depth < 2 }, (*gen).branch},
 		{10, func(g *gen) bool { return g.on(FeatJmp32) }, (*gen).jmpConst},
 		{8, func(g *gen) bool { return g.on(FeatStack) }, (*gen).spillFill},
+		{3, func(g *gen) bool { return g.on(FeatStack) }, (*gen).staleFill},
 		{8, func(g *gen) bool { return g.on(FeatMaps) && len(g.maps) > 0 && !g.noCalls }, (*gen).mapLookup},
 		{3, func(g *gen) bool { return g.on(FeatMaps) && len(g.maps) > 0 && !g.noCalls }, (*gen).mapUpdate},
 		{3, func(g *gen) bool { return g.on(FeatHelpers) && !g.noCalls }, (*gen).helperMisc},
@@ -786,6 +787,33 @@ func (g *gen) stackSlot() int {
 		return -8 * (1 + g.n(16))
 	}
 	return -8 * (1 + g.n(64))
+}
+
+// staleFill reads back, as a number, a slot written before on some
+// path: where paths that disagreed on it met (a pointer spilled on one,
+// bytes of a number on the other), the verifier must either refuse the
+// read or know that it may give back a pointer, whichever path it
+// explored first.
+func (g *gen) staleFill() {
+	f := g.cur()
+	var slots [64]int
+	n := 0
+	for s := 0; s < 64; s++ {
+		written := true
+		for k := 0; k < 8; k++ {
+			written = written && f.stack[s*8+k] != bUnset
+		}
+		if written {
+			slots[n] = s*8 - 512
+			n++
+		}
+	}
+	if n == 0 || !g.room(4) {
+		return
+	}
+	dst := g.free()
+	g.emit(Insn{Op: clsLDX | mdMEM | szDW, Dst: dst, Src: 10, Off: int16(slots[g.n(n)])})
+	g.set(dst, scalar())
 }
 
 func (g *gen) spillFill() {
