@@ -5,7 +5,11 @@ package netctl
 // their figures as custom metrics; run them one at a time:
 //
 //	go test -run XXX -bench RuleChurn -benchtime 1x ./netctl
-//	go test -run XXX -bench ControlPlaneScale -benchtime 1x -timeout 30m ./netctl
+//	go test -run XXX -bench ControlPlaneScale -benchtime 1x -timeout 60m ./netctl
+//	go test -run XXX -bench WantOneHost -benchtime 10x ./netctl
+//
+// (100 agents and etcd in one process: on a busy two-core machine their
+// first load alone can take ten minutes.)
 
 import (
 	"context"
@@ -100,6 +104,10 @@ func rate(out *memport.Port, d time.Duration) float64 {
 	return float64(out.Stats().TxPackets-start) / time.Since(t0).Seconds()
 }
 
+// benchModes are the two ways to run security groups, as benchmark names
+// and Switch.SGMode.
+var benchModes = []struct{ name, mode string }{{"flows", ""}, {SGModeProgram, SGModeProgram}}
+
 // churnResult is one run of churn.
 type churnResult struct {
 	elapsed          time.Duration
@@ -165,12 +173,9 @@ func churn(b *testing.B, mode string, frames [][]byte) churnResult {
 // rate before and during the changes. To interleave the two on a shared
 // machine, run it several times with -count 1.
 func BenchmarkRuleChurn(b *testing.B) {
-	for _, mode := range []string{"flows", SGModeProgram} {
-		b.Run(mode, func(b *testing.B) {
-			m := ""
-			if mode == SGModeProgram {
-				m = SGModeProgram
-			}
+	for _, bm := range benchModes {
+		m := bm.mode
+		b.Run(bm.name, func(b *testing.B) {
 			quiet := churn(b, m, nil)
 			busy := churn(b, m, tcpFrames([6]byte{0x52, 0x54, 0, 0, 0, 1}, [6]byte{0x52, 0x54, 0, 0, 0, 2}, 64))
 			b.ReportMetric(float64(quiet.elapsed.Milliseconds()), "ms/1000-changes")
@@ -272,12 +277,9 @@ func maxOf(v []int) int {
 func BenchmarkControlPlaneScale(b *testing.B) {
 	// 100 agents' models and wanted states in one process: collect often.
 	defer debug.SetGCPercent(debug.SetGCPercent(25))
-	for _, mode := range []string{"flows", SGModeProgram} {
-		b.Run(mode, func(b *testing.B) {
-			m := ""
-			if mode == SGModeProgram {
-				m = SGModeProgram
-			}
+	for _, bm := range benchModes {
+		m := bm.mode
+		b.Run(bm.name, func(b *testing.B) {
 			st := scaleModel(b, m)
 			b.ResetTimer()
 			start, cpu0 := time.Now(), cpuTime()
@@ -300,7 +302,7 @@ func BenchmarkControlPlaneScale(b *testing.B) {
 			b.ReportMetric(float64(median(entries)), "map-entries/host-median")
 
 			e := startEtcd(b)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 			defer cancel()
 			if err := e.Replace(ctx, st); err != nil {
 				b.Fatal(err)
@@ -419,4 +421,23 @@ func (s *simSwitch) apply(_ context.Context, want Want) error {
 	}
 	s.flows, s.entries = flows, entries
 	return nil
+}
+
+// BenchmarkWantOneHost is what an agent does on a change of its share of
+// the model: compute its host's flows and programs (100 NICs of the
+// control-plane scale model) from the whole model.
+func BenchmarkWantOneHost(b *testing.B) {
+	for _, bm := range benchModes {
+		m := bm.mode
+		b.Run(bm.name, func(b *testing.B) {
+			st := scaleModel(b, m)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				st.Want("h000")
+			}
+			b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "ms-cpu/op")
+		})
+	}
 }
