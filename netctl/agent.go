@@ -287,11 +287,13 @@ type staleError struct{ err error }
 
 func (e *staleError) Error() string { return "a newer master holds the switch: " + e.err.Error() }
 
-func (a *Agent) target() (string, error) {
+func (a *Agent) target(ctx context.Context) (string, error) {
 	if a.cfg.Target != "" {
 		return a.cfg.Target, nil
 	}
-	st, err := a.cfg.Etcd.Load(context.Background())
+	ctx, cancel := context.WithTimeout(ctx, EtcdDialTimeout)
+	defer cancel()
+	st, err := a.cfg.Etcd.Load(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -314,7 +316,7 @@ func (a *Agent) keepSwitch(ctx context.Context, gen uint64) error {
 		}
 		want, _ = a.current()
 	}
-	target, err := a.target()
+	target, err := a.target(ctx)
 	if err != nil {
 		return err
 	}
