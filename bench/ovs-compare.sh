@@ -277,10 +277,14 @@ if [ "$HUGEPAGES" != no ]; then
 	HUGE_MNT=$WORK/huge
 	mkdir -p "$HUGE_MNT"
 	if [ "$free_now" -ge "$pages_needed" ] && mount -t hugetlbfs -o pagesize=2M nodev "$HUGE_MNT" 2>/dev/null; then
-		EAL_MEM=(-m "$MEM_MB" --legacy-mem --huge-dir="$HUGE_MNT" --huge-unlink)
-		GOKO_MEM=(--dpdk-hugepages --dpdk-memory "$MEM_MB" --dpdk-arg --legacy-mem
+		# IOVA as VA: with IOVA as PA a mempool is made of physically
+		# contiguous chunks, and once a long-running machine's hugepages
+		# are scattered OVS's needs over 100 of them, whose memzone names
+		# overflow ("Failed to create mempool ... File name too long")
+		EAL_MEM=(-m "$MEM_MB" --legacy-mem --iova-mode=va --huge-dir="$HUGE_MNT" --huge-unlink)
+		GOKO_MEM=(--dpdk-hugepages --dpdk-memory "$MEM_MB" --dpdk-arg --legacy-mem --dpdk-arg --iova-mode=va
 			--dpdk-arg --huge-dir="$HUGE_MNT" --dpdk-arg --huge-unlink)
-		MEMMODE="2M hugepages (private hugetlbfs mount), -m $MEM_MB --legacy-mem"
+		MEMMODE="2M hugepages (private hugetlbfs mount), -m $MEM_MB --legacy-mem --iova-mode=va"
 	else
 		rmdir "$HUGE_MNT"; HUGE_MNT=""
 		echo "$HUGE_OLD" >/proc/sys/vm/nr_hugepages; HUGE_OLD=""

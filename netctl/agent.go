@@ -148,9 +148,17 @@ func (a *Agent) Run(ctx context.Context) error {
 // batch's wanted state.
 func (a *Agent) followModel(ctx context.Context) error {
 	for ctx.Err() == nil {
-		resp, err := a.cfg.Etcd.Client.Get(ctx, a.cfg.Etcd.Prefix, clientv3.WithPrefix())
+		// Each attempt has a deadline: the client waits for an etcd that is
+		// not there rather than failing, and the log must say so.
+		lctx, lcancel := context.WithTimeout(ctx, EtcdDialTimeout)
+		resp, err := a.cfg.Etcd.Client.Get(lctx, a.cfg.Etcd.Prefix, clientv3.WithPrefix())
+		err = a.cfg.Etcd.wrap(lctx, err)
+		lcancel()
 		if err != nil {
-			a.log.Warn("loading the model", "err", err)
+			if ctx.Err() != nil {
+				return nil
+			}
+			a.log.Warn("loading the model; retrying", "err", err)
 			time.Sleep(500 * time.Millisecond)
 			continue
 		}
@@ -279,11 +287,13 @@ type staleError struct{ err error }
 
 func (e *staleError) Error() string { return "a newer master holds the switch: " + e.err.Error() }
 
-func (a *Agent) target() (string, error) {
+func (a *Agent) target(ctx context.Context) (string, error) {
 	if a.cfg.Target != "" {
 		return a.cfg.Target, nil
 	}
-	st, err := a.cfg.Etcd.Load(context.Background())
+	ctx, cancel := context.WithTimeout(ctx, EtcdDialTimeout)
+	defer cancel()
+	st, err := a.cfg.Etcd.Load(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -306,7 +316,7 @@ func (a *Agent) keepSwitch(ctx context.Context, gen uint64) error {
 		}
 		want, _ = a.current()
 	}
-	target, err := a.target()
+	target, err := a.target(ctx)
 	if err != nil {
 		return err
 	}

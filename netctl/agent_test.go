@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -229,5 +230,32 @@ func TestAgentInterest(t *testing.T) {
 	}
 	if interestOf(st, "b").touches(st, "sgs/web") {
 		t.Error("a group no NIC of b uses concerns b")
+	}
+}
+
+// TestEtcdUnreachable: a command pointed at an etcd that is not there
+// fails within EtcdDialTimeout, naming the address, rather than waiting
+// for its own timeout; a malformed endpoint fails at once.
+func TestEtcdUnreachable(t *testing.T) {
+	url := fmt.Sprintf("http://127.0.0.1:%d", freePort(t)) // nobody listens there
+	e, err := DialEtcd(url, "")
+	if err != nil {
+		t.Fatalf("DialEtcd does not wait for the cluster, yet: %v", err)
+	}
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	err = e.Check(ctx)
+	if err == nil || !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), "no answer") {
+		t.Errorf("Check of %s: %v; want an error naming it", url, err)
+	}
+	if d := time.Since(start); d > EtcdDialTimeout+5*time.Second {
+		t.Errorf("Check took %v", d)
+	}
+	for _, bad := range []string{"localhost", "", " , "} {
+		if _, err := DialEtcd(bad, ""); err == nil || !strings.Contains(err.Error(), "etcd") {
+			t.Errorf("DialEtcd(%q): %v; want an error", bad, err)
+		}
 	}
 }

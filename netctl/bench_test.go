@@ -5,7 +5,11 @@ package netctl
 // their figures as custom metrics; run them one at a time:
 //
 //	go test -run XXX -bench RuleChurn -benchtime 1x ./netctl
-//	go test -run XXX -bench ControlPlaneScale -benchtime 1x -timeout 30m ./netctl
+//	go test -run XXX -bench ControlPlaneScale -benchtime 1x -timeout 60m ./netctl
+//	go test -run XXX -bench WantOneHost -benchtime 10x ./netctl
+//
+// (100 agents and etcd in one process: on a busy two-core machine their
+// first load alone can take ten minutes.)
 
 import (
 	"context"
@@ -19,6 +23,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,6 +104,10 @@ func rate(out *memport.Port, d time.Duration) float64 {
 	return float64(out.Stats().TxPackets-start) / time.Since(t0).Seconds()
 }
 
+// benchModes are the two ways to run security groups, as benchmark names
+// and Switch.SGMode.
+var benchModes = []struct{ name, mode string }{{"flows", ""}, {SGModeProgram, SGModeProgram}}
+
 // churnResult is one run of churn.
 type churnResult struct {
 	elapsed          time.Duration
@@ -164,12 +173,9 @@ func churn(b *testing.B, mode string, frames [][]byte) churnResult {
 // rate before and during the changes. To interleave the two on a shared
 // machine, run it several times with -count 1.
 func BenchmarkRuleChurn(b *testing.B) {
-	for _, mode := range []string{"flows", SGModeProgram} {
-		b.Run(mode, func(b *testing.B) {
-			m := ""
-			if mode == SGModeProgram {
-				m = SGModeProgram
-			}
+	for _, bm := range benchModes {
+		m := bm.mode
+		b.Run(bm.name, func(b *testing.B) {
 			quiet := churn(b, m, nil)
 			busy := churn(b, m, tcpFrames([6]byte{0x52, 0x54, 0, 0, 0, 1}, [6]byte{0x52, 0x54, 0, 0, 0, 2}, 64))
 			b.ReportMetric(float64(quiet.elapsed.Milliseconds()), "ms/1000-changes")
@@ -239,6 +245,15 @@ func scaleModel(b testing.TB, mode string) *State {
 	return st
 }
 
+// cpuTime is the CPU time the process has used, in user and system mode:
+// on a shared machine it says what the work costs, where wall time also
+// says how long it waited for a core.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func median(v []int) int {
 	s := append([]int(nil), v...)
 	sort.Ints(s)
@@ -262,15 +277,12 @@ func maxOf(v []int) int {
 func BenchmarkControlPlaneScale(b *testing.B) {
 	// 100 agents' models and wanted states in one process: collect often.
 	defer debug.SetGCPercent(debug.SetGCPercent(25))
-	for _, mode := range []string{"flows", SGModeProgram} {
-		b.Run(mode, func(b *testing.B) {
-			m := ""
-			if mode == SGModeProgram {
-				m = SGModeProgram
-			}
+	for _, bm := range benchModes {
+		m := bm.mode
+		b.Run(bm.name, func(b *testing.B) {
 			st := scaleModel(b, m)
 			b.ResetTimer()
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			ix := st.index()
 			var flows, entries []int
 			for _, name := range st.SwitchNames() {
@@ -281,21 +293,23 @@ func BenchmarkControlPlaneScale(b *testing.B) {
 				}
 				entries = append(entries, n)
 			}
-			compute := time.Since(start)
+			compute, computeCPU := time.Since(start), cpuTime()-cpu0
 			b.StopTimer()
 			b.ReportMetric(compute.Seconds()*1000, "ms-compute-all-hosts")
+			b.ReportMetric(computeCPU.Seconds()*1000, "ms-cpu-compute-all-hosts")
 			b.ReportMetric(float64(median(flows)), "flows/host-median")
 			b.ReportMetric(float64(maxOf(flows)), "flows/host-max")
 			b.ReportMetric(float64(median(entries)), "map-entries/host-median")
 
 			e := startEtcd(b)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 			defer cancel()
 			if err := e.Replace(ctx, st); err != nil {
 				b.Fatal(err)
 			}
 			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 			var agents []*Agent
+			var sims []*simSwitch
 			var wg sync.WaitGroup
 			actx, acancel := context.WithCancel(ctx)
 			for _, name := range st.SwitchNames() {
@@ -303,7 +317,7 @@ func BenchmarkControlPlaneScale(b *testing.B) {
 				// A long lease: 100 agents and etcd share two cores here, and a
 				// late keepalive must not end a term.
 				a := NewAgent(AgentConfig{Etcd: e, Switch: name, ID: name, TTL: 30, Logger: quiet, Apply: sim.apply})
-				agents = append(agents, a)
+				agents, sims = append(agents, a), append(sims, sim)
 				wg.Add(1)
 				go func() { defer wg.Done(); a.Run(actx) }()
 			}
@@ -333,9 +347,15 @@ func BenchmarkControlPlaneScale(b *testing.B) {
 			}
 			waitAll(rev)
 			b.ReportMetric(time.Since(t0).Seconds(), "s-all-agents-initial")
-			// One rule change in a group whose members sit on 10 hosts;
-			// every agent sees the event and recomputes.
-			t0 = time.Now()
+			// One rule change in a group whose members sit on 10 hosts:
+			// every agent sees the event, those 10 recompute and apply.
+			var applies0 []int64
+			changes0 := 0
+			for i, a := range agents {
+				applies0 = append(applies0, a.Stats().Applies)
+				changes0 += sims[i].changes
+			}
+			t0, cpu0 = time.Now(), cpuTime()
 			_, _, err = e.Update(ctx, func(st *State) error {
 				r, _ := NewRule(RuleSpec{Proto: "tcp", Port: "9090", CIDR: "10.250.0.0/16"})
 				return st.AddRule("g0001", r)
@@ -346,6 +366,16 @@ func BenchmarkControlPlaneScale(b *testing.B) {
 			resp, _ = e.Client.Get(ctx, e.Prefix+keyMeta)
 			waitAll(resp.Header.Revision)
 			b.ReportMetric(time.Since(t0).Seconds()*1000, "ms-all-agents-one-change")
+			b.ReportMetric((cpuTime()-cpu0).Seconds()*1000, "ms-cpu-one-change")
+			recomputed, changes := 0, -changes0
+			for i, a := range agents {
+				if a.Stats().Applies > applies0[i] {
+					recomputed++
+				}
+				changes += sims[i].changes
+			}
+			b.ReportMetric(float64(recomputed), "agents-applied-one-change")
+			b.ReportMetric(float64(changes), "switch-changes-one-change")
 		})
 	}
 }
@@ -391,4 +421,23 @@ func (s *simSwitch) apply(_ context.Context, want Want) error {
 	}
 	s.flows, s.entries = flows, entries
 	return nil
+}
+
+// BenchmarkWantOneHost is what an agent does on a change of its share of
+// the model: compute its host's flows and programs (100 NICs of the
+// control-plane scale model) from the whole model.
+func BenchmarkWantOneHost(b *testing.B) {
+	for _, bm := range benchModes {
+		m := bm.mode
+		b.Run(bm.name, func(b *testing.B) {
+			st := scaleModel(b, m)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				st.Want("h000")
+			}
+			b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "ms-cpu/op")
+		})
+	}
 }

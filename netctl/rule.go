@@ -146,13 +146,13 @@ func NewRule(spec RuleSpec) (Rule, error) {
 	var prefix netip.Prefix
 	switch {
 	case spec.CIDR != "" && spec.Members != "":
-		return r, errors.New("give --cidr or --sg-members, not both")
+		return r, errors.New("give --cidr or --sg-members, not both (a rule has one remote side; add two rules)")
 	case spec.CIDR != "":
 		p, err := netip.ParsePrefix(spec.CIDR)
 		if err != nil {
 			a, err2 := netip.ParseAddr(spec.CIDR)
 			if err2 != nil || a.Zone() != "" {
-				return r, fmt.Errorf("cidr %q: %v", spec.CIDR, err)
+				return r, fmt.Errorf("cidr %q: want an address or a prefix such as 10.0.0.0/8, 0.0.0.0/0 or 2001:db8::/32", spec.CIDR)
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
@@ -164,7 +164,7 @@ func NewRule(spec RuleSpec) (Rule, error) {
 	case spec.Members != "":
 		r.Members = spec.Members
 	default:
-		return r, errors.New("give --cidr or --sg-members")
+		return r, errors.New("say who the remote side is: --cidr PREFIX (0.0.0.0/0 or ::/0: anyone) or --sg-members SG (the addresses of that group's NICs)")
 	}
 	switch strings.ToLower(spec.EtherType) {
 	case "ipv4":
@@ -181,7 +181,7 @@ func NewRule(spec RuleSpec) (Rule, error) {
 		return r, fmt.Errorf("cidr %s is not an %s prefix", r.CIDR, map[bool]string{false: "IPv4", true: "IPv6"}[r.IPv6()])
 	}
 	if (r.Proto == "icmp" && r.IPv6()) || (r.Proto == "icmpv6" && !r.IPv6()) {
-		return r, fmt.Errorf("ip-proto %s does not go with %s", r.Proto, map[bool]string{false: "IPv4", true: "IPv6"}[r.IPv6()])
+		return r, fmt.Errorf("ip-proto %s does not go with %s (icmp is IPv4's, icmpv6 IPv6's)", r.Proto, map[bool]string{false: "IPv4", true: "IPv6"}[r.IPv6()])
 	}
 	if spec.Port != "" {
 		if r.Proto != "tcp" && r.Proto != "udp" {

@@ -93,14 +93,32 @@ const DefaultPrefix = "/goko/netctl/"
 
 // Etcd is the model in etcd.
 type Etcd struct {
-	Client *clientv3.Client
-	Prefix string // ends with '/'
+	Client    *clientv3.Client
+	Prefix    string // ends with '/'
+	Endpoints string // as given to DialEtcd, for errors
 }
 
-// DialEtcd connects to an etcd cluster (comma-separated endpoints).
+// EtcdDialTimeout bounds the wait for an etcd that does not answer (Check,
+// an agent's attempts to load the model).
+const EtcdDialTimeout = 5 * time.Second
+
+// DialEtcd makes a client of an etcd cluster (comma-separated endpoints).
+// It does not wait for the cluster: Check does.
 func DialEtcd(endpoints, prefix string) (*Etcd, error) {
-	c, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(endpoints, ","), DialTimeout: 5 * time.Second,
-		Logger: quietLogger()})
+	var eps []string
+	for _, ep := range strings.Split(endpoints, ",") {
+		if ep = strings.TrimSpace(ep); ep == "" {
+			continue
+		}
+		if !strings.Contains(ep, ":") {
+			return nil, fmt.Errorf("etcd endpoint %q: want a URL like http://127.0.0.1:2379", ep)
+		}
+		eps = append(eps, ep)
+	}
+	if len(eps) == 0 {
+		return nil, fmt.Errorf("etcd: no endpoint in %q", endpoints)
+	}
+	c, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: EtcdDialTimeout, Logger: quietLogger()})
 	if err != nil {
 		return nil, fmt.Errorf("etcd %s: %w", endpoints, err)
 	}
@@ -110,7 +128,30 @@ func DialEtcd(endpoints, prefix string) (*Etcd, error) {
 	if !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
-	return &Etcd{Client: c, Prefix: prefix}, nil
+	return &Etcd{Client: c, Prefix: prefix, Endpoints: strings.Join(eps, ",")}, nil
+}
+
+// Check reads the model's meta key within EtcdDialTimeout (or ctx's
+// deadline, if sooner), so that a command pointed at an etcd that is not
+// there fails at once with its address rather than at its own timeout.
+func (e *Etcd) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, EtcdDialTimeout)
+	defer cancel()
+	_, err := e.Client.Get(ctx, e.Prefix+keyMeta)
+	return e.wrap(ctx, err)
+}
+
+// wrap gives an error of a request made under ctx the cluster's address,
+// and says what running out of time most likely means: the client keeps
+// redialling an etcd that is not there until the deadline.
+func (e *Etcd) wrap(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("etcd %s: no answer (is etcd running there? --etcd or GOKO_NETCTL_ETCD names it): %w", e.Endpoints, err)
+	}
+	return fmt.Errorf("etcd %s: %w", e.Endpoints, err)
 }
 
 // Close closes the client.
@@ -202,7 +243,7 @@ func (st *State) apply(key string, value []byte) error {
 func (e *Etcd) load(ctx context.Context) (*State, int64, int64, error) {
 	resp, err := e.Client.Get(ctx, e.Prefix, clientv3.WithPrefix())
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("etcd: %w", err)
+		return nil, 0, 0, e.wrap(ctx, err)
 	}
 	st := newState()
 	var metaRev int64
@@ -214,7 +255,7 @@ func (e *Etcd) load(ctx context.Context) (*State, int64, int64, error) {
 			json.Unmarshal(kv.Value, &m)
 		}
 		if err := st.apply(k, kv.Value); err != nil {
-			return nil, 0, 0, fmt.Errorf("etcd: %w", err)
+			return nil, 0, 0, fmt.Errorf("etcd %s: %w", e.Endpoints, err)
 		}
 	}
 	if metaRev == 0 {
@@ -280,7 +321,7 @@ func (e *Etcd) Replace(ctx context.Context, st *State) error {
 			chunk := append(ops[:n:n], clientv3.OpPut(e.Prefix+keyMeta, string(m)))
 			resp, err := e.Client.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(e.Prefix+keyMeta), "=", metaRev)).Then(chunk...).Commit()
 			if err != nil {
-				return fmt.Errorf("etcd: %w", err)
+				return e.wrap(ctx, err)
 			}
 			if !resp.Succeeded {
 				ok = false
@@ -325,7 +366,7 @@ func (e *Etcd) commit(ctx context.Context, before, after *State, metaRev, gen in
 	ops = append(ops, clientv3.OpPut(e.Prefix+keyMeta, string(m)))
 	resp, err := e.Client.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(e.Prefix+keyMeta), "=", metaRev)).Then(ops...).Commit()
 	if err != nil {
-		return false, fmt.Errorf("etcd: %w", err)
+		return false, e.wrap(ctx, err)
 	}
 	return resp.Succeeded, nil
 }

@@ -354,8 +354,8 @@ func docCommands(t *testing.T, doc, text string) []docCommand {
 // the binaries: known commands and options, flows that parse. Each runs
 // where it can do no harm: ofctl against an empty run directory (so it
 // stops at connecting), switchd with --version added (so it stops after
-// parsing its flags), netctl on an empty state. Exit status 2 (bad usage)
-// fails the test.
+// parsing its flags), netctl on an empty state (its daemons, etcd and
+// agent, with --help added). Exit status 2 (bad usage) fails the test.
 func TestDocCommands(t *testing.T) {
 	root, _ := filepath.Abs("..")
 	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
@@ -370,12 +370,26 @@ func TestDocCommands(t *testing.T) {
 		text, _ := os.ReadFile(doc)
 		for _, c := range docCommands(t, filepath.Base(doc), string(text)) {
 			args := c.args
-			if c.prog == "switchd" {
+			switch {
+			case c.prog == "switchd":
 				args = append(append([]string(nil), args...), "--version")
+			case c.prog == "netctl":
+				// What a document writes under /tmp/ goes to the test's
+				// directory; the daemons (etcd, agent) parse their flags
+				// and stop at --help instead of serving.
+				args = nil
+				daemon := false
+				for _, a := range c.args {
+					daemon = daemon || a == "etcd" || a == "agent"
+					args = append(args, strings.ReplaceAll(a, "/tmp/", tmp+"/"))
+				}
+				if daemon {
+					args = append(args, "--help")
+				}
 			}
 			cmd := exec.Command(filepath.Join(binDir, c.prog), args...)
 			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "GOKO_RUN_DIR="+tmp, "GOKO_NETCTL_STATE="+filepath.Join(tmp, "netctl.json"))
+			cmd.Env = append(os.Environ(), "GOKO_RUN_DIR="+tmp, "GOKO_NETCTL_STATE="+filepath.Join(tmp, "netctl.json"), "GOKO_NETCTL_ETCD=")
 			cmd.Stdin = strings.NewReader("")
 			out, _ := cmd.CombinedOutput()
 			// A file the reader makes first (FILE.o) need not exist here.
@@ -389,4 +403,36 @@ func TestDocCommands(t *testing.T) {
 		t.Errorf("only %d commands found in the documents", n)
 	}
 	t.Logf("%d commands checked", n)
+}
+
+// TestDocShellBlocks: every ```sh block of README.md and docs/*.md is
+// valid bash (bash -n), so that a reader who pastes a block (the tenant
+// walkthrough, the multi-host setup) does not stop at a quoting or loop
+// typo. TestDocCommands checks the goko commands in them.
+func TestDocShellBlocks(t *testing.T) {
+	root, _ := filepath.Abs("..")
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	docs = append([]string{filepath.Join(root, "README.md")}, docs...)
+	n := 0
+	for _, doc := range docs {
+		text, _ := os.ReadFile(doc)
+		lines := strings.Split(string(text), "\n")
+		for i := 0; i < len(lines); i++ {
+			if strings.TrimSpace(lines[i]) != "```sh" {
+				continue
+			}
+			start := i + 1
+			for i++; i < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[i]), "```"); i++ {
+			}
+			block := strings.Join(lines[start:i], "\n")
+			if out, err := exec.Command("bash", "-n", "-c", block).CombinedOutput(); err != nil {
+				t.Errorf("%s:%d: the sh block is not valid bash: %v\n%s", filepath.Base(doc), start, err, out)
+			}
+			n++
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d sh blocks found in the documents", n)
+	}
+	t.Logf("%d sh blocks parsed", n)
 }

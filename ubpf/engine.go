@@ -72,8 +72,38 @@ func (p *Program) setEngine(e Engine, plain []insn) error {
 		return nil
 	}
 	p.jit = code
+	p.fast = fastEligible(p, plain)
 	return nil
 }
+
+// fastEligible reports whether p's runs may take runJIT, which leaves the
+// packet out of the region tables (see runJIT): filters only (the other
+// kinds set up a context or raw arguments), and not when an atomic may
+// legitimately reach a writable packet through the tables.
+func fastEligible(p *Program, plain []insn) bool {
+	if p.kind != KindFilter {
+		return false
+	}
+	if p.pktWritable {
+		for i := range plain {
+			if op := plain[i].op; op == opAtomic32 || op == opAtomic64 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// exit kinds (the low byte of the exit word the code returns)
+const (
+	exitReturn = iota
+	exitHelper
+	exitCallx
+	exitBudget
+	exitMemFault
+	exitDepth
+	exitLookup // map_lookup_elem of the map numbered arg
+)
 
 // jitState is the part of a Thread that the JIT's machine code reads and
 // writes, at fixed offsets from the Thread (see jit_amd64.go). It exists
@@ -88,6 +118,10 @@ type jitState struct {
 	budget int64
 	// resume is where the resume stub continues after an exit.
 	resume uintptr
+	// entry is the code's entry and st the address of the progStats of
+	// the program Thread.fast names, for jitrun (jit_amd64.s): integers,
+	// valid while Thread.fast (which keeps the program alive) is set
+	entry, st uintptr
 	// pktBase is the packet's first byte (rbp in the code); pktVBase its
 	// virtual address; pktLim[k] the number of offsets at which an
 	// access of 1<<k bytes fits in the packet (len - size + 1, or 0). The
@@ -107,6 +141,14 @@ type jitState struct {
 func (j *jitState) init(stack []byte) {
 	j.fpTop = uintptr(unsafe.Pointer(unsafe.SliceData(stack))) + uintptr(len(stack))
 	j.pktVBase = regionPacket << 32
+}
+
+// bind sets r10 and its real address for runs of a program with a stack
+// span of span bytes: the code of a program without local calls never
+// changes them, so its entry need not (one with calls resets them).
+func (j *jitState) bind(span int) {
+	j.regs[10] = regionStack<<32 | uint64(span)
+	j.fp = j.fpTop
 }
 
 // jitFrame is one local call's saved state (64 bytes: the code indexes

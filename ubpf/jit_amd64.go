@@ -14,9 +14,11 @@ package ubpf
 // a program swapped out by a reload while a PMD is still inside it is
 // unmapped only after that run has ended.
 //
-// Go enters the code through jitcall, an assembly trampoline (ABI0,
-// jit_amd64.s, NOSPLIT with a frame that saves BP): it puts the *Thread in
-// r12 and CALLs an address inside the code. The code runs on the
+// Go enters the code through jitcall or jitrun, assembly trampolines
+// (ABI0, jit_amd64.s, NOSPLIT with a frame that saves BP): they put the
+// *Thread in r12, the packet's address and length in r11 and r10, and
+// CALL an address inside the code (jitrun: the entry of the program the
+// Thread is bound to, and it counts the run when it returns). The code runs on the
 // goroutine's stack but uses none of it beyond the 8-byte return address
 // of that CALL: every piece of state lives in the Thread (jitState) or in
 // registers. The rules of the Go runtime it relies on:
@@ -89,7 +91,9 @@ package ubpf
 //     (out of line): the generic translation of the interpreter: region =
 //     address>>32 below numRegions, offset+size at most the region's
 //     length in the Thread's read or write table, then the access at the
-//     region's base. A failure exits with a fault.
+//     region's base. A failure exits with a fault. (On Run's fast path
+//     the packet is not in the tables at all, see jitrun: whatever the
+//     packet checks refused faults there, as it would anyway.)
 //
 // Atomics take the generic path and also check the real address's
 // alignment, as the interpreter does. Map lookups the JIT can resolve at
@@ -108,17 +112,6 @@ const jitAvailable = true
 // jitSlice is the budget (instructions) between two returns to Go
 // (preemption points) in a long run.
 const jitSlice = 1 << 18
-
-// exit kinds (the low byte of jitState.exit)
-const (
-	exitReturn = iota
-	exitHelper
-	exitCallx
-	exitBudget
-	exitMemFault
-	exitDepth
-	exitLookup // map_lookup_elem of the map numbered arg
-)
 
 // BPF register -> machine register (r10 lives in memory).
 var jitReg = [10]xreg{rax, rdi, rsi, rdx, r9, r8, rbx, r13, r14, r15}
@@ -180,9 +173,13 @@ type jitCompiler struct {
 	// label of the budget charge of each (target, weight)
 	backWeights [][]uint8
 	back        map[[2]int]label
-	calls       bool  // the program has local calls
-	pktSizes    uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
-	facts       []*flowState
+	calls       bool // the program has local calls
+	// what the entry must set up: the code reads the packet's length
+	// from the Thread (pktLen), re-enters after an exit (resume), charges
+	// the budget (backward jumps, calls)
+	pktLen, resumes, charges bool
+	pktSizes                 uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
+	facts                    []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
 
@@ -220,6 +217,7 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 		if in.op == opCallLocal {
 			c.calls = true
 		}
+		c.charges = c.charges || in.op == opCallLocal || (isJumpOp(in.op) && int(in.off) <= pc)
 		if in.op == opLdImm64 {
 			pc++
 		}
@@ -288,6 +286,7 @@ func (c *jitCompiler) exitStub(kind, arg uint64, pc int, resume label) label {
 func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 	a := &c.a
 	if resume >= 0 {
+		c.resumes = true
 		a.leaRIP(tmpA, resume)
 		a.store(8, mb(ctxReg, offResume), tmpA)
 	}
@@ -295,54 +294,80 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 	a.jmp(c.lSave)
 }
 
-// emitEntry: the start of a run. r1 and r2 are the arguments of the
-// program's kind (as Run gives them to the interpreter), the other
+// emitEntry: the start of a run, entered by jitcall with the packet's
+// first byte in r11 and its length in r10. r1 and r2 are the arguments of
+// the program's kind (as Run gives them to the interpreter), the other
 // registers start at zero (as in the interpreter, and so that nothing of
-// Go's leaks), rcx at the program's first budget slice; rbp and the limits
-// of the packet accesses the program makes come from the packet's region.
+// Go's leaks), rcx at the program's first budget slice; rbp and the
+// limits of the packet accesses the program makes come from the packet.
+// The run's stack span is zeroed here (Thread.beginRun does it for the
+// interpreter): a constant number of bytes below the stack's top.
+// r10 and its real address are set by Thread.bind, unless the program
+// has local calls (a run that faulted in a callee leaves them changed).
 func (c *jitCompiler) emitEntry(body label) {
 	a := &c.a
 	a.bind(c.lEntry)
+	a.movRR(true, pktReg, tmpB)
+	if c.resumes { // the resume stub reloads rbp
+		a.store(8, mb(ctxReg, offPktBase), pktReg)
+	}
+	if c.pktLen {
+		a.store(8, mb(ctxReg, offPktLen), tmpA)
+	}
 	for i, r := range jitReg {
-		if i != 1 && i != 2 {
+		if i != 1 && i != 2 || c.p.kind == KindXDP {
 			a.aluRR(aXor, false, r, r)
 		}
 	}
-	pkt := offRd + regionPacket*24 // the packet's slice header
-	a.load(8, pktReg, mb(ctxReg, pkt))
-	a.store(8, mb(ctxReg, offPktBase), pktReg)
 	for k := 0; k < 4; k++ {
 		if c.pktSizes&(1<<k) == 0 {
 			continue
 		}
 		// pktLim[k] = max(len - size + 1, 0)
-		a.load(8, tmpA, mb(ctxReg, pkt+8))
-		a.aluRI(aSub, true, tmpA, int32(1<<k)-1)
-		a.cmov(ccS, tmpA, rax) // rax is 0
-		a.store(8, mb(ctxReg, offPktLim+8*int32(k)), tmpA)
+		if k == 0 {
+			a.store(8, mb(ctxReg, offPktLim), tmpA)
+			continue
+		}
+		a.movRR(true, tmpB, tmpA)
+		a.aluRI(aSub, true, tmpB, int32(1<<k)-1)
+		a.cmov(ccS, tmpB, rax) // rax is 0
+		a.store(8, mb(ctxReg, offPktLim+8*int32(k)), tmpB)
+	}
+	if span := c.p.stackSpan; span > 0 {
+		a.load(8, tmpB, mb(ctxReg, offFPTop))
+		if span <= 16*8 {
+			for o := 8; o <= span; o += 8 {
+				a.store(8, mb(tmpB, -int32(o)), rax)
+			}
+		} else { // rdi, rcx and rax are set below
+			a.lea(rdi, mb(tmpB, -int32(span)))
+			a.movImm(rcx, uint64(span/8))
+			a.repStosq()
+		}
 	}
 	r1, r2 := jitReg[1], jitReg[2]
 	switch c.p.kind {
 	case KindXDP:
 		a.movImm(r1, regionCtx<<32)
-		a.movImm(r2, 0)
 	case KindRaw: // r1 = len > 0 ? the buffer : 0
-		a.load(8, r2, mb(ctxReg, offPktLen))
-		a.movImm(r1, 0)
-		a.movImm(tmpA, regionPacket<<32)
+		a.movRR(true, r2, tmpA)
+		a.aluRR(aXor, false, r1, r1)
+		a.movImm(tmpB, regionPacket<<32)
 		a.testRR(true, r2, r2)
-		a.cmov(ccNE, r1, tmpA)
+		a.cmov(ccNE, r1, tmpB)
 	default:
 		a.movImm(r1, regionPacket<<32)
-		a.load(8, r2, mb(ctxReg, offPktLen))
+		a.movRR(true, r2, tmpA)
 	}
-	a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
-	// r10 at the top of the run's stack span (see Thread.beginRun)
-	a.movImm(tmpA, regionStack<<32|uint64(c.p.stackSpan))
-	a.store(8, regMem(10), tmpA)
-	a.load(8, tmpA, mb(ctxReg, offFPTop))
-	a.store(8, mb(ctxReg, offFP), tmpA)
+	if c.charges || c.resumes { // the resume stub reloads rcx
+		a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
+	}
 	if c.calls {
+		// r10 at the top of the run's stack span (see Thread.beginRun)
+		a.movImm(tmpA, regionStack<<32|uint64(c.p.stackSpan))
+		a.store(8, regMem(10), tmpA)
+		a.load(8, tmpA, mb(ctxReg, offFPTop))
+		a.store(8, mb(ctxReg, offFP), tmpA)
 		a.storeImm(8, mb(ctxReg, offDepth), 0)
 	}
 	a.jmp(body)
@@ -611,6 +636,7 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 	case opLdPktEnd:
 		a.movImm(d, regionPacket<<32)
 		a.aluRM(aOr, true, d, mb(ctxReg, offPktLen))
+		c.pktLen = true
 	case opBpfLoop:
 		return fmt.Errorf("insn %d: bpf_loop is not compiled yet (the program runs in the interpreter)", pc)
 	default:
@@ -865,8 +891,9 @@ func (c *jitCompiler) callLocal(pc int, in *insn) error {
 // exit returns from a local call, or ends the run at depth 0.
 func (c *jitCompiler) exit() {
 	a := &c.a
-	if !c.calls {
-		a.jmp(c.lReturn)
+	if !c.calls { // the final exit, as at lReturn
+		a.aluRR(aXor, false, tmpB, tmpB)
+		a.ret()
 		return
 	}
 	a.load(8, tmpA, mb(ctxReg, offDepth))
@@ -1130,6 +1157,7 @@ func (c *jitCompiler) ldabs(in *insn) error {
 	a.aluRI(aAdd, true, tmpA, int32(n))
 	a.jcc(ccB, out) // carry: wrapped
 	a.aluRM(aCmp, true, tmpA, mb(ctxReg, offPktLen))
+	c.pktLen = true
 	a.jcc(ccA, out)
 	m := mbi(pktReg, tmpB, 1, 0)
 	switch n {

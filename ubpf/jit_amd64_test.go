@@ -299,3 +299,73 @@ func TestJITCodeUnmapped(t *testing.T) {
 		t.Fatal("code still mapped after its program was collected")
 	}
 }
+
+// TestJITFastPath: the runs of a compiled filter on the Thread bound to it
+// (Run's fast path, jitrun) zero the stack span themselves, leave no
+// packet mapped, count runs and matches, and map the packet for the
+// helpers they call.
+func TestJITFastPath(t *testing.T) {
+	for _, span := range []int{16, 128, 136, 512} {
+		_, p := unverifiedSpan(t, fmt.Sprintf(`
+ldxdw %%r0, [%%r10-8]
+ldxdw %%r3, [%%r10-%d]
+or %%r0, %%r3
+stdw [%%r10-8], 0x55
+stdw [%%r10-%d], 0x66
+exit`, span, span), KindFilter, 0, span)
+		th := NewThread()
+		for i := 0; i < 3; i++ {
+			if r, err := p.Run(th, make([]byte, 4)); r != 0 || err != nil {
+				t.Fatalf("span %d, run %d: r0=%#x err=%v, want 0: the stack must start zeroed", span, i, r, err)
+			}
+			if th.fast != p && i > 0 {
+				t.Fatalf("span %d, run %d: not on the fast path", span, i)
+			}
+			if th.rd[regionPacket] != nil || th.wr[regionPacket] != nil {
+				t.Fatalf("span %d: the packet is still mapped after a run", span)
+			}
+		}
+		if s := p.Stats(); s.Runs != 3 || s.Matches != 0 {
+			t.Fatalf("span %d: stats %+v", span, s)
+		}
+		th.Close()
+	}
+	// a helper reads the packet: the key and value of map_update_elem
+	m, err := NewMap(MapSpec{Name: "h", Type: MapHash, KeySize: 4, ValueSize: 4, MaxEntries: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := mustAsm(t, `
+mov %r0, 0
+jlt %r2, 8, out
+mov %r2, %r1
+mov %r3, %r1
+add %r3, 4
+lddw %r1, map(0)
+mov %r4, 0
+call 2
+mov %r0, 1
+out:
+exit`)
+	p, err := Load(code, LoadOptions{Kind: KindFilter, Maps: []*Map{m}, Engine: EngineJIT, Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := NewThread()
+	defer th.Close()
+	for i := byte(0); i < 3; i++ {
+		pkt := []byte{i, 0, 0, 0, 9, 8, 7, i}
+		if r, err := p.Run(th, pkt); r != 1 || err != nil {
+			t.Fatalf("run %d: r0=%#x err=%v", i, r, err)
+		}
+		if v, ok := m.Lookup([]byte{i, 0, 0, 0}); !ok || string(v) != string(pkt[4:]) {
+			t.Fatalf("run %d: map value %x %v, want %x", i, v, ok, pkt[4:])
+		}
+	}
+	if th.fast != p || th.rd[regionPacket] != nil {
+		t.Fatalf("fast %v, packet mapped %v", th.fast == p, th.rd[regionPacket] != nil)
+	}
+	if s := p.Stats(); s.Runs != 3 || s.Matches != 3 {
+		t.Fatalf("stats %+v", s)
+	}
+}

@@ -479,6 +479,9 @@ func (a *xasm) jmpM(m mem) { a.opDigitM(0, false, []byte{0xff}, 4, m) }
 
 func (a *xasm) ret() { a.byte1(0xc3) }
 
+// repStosq stores rax at rdi, rcx times (rdi and rcx advance to the end).
+func (a *xasm) repStosq() { a.byte1(0xf3, 0x48, 0xab) }
+
 // lock-prefixed read-modify-writes of [m] (size 4 or 8).
 func (a *xasm) lockALU(op aluOp, size int, m mem, src xreg) {
 	a.byte1(0xf0)

@@ -4,7 +4,9 @@ package ubpf
 // program, loaded once per engine with its own maps built from the same
 // declarations and contents, runs on the same inputs on one Thread (same
 // per-thread slot, same random numbers, a deterministic clock); r0, error
-// or not, the packet and every map must come out the same.
+// or not, the packet and every map must come out the same. The JIT's
+// first run on a packet sequence binds its Thread (Run's full path), the
+// later ones take the fast path.
 
 import (
 	"bytes"
@@ -78,8 +80,14 @@ func (d *diffProg) loadPair() (interp, jit *Program, ok bool, err error) {
 // diffRuns runs both programs on each packet in turn and returns the
 // first difference.
 func diffRuns(interp, jit *Program, pkts [][]byte) error {
-	th := NewThread()
+	// one Thread per engine, so that each stays bound to its program and
+	// the JIT's runs after the first take Run's fast path (jitrun); the
+	// second borrows the first's per-thread slot
+	th, thJIT := NewThread(), NewThread()
 	defer th.Close()
+	ownSlot := thJIT.slot
+	thJIT.slot = th.slot
+	defer func() { thJIT.slot = ownSlot; thJIT.Close() }()
 	var clock uint64
 	saved := clockNs
 	clockNs = func() uint64 { clock += 1000; return clock }
@@ -91,9 +99,10 @@ func diffRuns(interp, jit *Program, pkts [][]byte) error {
 			pkt []byte
 		}
 		for k, p := range []*Program{interp, jit} {
-			th.rng, clock = 0x9e3779b97f4a7c15+uint64(i), 0
+			t := []*Thread{th, thJIT}[k]
+			t.rng, clock = 0x9e3779b97f4a7c15+uint64(i), 0
 			b := append([]byte(nil), pkt...)
-			res[k].r0, res[k].err = p.Run(th, b)
+			res[k].r0, res[k].err = p.Run(t, b)
 			res[k].pkt = b
 		}
 		a, b := res[0], res[1]

@@ -5,54 +5,56 @@ package ubpf
 import (
 	"fmt"
 	"runtime"
+	"unsafe"
 )
 
-// jitcall enters JIT code (jit_amd64.s).
+// jitcall enters JIT code (jit_amd64.s) at pc, with the run's packet.
 //
 //go:noescape
-func jitcall(t *Thread, pc uintptr) (exit, r0 uint64)
+func jitcall(t *Thread, pc uintptr, pkt unsafe.Pointer, n uint64) (exit, r0 uint64)
 
-// runJIT is Run for a compiled filter on the thread that ran it last,
-// in one frame for the common case of a run that never leaves the code.
-func (p *Program) runJIT(t *Thread, pkt []byte, st *progStats) (uint64, error) {
-	code := p.jit
+// jitrun enters the code of the program t is bound to (jit_amd64.s)
+// with the run's packet and counts a run that returns: Run's fast path.
+//
+// The packet is handed to the code in registers, not mapped in the
+// Thread's region tables: the code checks packet accesses against the
+// packet's length itself, and its generic (table) path sees the packet
+// only for what the packet check refused, which faults either way (see
+// fastEligible for the one exception). The packet is mapped only when
+// the code exits to Go (runJITExits), where helpers may read it, and
+// unmapped with the rest of the run's regions.
+//
+//go:noescape
+func jitrun(t *Thread, pkt unsafe.Pointer, n uint64) (exit, r0 uint64)
+
+// bindFast lets the runs of p on t take runJIT: p is t's bound program,
+// compiled, and eligible (Program.fast).
+func (p *Program) bindFast(t *Thread) {
+	t.jit.entry = p.jit.entry
+	t.jit.st = uintptr(unsafe.Pointer(&p.stats[t.slot&(ThreadSlots-1)]))
+	t.fast = p
+}
+
+// runJITExits finishes a fast run that left the code: it maps what a
+// run started by runOn would have mapped (the packet, the first dynamic
+// region), serves the exits and ends the run as runOn does.
+func (p *Program) runJITExits(t *Thread, pkt []byte, e uint64) (uint64, error) {
 	t.ndyn = p.dynBase
-	t.beginRun(p.stackSpan)
-	t.pktLen = uint64(len(pkt))
 	t.rd[regionPacket] = pkt
-	wr := p.pktWritable
-	if wr {
+	if p.pktWritable {
 		t.wr[regionPacket] = pkt
 	}
-	e, r0 := jitcall(t, code.entry)
-	if e != exitReturn {
-		return p.runJITExits(t, st, code, e)
-	}
-	runtime.KeepAlive(code) // the mapping outlives the run
-	// t.endRun, for a run that called no helper: no ring buffer records,
-	// no stop
-	t.rd[regionPacket] = nil
-	if wr {
-		t.wr[regionPacket] = nil
-	}
-	count(&st.runs, 1, t.ownSlot)
-	if r0 == 1 { // IsMatch for KindFilter
-		count(&st.matches, 1, t.ownSlot)
-	}
-	return r0, nil
-}
-
-func (p *Program) runJITExits(t *Thread, st *progStats, code *jitCode, e uint64) (uint64, error) {
-	r0, err := p.jitExits(t, code, e)
+	r0, err := p.jitExits(t, p.jit, e)
 	t.endRun()
-	return p.account(t, st, r0, err)
+	return p.account(t, &p.stats[t.slot&(ThreadSlots-1)], r0, err)
 }
 
-// jitExec runs the compiled program on t (runOn's engine call); the
-// code's entry sets r1 and r2 for the program's kind itself.
-func (p *Program) jitExec(t *Thread, _, _ uint64) (uint64, error) {
+// jitExec runs the compiled program on t (runOn's engine call, with the
+// packet mapped); the code's entry sets r1 and r2 for the program's kind
+// itself.
+func (p *Program) jitExec(t *Thread, pkt []byte, _, _ uint64) (uint64, error) {
 	code := p.jit
-	e, r0 := jitcall(t, code.entry)
+	e, r0 := jitcall(t, code.entry, unsafe.Pointer(unsafe.SliceData(pkt)), uint64(len(pkt)))
 	var err error
 	if e != exitReturn {
 		r0, err = p.jitExits(t, code, e)
@@ -115,7 +117,7 @@ func (p *Program) jitExits(t *Thread, code *jitCode, e uint64) (uint64, error) {
 			return 0, p.fault(at, fmt.Sprintf("jit: unknown exit %#x", e))
 		}
 		var r0 uint64
-		e, r0 = jitcall(t, code.resume)
+		e, r0 = jitcall(t, code.resume, nil, 0)
 		if e == exitReturn {
 			return r0, nil
 		}

@@ -2,7 +2,10 @@
 
 package ubpf
 
-import "errors"
+import (
+	"errors"
+	"unsafe"
+)
 
 const jitAvailable = false
 
@@ -15,9 +18,19 @@ type jitCode struct{}
 func compileJIT(*Program, []insn) (*jitCode, error) { return nil, errNoJIT }
 
 // jitExec is never called here (p.jit is always nil).
-func (p *Program) jitExec(t *Thread, r1, r2 uint64) (uint64, error) { return p.exec(t, r1, r2) }
-
-// runJIT is never called here (p.jit is always nil).
-func (p *Program) runJIT(t *Thread, pkt []byte, st *progStats) (uint64, error) {
-	return p.runFull(t, pkt, st)
+func (p *Program) jitExec(t *Thread, _ []byte, r1, r2 uint64) (uint64, error) {
+	return p.exec(t, r1, r2)
 }
+
+// jitrun is never called here (Program.fast is always false).
+func jitrun(*Thread, unsafe.Pointer, uint64) (exit, r0 uint64) {
+	panic("ubpf: no JIT on this platform")
+}
+
+// runJITExits is never called here.
+func (p *Program) runJITExits(t *Thread, pkt []byte, _ uint64) (uint64, error) {
+	return p.runFull(t, pkt, &p.stats[t.slot&(ThreadSlots-1)])
+}
+
+// bindFast is never called here (Program.fast is always false).
+func (p *Program) bindFast(*Thread) {}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Kind is how a program is called and what its result means.
@@ -141,6 +142,7 @@ type Program struct {
 	helperSet helperTable
 	helpers   []HelperFunc
 	jit       *jitCode // nil: interpreted
+	fast      bool     // runs may take runJIT (see fastEligible)
 
 	logger      *slog.Logger
 	printkLimit rateLimit
@@ -315,27 +317,36 @@ func (p *Program) IsMatch(result uint64) bool {
 // error); it is counted as an error and logged (rate-limited). Run does
 // not allocate.
 func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
-	st := &p.stats[t.slot&(ThreadSlots-1)]
-	if p.jit != nil && t.prog == p && p.kind == KindFilter && t.trace == nil &&
-		!(p.measure && atomic.LoadUint64(&st.runs)%timeEvery == 0) {
-		// the common case, in one frame: a compiled filter on the
-		// thread that ran it last
-		return p.runJIT(t, pkt, st)
+	if t.fast == p && !(p.measure && p.timeNext(t)) {
+		// the common case: a compiled filter on the thread bound to it
+		e, r0 := jitrun(t, unsafe.Pointer(unsafe.SliceData(pkt)), uint64(len(pkt)))
+		if e != exitReturn {
+			return p.runJITExits(t, pkt, e)
+		}
+		return r0, nil
 	}
-	return p.runFull(t, pkt, st)
+	return p.runFull(t, pkt, &p.stats[t.slot&(ThreadSlots-1)])
+}
+
+// timeNext reports whether t's next run of p is one of the timed ones.
+func (p *Program) timeNext(t *Thread) bool {
+	return atomic.LoadUint64(&p.stats[t.slot&(ThreadSlots-1)].runs)%timeEvery == 0
 }
 
 // runFull is Run for every case but runJIT's: the interpreter, binding a
 // program's maps to the thread, XDP and raw arguments, timed and traced
 // runs.
 func (p *Program) runFull(t *Thread, pkt []byte, st *progStats) (uint64, error) {
-	timed := p.measure && atomic.LoadUint64(&st.runs)%timeEvery == 0
+	timed := p.measure && p.timeNext(t)
 	var start time.Duration
 	if timed {
 		start = time.Since(epoch) // the monotonic clock only: one read
 	}
 	if t.prog != p {
 		t.bind(p)
+	}
+	if p.fast && t.trace == nil {
+		p.bindFast(t) // the next untimed run takes runJIT
 	}
 	var r1, r2 uint64
 	switch p.kind {
@@ -374,7 +385,7 @@ func (p *Program) runOn(t *Thread, pkt []byte, r1, r2 uint64) (uint64, error) {
 	case t.trace != nil:
 		ret, err = p.step(t, r1, r2) // RunTraced (trace.go), in the interpreter
 	case p.jit != nil:
-		ret, err = p.jitExec(t, r1, r2)
+		ret, err = p.jitExec(t, pkt, r1, r2)
 	default:
 		ret, err = p.exec(t, r1, r2)
 	}

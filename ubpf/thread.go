@@ -78,7 +78,10 @@ type Thread struct {
 	ctx     []byte
 	frames  [MaxCallDepth]frame
 
-	prog   *Program // program whose static regions are mapped
+	prog *Program // program whose static regions and stack span are mapped
+	// fast is prog when its runs may take runJIT (a compiled filter, not
+	// traced), else nil: Run's one test for the common case
+	fast   *Program
 	pktLen uint64
 
 	depth  int
@@ -166,7 +169,9 @@ func (t *Thread) bind(p *Program) {
 			t.wr[regionStatic+i] = b
 		}
 	}
-	t.prog = p
+	t.mapStack(p.stackSpan)
+	t.jit.bind(p.stackSpan)
+	t.prog, t.fast = p, nil
 }
 
 // addRegion maps b as a dynamic region for the rest of the run and returns
@@ -328,12 +333,18 @@ func (t *Thread) prandom() uint32 {
 // the Thread's stack, and an access below the span faults whatever the
 // verifier concluded.
 func (t *Thread) beginRun(span int) {
+	t.mapStack(span)
+	if span > 0 {
+		clear(t.rd[regionStack])
+	}
+}
+
+// mapStack maps the top span bytes of the stack (bind does it for the
+// program's runs; the JIT's fast runs zero the span themselves).
+func (t *Thread) mapStack(span int) {
 	if len(t.rd[regionStack]) != span { // else it is mapped already
 		s := t.stack[stackSize-span:]
 		t.rd[regionStack], t.wr[regionStack] = s, s
-	}
-	if span > 0 {
-		clear(t.rd[regionStack])
 	}
 }
 

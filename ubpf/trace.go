@@ -51,7 +51,7 @@ type MapOp struct {
 // interpreter, and returns r0, what the run did, and Run's error.
 func (p *Program) RunTraced(t *Thread, pkt []byte) (uint64, *Trace, error) {
 	tr := &Trace{}
-	t.trace = tr
+	t.trace, t.fast = tr, nil
 	defer func() { t.trace = nil }()
 	ret, err := p.Run(t, pkt)
 	return ret, tr, err

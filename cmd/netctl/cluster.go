@@ -58,9 +58,6 @@ func (e *env) importState(args []string) error {
 
 // agent runs netctl's per-host agent until SIGINT or SIGTERM.
 func (e *env) agent(args []string) error {
-	if e.etcd == nil {
-		return usagef("netctl agent needs the model in etcd (--etcd URLS)")
-	}
 	fs := newFlags("agent")
 	sw := fs.String("switch", "", "the switch (its name in the model) to keep")
 	target := fs.String("target", "", "reach the switch here instead of at the model's target")
@@ -71,6 +68,9 @@ func (e *env) agent(args []string) error {
 	}
 	if *sw == "" || fs.NArg() > 0 {
 		return usagef("usage: netctl agent --switch NAME [--target TARGET] [--id ID] [--ttl SECONDS]")
+	}
+	if e.etcd == nil {
+		return usagef("netctl agent needs the model in etcd: give --etcd URLS (before the command) or set GOKO_NETCTL_ETCD")
 	}
 	if *id == "" {
 		host, _ := os.Hostname()

@@ -62,9 +62,11 @@ etcd, the agents do. Exit status: 0 done, 1 failed, 2 bad usage.
 
 type usageError struct{ error }
 
+func (e usageError) Unwrap() error { return e.error }
+
 func main() {
 	err := run(os.Args[1:])
-	if err == nil {
+	if err == nil || errors.Is(err, pflag.ErrHelp) { // --help: the usage is printed
 		return
 	}
 	fmt.Fprintln(os.Stderr, "netctl:", err)
@@ -131,6 +133,13 @@ func run(args []string) error {
 		}
 		defer ec.Close()
 		e.etcd = ec
+		// An agent waits for etcd (and says so in its log); a command
+		// fails at once.
+		if cmd != "agent" {
+			if err := ec.Check(context.Background()); err != nil {
+				return err
+			}
+		}
 	}
 	sub := ""
 	if len(rest) > 0 {
@@ -220,9 +229,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
+// newFlags returns the flags of a command; its --help prints them.
 func newFlags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: netctl %s (run netctl help for every command)\n%s", name, fs.FlagUsages())
+	}
 	return fs
 }
 
