@@ -355,6 +355,23 @@ func (d *Daemon) openPort(br *bridge, spec PortSpec) error {
 		p, err = d.eal.OpenPort(devargs, dpdk.PortOptions{Name: name})
 	}
 	d.mu.Unlock()
+	if err != nil && spec.Kind == PortKernel {
+		// DPDK 22.11's af_packet joins a PACKET_FANOUT group whose id is
+		// its pid XOR the interface index; when that id is taken by
+		// another process's port in this namespace (several switchds
+		// under Mininet), the kernel refuses and every retry would fail
+		// the same way. af_xdp reaches the same interface without it.
+		xdp := fmt.Sprintf("%s,iface=%s,start_queue=0,queue_count=1", d.nextVdev("net_af_xdp"), spec.Name)
+		d.mu.Lock()
+		p, err = d.eal.OpenPort(xdp, dpdk.PortOptions{Name: name})
+		d.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("kernel interface %s: af_packet failed (see the DPDK log on stderr) and so did af_xdp: %w", spec.Name, err)
+		}
+		d.log.Warn("af_packet could not attach the interface (its fanout group id, pid XOR ifindex, may be taken by another process's port in this namespace); attached through af_xdp instead",
+			"bridge", br.cfg.Name, "port", spec.Name)
+		devargs = xdp
+	}
 	if err != nil {
 		return err
 	}

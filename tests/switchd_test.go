@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -228,5 +229,74 @@ func TestPingTwoPMDs(t *testing.T) {
 	if !regexp.MustCompile(`goko_port_rx_packets_total\{bridge="br0",port="1",name="`+h1.swPort+`"\} [1-9]`).Match(body) ||
 		!regexp.MustCompile(`goko_table_matches_total\{bridge="br0",table="0"\} [1-9]`).Match(body) {
 		t.Errorf("metrics do not show the traffic:\n%s", body)
+	}
+}
+
+// TestKernelPortFanoutCollision: DPDK 22.11's af_packet joins a
+// PACKET_FANOUT group whose id is the process id XOR the interface index.
+// When another process's socket in the namespace holds that id on another
+// interface (one switchd per Mininet switch made this happen at random),
+// the kernel refuses the port; switchd then attaches it through af_xdp.
+// The collision is made on purpose: a socket takes the id switchd will
+// use for an interface created between two of its retries.
+func TestKernelPortFanoutCollision(t *testing.T) {
+	h1, h3 := newHost(t, "10.81.0.1"), newHost(t, "10.81.0.3")
+	late, ns := uniq("gkfo"), uniq("gkfons")
+	sw := startSwitchd(t, "--port", "1="+h1.swPort, "--port", "2="+late)
+	sw.mustOfctl("add-flow", "br0", "actions=flood")
+	// wait for a retry to fail, so that the next one is 5 s away
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(sw.logText(), "port still unavailable") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("switchd never retried port 2:\n%s", sw.logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	run(t, "ip", "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	run(t, "ip", "link", "add", late, "type", "veth", "peer", "name", late+"p", "netns", ns)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", late).Run() })
+	run(t, "ip", "-n", ns, "addr", "add", "10.81.0.2/24", "dev", late+"p")
+	run(t, "ip", "-n", ns, "link", "set", late+"p", "up")
+	run(t, "ip", "link", "set", late, "up")
+	idx, err := os.ReadFile("/sys/class/net/" + late + "/ifindex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifindex, _ := strconv.Atoi(strings.TrimSpace(string(idx)))
+	id := (sw.cmd.Process.Pid ^ ifindex) & 0xffff
+	// AF_PACKET, SOCK_RAW, ETH_P_ALL; SOL_PACKET, PACKET_FANOUT (hash mode)
+	holder := exec.Command("python3", "-c", fmt.Sprintf(`import socket, sys, time
+s = socket.socket(17, 3, socket.htons(3))
+s.bind((%q, 0))
+s.setsockopt(263, 18, %d)
+print("held", flush=True)
+sys.stdin.read()`, h3.swPort, id))
+	stdin, _ := holder.StdinPipe()
+	out, _ := holder.StdoutPipe()
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); holder.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "held\n" {
+		t.Fatalf("could not take fanout group %d: %q %v", id, line, err)
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	for !strings.Contains(sw.mustOfctl("show", "br0"), "2("+late+")") {
+		if time.Now().After(deadline) {
+			t.Fatalf("port 2 was not added:\n%s", sw.logText())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	log := sw.logText()
+	if !strings.Contains(log, "PACKET_FANOUT") || !strings.Contains(log, "attached through af_xdp instead") {
+		t.Errorf("expected af_packet to be refused and af_xdp to be used:\n%s", log)
+	}
+	reached := false
+	for i := 0; i < 5 && !reached; i++ {
+		reached = h1.ping("10.81.0.2", 1)
+	}
+	if !reached {
+		t.Errorf("no ping through the af_xdp port:\n%s", sw.logText())
 	}
 }
