@@ -167,22 +167,7 @@ func (c *flowCache) flush() {
 
 // dropIf drops the cached flows for which stale holds.
 func (c *flowCache) dropIf(stale func(*cachedFlow) bool) {
-	for port, pc := range c.byPort {
-		kept := pc.subtables[:0]
-		for _, st := range pc.subtables {
-			n := st.removeIf(stale)
-			c.flows -= n
-			c.total.Add(-int64(n))
-			if st.count > 0 {
-				kept = append(kept, st)
-			}
-		}
-		clear(pc.subtables[len(kept):])
-		pc.subtables = kept
-		if len(kept) == 0 {
-			delete(c.byPort, port)
-		}
-	}
+	c.sweep(func(st *subtable) int { return st.removeIf(stale) })
 }
 
 func emcSlots(h uint64) (int, int) {
@@ -312,14 +297,13 @@ func (c *flowCache) insert(f *cachedFlow) bool {
 	return true
 }
 
-// maintain expires idle megaflows and re-ranks subtables; the pmd calls it
-// about once a second.
-func (c *flowCache) maintain(now int64) {
-	c.judgeEMC(now)
+// sweep lets drop remove flows from every subtable (it returns how many),
+// then forgets the subtables and ports left empty.
+func (c *flowCache) sweep(drop func(*subtable) int) {
 	for port, pc := range c.byPort {
 		kept := pc.subtables[:0]
 		for _, st := range pc.subtables {
-			n := st.expire(now)
+			n := drop(st)
 			c.flows -= n
 			c.total.Add(-int64(n))
 			if st.count > 0 {
@@ -330,8 +314,17 @@ func (c *flowCache) maintain(now int64) {
 		pc.subtables = kept
 		if len(kept) == 0 {
 			delete(c.byPort, port)
-			continue
 		}
+	}
+}
+
+// maintain expires idle megaflows and re-ranks subtables; the pmd calls it
+// about once a second.
+func (c *flowCache) maintain(now int64) {
+	c.judgeEMC(now)
+	c.sweep(func(st *subtable) int { return st.expire(now) })
+	for _, pc := range c.byPort {
+		kept := pc.subtables
 		sort.SliceStable(kept, func(i, j int) bool { return kept[i].hits > kept[j].hits })
 		for _, st := range kept {
 			st.hits /= 2 // decay, so the ranking follows the traffic
