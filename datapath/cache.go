@@ -125,6 +125,7 @@ type flowCache struct {
 	// packet in it, for filters, which get in (filled when one runs), and
 	// a memo of their results.
 	burst *burst
+	pmdNo int // FilterInput.PMD of the pmd that owns the cache
 	cur   int
 	in    FilterInput
 	memo  [8]memoEntry
@@ -233,7 +234,7 @@ func (c *flowCache) runFilter(flt Filter) bool {
 		}
 	}
 	b, i := c.burst, c.cur
-	c.in = FilterInput{Data: b.pkts[i].Data, Key: &b.keys[i], Off: b.offs[i]}
+	c.in = FilterInput{Data: b.pkts[i].Data, Key: &b.keys[i], Off: b.offs[i], PMD: c.pmdNo}
 	r := flt.Match(&c.in)
 	if c.memoN < len(c.memo) {
 		c.memo[c.memoN] = FilterCheck{Filter: flt, Want: r}
