@@ -241,7 +241,8 @@ func (c *flowCache) runFilter(flt Filter) bool {
 	in.Data, in.Key, in.Off, in.PMD = b.pkts[i].Data, &b.keys[i], b.offs[i], c.pmdNo
 	r := flt.Match(&c.in)
 	if c.memoN < len(c.memo) {
-		c.memo[c.memoN] = FilterCheck{Filter: flt, Want: r}
+		m := &c.memo[c.memoN] // field by field, as c.in
+		m.Filter, m.Want = flt, r
 		c.memoN++
 	}
 	return r
