@@ -69,7 +69,11 @@ type cachedFlow struct {
 	hasFilters bool        // len(mf.Filters) > 0, without the pointer chase
 	dead       bool        // evicted: EMC entries pointing here are stale
 	simple     bool        // fit for simple match (see portClassifier.simple)
-	used       int64       // unix ns of the last hit, for idle expiry
+	// out is the tx queue index when the actions are a single plain
+	// output (the common case), which the pmd then runs without
+	// execute's pointer chases through actions; -1 otherwise.
+	out  int32
+	used int64 // unix ns of the last hit, for idle expiry
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64

@@ -143,7 +143,11 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 		}
 		f.pendPkts++
 		f.pendBytes += uint64(len(pkts[i].Data))
-		p.execute(f.actions, &pkts[i], key, &offs[i])
+		if f.out >= 0 {
+			p.enqueue(&p.tx[f.out], &pkts[i])
+		} else {
+			p.execute(f.actions, &pkts[i], key, &offs[i])
+		}
 	}
 	p.dp.stats.packets.Add(uint64(len(pkts)))
 	p.cnt.packets += uint64(len(pkts))
@@ -159,7 +163,11 @@ func (p *pmd) simpleMatch(f *cachedFlow, pkts []Packet) {
 	var bytes uint64
 	for i := range pkts {
 		bytes += uint64(len(pkts[i].Data))
-		p.execute(f.actions, &pkts[i], nil, nil)
+		if f.out >= 0 {
+			p.enqueue(&p.tx[f.out], &pkts[i])
+		} else {
+			p.execute(f.actions, &pkts[i], nil, nil)
+		}
 	}
 	f.pendPkts += uint64(len(pkts))
 	f.pendBytes += bytes
