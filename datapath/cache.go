@@ -370,6 +370,18 @@ func (st *subtable) hashMasked(k *FlowKey) uint64 {
 		h = (h ^ kw[w]) * 0xff51afd7ed558ccd
 		h ^= h >> 29
 	}
+	return finalMix(h)
+}
+
+// finalMix spreads every bit of h over the low bits that index the
+// slots. Without it, keys that differ in a few bits of one word (the 256
+// nw_dst/24 of the benchmark: one byte) fill runs of neighbouring slots,
+// and linear probing took 5.5 probes on average (18 at worst) at half
+// load instead of about 1.5.
+func finalMix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
 	return h
 }
 
@@ -381,6 +393,7 @@ func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 		h = (h ^ (kw[w] & mw[w])) * 0xff51afd7ed558ccd
 		h ^= h >> 29
 	}
+	h = finalMix(h)
 	n := uint64(len(st.slots) - 1)
 	for i := h & n; ; i = (i + 1) & n {
 		f := st.slots[i]
