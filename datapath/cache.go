@@ -95,6 +95,9 @@ type subtable struct {
 	mask  FlowKey
 	words []uint8 // indexes of the mask's non-zero words
 	slots []*cachedFlow
+	// hashes[i] is slots[i].hash, so that a probe of a slot another key
+	// holds does not load that flow (a cache miss per probe).
+	hashes []uint64
 	count int
 	hits  uint64
 }
@@ -353,7 +356,7 @@ func (c *flowCache) judgeEMC(now int64) {
 }
 
 func newSubtable(mask *FlowKey) *subtable {
-	st := &subtable{mask: *mask, slots: make([]*cachedFlow, 16)}
+	st := &subtable{mask: *mask, slots: make([]*cachedFlow, 16), hashes: make([]uint64, 16)}
 	for i, w := range mask.Words() {
 		if w != 0 {
 			st.words = append(st.words, uint8(i))
@@ -400,7 +403,7 @@ func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 		if f == nil {
 			return nil
 		}
-		if f.hash != h || !st.sameMasked(kw, mw, f) {
+		if st.hashes[i] != h || !st.sameMasked(kw, mw, f) {
 			continue
 		}
 		for ; f != nil; f = f.next {
@@ -431,7 +434,7 @@ func (st *subtable) add(f *cachedFlow) {
 	for i := f.hash & n; ; i = (i + 1) & n {
 		g := st.slots[i]
 		if g == nil {
-			st.slots[i] = f
+			st.slots[i], st.hashes[i] = f, f.hash
 			st.count++
 			return
 		}
@@ -448,6 +451,7 @@ func (st *subtable) add(f *cachedFlow) {
 func (st *subtable) grow() {
 	old := st.slots
 	st.slots = make([]*cachedFlow, 1<<bits.Len(uint(len(old)*2-1)))
+	st.hashes = make([]uint64, len(st.slots))
 	st.count = 0
 	n := uint64(len(st.slots) - 1)
 	for _, f := range old {
@@ -456,7 +460,7 @@ func (st *subtable) grow() {
 		}
 		for i := f.hash & n; ; i = (i + 1) & n {
 			if st.slots[i] == nil {
-				st.slots[i] = f
+				st.slots[i], st.hashes[i] = f, f.hash
 				st.count++
 				break
 			}
@@ -529,6 +533,7 @@ func (st *subtable) editChains(edit func(*cachedFlow) *cachedFlow) {
 		return
 	}
 	clear(st.slots)
+	clear(st.hashes)
 	st.count = 0
 	for _, f := range keep {
 		st.add(f)
