@@ -98,8 +98,8 @@ type subtable struct {
 	// hashes[i] is slots[i].hash, so that a probe of a slot another key
 	// holds does not load that flow (a cache miss per probe).
 	hashes []uint64
-	count int
-	hits  uint64
+	count  int
+	hits   uint64
 }
 
 type portClassifier struct {
