@@ -39,7 +39,7 @@ func (a *arena) clone(pkt *Packet, head int) *Packet {
 	a.off += need
 	c := &a.pkts[a.n]
 	a.n++
-	*c = Packet{Data: d, Head: head}
+	c.Data, c.Buf, c.Head = d, nil, head // field by field, see flowCache.runFilter
 	return c
 }
 

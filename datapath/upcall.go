@@ -33,6 +33,10 @@ type FilterInput struct {
 	Data []byte
 	Key  *FlowKey
 	Off  Offsets
+	// PMD is 1 + the index of the datapath thread running the filter,
+	// 0 on any other goroutine. No two goroutines run filters with the
+	// same non-zero PMD at once, so a filter may keep scratch per PMD.
+	PMD int
 }
 
 // Filter is a packet filter run by the datapath: an eBPF program, or
@@ -115,7 +119,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey, off *Offsets) *cachedFlow {
 	p.cnt.upcalls++
 	ver := p.dp.version.Load()
 	m := &p.miss
-	*m = Miss{FilterInput: FilterInput{Data: pkt.Data, Key: key, Off: *off}, Known: p.cache.memo[:p.cache.memoN]}
+	*m = Miss{FilterInput: FilterInput{Data: pkt.Data, Key: key, Off: *off, PMD: p.idx + 1}, Known: p.cache.memo[:p.cache.memoN]}
 	f := &cachedFlow{}
 	t := &f.mf.Translation
 	p.dp.cfg.Translator.Translate(m, t)

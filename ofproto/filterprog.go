@@ -43,6 +43,10 @@ type filterProg struct {
 // as no match (ubpf counts and logs it).
 func (f *filterProg) Match(in *datapath.FilterInput) bool {
 	p := f.prog.Load()
+	if in.PMD > 0 && in.PMD <= len(f.pool.pmds) {
+		r, err := p.Run(f.pool.pmds[in.PMD-1], in.Data)
+		return err == nil && p.IsMatch(r)
+	}
 	s := f.pool.acquire()
 	r, err := p.Run(s.t, in.Data)
 	s.busy.Store(false)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -14,17 +15,31 @@ import (
 )
 
 // compileFilter builds testdata/NAME.c with clang, as a researcher would.
-func compileFilter(t *testing.T, name string, defines ...string) []byte {
+func compileFilter(t testing.TB, name string, defines ...string) []byte {
+	t.Helper()
+	return compileC(t, filepath.Join("testdata", name+".c"), defines...)
+}
+
+// compileExample builds examples/bpf/NAME.c.
+func compileExample(t testing.TB, name string) []byte {
+	t.Helper()
+	return compileC(t, filepath.Join("..", "examples", "bpf", name+".c"), "-I../ubpf/include")
+}
+
+func compileC(t testing.TB, src string, flags ...string) []byte {
 	t.Helper()
 	if _, err := exec.LookPath("clang"); err != nil {
 		t.Skip("clang not installed")
 	}
-	out := filepath.Join(t.TempDir(), name+".o")
+	out := filepath.Join(t.TempDir(), "prog.o")
 	args := []string{"-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu"}
-	for _, d := range defines {
-		args = append(args, "-D"+d)
+	for _, f := range flags {
+		if !strings.HasPrefix(f, "-") {
+			f = "-D" + f
+		}
+		args = append(args, f)
 	}
-	args = append(args, "-c", filepath.Join("testdata", name+".c"), "-o", out)
+	args = append(args, "-c", src, "-o", out)
 	if b, err := exec.Command("clang", args...).CombinedOutput(); err != nil {
 		t.Fatalf("clang: %v\n%s", err, b)
 	}
@@ -228,12 +243,20 @@ func TestFilterProgErrors(t *testing.T) {
 }
 
 // TestVMPoolSize checks that every pmd of the largest datapath switchd
-// allows, plus the connections, can hold a VM thread at once.
+// allows has a VM thread of its own, and that the goroutines that can run
+// at once can each hold a shared one.
 func TestVMPoolSize(t *testing.T) {
 	const pmds = 64
 	p := newVMPool(pmds)
-	if len(p.slots) <= pmds {
-		t.Fatalf("%d slots for %d pmds", len(p.slots), pmds)
+	own := map[*ubpf.Thread]bool{}
+	for _, th := range p.pmds {
+		own[th] = true
+	}
+	if len(own) != pmds || own[nil] {
+		t.Fatalf("%d distinct threads for %d pmds", len(own), pmds)
+	}
+	if len(p.slots) <= runtime.GOMAXPROCS(0) {
+		t.Fatalf("%d shared slots for GOMAXPROCS %d", len(p.slots), runtime.GOMAXPROCS(0))
 	}
 	held := map[*vmSlot]bool{}
 	for i := 0; i < len(p.slots); i++ {

@@ -4,9 +4,11 @@ package ofproto
 //
 // The VM needs per-thread scratch (a ubpf.Thread). Filters run on the pmd
 // threads (cache hits and upcalls) and on OpenFlow connection goroutines
-// (packet-out through the pipeline), so instead of binding Threads to
-// callers the bridge keeps a pool, sized from the datapath's pmd count, and
-// a run claims a free Thread with one compare-and-swap: no lock, and no
+// (packet-out through the pipeline). Each pmd has a Thread of its own
+// (the datapath says which pmd runs a filter, FilterInput.PMD): a run
+// there claims nothing, and the Thread's counters take plain stores. The
+// other goroutines share a pool, sized from the processor count, and a
+// run claims a free Thread with one compare-and-swap: no lock, and no
 // allocation.
 
 import (
@@ -16,8 +18,9 @@ import (
 	"github.com/goko-net/goko/ubpf"
 )
 
-// vmPool holds the ubpf.Threads that filter runs borrow.
+// vmPool holds the pmds' Threads and the ones other filter runs borrow.
 type vmPool struct {
+	pmds  []*ubpf.Thread // pmd i's, used by no other goroutine
 	slots []vmSlot
 	next  atomic.Uint32
 }
@@ -28,14 +31,17 @@ type vmSlot struct {
 	_    [48]byte // keep busy flags of different slots on different cache lines
 }
 
-// newVMPool sizes the pool for pmds datapath threads plus the goroutines
-// that can run at once on the remaining processors (connections running a
-// packet-out through the pipeline), so a free slot is normally found at
-// the first or second try.
+// newVMPool makes a Thread for each of pmds datapath threads and sizes the
+// shared pool for the goroutines that can run at once (connections
+// running a packet-out through the pipeline) plus one, so a free slot is
+// normally found at the first or second try.
 func newVMPool(pmds int) *vmPool {
-	p := &vmPool{slots: make([]vmSlot, max(pmds, 1)+runtime.GOMAXPROCS(0))}
+	p := &vmPool{slots: make([]vmSlot, runtime.GOMAXPROCS(0)+1), pmds: make([]*ubpf.Thread, pmds)}
 	for i := range p.slots {
 		p.slots[i].t = ubpf.NewThread()
+	}
+	for i := range p.pmds {
+		p.pmds[i] = ubpf.NewThread()
 	}
 	return p
 }

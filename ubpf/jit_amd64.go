@@ -173,7 +173,8 @@ type jitCompiler struct {
 	// label of the budget charge of each (target, weight)
 	backWeights [][]uint8
 	back        map[[2]int]label
-	calls       bool // the program has local calls
+	calls       bool   // the program has local calls
+	landing     []bool // per instruction: a jump or local call lands there
 	// what the entry must set up: the code reads the packet's length
 	// from the Thread (pktLen), re-enters after an exit (resume), charges
 	// the budget (backward jumps, calls)
@@ -205,8 +206,13 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 	for i := range c.lbl {
 		c.lbl[i] = a.newLabel()
 	}
+	c.landing = make([]bool, n+1)
+	c.landing[0] = true
 	for pc := 0; pc < n; pc++ {
 		in := &c.insns[pc]
+		if (isJumpOp(in.op) || in.op == opCallLocal) && in.off >= 0 && int(in.off) < n {
+			c.landing[in.off] = true
+		}
 		if isJumpOp(in.op) && int(in.off) <= pc {
 			t := int(in.off)
 			if t < 0 {

@@ -51,7 +51,7 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 	// stores that built it could not be forwarded from them and would
 	// wait for them to reach the cache.
 	word := func(dst xreg, off, n int) {
-		if f := c.facts[pc]; f != nil && f[2].kind == fStack {
+		if f := c.facts[pc]; f != nil && f[2].kind == fStack && !c.storedWhole(pc, f[2].v+int64(off), n) {
 			c.loadBytes(dst, tmpA, off, n)
 		} else {
 			c.loadTail(dst, tmpA, off, n)
@@ -193,6 +193,53 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 		c.exitTo(exitLookup, uint64(mi), pc, after)
 	})
 	return true, nil
+}
+
+// storedWhole reports whether the n (4 or 8) stack bytes at r10+off were
+// written by one store of exactly those bytes, with nothing else writing
+// them before pc, on every path to pc: the store and pc are on a straight
+// line (no jump lands between them, no call or jump between them). A load
+// of the same width is forwarded from that store, so loadTail's single
+// load does not wait.
+func (c *jitCompiler) storedWhole(pc int, off int64, n int) bool {
+	if n != 4 && n != 8 {
+		return false
+	}
+	for j := pc - 1; j >= 0 && pc-j <= 32; j-- {
+		if c.landing[j+1] {
+			return false
+		}
+		in := &c.insns[j]
+		if isJumpOp(in.op) || in.op == opCall || in.op == opCallx || in.op == opCallLocal || in.op == opExit {
+			return false
+		}
+		if in.op < opStB || in.op > opAtomic64 {
+			continue
+		}
+		size := int64(ldxSize[in.op])
+		switch in.op {
+		case opAtomic32:
+			size = 4
+		case opAtomic64:
+			size = 8
+		}
+		var base int64
+		switch f := c.facts[j]; {
+		case in.dst == 10:
+		case f != nil && f[in.dst].kind == fStack:
+			base = f[in.dst].v
+		case f != nil && f[in.dst].kind == fPkt:
+			continue // the packet, not the stack
+		default:
+			return false // it may write anywhere
+		}
+		lo := base + int64(in.off)
+		if lo+size <= off || lo >= off+int64(n) {
+			continue
+		}
+		return lo == off && size == int64(n) && in.op < opAtomic32
+	}
+	return false
 }
 
 // loadBytes loads n bytes (1..8) at base+off into dst, zero-padded,
