@@ -45,6 +45,8 @@ SCENARIOS="a b c d e f g"
 CHURN_RATE=0         # flow-mods per second of the churn client in this run (scenarios e, f)
 CEILING=1
 PERF=0
+PERF_SCENARIO=""     # the scenario --perf profiles (default: the first of --scenarios)
+OVS=1                # 0: goko only (--no-ovs), for A/B runs of two goko builds
 BUILD=1
 INSTALL=1
 SWITCHD=""
@@ -66,7 +68,10 @@ usage: $0 [options]
   --scenarios "a b"  subset of: a b c d e f g (default all; e, f: (a) with 100 and 1000 flow-mods/s;
                      g: (a) with a filter program on every rule, on goko)
   --no-ceiling       skip the io-forward ceiling (iofwd)
-  --perf             perf-record goko's PMD during scenario a of round 1; report in the output dir
+  --perf             perf-record goko's PMD in round 1 during the first scenario of --scenarios
+                     (or --perf-scenario's); report and perf.data in the output dir
+  --perf-scenario S  the scenario --perf profiles (implies --perf)
+  --no-ovs           run goko only (no OVS-DPDK runs, no ratios): quick A/B of goko builds
   --no-build         use the existing bin/switchd
   --no-install       do not apt-get install missing packages
   --switchd PATH     goko binary to test (implies --no-build)
@@ -87,6 +92,8 @@ while [ $# -gt 0 ]; do
 	--scenarios) SCENARIOS=$2; shift ;;
 	--no-ceiling) CEILING=0 ;;
 	--perf) PERF=1 ;;
+	--perf-scenario) PERF=1 PERF_SCENARIO=$2; shift ;;
+	--no-ovs) OVS=0 ;;
 	--no-build) BUILD=0 ;;
 	--no-install) INSTALL=0 ;;
 	--switchd) SWITCHD=$2; BUILD=0; shift ;;
@@ -96,6 +103,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+
+[ -n "$PERF_SCENARIO" ] || PERF_SCENARIO=${SCENARIOS%% *}
+case " $SCENARIOS " in *" $PERF_SCENARIO "*) ;; *) echo "--perf-scenario $PERF_SCENARIO is not in --scenarios \"$SCENARIOS\"" >&2; exit 2 ;; esac
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -352,16 +362,18 @@ measure() {
 		printf "%.3f %.3f %.3f %.3f\n", (y[2] - x[2]) / d / 1e6, (y[1] - x[1]) / d / 1e6, cpu / d, (y[2] - x[2]) / cpu / 1e6 }'
 }
 
-# perf_goko PID: profile the busiest thread of goko (its PMD) for a few seconds.
+# perf_goko PID SCENARIO: profile goko (its PMD is the busy thread) for a few
+# seconds; the flat and the inclusive report and perf.data (for perf
+# annotate: `perf annotate -i FILE SYMBOL`) go to the output dir.
 perf_goko() {
-	local pid=$1
+	local pid=$1 s=$2 data=$OUT/perf-goko-$2.data
 	command -v perf >/dev/null || { log "perf not installed; skipping the profile"; return; }
-	perf record -o "$WORK/run/perf.data" -g -p "$pid" -- sleep 4 >/dev/null 2>&1 || { log "perf record failed"; return; }
-	perf report -i "$WORK/run/perf.data" --no-children --percent-limit 1 --stdio -g none 2>/dev/null |
-		grep -v '^#' | grep -v '^$' | head -40 >"$OUT/perf-goko.txt"
-	perf report -i "$WORK/run/perf.data" --children --percent-limit 5 --stdio -g none 2>/dev/null |
-		grep -v '^#' | grep -v '^$' | head -40 >"$OUT/perf-goko-children.txt"
-	log "goko profile: $OUT/perf-goko.txt"
+	perf record -o "$data" -g -p "$pid" -- sleep 4 >/dev/null 2>&1 || { log "perf record failed"; return; }
+	perf report -i "$data" --no-children --percent-limit 1 --stdio -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -40 >"$OUT/perf-goko-$s.txt"
+	perf report -i "$data" --children --percent-limit 5 --stdio -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -40 >"$OUT/perf-goko-$s-children.txt"
+	log "goko profile of scenario $s: $OUT/perf-goko-$s.txt"
 }
 
 # churn_start TARGET LOG: starts the churn client (when CHURN_RATE > 0) on
@@ -416,7 +428,7 @@ install_rules() {
 	return 1
 }
 
-# run_goko PCAP RULES [perf]: sets RES to measure's four figures or $FAIL.
+# run_goko PCAP RULES [SCENARIO]: sets RES to measure's four figures or $FAIL.
 run_goko() {
 	local pcap=$1 rules=$2 port prefix dir pid target ok=0
 	RUN_N=$((RUN_N + 1))
@@ -449,8 +461,8 @@ run_goko() {
 		log "goko did not come up with ports 1 and 2; its log:"
 		tail -5 "$dir/switchd.log" >&2
 	elif install_rules "$target" "$rules" "$dir/ofctl.log"; then
-		if [ "${3:-}" = perf ]; then
-			sleep "$WARMUP"; perf_goko "$pid"
+		if [ -n "${3:-}" ]; then
+			sleep "$WARMUP"; perf_goko "$pid" "$3"
 		fi
 		churn_start "$target" "$dir/churn.log"
 		RES=$(measure "$target" "$pid") || RES="$FAIL"
@@ -601,13 +613,14 @@ for r in $(seq "$ROUNDS"); do
 		*) die "unknown scenario $s" ;;
 		esac
 		perf=""
-		[ "$PERF" = 1 ] && [ "$r" = 1 ] && [ "$s" = a ] && perf=perf
+		[ "$PERF" = 1 ] && [ "$r" = 1 ] && [ "$s" = "$PERF_SCENARIO" ] && perf=$s
 		goko_run() {
 			run_goko $pcap $rules $perf; record "$r" "$s" goko "$RES"
 			# g: goko without the filter too, right after
 			if [ "$s" = g ]; then run_goko $pcap rules256; record "$r" g-nofilter goko "$RES"; fi
 		}
 		ovs_run() {
+			[ "$OVS" = 1 ] || return 0
 			case $s in
 			a) run_ovs $pcap $rules off; record "$r" a-emc-off ovs "$RES"
 			   run_ovs $pcap $rules on; record "$r" a-emc-on ovs "$RES" ;;

@@ -239,7 +239,7 @@ func (p *pmd) runInjected(in injected) {
 	p.execute(p.resolve(in.actions, false), pkt, &key, &off)
 	// The packet's memory is Go-owned and must outlive the tx that copies
 	// it, so flush now rather than with the next burst.
-	p.flushTx()
+	p.flushTx(0)
 	p.arena.reset()
 }
 

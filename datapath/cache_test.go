@@ -203,3 +203,42 @@ func TestJudgeEMC(t *testing.T) {
 		}
 	}
 }
+
+// TestSubtableProbes checks that keys differing in one byte of one word
+// (256 nw_dst/24 prefixes, scenario (a) of bench/ovs-compare.sh) spread
+// over a subtable's slots: linear probing then stays short. Before
+// finalMix they took 5.5 probes on average at half load.
+func TestSubtableProbes(t *testing.T) {
+	var mask FlowKey
+	mask.InPort, mask.EthType, mask.NwDst = ^uint32(0), 0xffff, 0xffffff00
+	st := newSubtable(&mask)
+	key := func(x int) FlowKey {
+		var k FlowKey
+		k.InPort, k.EthType, k.NwDst = 1, EthTypeIPv4, 0x0a010000|uint32(x)<<8
+		return k
+	}
+	for x := 0; x < 256; x++ {
+		f := &cachedFlow{}
+		f.mf.Key = key(x)
+		f.hash = st.hashMasked(&f.mf.Key)
+		st.add(f)
+	}
+	total := 0
+	n := uint64(len(st.slots) - 1)
+	for x := 0; x < 256; x++ {
+		k := key(x)
+		h := st.hashMasked(&k)
+		i := h & n
+		for total++; st.slots[i].mf.Key != k; i = (i + 1) & n {
+			total++
+		}
+		k.NwDst |= 0x2a // a packet's key: the masked-off bits differ
+		var c flowCache
+		if f := st.find(&k, &c); f == nil || f.mf.Key.NwDst != key(x).NwDst {
+			t.Fatalf("find(10.1.%d.42) = %v", x, f)
+		}
+	}
+	if avg := float64(total) / 256; avg > 2.5 {
+		t.Errorf("%.2f probes per lookup on average in %d slots; want at most 2.5", avg, len(st.slots))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/goko-net/goko/datapath"
 	"github.com/goko-net/goko/datapath/memport"
@@ -617,4 +618,107 @@ func TestRevalidateLogLetsGo(t *testing.T) {
 		}
 	}
 	t.Fatal("the predicate of an applied revalidation is still held")
+}
+
+// bufPort is a memory port whose received packets carry a distinct Buf
+// each, and which records the Bufs released to it.
+type bufPort struct {
+	*memport.Port
+	mu       sync.Mutex
+	bufs     []*int
+	released map[*int]int
+}
+
+func (p *bufPort) Recv(pkts []datapath.Packet) int {
+	n := p.Port.Recv(pkts)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range pkts[:n] {
+		b := new(int)
+		p.bufs = append(p.bufs, b)
+		pkts[i].Buf = unsafe.Pointer(b)
+	}
+	return n
+}
+
+func (p *bufPort) Release(pkts []datapath.Packet) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pk := range pkts {
+		p.released[(*int)(pk.Buf)]++
+	}
+}
+
+// handoffPort takes over every packet it is offered and records which.
+type handoffPort struct {
+	*memport.Port
+	mu    sync.Mutex
+	taken map[*int]int
+}
+
+func (p *handoffPort) SendHandoff(q int, pkts []*datapath.Packet, own []bool) int {
+	p.mu.Lock()
+	for i, pk := range pkts {
+		if own[i] {
+			p.taken[(*int)(pk.Buf)]++
+		}
+	}
+	p.mu.Unlock()
+	return p.Port.Send(pkts)
+}
+
+// byTpSrc sends UDP source port 0 mod 3 to port 2, 1 mod 3 to ports 2
+// and 3, and drops the rest.
+type byTpSrc struct{}
+
+func (byTpSrc) Translate(m *datapath.Miss, mf *datapath.Translation) {
+	mf.Mask.TpSrc = 0xffff
+	out := func(p uint32) datapath.Action { return datapath.Action{Kind: datapath.ActOutput, Port: p} }
+	switch m.Key.TpSrc % 3 {
+	case 0:
+		mf.Actions = []datapath.Action{out(2)}
+	case 1:
+		mf.Actions = []datapath.Action{out(2), out(3)}
+	}
+}
+
+// TestHandoff checks the transmit handoff (transmit.go): a packet output
+// once is taken over by the port and not released, one output twice or
+// dropped is released, and none is both.
+func TestHandoff(t *testing.T) {
+	in := &bufPort{Port: memport.New("in"), released: map[*int]int{}}
+	o2 := &handoffPort{Port: memport.New("o2", memport.WithQueueLen(4096)), taken: map[*int]int{}}
+	o3 := &handoffPort{Port: memport.New("o3", memport.WithQueueLen(4096)), taken: map[*int]int{}}
+	dp := datapath.New(datapath.Config{Name: "t", Translator: byTpSrc{}})
+	dp.AddPort(1, in)
+	dp.AddPort(2, o2)
+	dp.AddPort(3, o3)
+	if err := dp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	for i := 0; i < n; i++ {
+		in.Inject(udpFrame(uint16(i)))
+	}
+	want2 := n/3 + n/3
+	for i := 0; i < want2; i++ {
+		if _, ok := o2.Receive(2 * time.Second); !ok {
+			t.Fatalf("port 2 received %d of %d", i, want2)
+		}
+	}
+	dp.Stop()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.bufs) != n {
+		t.Fatalf("%d packets received, want %d", len(in.bufs), n)
+	}
+	for i, b := range in.bufs {
+		rel, took := in.released[b], o2.taken[b]+o3.taken[b]
+		if rel+took != 1 {
+			t.Fatalf("packet %d: released %d times, taken over %d times; want once in all", i, rel, took)
+		}
+		if wantTaken := i%3 == 0; (took == 1) != wantTaken {
+			t.Errorf("packet %d (udp src %d): taken over %v, want %v", i, i, took == 1, wantTaken)
+		}
+	}
 }

@@ -12,6 +12,11 @@ type pmd struct {
 	burst
 	rel  [BurstSize]Packet // the packets as received, for Release
 	skip [BurstSize]bool   // consumed before lookup (underlay ARP, drops)
+	// Handoff (transmit.go): zero-copy outputs of each received packet,
+	// and the packets whose reference a port took over (not released).
+	refs    [BurstSize]uint8
+	handed  [BurstSize]bool
+	nHanded int
 	// decapsulation counts of the current burst (tunnel.go)
 	rxTun, txTun          *Tunnel
 	rxTunPkts, rxTunBytes uint64
@@ -60,6 +65,7 @@ func (p *pmd) poll() int {
 		p.tx = make([]txQueue, len(ps.list))
 		for i, vp := range ps.list {
 			p.tx[i].vp = vp
+			p.tx[i].hp, _ = vp.port.(HandoffPort)
 		}
 		// The previous iteration, which may have polled queues this set
 		// gives to another pmd, is over: acknowledge the set.
@@ -87,8 +93,8 @@ func (p *pmd) poll() int {
 		got += n
 		copy(p.rel[:n], p.pkts[:n])
 		p.processBurst(q.vp.no, p.pkts[:n])
-		p.flushTx()
-		q.release(p.rel[:n])
+		p.flushTx(n)
+		p.releaseBurst(q, n)
 		p.arena.reset()
 	}
 	for i := 0; i < BurstSize && p.idx == 0; i++ {
@@ -101,6 +107,28 @@ func (p *pmd) poll() int {
 		}
 	}
 	return got
+}
+
+// releaseBurst releases the n packets of the burst received from q,
+// except those a port took over (p.handed).
+func (p *pmd) releaseBurst(q *rxq, n int) {
+	rel := p.rel[:n]
+	if p.nHanded > 0 {
+		k := 0
+		for i := range rel {
+			if !p.handed[i] {
+				rel[k] = rel[i]
+				k++
+			}
+		}
+		clear(rel[k:])
+		clear(p.handed[:n])
+		p.nHanded = 0
+		rel = rel[:k]
+	}
+	if len(rel) > 0 {
+		q.release(rel)
+	}
 }
 
 func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
@@ -144,7 +172,11 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 		}
 		f.pendPkts++
 		f.pendBytes += uint64(len(pkts[i].Data))
-		p.execute(f.actions, &pkts[i], key, &offs[i])
+		if f.out >= 0 {
+			p.enqueue(&p.tx[f.out], &pkts[i])
+		} else {
+			p.execute(f.actions, &pkts[i], key, &offs[i])
+		}
 	}
 	p.dp.stats.packets.Add(uint64(len(pkts)))
 	p.cnt.packets += uint64(len(pkts))
@@ -160,7 +192,11 @@ func (p *pmd) simpleMatch(f *cachedFlow, pkts []Packet) {
 	var bytes uint64
 	for i := range pkts {
 		bytes += uint64(len(pkts[i].Data))
-		p.execute(f.actions, &pkts[i], nil, nil)
+		if f.out >= 0 {
+			p.enqueue(&p.tx[f.out], &pkts[i])
+		} else {
+			p.execute(f.actions, &pkts[i], nil, nil)
+		}
 	}
 	f.pendPkts += uint64(len(pkts))
 	f.pendBytes += bytes

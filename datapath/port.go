@@ -85,3 +85,22 @@ type MultiRxPort interface {
 	RecvQueue(q int, pkts []Packet) int
 	ReleaseQueue(q int, pkts []Packet)
 }
+
+// HandoffPort is a Port that can take over the datapath's reference to a
+// received packet it transmits (DPDK: the mbuf itself goes to the
+// device), instead of taking a reference of its own and leaving the
+// datapath to release the packet afterwards; for DPDK that saves an
+// atomic reference count update and a free per packet. The datapath
+// offers a packet only for its last use: one zero-copy output, at the end
+// of the burst that received it.
+type HandoffPort interface {
+	Port
+	// SendHandoff transmits pkts on transmit queue q as a MultiQueuePort's
+	// SendQueue does (q is 0 for a port with one queue, where it is Send).
+	// For each i with own[i] set, the caller gives up its reference to
+	// pkts[i] (received from any port) if the port can take it over: the
+	// port then transmits or frees the frame, and the caller must not
+	// release it. The port clears own[i] for every packet it did not take
+	// over, which the caller still releases.
+	SendHandoff(q int, pkts []*Packet, own []bool) int
+}

@@ -129,6 +129,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey, off *Offsets) *cachedFlow {
 	f.actions = p.resolve(t.Actions, false)
 	f.hasFilters = len(t.Filters) > 0
 	f.simple = !f.hasFilters && inPortOnly(&t.Mask) && plainOutputs(f.actions)
+	f.out = singleOutput(f.actions)
 	if !t.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver && !p.cache.insert(f) {
 		p.dp.flowLimitHit(p.now)
 	}
@@ -171,4 +172,17 @@ func plainOutputs(actions []execAction) bool {
 		}
 	}
 	return true
+}
+
+// singleOutput returns the tx queue index of actions that are one output
+// to a port (not a tunnel) whose packet nothing later rewrites, or -1.
+func singleOutput(actions []execAction) int32 {
+	if len(actions) != 1 {
+		return -1
+	}
+	e := &actions[0]
+	if e.a.Kind != ActOutput || e.tun != nil || e.copyOut || e.out < 0 {
+		return -1
+	}
+	return int32(e.out)
 }

@@ -19,7 +19,7 @@
 //
 //   - One EAL per process. Init may be called once; a second call fails even
 //     after Close, because DPDK cannot initialise its EAL twice.
-//   - One cgo call per burst. Recv, Send, SendAndRelease and Release each
+//   - One cgo call per burst. Recv, Send, SendAndRelease, SendHandoff and Release each
 //     cross into C once per burst of up to MaxBurst packets; the per-packet
 //     work (refcounts, views, frees) is done in C helpers (goko_dpdk.c) or
 //     in Go over C memory. None of them allocates Go memory.
@@ -42,6 +42,12 @@
 //     the new view instead, so views never clobber each other. The bytes are
 //     shared, though: do not modify a packet after sending it zero-copy to
 //     an asynchronous device (net_ring, physical NICs) until it is done.
+//   - Handing over. SendAndRelease (every packet) and SendHandoff (the
+//     packets its own argument marks, the datapath's last use of them)
+//     pass the caller's mbuf reference to the device instead of adding
+//     one: no refcount update on the way out, no release afterwards.
+//     SendHandoff hands over only zero-copy packets and clears own for
+//     the rest, which the caller still releases.
 //   - Threads. Recv, Send and Release on one queue are called from one
 //     thread at a time (the datapath's polling goroutine, normally locked
 //     with runtime.LockOSThread). Info, Stats and Close may be called from

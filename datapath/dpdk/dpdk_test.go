@@ -511,6 +511,63 @@ func TestSendAndRelease(t *testing.T) {
 	}
 }
 
+// TestSendHandoff hands some packets of a burst to a port with
+// SendHandoff: those it takes over must not be released again (the leak
+// and double-free check is the pool count at the end), and those it cannot
+// take (Go memory, a view outside the mbuf, dropped) keep own clear and
+// are released by the caller.
+func TestSendHandoff(t *testing.T) {
+	src := openPort(t, "net_ring13", PortOptions{})
+	a := openPort(t, "net_ring14", PortOptions{})
+	before := inUse(src, a)
+	const tag = 0x1007
+	n := 8
+	frames := make([]datapath.Packet, n)
+	for i := range frames {
+		frames[i].Data = testFrame(i, 70, tag)
+	}
+	src.Send(ptrs(frames))
+	pkts := recvN(t, src, n, time.Second)
+	if len(pkts) != n {
+		t.Fatalf("received %d of %d", len(pkts), n)
+	}
+	rel := append([]datapath.Packet(nil), pkts...)        // the caller's references
+	pkts[2].Data = append([]byte(nil), frames[2].Data...) // Go memory: copied, not taken
+	pkts[3].Data = nil                                    // dropped, not taken
+	pkts[4].Data = pkts[4].Data[4:]                       // another view, sole owner: taken
+	own := []bool{true, false, true, true, true, true, false, true}
+	wantOwn := []bool{true, false, false, false, true, true, false, true}
+	if sent := a.SendHandoff(0, ptrs(pkts), own); sent != n-1 {
+		t.Errorf("SendHandoff: %d accepted, want %d", sent, n-1)
+	}
+	for i := range own {
+		if own[i] != wantOwn[i] {
+			t.Errorf("own[%d] = %v after SendHandoff, want %v", i, own[i], wantOwn[i])
+		}
+	}
+	got := recvN(t, a, n-1, time.Second)
+	if len(got) != n-1 {
+		t.Fatalf("received %d of %d", len(got), n-1)
+	}
+	want := [][]byte{frames[0].Data, frames[1].Data, frames[2].Data, frames[4].Data[4:], frames[5].Data, frames[6].Data, frames[7].Data}
+	for i := range got {
+		if !bytes.Equal(got[i].Data, want[i]) {
+			t.Errorf("frame %d differs", i)
+		}
+	}
+	var keep []datapath.Packet
+	for i := range rel {
+		if !own[i] {
+			keep = append(keep, rel[i])
+		}
+	}
+	src.Release(keep)
+	a.Release(got)
+	if after := inUse(src, a); after != before {
+		t.Errorf("mbufs in use: %d before, %d after: leak or double free", before, after)
+	}
+}
+
 // TestCopyPath covers packets that are not (or no longer) in an mbuf:
 // Go memory with Buf nil, Go memory with a foreign Buf, an mbuf whose Data
 // was replaced by Go memory, and frames too large or empty.

@@ -463,7 +463,9 @@ unsigned goko_stash_room(struct goko_txq *q)
  *     indirect mbuf attached to the same buffer, carrying the new view.
  * With consume set, the caller's reference is handed to the device instead
  * (Send followed by Release, without the refcount round trip), and
- * q->free[0, q->nfree) lists the caller's other references to drop.
+ * q->free[0, q->nfree) lists the caller's other references to drop. A
+ * GOKO_TX_ZC_OWN slot is a zero-copy slot handed over in the same way,
+ * whatever consume says (the datapath's last use of a received packet).
  * Whatever the device does not accept is freed here and counted as dropped.
  */
 uint16_t goko_tx(struct goko_txq *q, uint16_t n, int consume)
@@ -476,19 +478,23 @@ uint16_t goko_tx(struct goko_txq *q, uint16_t n, int consume)
 		struct rte_mbuf *m = q->mbufs[i], *c;
 		uint16_t len = q->len[i];
 		uint16_t off;
+		int own = consume;
 
 		switch (q->kind[i]) {
+		case GOKO_TX_ZC_OWN:
+			own = 1;
+			/* fall through */
 		case GOKO_TX_ZC:
 			off = (uint16_t)q->off[i];
 			if (m->data_off == off && m->data_len == len && m->pkt_len == len) {
-				if (!consume)
+				if (!own)
 					rte_mbuf_refcnt_update(m, 1);
 				out[k++] = m;
 			} else if (rte_mbuf_refcnt_read(m) == 1) {
 				m->data_off = off;
 				m->data_len = len;
 				m->pkt_len = len;
-				if (!consume)
+				if (!own)
 					rte_mbuf_refcnt_update(m, 1);
 				out[k++] = m;
 			} else {
@@ -501,7 +507,7 @@ uint16_t goko_tx(struct goko_txq *q, uint16_t n, int consume)
 				} else {
 					drops++;
 				}
-				if (consume)
+				if (own)
 					rte_pktmbuf_free(m);
 			}
 			break;

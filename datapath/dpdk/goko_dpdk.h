@@ -24,6 +24,7 @@ enum {
 	GOKO_TX_DROP = 0, /* count as a drop, nothing to free */
 	GOKO_TX_ZC = 1,   /* zero copy: mbufs[i] with view off[i], len[i] */
 	GOKO_TX_COPY = 2, /* mbufs[i] is a stash mbuf Go has copied len[i] bytes into */
+	GOKO_TX_ZC_OWN = 3, /* as ZC, and the caller's reference passes to the device */
 };
 
 struct goko_rxq {

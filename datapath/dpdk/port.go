@@ -446,7 +446,7 @@ func (p *Port) RecvQueue(q int, pkts []datapath.Packet) int {
 // NICs) is after SendQueue returns: send a copy (Buf == nil) instead if
 // the datapath modifies the packet again for another port.
 func (p *Port) SendQueue(q int, pkts []*datapath.Packet) int {
-	return p.sendQueue(q, pkts, false)
+	return p.sendQueue(q, pkts, false, nil)
 }
 
 // SendAndRelease is Send followed by Release of the same packets (on
@@ -456,10 +456,28 @@ func (p *Port) SendQueue(q int, pkts []*datapath.Packet) int {
 // for a packet's last output. Each packet must appear once; they are
 // cleared.
 func (p *Port) SendAndRelease(pkts []*datapath.Packet) int {
-	return p.sendQueue(0, pkts, true)
+	return p.sendQueue(0, pkts, true, nil)
 }
 
-func (p *Port) sendQueue(q int, pkts []*datapath.Packet, consume bool) int {
+// SendHandoff is SendQueue, except that for each pkts[i] with own[i] set
+// (the caller's last use of a packet it received from a port of this
+// EAL) the caller's reference passes to the device, as with
+// SendAndRelease, and the caller must not release that packet. A packet
+// the port cannot take over that way (not one of this EAL's mbufs, or its
+// Data not inside its mbuf, or the port closed) is sent as SendQueue
+// sends it and its own[i] is cleared: the caller still releases it. It
+// implements datapath.HandoffPort.
+func (p *Port) SendHandoff(q int, pkts []*datapath.Packet, own []bool) int {
+	if len(own) < len(pkts) {
+		own = nil // misuse: hand nothing over
+	}
+	return p.sendQueue(q, pkts, false, own)
+}
+
+// sendQueue sends pkts on queue q. With consume every packet's reference
+// is handed over (SendAndRelease); otherwise own, if not nil, says which
+// may be (SendHandoff).
+func (p *Port) sendQueue(q int, pkts []*datapath.Packet, consume bool, own []bool) int {
 	tq := p.tx[q]
 	sent := 0
 	for len(pkts) > 0 {
@@ -473,9 +491,14 @@ func (p *Port) sendQueue(q int, pkts []*datapath.Packet, consume bool) int {
 			if consume {
 				releaseAll(pkts)
 			}
+			clear(own)
 			return sent
 		}
-		sent += tq.send(pkts[:n], consume)
+		var o []bool
+		if own != nil {
+			o, own = own[:n], own[n:]
+		}
+		sent += tq.send(pkts[:n], consume, o)
 		tq.busy.Add(-1)
 		pkts = pkts[n:]
 	}
@@ -497,12 +520,18 @@ func releaseAll(pkts []*datapath.Packet) {
 
 // send fills the C slots for one burst and transmits it (one cgo call,
 // plus one to refill the copy stash if a burst copies more than it holds).
-func (tq *txQueue) send(pkts []*datapath.Packet, consume bool) int {
+// With consume, every packet's reference is handed over (SendAndRelease);
+// with own (nil, or len(pkts) long), those of the zero-copy packets it
+// marks, and it is cleared for the others.
+func (tq *txQueue) send(pkts []*datapath.Packet, consume bool, own []bool) int {
 	c := tq.c
 	lo, hi := mbufLo, mbufHi
 	for i, pk := range pkts {
 		if pk == nil {
 			c.kind[i] = C.GOKO_TX_DROP
+			if own != nil {
+				own[i] = false
+			}
 			continue
 		}
 		b := uintptr(pk.Buf)
@@ -511,6 +540,13 @@ func (tq *txQueue) send(pkts []*datapath.Packet, consume bool) int {
 			c.kind[i] = C.GOKO_TX_DROP
 		} else if ok := tq.slot(i, pk, ours); !ok {
 			c.kind[i] = C.GOKO_TX_DROP
+		}
+		if own != nil && own[i] {
+			if c.kind[i] == C.GOKO_TX_ZC {
+				c.kind[i] = C.GOKO_TX_ZC_OWN
+			} else {
+				own[i] = false
+			}
 		}
 		if consume {
 			if ours && c.kind[i] != C.GOKO_TX_ZC {
