@@ -162,9 +162,9 @@ func BenchmarkPMD(b *testing.B) {
 }
 
 func TestCacheEntrySizes(t *testing.T) {
-	t.Logf("EMC entry: %d bytes of index + a %d-byte key (%d per pmd); megaflow cache entry: %d bytes (Megaflow %d of it), "+
+	t.Logf("EMC entry: %d bytes (%d per pmd); megaflow cache entry: %d bytes (Megaflow %d of it), "+
 		"+ %d per datapath action, %d per resolved action, 8 per counter, 16 per hash slot (pointer and hash; 75%% full at most)",
-		unsafe.Sizeof(emcEntry{}), unsafe.Sizeof(FlowKey{}), (unsafe.Sizeof(emcEntry{})+unsafe.Sizeof(FlowKey{}))*emcEntries,
+		unsafe.Sizeof(emcEntry{}), unsafe.Sizeof(emcEntry{})*emcEntries,
 		unsafe.Sizeof(cachedFlow{}), unsafe.Sizeof(Megaflow{}), unsafe.Sizeof(Action{}), unsafe.Sizeof(execAction{}))
 }
 

@@ -4,20 +4,24 @@ package datapath
 //
 // Two levels, as in Open vSwitch's dpif-netdev:
 //
-//   - The exact-match cache (EMC) maps a packet's whole flow key to a
-//     megaflow. Each key has two candidate slots (two hash segments); an
-//     entry is inserted with probability 1/emcInsertInv so that a flood of
-//     short flows does not thrash it. An EMC hit costs one hash and one key
-//     comparison. For a port whose megaflow classifier has one subtable, a
+//   - The exact-match cache (EMC) maps the hash of a packet's whole flow
+//     key to a megaflow. Each key has two candidate slots (two hash
+//     segments); an entry is inserted with probability 1/emcInsertInv so
+//     that a flood of short flows does not thrash it. An EMC hit costs one
+//     hash and a comparison of the packet's key with the flow's in the
+//     words the flow's mask covers: that is exactly "the packet is in the
+//     megaflow", all a hit needs, and it reads the flow the pmd reads
+//     anyway rather than a 136-byte copy of a key (OVS's EMC keeps the
+//     copy). For a port whose megaflow classifier has one subtable, a
 //     megaflow lookup is a single probe of a compact key, so the EMC only
-//     pays while it hits nearly always; when it hits less its 1 MiB of keys
-//     evicts useful cache lines (at 10k flows it hit 54% of the time and
-//     cost 10% more instructions and 18 times the L2 misses of the
-//     megaflow path alone; at 1k flows it hit 96% and saved 6%). So such
-//     ports use it only while the pmd's EMC hit rate over the last second
-//     was at least emcTrustRate; when it was not, the EMC is left alone for
-//     emcRetryNs and then tried again for a second. Ports with several
-//     masks always use it.
+//     pays while it hits nearly always (at 10k flows it hit 54% of the
+//     time and cost 10% more instructions and 18 times the L2 misses of
+//     the megaflow path alone when it still kept key copies; without them,
+//     always using it is still 28% slower in process there; at 1k flows it
+//     hits 96% and saves 6%). So such ports use it only while the pmd's
+//     EMC hit rate over the last second was at least emcTrustRate; when it
+//     was not, the EMC is left alone for emcRetryNs and then tried again
+//     for a second. Ports with several masks always use it.
 //   - The megaflow classifier is a tuple-space search: per input port, one
 //     subtable per distinct mask, each an open-addressing hash table over
 //     the masked key. Only the 64-bit words a mask actually covers are
@@ -74,6 +78,9 @@ type cachedFlow struct {
 	// execute's pointer chases through actions; -1 otherwise.
 	out  int32
 	used int64 // unix ns of the last hit, for idle expiry
+	// st is the subtable of the flow's mask: an EMC hit compares the
+	// packet's key with the flow's in the words that mask covers
+	st *subtable
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64
@@ -82,10 +89,12 @@ type cachedFlow struct {
 	mf                  Megaflow
 }
 
-// emcEntry is an EMC slot's hash and flow; its key is in flowCache.emcKeys
-// at the same index. Apart, the 16-byte entries (128 KiB per pmd) stay in
-// the CPU caches, and a probe whose hash differs (most probes of a slot
-// another flow holds) never loads the 128-byte key.
+// emcEntry is an EMC slot: the hash of the key of the packet that put it
+// there, and its flow. A hit is decided on the flow's masked key, not on
+// a copy of the whole packet key: the 16-byte entries (128 KiB per pmd)
+// stay in the CPU caches, and a hit reads the words of the flow's key its
+// mask covers (2-4 words, in the flow the pmd reads anyway to forward)
+// and the subtable's mask, shared by all flows of that mask.
 type emcEntry struct {
 	hash uint64
 	flow *cachedFlow
@@ -110,8 +119,7 @@ type portClassifier struct {
 }
 
 type flowCache struct {
-	emc     []emcEntry
-	emcKeys []FlowKey // parallel to emc
+	emc []emcEntry
 	// EMC use by one-mask ports (see the file comment): probes and hits
 	// since the last maintain, whether to use it, and when it was turned
 	// off.
@@ -147,7 +155,6 @@ func (c *flowCache) init(b *burst, emcInv int, total *atomic.Int64, limit int) {
 	c.burst, c.total, c.limit = b, total, int64(limit)
 	c.emc = make([]emcEntry, emcEntries)
 	c.emcTrusted = true
-	c.emcKeys = make([]FlowKey, emcEntries)
 	c.emcInv = uint64(max(emcInv, 0))
 	c.byPort = map[uint32]*portClassifier{}
 	c.rng = 0x2545f4914f6cdd1d
@@ -196,12 +203,12 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 		c.emcWinProbes++
 		h = key.Hash()
 		i, j := emcSlots(h)
-		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && c.emcKeys[i] == *key && c.filtersPass(e.flow) {
+		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && c.filtersPass(e.flow) {
 			c.emcHits++
 			c.emcWinHits++
 			return e.flow
 		}
-		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && c.emcKeys[j] == *key && c.filtersPass(e.flow) {
+		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && c.filtersPass(e.flow) {
 			c.emcHits++
 			c.emcWinHits++
 			return e.flow
@@ -212,7 +219,7 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 			st.hits++
 			c.megaflowHits++
 			if emc {
-				c.emcInsert(key, h, f)
+				c.emcInsert(h, f)
 			}
 			return f
 		}
@@ -255,7 +262,7 @@ func (c *flowCache) runFilter(flt Filter) bool {
 	return r
 }
 
-func (c *flowCache) emcInsert(key *FlowKey, h uint64, f *cachedFlow) {
+func (c *flowCache) emcInsert(h uint64, f *cachedFlow) {
 	// xorshift: cheap, good enough to sample one in emcInsertInv.
 	c.rng ^= c.rng << 13
 	c.rng ^= c.rng >> 7
@@ -269,7 +276,8 @@ func (c *flowCache) emcInsert(key *FlowKey, h uint64, f *cachedFlow) {
 			i = j
 		}
 	}
-	c.emc[i], c.emcKeys[i] = emcEntry{hash: h, flow: f}, *key
+	e := &c.emc[i] // field by field, see runFilter
+	e.hash, e.flow = h, f
 }
 
 // classifier returns the classifier of an input port, creating it.
@@ -301,6 +309,7 @@ func (c *flowCache) insert(f *cachedFlow) bool {
 		pc.subtables = append(pc.subtables, st)
 	}
 	f.hash = st.hashMasked(&f.mf.Key)
+	f.st = st
 	st.add(f)
 	if f.simple {
 		pc.simple = f
@@ -419,6 +428,12 @@ func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 		}
 		return nil
 	}
+}
+
+// matches reports whether key is in f's megaflow: equal to f's key in the
+// bits of its mask. That is all a hit needs (see the file comment).
+func (f *cachedFlow) matches(key *FlowKey) bool {
+	return f.st.sameMasked(key.Words(), f.st.mask.Words(), f)
 }
 
 func (st *subtable) sameMasked(kw, mw *[KeyWords]uint64, f *cachedFlow) bool {

@@ -242,3 +242,36 @@ func TestSubtableProbes(t *testing.T) {
 		t.Errorf("%.2f probes per lookup on average in %d slots; want at most 2.5", avg, len(st.slots))
 	}
 }
+
+// TestEMCHitIsMegaflowMatch: an EMC entry is a hint; a hit needs the
+// packet to be in the entry's megaflow. A packet whose key hash equals an
+// entry's (forced here) but that is outside the entry's flow is not given
+// that flow, and one inside it is, whatever its unmasked fields.
+func TestEMCHitIsMegaflowMatch(t *testing.T) {
+	var c flowCache
+	c.init(new(burst), 1, new(atomic.Int64), 100)
+	mask := FlowKey{InPort: ^uint32(0), EthType: 0xffff, NwDst: 0xffffff00}
+	in := FlowKey{InPort: 1, EthType: 0x0800, NwDst: 0x0a010100}
+	f := &cachedFlow{}
+	f.mf.Mask = mask
+	f.mf.Key.And(&in, &mask)
+	if !c.insert(f) {
+		t.Fatal("insert refused")
+	}
+	pc := c.classifier(1, false)
+	other := FlowKey{InPort: 1, EthType: 0x0800, NwDst: 0x0a010205, TpDst: 53}
+	same := FlowKey{InPort: 1, EthType: 0x0800, NwDst: 0x0a0101fe, TpDst: 99, NwSrc: 7}
+	for _, k := range []*FlowKey{&other, &same} {
+		h := k.Hash()
+		i, j := emcSlots(h)
+		c.emc[i] = emcEntry{hash: h, flow: f}
+		c.emc[j] = emcEntry{hash: h, flow: f}
+	}
+	if got := c.lookup(0, &other, pc); got != nil {
+		t.Fatalf("a packet outside the flow (nw_dst %#x) got it from the EMC", other.NwDst)
+	}
+	hits := c.emcHits
+	if got := c.lookup(0, &same, pc); got != f || c.emcHits != hits+1 {
+		t.Fatalf("a packet inside the flow: got %p (want %p), EMC hits %d -> %d", got, f, hits, c.emcHits)
+	}
+}
