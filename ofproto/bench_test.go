@@ -129,43 +129,77 @@ func BenchmarkFlowScale(b *testing.B) {
 	}
 }
 
-// BenchmarkForwardUnderChurn forwards bench/ovs-compare.sh's scenario (a)
-// in process (256 rules "ip,in_port=1,nw_dst=10.1.X.0/24", 10k flows, a
-// real pmd thread, memory ports) while a controller adds and deletes
-// flows unrelated to the traffic at rate flow-mods per second, each
-// followed by a barrier, as bench/churn does. cpu-ns/pkt is the whole
-// process's CPU time per forwarded packet (the script's per-CPU-second
-// figure), so the flow-mod handling counts too.
+// startScenarioA sets up bench/ovs-compare.sh's scenario (a) in process
+// (256 rules "ip,in_port=1,nw_dst=10.1.X.0/24 actions=output:2", 10k
+// flows replayed from a memory port into a discarding one, a real pmd
+// thread), each rule with filter_prog=1 running filter if it is not nil,
+// starts the datapath and waits until the megaflows are in place.
+func startScenarioA(b *testing.B, filter []byte) (*Bridge, *datapath.Datapath, *memport.Port) {
+	br := New(Config{Name: "bench"})
+	dp := datapath.New(datapath.Config{Name: "bench", Translator: br, Upcaller: br})
+	br.SetDatapath(dp)
+	frames := make([][]byte, 10000)
+	for i := range frames {
+		f := frame(2, 17, 53)
+		copy(f[26:34], []byte{10, 0, byte(i >> 8), byte(i), 10, 1, byte(i % 256), byte(i / 256)})
+		frames[i] = f
+	}
+	sink := memport.New("sink", memport.WithDiscard())
+	br.AddPort(1, memport.New("src", memport.WithReplay(frames)))
+	br.AddPort(2, sink)
+	if filter != nil {
+		if _, err := br.LoadFilterProg(1, filter, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for x := 0; x < 256; x++ {
+		oxms := []openflow.OXM{openflow.OXMInPortVal(1), openflow.OXMEthTypeVal(0x0800),
+			openflow.OXMUintMasked(openflow.OXMIPv4Dst, 0x0a010000|uint64(x)<<8, 0xffffff00)}
+		if filter != nil {
+			oxms = append(oxms, openflow.OXMFilterProg(1))
+		}
+		if err := br.FlowMod(addFlow(100, openflow.NewMatch(oxms...), output(2))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := dp.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(dp.Stop)
+	for sink.Stats().TxPackets < 200000 { // warm up: megaflows in place
+		time.Sleep(time.Millisecond)
+	}
+	return br, dp, sink
+}
+
+// measureForward times b.N packets reaching sink and reports cpu-ns/pkt
+// (the whole process's CPU time per forwarded packet: the script's
+// per-CPU-second figure) and Mpps; it returns the elapsed time.
+func measureForward(b *testing.B, sink *memport.Port) time.Duration {
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start, t0 := sink.Stats().TxPackets, time.Now()
+	b.ResetTimer()
+	for sink.Stats().TxPackets-start < uint64(b.N) {
+		time.Sleep(200 * time.Microsecond)
+	}
+	b.StopTimer()
+	el, pkts := time.Since(t0), sink.Stats().TxPackets-start
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(pkts), "cpu-ns/pkt")
+	b.ReportMetric(float64(pkts)/el.Seconds()/1e6, "Mpps")
+	return el
+}
+
+// BenchmarkForwardUnderChurn forwards scenario (a) (startScenarioA) while
+// a controller adds and deletes flows unrelated to the traffic at rate
+// flow-mods per second, each followed by a barrier, as bench/churn does.
+// cpu-ns/pkt counts the flow-mod handling too.
 func BenchmarkForwardUnderChurn(b *testing.B) {
 	for _, rate := range []int{0, 100, 1000} {
 		b.Run(fmt.Sprintf("flowmods=%d", rate), func(b *testing.B) {
-			br := New(Config{Name: "bench"})
-			dp := datapath.New(datapath.Config{Name: "bench", Translator: br, Upcaller: br})
-			br.SetDatapath(dp)
-			frames := make([][]byte, 10000)
-			for i := range frames {
-				f := frame(2, 17, 53)
-				copy(f[26:34], []byte{10, 0, byte(i >> 8), byte(i), 10, 1, byte(i % 256), byte(i / 256)})
-				frames[i] = f
-			}
-			src := memport.New("src", memport.WithReplay(frames))
-			sink := memport.New("sink", memport.WithDiscard())
-			br.AddPort(1, src)
-			br.AddPort(2, sink)
-			for x := 0; x < 256; x++ {
-				m := openflow.NewMatch(openflow.OXMInPortVal(1), openflow.OXMEthTypeVal(0x0800),
-					openflow.OXMUintMasked(openflow.OXMIPv4Dst, 0x0a010000|uint64(x)<<8, 0xffffff00))
-				if err := br.FlowMod(addFlow(100, m, output(2))); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := dp.Start(); err != nil {
-				b.Fatal(err)
-			}
-			defer dp.Stop()
-			for sink.Stats().TxPackets < 200000 { // warm up: megaflows in place
-				time.Sleep(time.Millisecond)
-			}
+			br, dp, sink := startScenarioA(b, nil)
 			stop := make(chan struct{})
 			churned := make(chan int)
 			go func() {
@@ -177,21 +211,10 @@ func BenchmarkForwardUnderChurn(b *testing.B) {
 				}
 				churned <- n
 			}()
-			var ru0, ru1 syscall.Rusage
-			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-			start, t0, m0 := sink.Stats().TxPackets, time.Now(), dp.Stats().Misses
-			b.ResetTimer()
-			for sink.Stats().TxPackets-start < uint64(b.N) {
-				time.Sleep(200 * time.Microsecond)
-			}
-			b.StopTimer()
-			el, pkts := time.Since(t0), sink.Stats().TxPackets-start
-			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			m0 := dp.Stats().Misses
+			el := measureForward(b, sink)
 			close(stop)
 			n := <-churned
-			cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(pkts), "cpu-ns/pkt")
-			b.ReportMetric(float64(pkts)/el.Seconds()/1e6, "Mpps")
 			b.ReportMetric(float64(n)/el.Seconds(), "flowmods/s")
 			b.ReportMetric(float64(dp.Stats().Misses-m0)/el.Seconds(), "misses/s")
 		})
@@ -199,60 +222,19 @@ func BenchmarkForwardUnderChurn(b *testing.B) {
 }
 
 // BenchmarkForwardFilter is scenario (g) of bench/ovs-compare.sh in
-// process: 10k flows over the 256 /24 rules of BenchmarkForwardUnderChurn,
-// each rule without a filter, or with filter_prog=1 running
-// examples/bpf/firewall (maps empty: nothing blocked), on one pmd between
-// memports. cpu-ns/pkt is the process's CPU time per forwarded packet.
+// process: scenario (a) with each rule without a filter, or with
+// filter_prog=1 running examples/bpf/firewall (maps empty: nothing
+// blocked).
 func BenchmarkForwardFilter(b *testing.B) {
 	obj := compileExample(b, "firewall")
 	for _, filtered := range []bool{false, true} {
 		b.Run(fmt.Sprintf("filter=%v", filtered), func(b *testing.B) {
-			br := New(Config{Name: "bench"})
-			dp := datapath.New(datapath.Config{Name: "bench", Translator: br, Upcaller: br})
-			br.SetDatapath(dp)
-			frames := make([][]byte, 10000)
-			for i := range frames {
-				f := frame(2, 17, 53)
-				copy(f[26:34], []byte{10, 0, byte(i >> 8), byte(i), 10, 1, byte(i % 256), byte(i / 256)})
-				frames[i] = f
+			var prog []byte
+			if filtered {
+				prog = obj
 			}
-			src := memport.New("src", memport.WithReplay(frames))
-			sink := memport.New("sink", memport.WithDiscard())
-			br.AddPort(1, src)
-			br.AddPort(2, sink)
-			if _, err := br.LoadFilterProg(1, obj, ""); err != nil {
-				b.Fatal(err)
-			}
-			for x := 0; x < 256; x++ {
-				oxms := []openflow.OXM{openflow.OXMInPortVal(1), openflow.OXMEthTypeVal(0x0800),
-					openflow.OXMUintMasked(openflow.OXMIPv4Dst, 0x0a010000|uint64(x)<<8, 0xffffff00)}
-				if filtered {
-					oxms = append(oxms, openflow.OXMFilterProg(1))
-				}
-				if err := br.FlowMod(addFlow(100, openflow.NewMatch(oxms...), output(2))); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := dp.Start(); err != nil {
-				b.Fatal(err)
-			}
-			defer dp.Stop()
-			for sink.Stats().TxPackets < 200000 { // warm up: megaflows in place
-				time.Sleep(time.Millisecond)
-			}
-			var ru0, ru1 syscall.Rusage
-			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-			start, t0 := sink.Stats().TxPackets, time.Now()
-			b.ResetTimer()
-			for sink.Stats().TxPackets-start < uint64(b.N) {
-				time.Sleep(200 * time.Microsecond)
-			}
-			b.StopTimer()
-			el, pkts := time.Since(t0), sink.Stats().TxPackets-start
-			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-			cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(pkts), "cpu-ns/pkt")
-			b.ReportMetric(float64(pkts)/el.Seconds()/1e6, "Mpps")
+			_, _, sink := startScenarioA(b, prog)
+			measureForward(b, sink)
 		})
 	}
 }

@@ -202,6 +202,25 @@ func recvN(tb testing.TB, p *Port, n int, timeout time.Duration) []datapath.Pack
 	return out
 }
 
+// loopBurst sends n test frames (tag, frame i of size(i) bytes) on a ring
+// port and receives them back as mbufs: the frames sent and the packets
+// received.
+func loopBurst(t *testing.T, src *Port, n int, tag uint32, size func(i int) int) (frames, pkts []datapath.Packet) {
+	t.Helper()
+	frames = make([]datapath.Packet, n)
+	for i := range frames {
+		frames[i].Data = testFrame(i, size(i), tag)
+	}
+	if sent := src.Send(ptrs(frames)); sent != n {
+		t.Fatalf("Send: %d of %d", sent, n)
+	}
+	pkts = recvN(t, src, n, time.Second)
+	if len(pkts) != n {
+		t.Fatalf("received %d of %d", len(pkts), n)
+	}
+	return frames, pkts
+}
+
 func ptrs(pkts []datapath.Packet) []*datapath.Packet {
 	out := make([]*datapath.Packet, len(pkts))
 	for i := range pkts {
@@ -333,17 +352,7 @@ func TestZeroCopyFlood(t *testing.T) {
 
 	const tag = 0x1002
 	n := datapath.BurstSize
-	frames := make([]datapath.Packet, n)
-	for i := range frames {
-		frames[i].Data = testFrame(i, 64+i, tag)
-	}
-	if sent := src.Send(ptrs(frames)); sent != n {
-		t.Fatalf("Send: %d of %d", sent, n)
-	}
-	pkts := recvN(t, src, n, time.Second)
-	if len(pkts) != n {
-		t.Fatalf("received %d of %d", len(pkts), n)
-	}
+	frames, pkts := loopBurst(t, src, n, tag, func(i int) int { return 64 + i })
 	for want, p := range []*Port{a, b, null} {
 		if sent := p.Send(ptrs(pkts)); sent != n {
 			t.Fatalf("Send to %s: %d of %d", p.Info().Name, sent, n)
@@ -464,15 +473,7 @@ func TestSendAndRelease(t *testing.T) {
 	before := inUse(src, a, b)
 	const tag = 0x1006
 	n := 8
-	frames := make([]datapath.Packet, n)
-	for i := range frames {
-		frames[i].Data = testFrame(i, 70, tag)
-	}
-	src.Send(ptrs(frames))
-	pkts := recvN(t, src, n, time.Second)
-	if len(pkts) != n {
-		t.Fatalf("received %d of %d", len(pkts), n)
-	}
+	frames, pkts := loopBurst(t, src, n, tag, func(int) int { return 70 })
 	a.Send(ptrs(pkts))
 	pkts[1].Data = pkts[1].Data[4:]                       // another view while a holds it: indirect
 	pkts[2].Data = append([]byte(nil), frames[2].Data...) // Go memory: copy, then free the mbuf
@@ -522,15 +523,7 @@ func TestSendHandoff(t *testing.T) {
 	before := inUse(src, a)
 	const tag = 0x1007
 	n := 8
-	frames := make([]datapath.Packet, n)
-	for i := range frames {
-		frames[i].Data = testFrame(i, 70, tag)
-	}
-	src.Send(ptrs(frames))
-	pkts := recvN(t, src, n, time.Second)
-	if len(pkts) != n {
-		t.Fatalf("received %d of %d", len(pkts), n)
-	}
+	frames, pkts := loopBurst(t, src, n, tag, func(int) int { return 70 })
 	rel := append([]datapath.Packet(nil), pkts...)        // the caller's references
 	pkts[2].Data = append([]byte(nil), frames[2].Data...) // Go memory: copied, not taken
 	pkts[3].Data = nil                                    // dropped, not taken
