@@ -122,6 +122,9 @@ type jitState struct {
 	// the program Thread.fast names, for jitrun (jit_amd64.s): integers,
 	// valid while Thread.fast (which keeps the program alive) is set
 	entry, st uintptr
+	// exit is the exit word of a fast run that left the code (run, in
+	// jit_amd64.s, for runExited)
+	exit uint64
 	// pktBase is the packet's first byte (rbp in the code); pktVBase its
 	// virtual address; pktLim[k] the number of offsets at which an
 	// access of 1<<k bytes fits in the packet (len - size + 1, or 0). The

@@ -22,21 +22,40 @@ TEXT ·jitcall(SB), NOSPLIT, $8-48
 	MOVQ AX, r0+40(FP)
 	RET
 
-// func jitrun(t *Thread, pkt unsafe.Pointer, n uint64) (exit, r0 uint64)
+// func run(p *Program, t *Thread, pkt []byte) (r0 uint64, err error)
 //
-// jitcall at the entry of the program t is bound to (t.jit.entry), for
-// runJIT: a run that returns (exit word 0) is counted here, in the
-// program's counters of t's slot (t.jit.st): with plain increments when t
-// owns the slot (see count), else locked ones.
-TEXT ·jitrun(SB), NOSPLIT, $8-40
-	MOVQ t+0(FP), R12
-	MOVQ pkt+8(FP), R11
-	MOVQ n+16(FP), R10
+// Run (inlined into its callers, so that they call this directly): when
+// t is bound to p (Thread.fast) and the run is not one of the timed ones
+// (p.measure, and the runs counter of t's slot a multiple of timeEvery,
+// as timeNext), it enters the code at t.jit.entry and counts a run that
+// returns (exit word 0) in the program's counters of t's slot (t.jit.st):
+// with plain increments when t owns the slot (see count), else locked
+// ones. Every other run, and a run that exits to Go, continues in Go by a
+// tail jump to runSlow or runExited, whose arguments and results are
+// run's: they return to run's caller. NOFRAME: BP, which the code uses,
+// is pushed around the code's CALL (the assembler tracks the push for the
+// unwinder and for the FP offsets).
+TEXT ·run(SB), NOSPLIT|NOFRAME, $0-64
+	MOVQ p+0(FP), AX
+	MOVQ t+8(FP), R12
+	CMPQ Thread_fast(R12), AX
+	JNE slow
+	CMPB Program_measure(AX), $0
+	JEQ enter
+	MOVQ (Thread_jit+jitState_st)(R12), R10
+	TESTQ $(const_timeEvery-1), progStats_runs(R10)
+	JEQ slow
+enter:
+	PUSHQ BP
+	MOVQ pkt_base+16(FP), R11
+	MOVQ pkt_len+24(FP), R10
 	CALL (Thread_jit+jitState_entry)(R12)
-	MOVQ R11, exit+24(FP)
-	MOVQ AX, r0+32(FP)
+	POPQ BP
 	TESTQ R11, R11
-	JNE done
+	JNE exited
+	MOVQ AX, r0+40(FP)
+	MOVQ $0, err_itable+48(FP)
+	MOVQ $0, err_data+56(FP)
 	MOVQ (Thread_jit+jitState_st)(R12), R10
 	CMPB Thread_ownSlot(R12), $0
 	JEQ shared
@@ -54,3 +73,8 @@ shared:
 	LOCK
 	INCQ progStats_matches(R10)
 	RET
+exited:
+	MOVQ R11, (Thread_jit+jitState_exit)(R12)
+	JMP ·runExited(SB)
+slow:
+	JMP ·runSlow(SB)

@@ -13,19 +13,19 @@ import (
 //go:noescape
 func jitcall(t *Thread, pc uintptr, pkt unsafe.Pointer, n uint64) (exit, r0 uint64)
 
-// jitrun enters the code of the program t is bound to (jit_amd64.s)
-// with the run's packet and counts a run that returns: Run's fast path.
+// run is Run (jit_amd64.s): the fast path of a compiled filter on the
+// Thread bound to it, or a tail jump to runSlow or runExited.
 //
-// The packet is handed to the code in registers, not mapped in the
-// Thread's region tables: the code checks packet accesses against the
-// packet's length itself, and its generic (table) path sees the packet
-// only for what the packet check refused, which faults either way (see
-// fastEligible for the one exception). The packet is mapped only when
-// the code exits to Go (runJITExits), where helpers may read it, and
-// unmapped with the rest of the run's regions.
+// The fast path hands the packet to the code in registers, without
+// mapping it in the Thread's region tables: the code checks packet
+// accesses against the packet's length itself, and its generic (table)
+// path sees the packet only for what the packet check refused, which
+// faults either way (see fastEligible for the one exception). The packet
+// is mapped only when the code exits to Go (runJITExits), where helpers
+// may read it, and unmapped with the rest of the run's regions.
 //
 //go:noescape
-func jitrun(t *Thread, pkt unsafe.Pointer, n uint64) (exit, r0 uint64)
+func run(p *Program, t *Thread, pkt []byte) (r0 uint64, err error)
 
 // bindFast lets the runs of p on t take runJIT: p is t's bound program,
 // compiled, and eligible (Program.fast).

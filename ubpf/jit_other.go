@@ -22,9 +22,9 @@ func (p *Program) jitExec(t *Thread, _ []byte, r1, r2 uint64) (uint64, error) {
 	return p.exec(t, r1, r2)
 }
 
-// jitrun is never called here (Program.fast is always false).
-func jitrun(*Thread, unsafe.Pointer, uint64) (exit, r0 uint64) {
-	panic("ubpf: no JIT on this platform")
+// run is Run: every run takes runSlow here.
+func run(p *Program, t *Thread, pkt []byte) (uint64, error) {
+	return runSlow(p, t, pkt)
 }
 
 // runJITExits is never called here.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
 // Kind is how a program is called and what its result means.
@@ -316,16 +315,23 @@ func (p *Program) IsMatch(result uint64) bool {
 // stopped by a run-time check returns 0 and a *RunError (or a helper's
 // error); it is counted as an error and logged (rate-limited). Run does
 // not allocate.
+//
+// Run is one call, inlined into the caller, of run (jit_amd64.s on
+// linux/amd64), whose fast path enters the code of a compiled filter
+// on the Thread it is bound to without a Go frame in between.
 func (p *Program) Run(t *Thread, pkt []byte) (uint64, error) {
-	if t.fast == p && !(p.measure && p.timeNext(t)) {
-		// the common case: a compiled filter on the thread bound to it
-		e, r0 := jitrun(t, unsafe.Pointer(unsafe.SliceData(pkt)), uint64(len(pkt)))
-		if e != exitReturn {
-			return p.runJITExits(t, pkt, e)
-		}
-		return r0, nil
-	}
+	return run(p, t, pkt)
+}
+
+// runSlow is Run for every run that does not take run's fast path.
+func runSlow(p *Program, t *Thread, pkt []byte) (uint64, error) {
 	return p.runFull(t, pkt, &p.stats[t.slot&(ThreadSlots-1)])
+}
+
+// runExited is Run for a fast run whose code exited to Go with the exit
+// word it left in t.jit.exit.
+func runExited(p *Program, t *Thread, pkt []byte) (uint64, error) {
+	return p.runJITExits(t, pkt, t.jit.exit)
 }
 
 // timeNext reports whether t's next run of p is one of the timed ones.
