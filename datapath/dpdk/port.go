@@ -3,6 +3,13 @@ package dpdk
 /*
 #include <stdlib.h>
 #include "goko_dpdk.h"
+
+// The burst helpers take their queue as an integer: cgo checks every
+// pointer argument for Go pointers (cgocheck), a span lookup per call
+// that the queues, in C memory, never need.
+static inline uint16_t goko_rx_q(uintptr_t q, uint16_t n) { return goko_rx((struct goko_rxq *)q, n); }
+static inline uint16_t goko_tx_q(uintptr_t q, uint16_t n, int consume) { return goko_tx((struct goko_txq *)q, n, consume); }
+static inline void goko_release_q(uintptr_t q, uint16_t n) { goko_release((struct goko_rxq *)q, n); }
 */
 import "C"
 
@@ -419,7 +426,7 @@ func (p *Port) RecvQueue(q int, pkts []datapath.Packet) int {
 		return 0
 	}
 	c := rq.c
-	got := int(C.goko_rx(c, C.uint16_t(n)))
+	got := int(C.goko_rx_q(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(n)))
 	rq.busy.Add(-1)
 	for i := 0; i < got; i++ {
 		pkts[i].Data = unsafe.Slice((*byte)(c.addr[i]), int(c.len[i]))
@@ -560,7 +567,7 @@ func (tq *txQueue) send(pkts []*datapath.Packet, consume bool, own []bool) int {
 	if consume {
 		ci = 1
 	}
-	return int(C.goko_tx(c, C.uint16_t(len(pkts)), ci))
+	return int(C.goko_tx_q(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(len(pkts)), ci))
 }
 
 // slot fills tx slot i for pk: zero copy if its Data lies in its mbuf,
@@ -614,12 +621,12 @@ func (p *Port) ReleaseQueue(q int, pkts []datapath.Packet) {
 		c.rel[k] = (*C.struct_rte_mbuf)(b)
 		k++
 		if k == MaxBurst {
-			C.goko_release(c, C.uint16_t(k))
+			C.goko_release_q(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(k))
 			k = 0
 		}
 	}
 	if k > 0 {
-		C.goko_release(c, C.uint16_t(k))
+		C.goko_release_q(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(k))
 	}
 }
 
