@@ -39,6 +39,56 @@ type Offsets struct {
 // deeper layers zero, as a switch must still forward (or drop by rule) such
 // frames.
 func Parse(frame []byte, inPort uint32, key *FlowKey) Offsets {
+	if parseUDPTCP4(frame, inPort, key) {
+		return Offsets{L3: 14, L4: 14 + 20}
+	}
+	return parseFull(frame, inPort, key)
+}
+
+// parseUDPTCP4 is Parse for the commonest frame, in one function and a
+// few checks: untagged IPv4 with a 20-byte header, not a fragment,
+// carrying UDP or TCP whose header fits in the datagram. It reports
+// whether frame was one; if not it has written nothing. The fuzz test
+// checks that it agrees with parseFull.
+func parseUDPTCP4(frame []byte, inPort uint32, key *FlowKey) bool {
+	if len(frame) < 14+20+20 || frame[12] != 0x08 || frame[13] != 0x00 || frame[14] != 0x45 {
+		return false
+	}
+	ip := frame[14 : 14+20+20]
+	proto := ip[header.IPv4Protocol]
+	l4 := 0
+	switch proto {
+	case IPProtoUDP:
+		l4 = 8
+	case IPProtoTCP:
+		l4 = 20
+	default:
+		return false
+	}
+	total := int(binary.BigEndian.Uint16(ip[header.IPv4TotalLen:]))
+	frag := binary.BigEndian.Uint16(ip[header.IPv4Flags:])
+	if total < 20+l4 || frag&(header.IPv4FlagMF|header.IPv4FragOffset) != 0 {
+		return false
+	}
+	*key = FlowKey{InPort: inPort}
+	copy(key.EthDst[:], frame[0:6])
+	copy(key.EthSrc[:], frame[6:12])
+	key.EthType = EthTypeIPv4
+	key.NwTos = ip[header.IPv4TOS]
+	key.NwTTL = ip[header.IPv4TTL]
+	key.NwProto = proto
+	key.NwSrc = binary.BigEndian.Uint32(ip[header.IPv4Src:])
+	key.NwDst = binary.BigEndian.Uint32(ip[header.IPv4Dst:])
+	key.TpSrc = binary.BigEndian.Uint16(ip[20:])
+	key.TpDst = binary.BigEndian.Uint16(ip[22:])
+	if proto == IPProtoTCP {
+		key.TCPFlags = binary.BigEndian.Uint16(ip[20+12:]) & 0x0fff
+	}
+	return true
+}
+
+// parseFull is Parse for any frame.
+func parseFull(frame []byte, inPort uint32, key *FlowKey) Offsets {
 	*key = FlowKey{InPort: inPort}
 	off := Offsets{L3: -1, L4: -1}
 	if len(frame) < 14 {

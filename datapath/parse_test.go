@@ -91,6 +91,9 @@ func TestParse(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add(mustHex(f, ethHdr+ipv4TCPSyn))
+	for _, fr := range udpFrames(3) {
+		f.Add(fr)
+	}
 	f.Add(mustHex(f, "ffffffffffff 020000000001 8100 0064 0806 0001 0800 06 04 0001 020000000001 0a000001 000000000000 0a000002"))
 	f.Add(mustHex(f, ethHdr+"86dd 60000000 0020 3a 40 fe800000000000000000000000000001 fe800000000000000000000000000002 8700 0000 00000000 fe800000000000000000000000000002 0101 020000000001"))
 	f.Fuzz(func(t *testing.T, frame []byte) {
@@ -101,6 +104,10 @@ func FuzzParse(f *testing.F) {
 		}
 		if int(off.L3) > len(frame) || int(off.L4) > len(frame) {
 			t.Fatalf("offsets %+v beyond frame of %d bytes", off, len(frame))
+		}
+		var full FlowKey
+		if fullOff := parseFull(frame, 7, &full); full != k || fullOff != off {
+			t.Fatalf("Parse gave %+v, %+v; parseFull %+v, %+v", off, k, fullOff, full)
 		}
 		if allocs := testing.AllocsPerRun(1, func() { Parse(frame, 7, &k) }); allocs != 0 {
 			t.Fatalf("Parse allocated %v times", allocs)
