@@ -203,12 +203,12 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 		c.emcWinProbes++
 		h = key.Hash()
 		i, j := emcSlots(h)
-		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && c.filtersPass(e.flow) {
+		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && (!e.flow.hasFilters || c.filtersPass(e.flow)) {
 			c.emcHits++
 			c.emcWinHits++
 			return e.flow
 		}
-		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && c.filtersPass(e.flow) {
+		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && (!e.flow.hasFilters || c.filtersPass(e.flow)) {
 			c.emcHits++
 			c.emcWinHits++
 			return e.flow
