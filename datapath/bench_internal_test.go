@@ -162,6 +162,12 @@ func BenchmarkPMD(b *testing.B) {
 }
 
 func TestCacheEntrySizes(t *testing.T) {
+	if n := unsafe.Sizeof(cachedFlow{}); n%64 != 0 {
+		t.Errorf("a cached flow is %d bytes, not a whole number of cache lines", n)
+	}
+	if off := unsafe.Offsetof(cachedFlow{}.mf) + unsafe.Offsetof(Megaflow{}.Key); off != 32 {
+		t.Errorf("a cached flow's key starts at byte %d, not 32", off)
+	}
 	t.Logf("EMC entry: %d bytes (%d per pmd); megaflow cache entry: %d bytes (Megaflow %d of it), "+
 		"+ %d per datapath action, %d per resolved action, 8 per counter, 16 per hash slot (pointer and hash; 75%% full at most)",
 		unsafe.Sizeof(emcEntry{}), unsafe.Sizeof(emcEntry{})*emcEntries,

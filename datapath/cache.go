@@ -50,6 +50,7 @@ import (
 	"math/bits"
 	"sort"
 	"sync/atomic"
+	"unsafe"
 )
 
 const (
@@ -64,29 +65,56 @@ const (
 	megaflowIdleNs = 10e9
 )
 
-// cachedFlow is a megaflow with its actions resolved for this pmd. The
-// megaflow is embedded, so its key (already masked) sits in the same
-// allocation as the hash a probe compares first.
+// cachedFlow is a megaflow with its actions resolved for this pmd.
+//
+// Layout: what a hit reads and writes comes first, then the megaflow,
+// whose key (already masked) starts at byte 32: the key words a typical
+// mask covers (in_port, eth_type, nw_dst: words 2, 4 and 6) then lie in
+// bytes 48-87, so a hit touches the flow's first two cache lines and no
+// other. The size is padded to a multiple of 64 bytes (TestCacheEntrySizes
+// checks it) so that the allocator's size class keeps every flow on a
+// cache line boundary; unpadded, every other flow straddled one more line.
 type cachedFlow struct {
-	hash       uint64
-	next       *cachedFlow // same masked key, other filter chain
-	hasFilters bool        // len(mf.Filters) > 0, without the pointer chase
-	dead       bool        // evicted: EMC entries pointing here are stale
-	simple     bool        // fit for simple match (see portClassifier.simple)
+	hasFilters bool // len(mf.Filters) > 0, without the pointer chase
+	dead       bool // evicted: EMC entries pointing here are stale
+	simple     bool // fit for simple match (see portClassifier.simple)
 	// out is the tx queue index when the actions are a single plain
 	// output (the common case), which the pmd then runs without
 	// execute's pointer chases through actions; -1 otherwise.
-	out  int32
-	used int64 // unix ns of the last hit, for idle expiry
+	out int32
 	// st is the subtable of the flow's mask: an EMC hit compares the
 	// packet's key with the flow's in the words that mask covers
 	st *subtable
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64
-	packets, bytes      uint64 // folded counts, for dumps (dump.go)
-	actions             []execAction
 	mf                  Megaflow
+
+	hash           uint64
+	next           *cachedFlow // same masked key, other filter chain
+	used           int64       // unix ns of the last hit, for idle expiry
+	packets, bytes uint64      // folded counts, for dumps (dump.go)
+	actions        []execAction
+	_              [cachedFlowPad]byte
+}
+
+// cachedFlowPad rounds cachedFlow up to a multiple of 64 bytes.
+const cachedFlowPad = (64 - unsafe.Sizeof(cachedFlowBody{})%64) % 64
+
+// cachedFlowBody is cachedFlow without its padding, to size the padding
+// (a constant cannot depend on the type it sizes: next is a plain pointer
+// here).
+type cachedFlowBody struct {
+	hasFilters, dead, simple bool
+	out                      int32
+	st                       *subtable
+	pendPkts, pendBytes      uint64
+	mf                       Megaflow
+	hash                     uint64
+	next                     unsafe.Pointer
+	used                     int64
+	packets, bytes           uint64
+	actions                  []execAction
 }
 
 // emcEntry is an EMC slot: the hash of the key of the packet that put it
