@@ -137,7 +137,7 @@ type subtable struct {
 	// lookup's time in scenario b's profile).
 	wordIdx [KeyWords]uint8
 	nWords  uint8
-	slots []*cachedFlow
+	slots   []*cachedFlow
 	// hashes[i] is slots[i].hash, so that a probe of a slot another key
 	// holds does not load that flow (a cache miss per probe).
 	hashes []uint64
