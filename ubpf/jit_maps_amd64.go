@@ -21,8 +21,9 @@ package ubpf
 // address of a Go structure, in them); r2, the key's address, is saved
 // in the Thread first for the exit to Go that a busy shard takes.
 //
-// A shard with no published slot (hashShard.used) answers a miss at once:
-// lookups in an empty deny list touch no table line.
+// An empty map (hashMap.cnt) answers a miss before the key is hashed, a
+// shard with no published slot (hashShard.used) before its table is
+// probed: lookups in an empty or sparse deny list touch no table line.
 
 import "unsafe"
 
@@ -42,12 +43,16 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 		return false, nil
 	}
 	a := &c.a
-	a.store(8, regMem(2), jitReg[2]) // for the exit to Go; r1..r5 are scratch below
 	after, done, slow, miss, found, empty := a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()
 	// the key's real address in r10
 	if err := c.access(pc, false, false, ks, 2, 0, func(m mem) { a.lea(tmpA, m) }); err != nil {
 		return false, err
 	}
+	// an empty map: a miss, without hashing (see hashMap.cnt)
+	a.movImm(tmpB, uint64(uintptr(unsafe.Pointer(&h.cnt))))
+	a.aluMI(aCmp, true, mb(tmpB, 0), 0)
+	a.jcc(ccE, empty)
+	a.store(8, regMem(2), jitReg[2]) // for the exit to Go; r1..r5 are scratch below
 	k0, k1, ha, hb := rdi, rsi, r8, r9
 	// key words (zero-padded, as keyWord) and the hash's two inputs (as
 	// keyHash). A key the program just wrote to its stack (the usual

@@ -133,7 +133,11 @@ type hashMap struct {
 	freeMu sync.Mutex
 	free   []int32
 	clock  atomic.Uint64
-	cnt    atomic.Int64
+	// cnt counts the entries, as hashShard.used counts a shard's: raised
+	// before an entry's slot is published, lowered after it is emptied,
+	// so that a lookup that loads 0 may report a miss at once (an empty
+	// deny list costs a lookup one load, not a hash and a probe)
+	cnt atomic.Int64
 
 	shards [hashShards]hashShard
 }
@@ -317,6 +321,9 @@ func (h *hashMap) shardOf(hv uint64) *hashShard { return &h.shards[hv&(hashShard
 // lookup returns key's entry or -1, without locking (see the file
 // comment).
 func (h *hashMap) lookup(key []byte) int {
+	if h.cnt.Load() == 0 {
+		return -1
+	}
 	hv := h.hashOf(key)
 	s := h.shardOf(hv)
 	if s.used.Load() == 0 {
@@ -479,10 +486,10 @@ func (h *hashMap) update(slot int, key, val []byte, flags UpdateFlags, host bool
 		h.stamp[e].Store(h.clock.Add(1))
 	}
 	h.live[e] = true
-	s.used.Add(1) // before the slot: see hashShard.used
+	h.cnt.Add(1) // both before the slot: see hashMap.cnt, hashShard.used
+	s.used.Add(1)
 	atomic.StoreUint64(&s.slots[p], slotOf(hv, e))
 	s.n++
-	h.cnt.Add(1)
 	if s.n*4 >= len(s.slots)*3 {
 		h.grow(s)
 	}
