@@ -228,38 +228,41 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 }
 
 // filtersPass runs f's filter chain on pkt, reusing results the packet
-// already got from the same programs.
+// already got from the same programs. One function, not a call per
+// filter: a filtered packet pays for every frame between the classifier
+// and the program.
 func (c *flowCache) filtersPass(f *cachedFlow) bool {
 	if !f.hasFilters {
 		return true
 	}
+next:
 	for _, fc := range f.mf.Filters {
-		if c.runFilter(fc.Filter) != fc.Want {
+		flt := fc.Filter
+		for i := 0; i < c.memoN; i++ {
+			if c.memo[i].Filter == flt {
+				if c.memo[i].Want != fc.Want {
+					return false
+				}
+				continue next
+			}
+		}
+		b, i := c.burst, c.cur
+		// field by field: a composite literal is built in a temporary with
+		// narrow stores (Off) and copied with wide loads, which the CPU
+		// cannot forward from them: a stall of a dozen cycles per run
+		in := &c.in
+		in.Data, in.Key, in.Off, in.PMD = b.pkts[i].Data, &b.keys[i], b.offs[i], c.pmdNo
+		r := flt.Match(in)
+		if c.memoN < len(c.memo) {
+			m := &c.memo[c.memoN] // field by field, as c.in
+			m.Filter, m.Want = flt, r
+			c.memoN++
+		}
+		if r != fc.Want {
 			return false
 		}
 	}
 	return true
-}
-
-func (c *flowCache) runFilter(flt Filter) bool {
-	for i := 0; i < c.memoN; i++ {
-		if c.memo[i].Filter == flt {
-			return c.memo[i].Want
-		}
-	}
-	b, i := c.burst, c.cur
-	// field by field: a composite literal is built in a temporary with
-	// narrow stores (Off) and copied with wide loads, which the CPU
-	// cannot forward from them: a stall of a dozen cycles per run
-	in := &c.in
-	in.Data, in.Key, in.Off, in.PMD = b.pkts[i].Data, &b.keys[i], b.offs[i], c.pmdNo
-	r := flt.Match(&c.in)
-	if c.memoN < len(c.memo) {
-		m := &c.memo[c.memoN] // field by field, as c.in
-		m.Filter, m.Want = flt, r
-		c.memoN++
-	}
-	return r
 }
 
 func (c *flowCache) emcInsert(h uint64, f *cachedFlow) {
@@ -276,7 +279,7 @@ func (c *flowCache) emcInsert(h uint64, f *cachedFlow) {
 			i = j
 		}
 	}
-	e := &c.emc[i] // field by field, see runFilter
+	e := &c.emc[i] // field by field, see filtersPass
 	e.hash, e.flow = h, f
 }
 
