@@ -84,7 +84,13 @@ type cachedFlow struct {
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64
-	packets, bytes      uint64 // folded counts, for dumps (dump.go)
+	// first and firstWant are mf.Filters[0], nFilters len(mf.Filters): a
+	// chain usually has one program, and running it then reads nothing
+	// beyond the flow's second cache line
+	first          Filter
+	firstWant      bool
+	nFilters       uint32
+	packets, bytes uint64 // folded counts, for dumps (dump.go)
 	actions             []execAction
 	mf                  Megaflow
 }
@@ -227,6 +233,15 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 	return nil
 }
 
+// setFilters sets what filtersPass reads from f.mf.Filters.
+func (f *cachedFlow) setFilters() {
+	fs := f.mf.Filters
+	f.hasFilters, f.nFilters = len(fs) > 0, uint32(len(fs))
+	if f.hasFilters {
+		f.first, f.firstWant = fs[0].Filter, fs[0].Want
+	}
+}
+
 // filtersPass runs f's filter chain on pkt, reusing results the packet
 // already got from the same programs. One function, not a call per
 // filter: a filtered packet pays for every frame between the classifier
@@ -236,11 +251,15 @@ func (c *flowCache) filtersPass(f *cachedFlow) bool {
 		return true
 	}
 next:
-	for _, fc := range f.mf.Filters {
-		flt := fc.Filter
+	for k := 0; k < int(f.nFilters); k++ {
+		flt, want := f.first, f.firstWant
+		if k > 0 {
+			fc := &f.mf.Filters[k]
+			flt, want = fc.Filter, fc.Want
+		}
 		for i := 0; i < c.memoN; i++ {
 			if c.memo[i].Filter == flt {
-				if c.memo[i].Want != fc.Want {
+				if c.memo[i].Want != want {
 					return false
 				}
 				continue next
@@ -258,7 +277,7 @@ next:
 			m.Filter, m.Want = flt, r
 			c.memoN++
 		}
-		if r != fc.Want {
+		if r != want {
 			return false
 		}
 	}
