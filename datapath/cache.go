@@ -91,8 +91,8 @@ type cachedFlow struct {
 	firstWant      bool
 	nFilters       uint32
 	packets, bytes uint64 // folded counts, for dumps (dump.go)
-	actions             []execAction
-	mf                  Megaflow
+	actions        []execAction
+	mf             Megaflow
 }
 
 // emcEntry is an EMC slot: the hash of the key of the packet that put it
