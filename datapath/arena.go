@@ -39,7 +39,7 @@ func (a *arena) clone(pkt *Packet, head int) *Packet {
 	a.off += need
 	c := &a.pkts[a.n]
 	a.n++
-	c.Data, c.Buf, c.Head = d, nil, head // field by field, see flowCache.runFilter
+	c.Data, c.Buf, c.Head = d, nil, head // field by field, see flowCache.filtersPass
 	return c
 }
 

@@ -165,8 +165,8 @@ func TestCacheEntrySizes(t *testing.T) {
 	if n := unsafe.Sizeof(cachedFlow{}); n%64 != 0 {
 		t.Errorf("a cached flow is %d bytes, not a whole number of cache lines", n)
 	}
-	if off := unsafe.Offsetof(cachedFlow{}.mf) + unsafe.Offsetof(Megaflow{}.Key); off != 32 {
-		t.Errorf("a cached flow's key starts at byte %d, not 32", off)
+	if off := unsafe.Offsetof(cachedFlow{}.mf) + unsafe.Offsetof(Megaflow{}.Key); off != 56 {
+		t.Errorf("a cached flow's key starts at byte %d, not 56 (words 1-8 in the second cache line)", off)
 	}
 	t.Logf("EMC entry: %d bytes (%d per pmd); megaflow cache entry: %d bytes (Megaflow %d of it), "+
 		"+ %d per datapath action, %d per resolved action, 8 per counter, 16 per hash slot (pointer and hash; 75%% full at most)",

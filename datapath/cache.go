@@ -67,28 +67,37 @@ const (
 
 // cachedFlow is a megaflow with its actions resolved for this pmd.
 //
-// Layout: what a hit reads and writes comes first, then the megaflow,
-// whose key (already masked) starts at byte 32: the key words a typical
-// mask covers (in_port, eth_type, nw_dst: words 2, 4 and 6) then lie in
-// bytes 48-87, so a hit touches the flow's first two cache lines and no
-// other. The size is padded to a multiple of 64 bytes (TestCacheEntrySizes
-// checks it) so that the allocator's size class keeps every flow on a
-// cache line boundary; unpadded, every other flow straddled one more line.
+// Layout: what a hit reads and writes fills the first cache line (flags,
+// output, the subtable, pending counts, the first filter of the chain),
+// then comes the megaflow, whose key (already masked) starts at byte 56:
+// its words 1 to 8, every word an IPv4 mask can cover but the tunnel ID
+// (in_port, eth_type, nw_dst: words 2, 4 and 6, typically), then lie in
+// the second line, so a hit touches the flow's first two cache lines and
+// no other. The size is padded to a multiple
+// of 64 bytes (TestCacheEntrySizes checks both) so that the allocator's
+// size class keeps every flow on a cache line boundary; unpadded, every
+// other flow straddled one more line.
 type cachedFlow struct {
 	hasFilters bool // len(mf.Filters) > 0, without the pointer chase
 	dead       bool // evicted: EMC entries pointing here are stale
 	simple     bool // fit for simple match (see portClassifier.simple)
+	firstWant  bool // see first
 	// out is the tx queue index when the actions are a single plain
 	// output (the common case), which the pmd then runs without
 	// execute's pointer chases through actions; -1 otherwise.
-	out int32
+	out      int32
+	nFilters uint32 // len(mf.Filters)
 	// st is the subtable of the flow's mask: an EMC hit compares the
 	// packet's key with the flow's in the words that mask covers
 	st *subtable
 	// Counts not yet added to the shared rule counters (see
 	// pmd.foldCounters).
 	pendPkts, pendBytes uint64
-	mf                  Megaflow
+	// first and firstWant are mf.Filters[0]: a chain usually has one
+	// program, and running it then reads nothing beyond the flow's
+	// first cache line
+	first Filter
+	mf    Megaflow
 
 	hash           uint64
 	next           *cachedFlow // same masked key, other filter chain
@@ -105,16 +114,18 @@ const cachedFlowPad = (64 - unsafe.Sizeof(cachedFlowBody{})%64) % 64
 // (a constant cannot depend on the type it sizes: next is a plain pointer
 // here).
 type cachedFlowBody struct {
-	hasFilters, dead, simple bool
-	out                      int32
-	st                       *subtable
-	pendPkts, pendBytes      uint64
-	mf                       Megaflow
-	hash                     uint64
-	next                     unsafe.Pointer
-	used                     int64
-	packets, bytes           uint64
-	actions                  []execAction
+	hasFilters, dead, simple, firstWant bool
+	out                                 int32
+	nFilters                            uint32
+	st                                  *subtable
+	pendPkts, pendBytes                 uint64
+	first                               Filter
+	mf                                  Megaflow
+	hash                                uint64
+	next                                unsafe.Pointer
+	used                                int64
+	packets, bytes                      uint64
+	actions                             []execAction
 }
 
 // emcEntry is an EMC slot: the hash of the key of the packet that put it
@@ -261,39 +272,55 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 	return nil
 }
 
+// setFilters sets what filtersPass reads from f.mf.Filters.
+func (f *cachedFlow) setFilters() {
+	fs := f.mf.Filters
+	f.hasFilters, f.nFilters = len(fs) > 0, uint32(len(fs))
+	if f.hasFilters {
+		f.first, f.firstWant = fs[0].Filter, fs[0].Want
+	}
+}
+
 // filtersPass runs f's filter chain on pkt, reusing results the packet
-// already got from the same programs.
+// already got from the same programs. One function, not a call per
+// filter: a filtered packet pays for every frame between the classifier
+// and the program.
 func (c *flowCache) filtersPass(f *cachedFlow) bool {
 	if !f.hasFilters {
 		return true
 	}
-	for _, fc := range f.mf.Filters {
-		if c.runFilter(fc.Filter) != fc.Want {
+next:
+	for k := 0; k < int(f.nFilters); k++ {
+		flt, want := f.first, f.firstWant
+		if k > 0 {
+			fc := &f.mf.Filters[k]
+			flt, want = fc.Filter, fc.Want
+		}
+		for i := 0; i < c.memoN; i++ {
+			if c.memo[i].Filter == flt {
+				if c.memo[i].Want != want {
+					return false
+				}
+				continue next
+			}
+		}
+		b, i := c.burst, c.cur
+		// field by field: a composite literal is built in a temporary with
+		// narrow stores (Off) and copied with wide loads, which the CPU
+		// cannot forward from them: a stall of a dozen cycles per run
+		in := &c.in
+		in.Data, in.Key, in.Off, in.PMD = b.pkts[i].Data, &b.keys[i], b.offs[i], c.pmdNo
+		r := flt.Match(in)
+		if c.memoN < len(c.memo) {
+			m := &c.memo[c.memoN] // field by field, as c.in
+			m.Filter, m.Want = flt, r
+			c.memoN++
+		}
+		if r != want {
 			return false
 		}
 	}
 	return true
-}
-
-func (c *flowCache) runFilter(flt Filter) bool {
-	for i := 0; i < c.memoN; i++ {
-		if c.memo[i].Filter == flt {
-			return c.memo[i].Want
-		}
-	}
-	b, i := c.burst, c.cur
-	// field by field: a composite literal is built in a temporary with
-	// narrow stores (Off) and copied with wide loads, which the CPU
-	// cannot forward from them: a stall of a dozen cycles per run
-	in := &c.in
-	in.Data, in.Key, in.Off, in.PMD = b.pkts[i].Data, &b.keys[i], b.offs[i], c.pmdNo
-	r := flt.Match(&c.in)
-	if c.memoN < len(c.memo) {
-		m := &c.memo[c.memoN] // field by field, as c.in
-		m.Filter, m.Want = flt, r
-		c.memoN++
-	}
-	return r
 }
 
 func (c *flowCache) emcInsert(h uint64, f *cachedFlow) {
@@ -310,7 +337,7 @@ func (c *flowCache) emcInsert(h uint64, f *cachedFlow) {
 			i = j
 		}
 	}
-	e := &c.emc[i] // field by field, see runFilter
+	e := &c.emc[i] // field by field, see filtersPass
 	e.hash, e.flow = h, f
 }
 

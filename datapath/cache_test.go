@@ -20,7 +20,7 @@ func TestSubtableRemoveIfChains(t *testing.T) {
 	yes, no := boolFilter(true), boolFilter(false)
 	mk := func(dst uint32, filters ...FilterCheck) *cachedFlow {
 		f := &cachedFlow{mf: Megaflow{Key: FlowKey{InPort: 1, NwDst: dst}, Translation: Translation{Mask: mask, Filters: filters}}}
-		f.hasFilters = len(filters) > 0
+		f.setFilters()
 		f.hash = st.hashMasked(&f.mf.Key)
 		st.add(f)
 		return f

@@ -127,7 +127,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey, off *Offsets) *cachedFlow {
 	t.Mask.InPort = ^uint32(0) // subtables are per input port
 	f.mf.Key.And(key, &t.Mask)
 	f.actions = p.resolve(t.Actions, false)
-	f.hasFilters = len(t.Filters) > 0
+	f.setFilters()
 	f.simple = !f.hasFilters && inPortOnly(&t.Mask) && plainOutputs(f.actions)
 	f.out = singleOutput(f.actions)
 	if !t.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver && !p.cache.insert(f) {

@@ -162,6 +162,6 @@
 // calls count against a per-run budget, so no run can loop forever.
 //
 // Counters ([Program.Stats]) are kept per thread slot and summed on read;
-// with LoadOptions.MeasureTime one run in 64 is timed and Stats.TotalNs
+// with LoadOptions.MeasureTime one run in 256 is timed and Stats.TotalNs
 // estimates the total from them.
 package ubpf

@@ -109,6 +109,25 @@ const (
 // writes, at fixed offsets from the Thread (see jit_amd64.go). It exists
 // on every platform so that Thread has one layout.
 type jitState struct {
+	// First the fields of every run (see Thread): entry is the code's
+	// entry and st the address of the progStats of the program
+	// Thread.fast names, for run (jit_amd64.s): integers, valid while
+	// Thread.fast (which keeps the program alive) is set.
+	entry, st uintptr
+	// measure is the program's MeasureTime (Program.measure), copied
+	// here with entry and st so that run reads no line of the Program
+	measure bool
+	// pktVBase is the packet's virtual address; pktLim[k] the number of
+	// offsets at which an access of 1<<k bytes fits in the packet (len -
+	// size + 1, or 0). The code sets pktLim at entry from the packet's
+	// length.
+	pktVBase uint64
+	// fp is the real address r10 points to; fpTop its value at depth 0
+	// (the end of the Thread's stack, the top of every run's span).
+	fp     uintptr
+	pktLim [4]uint64
+	// spill is scratch for inline map lookups
+	spill [4]uint64
 	// regs are r0..r9 while the code is out (exits to Go); regs[10] is
 	// r10, which always lives here. 16 entries, as the interpreter's
 	// register file, so that memFault reads both alike.
@@ -118,25 +137,14 @@ type jitState struct {
 	budget int64
 	// resume is where the resume stub continues after an exit.
 	resume uintptr
-	// entry is the code's entry and st the address of the progStats of
-	// the program Thread.fast names, for jitrun (jit_amd64.s): integers,
-	// valid while Thread.fast (which keeps the program alive) is set
-	entry, st uintptr
 	// exit is the exit word of a fast run that left the code (run, in
 	// jit_amd64.s, for runExited)
 	exit uint64
-	// pktBase is the packet's first byte (rbp in the code); pktVBase its
-	// virtual address; pktLim[k] the number of offsets at which an
-	// access of 1<<k bytes fits in the packet (len - size + 1, or 0). The
-	// code sets them at entry from the packet's region.
-	pktBase  uintptr
-	pktVBase uint64
-	pktLim   [4]uint64
-	// fp is the real address r10 points to; fpTop its value at depth 0
-	// (the end of the Thread's stack, the top of every run's span).
-	fp, fpTop uintptr
-	depth     uint64
-	spill     [4]uint64
+	// pktBase is the packet's first byte (rbp in the code), for the
+	// resume stub
+	pktBase uintptr
+	fpTop   uintptr
+	depth   uint64
 	// frames of local calls
 	frames [MaxCallDepth]jitFrame
 }

@@ -31,6 +31,7 @@ func run(p *Program, t *Thread, pkt []byte) (r0 uint64, err error)
 // compiled, and eligible (Program.fast).
 func (p *Program) bindFast(t *Thread) {
 	t.jit.entry = p.jit.entry
+	t.jit.measure = p.measure
 	t.jit.st = uintptr(unsafe.Pointer(&p.stats[t.slot&(ThreadSlots-1)]))
 	t.fast = p
 }

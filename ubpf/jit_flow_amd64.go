@@ -19,8 +19,8 @@ package ubpf
 //     to Go with the map already resolved.
 //
 // This relies on nothing the verifier concluded: the facts follow from
-// the instructions alone (helpers leave r1..r5 as they were, as in the
-// interpreter; a local call may change r0..r5 and restores r6..r9 and r10;
+// the instructions alone (after any call nothing is known of r0..r5:
+// inline hash lookups zero r1..r5; a local call restores r6..r9 and r10;
 // a callee starts knowing nothing).
 
 const (
@@ -136,7 +136,11 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 		case opExit:
 			continue
 		case opCall, opCallx:
-			s[0] = fact{}
+			// r1..r5 are clobbered (the verifier lets nothing read
+			// them after a call; inline hash lookups zero them)
+			for r := 0; r <= 5; r++ {
+				s[r] = fact{}
+			}
 		case opCallLocal:
 			for r := 0; r <= 5; r++ {
 				s[r] = fact{}

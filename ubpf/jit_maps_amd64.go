@@ -16,14 +16,21 @@ package ubpf
 // programs, the Go heap does not move objects, and these arrays are never
 // reallocated (shard tables are, and are read through the shard).
 //
-// r1..r5 keep their values across the call, as in the interpreter: they
-// are saved in the Thread and reloaded after the lookup.
+// r1..r5 are zero after the lookup (the verifier lets no program read
+// them after a call, and zero leaves nothing of the probe, such as the
+// address of a Go structure, in them); r2, the key's address, is saved
+// in the Thread first for the exit to Go that a busy shard takes.
+//
+// An empty map (hashMap.cnt) answers a miss before the key is hashed, a
+// shard with no published slot (hashShard.used) before its table is
+// probed: lookups in an empty or sparse deny list touch no table line.
 
 import "unsafe"
 
 var (
 	offShardSeq  = int32(unsafe.Offsetof(hashShard{}.seq))
 	offShardMask = int32(unsafe.Offsetof(hashShard{}.mask))
+	offShardUsed = int32(unsafe.Offsetof(hashShard{}.used))
 	offShardTab  = int32(unsafe.Offsetof(hashShard{}.tab))
 	shardSize    = int32(unsafe.Sizeof(hashShard{}))
 )
@@ -36,14 +43,16 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 		return false, nil
 	}
 	a := &c.a
-	for i := 1; i <= 5; i++ { // r1..r5 are scratch below
-		a.store(8, regMem(i), jitReg[i])
-	}
-	after, done, slow, miss, found := a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()
+	after, done, slow, miss, found, empty := a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()
 	// the key's real address in r10
 	if err := c.access(pc, false, false, ks, 2, 0, func(m mem) { a.lea(tmpA, m) }); err != nil {
 		return false, err
 	}
+	// an empty map: a miss, without hashing (see hashMap.cnt)
+	a.movImm(tmpB, uint64(uintptr(unsafe.Pointer(&h.cnt))))
+	a.aluMI(aCmp, true, mb(tmpB, 0), 0)
+	a.jcc(ccE, empty)
+	a.store(8, regMem(2), jitReg[2]) // for the exit to Go; r1..r5 are scratch below
 	k0, k1, ha, hb := rdi, rsi, r8, r9
 	// key words (zero-padded, as keyWord) and the hash's two inputs (as
 	// keyHash). A key the program just wrote to its stack (the usual
@@ -110,6 +119,8 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 	a.imulRRI(true, r8, r8, shardSize)
 	a.movImm(tmpB, uint64(uintptr(unsafe.Pointer(&h.shards[0]))))
 	a.aluRR(aAdd, true, r8, tmpB)
+	a.aluMI(aCmp, true, mb(r8, offShardUsed), 0)
+	a.jcc(ccE, empty)
 	a.load(8, r9, mb(r8, offShardSeq))
 	a.testRI(false, r9, 1)
 	a.jcc(ccNE, slow) // a writer is at work: let Go wait for it
@@ -157,6 +168,7 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 	a.load(8, r9, mb(ctxReg, offSpill))
 	a.aluMR(aCmp, true, mb(r8, offShardSeq), r9)
 	a.jcc(ccNE, slow)
+	a.bind(empty)
 	a.aluRR(aXor, false, rax, rax)
 	a.jmp(done)
 	// found at position rax: the entry from the slot again
@@ -182,13 +194,17 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 	a.aluRR(aOr, true, rax, r8)
 	a.bind(done)
 	for i := 1; i <= 5; i++ {
-		a.load(8, jitReg[i], regMem(i))
+		a.aluRR(aXor, false, jitReg[i], jitReg[i])
 	}
 	a.bind(after)
 	c.stubs = append(c.stubs, func() {
 		a.bind(slow)
 		for i := 1; i <= 5; i++ {
-			a.load(8, jitReg[i], regMem(i))
+			if i == 2 {
+				a.load(8, jitReg[i], regMem(i))
+			} else {
+				a.aluRR(aXor, false, jitReg[i], jitReg[i])
+			}
 		}
 		c.exitTo(exitLookup, uint64(mi), pc, after)
 	})

@@ -94,6 +94,13 @@ func backshift(tab []uint64, pos int) {
 
 type hashShard struct {
 	seqMutex
+	// used counts the table's published slots: raised before a slot is
+	// published, lowered after one is emptied, so that a reader that
+	// loads 0 may report a miss without probing (the shard had no entry
+	// at that instant). Lookups in empty or sparse maps (a deny list, the
+	// usual case) then touch the shard's header and not a random line of
+	// its table.
+	used atomic.Int64
 	mask atomic.Uint64 // len(table)-1
 	tab  atomic.Pointer[uint64]
 	// slots is the table (tag<<32 | entry+1, 0: empty) as the writers
@@ -126,7 +133,11 @@ type hashMap struct {
 	freeMu sync.Mutex
 	free   []int32
 	clock  atomic.Uint64
-	cnt    atomic.Int64
+	// cnt counts the entries, as hashShard.used counts a shard's: raised
+	// before an entry's slot is published, lowered after it is emptied,
+	// so that a lookup that loads 0 may report a miss at once (an empty
+	// deny list costs a lookup one load, not a hash and a probe)
+	cnt atomic.Int64
 
 	shards [hashShards]hashShard
 }
@@ -310,8 +321,14 @@ func (h *hashMap) shardOf(hv uint64) *hashShard { return &h.shards[hv&(hashShard
 // lookup returns key's entry or -1, without locking (see the file
 // comment).
 func (h *hashMap) lookup(key []byte) int {
+	if h.cnt.Load() == 0 {
+		return -1
+	}
 	hv := h.hashOf(key)
 	s := h.shardOf(hv)
+	if s.used.Load() == 0 {
+		return -1
+	}
 	for try := 0; try < 4; try++ {
 		q := s.seq.Load()
 		if q&1 != 0 {
@@ -374,6 +391,7 @@ func (h *hashMap) removeAt(s *hashShard, p int) {
 	e := int(uint32(s.slots[p]) - 1)
 	h.live[e] = false
 	backshift(s.slots, p)
+	s.used.Add(-1)
 	s.n--
 	h.cnt.Add(-1)
 	h.freeEntry(e)
@@ -468,9 +486,10 @@ func (h *hashMap) update(slot int, key, val []byte, flags UpdateFlags, host bool
 		h.stamp[e].Store(h.clock.Add(1))
 	}
 	h.live[e] = true
+	h.cnt.Add(1) // both before the slot: see hashMap.cnt, hashShard.used
+	s.used.Add(1)
 	atomic.StoreUint64(&s.slots[p], slotOf(hv, e))
 	s.n++
-	h.cnt.Add(1)
 	if s.n*4 >= len(s.slots)*3 {
 		h.grow(s)
 	}

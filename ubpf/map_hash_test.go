@@ -203,3 +203,78 @@ func TestLPMLockFreeLookups(t *testing.T) {
 	close(done)
 	wg.Wait()
 }
+
+// TestHashShardUsed: a shard's used count is the number of slots its
+// table has published, through inserts, deletes, LRU evictions and
+// growth, so that a lookup may trust used == 0 to mean a miss; and every
+// key in the map is found, every deleted one is not.
+func TestHashShardUsed(t *testing.T) {
+	for _, typ := range []MapType{MapHash, MapLRUHash} {
+		m, err := NewMap(MapSpec{Name: "u", Type: typ, KeySize: 4, ValueSize: 8, MaxEntries: 256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := m.impl.(*hashMap)
+		key := func(i int) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(i)) }
+		check := func(step string) {
+			t.Helper()
+			total := 0
+			for i := range h.shards {
+				s := &h.shards[i]
+				n := 0
+				for _, v := range s.slots {
+					if v != 0 {
+						n++
+					}
+				}
+				if got := s.used.Load(); got != int64(n) {
+					t.Fatalf("%v %s: shard %d: used %d, published slots %d", typ, step, i, got, n)
+				}
+				total += n
+			}
+			if total != h.count() {
+				t.Fatalf("%v %s: %d published slots, count %d", typ, step, total, h.count())
+			}
+		}
+		in := map[int]bool{}
+		rng := uint32(1)
+		for step := 0; step < 5000; step++ {
+			rng = rng*1664525 + 1013904223
+			k := int(rng>>20) % 600 // more keys than entries: LRU evicts, HASH fills up
+			if rng&0x80000 != 0 {
+				err := h.update(0, key(k), make([]byte, 8), 0, true)
+				switch {
+				case err == nil:
+					in[k] = true
+				case typ == MapHash && err == ErrMapFull:
+				default:
+					t.Fatalf("%v: update %d: %v", typ, k, err)
+				}
+			} else if err := h.delete(key(k)); err == nil {
+				delete(in, k)
+			}
+			if step%500 == 0 {
+				check("after step")
+			}
+		}
+		check("at the end")
+		for k := 0; k < 600; k++ {
+			// LRU evictions drop keys: there, found only implies inserted
+			if found := h.lookup(key(k)) >= 0; found && !in[k] || typ == MapHash && found != in[k] {
+				t.Fatalf("%v: key %d: found %v, in map %v", typ, k, found, in[k])
+			}
+		}
+		for k := range in {
+			h.delete(key(k))
+		}
+		for k := 0; k < 600; k++ {
+			h.delete(key(k))
+		}
+		check("emptied")
+		for i := range h.shards {
+			if h.shards[i].used.Load() != 0 {
+				t.Fatalf("%v: shard %d not empty", typ, i)
+			}
+		}
+	}
+}

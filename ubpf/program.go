@@ -90,7 +90,7 @@ type LoadOptions struct {
 	// Zero means DefaultMapMemoryLimit.
 	MapMemoryLimit uint64
 	// MeasureTime estimates the programs' total run time (Stats.TotalNs)
-	// by timing one run in 64.
+	// by timing one run in 256.
 	MeasureTime bool
 	// Engine selects the JIT or the interpreter (EngineAuto by default).
 	Engine Engine
@@ -108,7 +108,7 @@ type progStats struct {
 }
 
 // timeEvery: with MeasureTime, one run in timeEvery is timed.
-const timeEvery = 64
+const timeEvery = 256
 
 // Stats are a program's counters, summed over all threads.
 type Stats struct {
@@ -116,7 +116,7 @@ type Stats struct {
 	Matches uint64 // runs whose result means match
 	Errors  uint64 // runs stopped by a run-time check or the budget (counted as no match)
 	// TotalNs is the total run time with LoadOptions.MeasureTime: one run
-	// in 64 is timed (two clock reads cost more than a short run), and
+	// in 256 is timed (two clock reads cost more than a short run), and
 	// TotalNs is the mean time of the timed runs times Runs. An estimate,
 	// exact when every run takes as long.
 	TotalNs uint64

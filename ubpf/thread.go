@@ -66,23 +66,30 @@ type reservation struct {
 // Thread may run any number of different programs one after the other.
 // Nothing is allocated per run.
 type Thread struct {
-	rd [numRegions][]byte
-	wr [numRegions][]byte
+	// First, the fields every compiled run reads (with the hot head of
+	// jit): a Thread is a large allocation, so page-aligned, and they
+	// share its first cache lines instead of one line each among the
+	// region tables.
 
-	ndyn int
-	slot int
+	// fast is prog when its runs may take run's fast path (a compiled
+	// filter, not traced), else nil: Run's one test for the common case
+	fast *Program
 	// ownSlot: no other live Thread has this slot, so this Thread is the
 	// only writer of the slot's counters (see countRun)
 	ownSlot bool
-	stack   []byte
-	ctx     []byte
-	frames  [MaxCallDepth]frame
+	pktLen  uint64
+	jit     jitState
+
+	rd [numRegions][]byte
+	wr [numRegions][]byte
+
+	ndyn   int
+	slot   int
+	stack  []byte
+	ctx    []byte
+	frames [MaxCallDepth]frame
 
 	prog *Program // program whose static regions and stack span are mapped
-	// fast is prog when its runs may take runJIT (a compiled filter, not
-	// traced), else nil: Run's one test for the common case
-	fast   *Program
-	pktLen uint64
 
 	depth  int
 	budget int
@@ -97,8 +104,6 @@ type Thread struct {
 	loops [MaxCallDepth]loopState // the bpf_loop running at each call depth
 
 	rng uint64
-
-	jit jitState
 
 	trace *Trace // non-nil during a traced run (trace.go)
 
