@@ -23,8 +23,8 @@ type pmd struct {
 	txTunPkts, txTunBytes uint64
 	miss                  Miss                   // upcall's scratch
 	preds                 []func(*Megaflow) bool // revalidate's scratch
-	now                   int64                  // unix nanoseconds at the start of the current burst (see clockEvery)
-	nowAge                int                    // polls since now was read
+	now                   int64                  // unix nanoseconds at the start of the current burst (see clockPackets)
+	sinceClock            int                    // packets handled since now was read
 	busy                  bool                   // the last poll received packets
 	arena                 arena
 
@@ -57,9 +57,9 @@ func newPMD(dp *Datapath) *pmd {
 // poll runs one iteration over every port and the injection queue and
 // returns the number of packets handled.
 func (p *pmd) poll() int {
-	if p.nowAge++; p.nowAge >= clockEvery || !p.busy {
+	if p.sinceClock >= clockPackets || !p.busy {
 		p.now = time.Now().UnixNano()
-		p.nowAge = 0
+		p.sinceClock = 0
 		p.dp.ct.clock.Store(p.now) // an atomic store: a full barrier
 	}
 	if ps := p.dp.ports.Load(); ps != p.ps {
@@ -112,16 +112,18 @@ func (p *pmd) poll() int {
 		}
 	}
 	p.busy = got > 0
+	p.sinceClock += got
 	return got
 }
 
-// clockEvery is how many polls in a row, while packets keep coming, use
-// one reading of the clock (p.now). A reading costs about 40 ns in a VM,
-// over a nanosecond per packet of a full burst; everything that uses the
-// time (meters, counters' fold, idle expiry, upcall rate, conntrack)
-// works in microseconds or more, and a few polls take a few microseconds.
-// After an idle poll the clock is read again.
-const clockEvery = 4
+// clockPackets is how many packets, while packets keep coming, polls
+// handle on one reading of the clock (p.now): the clock is read again at
+// the start of the first poll past that many, and after an idle poll. A
+// reading costs about 40 ns in a VM, over a nanosecond per packet of a
+// 32-packet burst; everything that uses the time (meters, counters' fold,
+// idle expiry, upcall rate, conntrack) works in tens of microseconds or
+// more, about what 256 packets and one poll take.
+const clockPackets = 4 * BurstSize
 
 // releaseBurst releases the n packets of the burst received from q,
 // except those a port took over (p.handed).
