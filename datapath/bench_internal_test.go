@@ -163,7 +163,8 @@ func BenchmarkPMD(b *testing.B) {
 
 func TestCacheEntrySizes(t *testing.T) {
 	if n := unsafe.Sizeof(cachedFlow{}); n%64 != 0 {
-		t.Errorf("a cached flow is %d bytes, not a whole number of cache lines", n)
+		t.Errorf("a cached flow is %d bytes, not a whole number of cache lines: make cachedFlowPad %d",
+			n, (cachedFlowPad+64-n%64)%64)
 	}
 	if off := unsafe.Offsetof(cachedFlow{}.mf) + unsafe.Offsetof(Megaflow{}.Key); off != 56 {
 		t.Errorf("a cached flow's key starts at byte %d, not 56 (words 1-8 in the second cache line)", off)
