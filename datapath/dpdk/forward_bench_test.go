@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -69,7 +68,7 @@ func BenchmarkForwardPcap(b *testing.B) {
 			benchCounter++
 			// 10000 packets: the port keeps the whole capture in mbufs
 			// of the test pool (DefaultMbufs)
-			src := openPort(b, fmt.Sprintf("net_pcap%d,rx_pcap=%s,infinite_rx=1", 10+benchCounter, udpPcap(b, benchPcapPackets(), flows)), PortOptions{})
+			src := openPort(b, fmt.Sprintf("net_pcap%d,rx_pcap=%s,infinite_rx=1", 10+benchCounter, udpPcap(b, 10000, flows)), PortOptions{})
 			benchCounter++
 			sink := openPort(b, fmt.Sprintf("net_null%d,no-rx=1", 10+benchCounter), PortOptions{})
 			dp := datapath.New(datapath.Config{Name: "fwd", Translator: &dstRoute{},
@@ -96,11 +95,4 @@ func BenchmarkForwardPcap(b *testing.B) {
 			b.ReportMetric(float64(pkts)/el.Seconds()/1e6, "Mpps")
 		})
 	}
-}
-
-func benchPcapPackets() int {
-	if n, err := strconv.Atoi(os.Getenv("GOKO_BENCH_PCAP_PACKETS")); err == nil && n > 0 {
-		return n
-	}
-	return 10000
 }
