@@ -76,8 +76,8 @@ func (p *Program) setEngine(e Engine, plain []insn) error {
 	return nil
 }
 
-// fastEligible reports whether p's runs may take runJIT, which leaves the
-// packet out of the region tables (see runJIT): filters only (the other
+// fastEligible reports whether p's runs may take run's fast path, which leaves the
+// packet out of the region tables (see run): filters only (the other
 // kinds set up a context or raw arguments), and not when an atomic may
 // legitimately reach a writable packet through the tables.
 func fastEligible(p *Program, plain []insn) bool {

@@ -14,11 +14,13 @@ package ubpf
 // a program swapped out by a reload while a PMD is still inside it is
 // unmapped only after that run has ended.
 //
-// Go enters the code through jitcall or jitrun, assembly trampolines
-// (ABI0, jit_amd64.s, NOSPLIT with a frame that saves BP): they put the
-// *Thread in r12, the packet's address and length in r11 and r10, and
-// CALL an address inside the code (jitrun: the entry of the program the
-// Thread is bound to, and it counts the run when it returns). The code runs on the
+// Go enters the code through jitcall or run, assembly trampolines
+// (ABI0, jit_amd64.s, NOSPLIT; they save BP, which the code uses): they
+// put the *Thread in r12, the packet's address and length in r11 and
+// r10, and CALL an address inside the code (run: the entry of the program
+// the Thread is bound to, and it counts the run when it returns; every
+// other run it hands to Go by a tail jump, never calling Go itself, so no
+// Go frame lies below the code's either). The code runs on the
 // goroutine's stack but uses none of it beyond the 8-byte return address
 // of that CALL: every piece of state lives in the Thread (jitState) or in
 // registers. The rules of the Go runtime it relies on:
@@ -92,7 +94,7 @@ package ubpf
 //     address>>32 below numRegions, offset+size at most the region's
 //     length in the Thread's read or write table, then the access at the
 //     region's base. A failure exits with a fault. (On Run's fast path
-//     the packet is not in the tables at all, see jitrun: whatever the
+//     the packet is not in the tables at all, see run: whatever the
 //     packet checks refused faults there, as it would anyway.)
 //
 // Atomics take the generic path and also check the real address's

@@ -27,7 +27,7 @@ func jitcall(t *Thread, pc uintptr, pkt unsafe.Pointer, n uint64) (exit, r0 uint
 //go:noescape
 func run(p *Program, t *Thread, pkt []byte) (r0 uint64, err error)
 
-// bindFast lets the runs of p on t take runJIT: p is t's bound program,
+// bindFast lets the runs of p on t take run's fast path: p is t's bound program,
 // compiled, and eligible (Program.fast).
 func (p *Program) bindFast(t *Thread) {
 	t.jit.entry = p.jit.entry

@@ -141,7 +141,7 @@ type Program struct {
 	helperSet helperTable
 	helpers   []HelperFunc
 	jit       *jitCode // nil: interpreted
-	fast      bool     // runs may take runJIT (see fastEligible)
+	fast      bool     // runs may take run's fast path (see fastEligible)
 
 	logger      *slog.Logger
 	printkLimit rateLimit
@@ -339,7 +339,7 @@ func (p *Program) timeNext(t *Thread) bool {
 	return atomic.LoadUint64(&p.stats[t.slot&(ThreadSlots-1)].runs)%timeEvery == 0
 }
 
-// runFull is Run for every case but runJIT's: the interpreter, binding a
+// runFull is Run for every case but the fast path's: the interpreter, binding a
 // program's maps to the thread, XDP and raw arguments, timed and traced
 // runs.
 func (p *Program) runFull(t *Thread, pkt []byte, st *progStats) (uint64, error) {
@@ -352,7 +352,7 @@ func (p *Program) runFull(t *Thread, pkt []byte, st *progStats) (uint64, error) 
 		t.bind(p)
 	}
 	if p.fast && t.trace == nil {
-		p.bindFast(t) // the next untimed run takes runJIT
+		p.bindFast(t) // the next untimed run takes the fast path
 	}
 	var r1, r2 uint64
 	switch p.kind {
