@@ -27,6 +27,11 @@ func jitcall(t *Thread, pc uintptr, pkt unsafe.Pointer, n uint64) (exit, r0 uint
 //go:noescape
 func run(p *Program, t *Thread, pkt []byte) (r0 uint64, err error)
 
+// runSlow and runExited are reached from run by tail jumps in assembly,
+// which Go's tools do not read: this reference keeps them (and what they
+// call) visibly used.
+var _ = [...]any{runSlow, runExited}
+
 // bindFast lets the runs of p on t take run's fast path: p is t's bound program,
 // compiled, and eligible (Program.fast).
 func (p *Program) bindFast(t *Thread) {
