@@ -77,15 +77,14 @@ const (
 // size class keeps every flow on a cache line boundary; unpadded, every
 // other flow straddled one more line.
 type cachedFlow struct {
-	hasFilters bool // len(mf.Filters) > 0, without the pointer chase
-	dead       bool // evicted: EMC entries pointing here are stale
-	simple     bool // fit for simple match (see portClassifier.simple)
-	firstWant  bool // see first
+	dead      bool // evicted: EMC entries pointing here are stale
+	simple    bool // fit for simple match (see portClassifier.simple)
+	firstWant bool // see first
 	// out is the tx queue index when the actions are a single plain
 	// output (the common case), which the pmd then runs without
 	// execute's pointer chases through actions; -1 otherwise.
 	out      int32
-	nFilters uint32 // len(mf.Filters)
+	nFilters uint32 // len(mf.Filters), without the pointer chase
 	// st is the subtable of the flow's mask: an EMC hit compares the
 	// packet's key with the flow's in the words that mask covers
 	st *subtable
@@ -231,12 +230,12 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 		c.emcWinProbes++
 		h = key.Hash()
 		i, j := emcSlots(h)
-		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && (!e.flow.hasFilters || c.filtersPass(e.flow)) {
+		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && (e.flow.nFilters == 0 || c.filtersPass(e.flow)) {
 			c.emcHits++
 			c.emcWinHits++
 			return e.flow
 		}
-		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && (!e.flow.hasFilters || c.filtersPass(e.flow)) {
+		if e := &c.emc[j]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && (e.flow.nFilters == 0 || c.filtersPass(e.flow)) {
 			c.emcHits++
 			c.emcWinHits++
 			return e.flow
@@ -258,8 +257,8 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 // setFilters sets what filtersPass reads from f.mf.Filters.
 func (f *cachedFlow) setFilters() {
 	fs := f.mf.Filters
-	f.hasFilters, f.nFilters = len(fs) > 0, uint32(len(fs))
-	if f.hasFilters {
+	f.nFilters = uint32(len(fs))
+	if len(fs) > 0 {
 		f.first, f.firstWant = fs[0].Filter, fs[0].Want
 	}
 }
@@ -269,9 +268,6 @@ func (f *cachedFlow) setFilters() {
 // filter: a filtered packet pays for every frame between the classifier
 // and the program.
 func (c *flowCache) filtersPass(f *cachedFlow) bool {
-	if !f.hasFilters {
-		return true
-	}
 next:
 	for k := 0; k < int(f.nFilters); k++ {
 		flt, want := f.first, f.firstWant
@@ -470,7 +466,7 @@ func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 			continue
 		}
 		for ; f != nil; f = f.next {
-			if !f.hasFilters || c.filtersPass(f) {
+			if f.nFilters == 0 || c.filtersPass(f) {
 				return f
 			}
 		}

@@ -122,7 +122,7 @@ func (p *pmd) poll() int {
 // reading costs about 40 ns in a VM, over a nanosecond per packet of a
 // 32-packet burst; everything that uses the time (meters, counters' fold,
 // idle expiry, upcall rate, conntrack) works in tens of microseconds or
-// more, about what 256 packets and one poll take.
+// more, about what 128 packets and one poll take.
 const clockPackets = 4 * BurstSize
 
 // releaseBurst releases the n packets of the burst received from q,

@@ -128,7 +128,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey, off *Offsets) *cachedFlow {
 	f.mf.Key.And(key, &t.Mask)
 	f.actions = p.resolve(t.Actions, false)
 	f.setFilters()
-	f.simple = !f.hasFilters && inPortOnly(&t.Mask) && plainOutputs(f.actions)
+	f.simple = f.nFilters == 0 && inPortOnly(&t.Mask) && plainOutputs(f.actions)
 	f.out = singleOutput(f.actions)
 	if !t.NoCache && ver == p.cacheVer && p.dp.version.Load() == ver && !p.cache.insert(f) {
 		p.dp.flowLimitHit(p.now)

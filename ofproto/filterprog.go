@@ -35,7 +35,6 @@ const maxFilterProgs = 4096
 type filterProg struct {
 	id       uint32
 	prog     atomic.Pointer[ubpf.Program]
-	pmds     []*ubpf.Thread // pool.pmds: one pointer less to chase per packet
 	pool     *vmPool
 	lastSend atomic.Int64 // unix ns of the last send_maps of this program
 }
@@ -44,8 +43,8 @@ type filterProg struct {
 // as no match (ubpf counts and logs it).
 func (f *filterProg) Match(in *datapath.FilterInput) bool {
 	p := f.prog.Load()
-	if in.PMD > 0 && in.PMD <= len(f.pmds) {
-		r, err := p.Run(f.pmds[in.PMD-1], in.Data)
+	if in.PMD > 0 && in.PMD <= len(f.pool.pmds) {
+		r, err := p.Run(f.pool.pmds[in.PMD-1], in.Data)
 		return err == nil && p.IsMatch(r)
 	}
 	s := f.pool.acquire()
@@ -110,7 +109,7 @@ func (b *Bridge) LoadFilterProgOpts(id uint32, obj []byte, o FilterLoadOptions) 
 			if len(reg.progs) >= maxFilterProgs {
 				return gokoErr(openflow.GokoErrProgsExhausted, "%d programs loaded already", len(reg.progs))
 			}
-			f = &filterProg{id: id, pmds: reg.pool.pmds, pool: reg.pool}
+			f = &filterProg{id: id, pool: reg.pool}
 			tx.addFilter(f)
 		}
 		tx.setProgram(f, p)

@@ -114,9 +114,6 @@ type jitState struct {
 	// Thread.fast names, for run (jit_amd64.s): integers, valid while
 	// Thread.fast (which keeps the program alive) is set.
 	entry, st uintptr
-	// measure is the program's MeasureTime (Program.measure), copied
-	// here with entry and st so that run reads no line of the Program
-	measure bool
 	// pktVBase is the packet's virtual address; pktLim[k] the number of
 	// offsets at which an access of 1<<k bytes fits in the packet (len -
 	// size + 1, or 0). The code sets pktLim at entry from the packet's

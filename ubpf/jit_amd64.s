@@ -26,7 +26,7 @@ TEXT ·jitcall(SB), NOSPLIT, $8-48
 //
 // Run (inlined into its callers, so that they call this directly): when
 // t is bound to p (Thread.fast) and the run is not one of the timed ones
-// (p.measure, which bindFast copied into t.jit, and the runs counter of t's slot a multiple of timeEvery,
+// (p.measure, and the runs counter of t's slot a multiple of timeEvery,
 // as timeNext), it enters the code at t.jit.entry and counts a run that
 // returns (exit word 0) in the program's counters of t's slot (t.jit.st):
 // with plain increments when t owns the slot (see count), else locked
@@ -40,7 +40,7 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-64
 	MOVQ t+8(FP), R12
 	CMPQ Thread_fast(R12), AX
 	JNE slow
-	CMPB (Thread_jit+jitState_measure)(R12), $0
+	CMPB Program_measure(AX), $0
 	JEQ enter
 	MOVQ (Thread_jit+jitState_st)(R12), R10
 	TESTQ $(const_timeEvery-1), progStats_runs(R10)

@@ -36,7 +36,6 @@ var _ = [...]any{runSlow, runExited}
 // compiled, and eligible (Program.fast).
 func (p *Program) bindFast(t *Thread) {
 	t.jit.entry = p.jit.entry
-	t.jit.measure = p.measure
 	t.jit.st = uintptr(unsafe.Pointer(&p.stats[t.slot&(ThreadSlots-1)]))
 	t.fast = p
 }

@@ -407,6 +407,10 @@ func (p *Port) Send(pkts []*datapath.Packet) int { return p.SendQueue(0, pkts) }
 // Release frees packets received from this port; see ReleaseQueue.
 func (p *Port) Release(pkts []datapath.Packet) { p.ReleaseQueue(0, pkts) }
 
+// qarg passes a queue (C memory) to the burst helpers as an integer,
+// which cgo does not check for Go pointers.
+func qarg(q unsafe.Pointer) C.uintptr_t { return C.uintptr_t(uintptr(q)) }
+
 // RecvQueue receives up to len(pkts) (at most MaxBurst) packets from rx
 // queue q into pkts and returns how many it filled. Each packet's Data is
 // the mbuf's data (data_off, data_len) and Buf the rte_mbuf pointer; it is
@@ -426,7 +430,7 @@ func (p *Port) RecvQueue(q int, pkts []datapath.Packet) int {
 		return 0
 	}
 	c := rq.c
-	got := int(C.goko_rx_q(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(n)))
+	got := int(C.goko_rx_q(qarg(unsafe.Pointer(c)), C.uint16_t(n)))
 	rq.busy.Add(-1)
 	for i := 0; i < got; i++ {
 		pkts[i].Data = unsafe.Slice((*byte)(c.addr[i]), int(c.len[i]))
@@ -567,7 +571,7 @@ func (tq *txQueue) send(pkts []*datapath.Packet, consume bool, own []bool) int {
 	if consume {
 		ci = 1
 	}
-	return int(C.goko_tx_q(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(len(pkts)), ci))
+	return int(C.goko_tx_q(qarg(unsafe.Pointer(c)), C.uint16_t(len(pkts)), ci))
 }
 
 // slot fills tx slot i for pk: zero copy if its Data lies in its mbuf,
@@ -621,12 +625,12 @@ func (p *Port) ReleaseQueue(q int, pkts []datapath.Packet) {
 		c.rel[k] = (*C.struct_rte_mbuf)(b)
 		k++
 		if k == MaxBurst {
-			C.goko_release_q(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(k))
+			C.goko_release_q(qarg(unsafe.Pointer(c)), C.uint16_t(k))
 			k = 0
 		}
 	}
 	if k > 0 {
-		C.goko_release_q(C.uintptr_t(uintptr(unsafe.Pointer(c))), C.uint16_t(k))
+		C.goko_release_q(qarg(unsafe.Pointer(c)), C.uint16_t(k))
 	}
 }
 

@@ -35,16 +35,21 @@ func BenchmarkExamples(b *testing.B) {
 				if _, err := p.Run(th, pkt); err != nil {
 					b.Fatal(err)
 				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				c0 := cpuTime()
-				for i := 0; i < b.N; i++ {
-					p.Run(th, pkt)
-				}
-				b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+				benchRuns(b, p, th, pkt)
 			})
 		}
 	}
+}
+
+// benchRuns times b.N runs of p on pkt with th, reporting cpu-ns/op too.
+func benchRuns(b *testing.B, p *ubpf.Program, th *ubpf.Thread, pkt []byte) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		p.Run(th, pkt)
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // benchPacket returns the first packet of an example's steps and the map
@@ -94,13 +99,7 @@ func BenchmarkFirewallDenyLists(b *testing.B) {
 			if r, err := p.Run(th, pkt); err != nil || r != 1 {
 				b.Fatalf("run: %d, %v; want a match", r, err)
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			c0 := cpuTime()
-			for i := 0; i < b.N; i++ {
-				p.Run(th, pkt)
-			}
-			b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			benchRuns(b, p, th, pkt)
 		})
 	}
 }
