@@ -162,6 +162,10 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 		offs[i] = Parse(pkts[i].Data, inPort, &keys[i])
 		p.skip[i] = ul != nil && !p.fromUnderlay(ul, &pkts[i], &keys[i], &offs[i])
 	}
+	p.cache.hashed = false
+	if ul == nil && pc != nil && p.cache.usesEMC(pc) {
+		p.cache.prefetchEMC(keys)
+	}
 	p.flushTunnelRx()
 	pcPort := inPort
 	for i := range pkts {
