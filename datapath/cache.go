@@ -449,28 +449,55 @@ func (c *flowCache) judgeEMC(now int64) {
 
 func newSubtable(mask *FlowKey) *subtable {
 	st := &subtable{mask: *mask, slots: make([]*cachedFlow, 16), hashes: make([]uint64, 16)}
+	uncovered := -1
 	for i, w := range mask.Words() {
 		if w != 0 {
 			st.wordIdx[st.nWords] = uint8(i)
 			st.nWords++
+		} else if uncovered < 0 {
+			uncovered = i
 		}
+	}
+	// A mask usually covers two to four words (in_port, eth_type and
+	// nw_dst are words 2, 4 and 6). Its list is then padded to exactly
+	// four with a word it does not cover, whose masked value is zero in
+	// every key, so that lookups take the unrolled four-word path of
+	// find and sameMasked instead of a loop; hashes and comparisons over
+	// the padded list agree with those over the covered words alone.
+	for uncovered >= 0 && st.nWords < 4 {
+		st.wordIdx[st.nWords] = uint8(uncovered)
+		st.nWords++
 	}
 	return st
 }
 
-// words returns the indexes of the key words the subtable's mask covers.
+// words returns the indexes of the key words the subtable's mask covers,
+// padded (see newSubtable).
 func (st *subtable) words() []uint8 { return st.wordIdx[:st.nWords] }
+
+// masked4 returns the masked words of a key in a subtable of four words.
+func (st *subtable) masked4(kw, mw *[KeyWords]uint64) (a, b, c, d uint64) {
+	w := &st.wordIdx
+	return kw[w[0]] & mw[w[0]], kw[w[1]] & mw[w[1]], kw[w[2]] & mw[w[2]], kw[w[3]] & mw[w[3]]
+}
+
+// mixWord is one step of the hash of a subtable's masked words.
+func mixWord(h, x uint64) uint64 {
+	h = (h ^ x) * 0xff51afd7ed558ccd
+	return h ^ h>>29
+}
 
 // hashMasked hashes the covered words of an already masked key.
 func (st *subtable) hashMasked(k *FlowKey) uint64 {
 	kw := k.Words()
-	h := uint64(0x9e3779b97f4a7c15)
+	h := uint64(hashSeed)
 	for _, w := range st.words() {
-		h = (h ^ kw[w]) * 0xff51afd7ed558ccd
-		h ^= h >> 29
+		h = mixWord(h, kw[w])
 	}
 	return finalMix(h)
 }
+
+const hashSeed = 0x9e3779b97f4a7c15
 
 // finalMix spreads every bit of h over the low bits that index the
 // slots. Without it, keys that differ in a few bits of one word (the 256
@@ -487,10 +514,16 @@ func finalMix(h uint64) uint64 {
 // find returns the flow matching key (and its filters) in this subtable.
 func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 	kw, mw := key.Words(), st.mask.Words()
-	h := uint64(0x9e3779b97f4a7c15)
-	for _, w := range st.words() {
-		h = (h ^ (kw[w] & mw[w])) * 0xff51afd7ed558ccd
-		h ^= h >> 29
+	four := st.nWords == 4
+	var a0, a1, a2, a3 uint64
+	h := uint64(hashSeed)
+	if four {
+		a0, a1, a2, a3 = st.masked4(kw, mw)
+		h = mixWord(mixWord(mixWord(mixWord(h, a0), a1), a2), a3)
+	} else {
+		for _, w := range st.words() {
+			h = mixWord(h, kw[w]&mw[w])
+		}
 	}
 	h = finalMix(h)
 	n := uint64(len(st.slots) - 1)
@@ -499,7 +532,15 @@ func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 		if f == nil {
 			return nil
 		}
-		if st.hashes[i] != h || !st.sameMasked(kw, mw, f) {
+		if st.hashes[i] != h {
+			continue
+		}
+		if four {
+			fw, w := f.mf.Key.Words(), &st.wordIdx // f's key is masked
+			if fw[w[0]] != a0 || fw[w[1]] != a1 || fw[w[2]] != a2 || fw[w[3]] != a3 {
+				continue
+			}
+		} else if !st.sameMasked(kw, mw, f) {
 			continue
 		}
 		for ; f != nil; f = f.next {
