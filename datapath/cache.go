@@ -164,10 +164,9 @@ type flowCache struct {
 	limit int64
 
 	// The burst being looked up (the pmd's arrays) and the index of the
-	// packet in it, for filters, which get in (filled when one runs), and
-	// a memo of their results.
+	// packet in it, for filters, which get in (filled when one runs; its
+	// PMD, the owning pmd's, set once), and a memo of their results.
 	burst *burst
-	pmdNo int // FilterInput.PMD of the pmd that owns the cache
 	cur   int
 	in    FilterInput
 	memo  [8]memoEntry
@@ -305,6 +304,19 @@ func (f *cachedFlow) setFilters() {
 // filter: a filtered packet pays for every frame between the classifier
 // and the program.
 func (c *flowCache) filtersPass(f *cachedFlow) bool {
+	if f.nFilters == 1 && c.memoN == 0 {
+		// The common case: one program, the packet's first. Its result
+		// is worth remembering only when the lookup goes on (it is not
+		// the one f wants); when it is, f is the packet's flow.
+		r := c.match(f.first)
+		if r != f.firstWant {
+			m := &c.memo[0] // field by field, see match
+			m.Filter, m.Want = f.first, r
+			c.memoN = 1
+			return false
+		}
+		return true
+	}
 next:
 	for k := 0; k < int(f.nFilters); k++ {
 		flt, want := f.first, f.firstWant
@@ -320,15 +332,9 @@ next:
 				continue next
 			}
 		}
-		b, i := c.burst, c.cur
-		// field by field: a composite literal is built in a temporary with
-		// narrow stores (Off) and copied with wide loads, which the CPU
-		// cannot forward from them: a stall of a dozen cycles per run
-		in := &c.in
-		in.Data, in.Key, in.Off, in.PMD = b.pkts[i].Data, &b.keys[i], b.offs[i], c.pmdNo
-		r := flt.Match(in)
+		r := c.match(flt)
 		if c.memoN < len(c.memo) {
-			m := &c.memo[c.memoN] // field by field, as c.in
+			m := &c.memo[c.memoN] // field by field, see match
 			m.Filter, m.Want = flt, r
 			c.memoN++
 		}
@@ -337,6 +343,17 @@ next:
 		}
 	}
 	return true
+}
+
+// match runs flt on the packet being looked up.
+func (c *flowCache) match(flt Filter) bool {
+	b, i := c.burst, c.cur
+	// field by field: a composite literal is built in a temporary with
+	// narrow stores (Off) and copied with wide loads, which the CPU
+	// cannot forward from them: a stall of a dozen cycles per run
+	in := &c.in
+	in.Data, in.Key, in.Off = b.pkts[i].Data, &b.keys[i], b.offs[i] // in.PMD is set once
+	return flt.Match(in)
 }
 
 func (c *flowCache) emcInsert(h uint64, f *cachedFlow) {
