@@ -171,11 +171,6 @@ type flowCache struct {
 	in    FilterInput
 	memo  [8]memoEntry
 	memoN int
-	// hashes[i] is the EMC hash of packet i's key when hashed (see
-	// prefetchEMC); touched keeps its loads
-	hashes  [BurstSize]uint64
-	hashed  bool
-	touched uint64
 
 	emcHits, megaflowHits uint64 // lookups each level answered (dump.go)
 }
@@ -228,15 +223,11 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 	if pc == nil {
 		return nil
 	}
-	emc := c.usesEMC(pc)
+	emc := c.emcInv != 0 && (c.emcTrusted || len(pc.subtables) > 1)
 	var h uint64
 	if emc {
 		c.emcWinProbes++
-		if c.hashed {
-			h = c.hashes[i]
-		} else {
-			h = key.Hash()
-		}
+		h = key.Hash()
 		i, j := emcSlots(h)
 		if e := &c.emc[i]; e.hash == h && e.flow != nil && !e.flow.dead && e.flow.matches(key) && (e.flow.nFilters == 0 || c.filtersPass(e.flow)) {
 			c.emcHits++
@@ -260,34 +251,6 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 		}
 	}
 	return nil
-}
-
-// usesEMC reports whether lookups of the port's packets probe the EMC
-// (see the file comment).
-func (c *flowCache) usesEMC(pc *portClassifier) bool {
-	return c.emcInv != 0 && (c.emcTrusted || len(pc.subtables) > 1)
-}
-
-// prefetchEMC hashes the keys of the burst for the EMC (lookup then uses
-// hashes[i]) and loads, for each, the two cache lines of the flow in its
-// first EMC slot that a hit reads, before any lookup needs them. The
-// loads of different packets do not depend on one another, so the CPU
-// overlaps their misses, where a lookup alone waits for the EMC entry,
-// then the flow's first line, then its key's: scenario b's profile had
-// most of lookup's time on those loads. The sum of the loaded words is
-// kept (touched) so that the compiler keeps the loads.
-func (c *flowCache) prefetchEMC(keys []FlowKey) {
-	var touched uint64
-	hashes := c.hashes[:len(keys)]
-	for i := range keys {
-		h := keys[i].Hash()
-		hashes[i] = h
-		if f := c.emc[h&(emcEntries-1)].flow; f != nil {
-			touched += uint64(f.nFilters) + f.mf.Key.Words()[1]
-		}
-	}
-	c.hashed = true
-	c.touched = touched
 }
 
 // setFilters sets what filtersPass reads from f.mf.Filters.

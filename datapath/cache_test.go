@@ -275,30 +275,3 @@ func TestEMCHitIsMegaflowMatch(t *testing.T) {
 		t.Fatalf("a packet inside the flow: got %p (want %p), EMC hits %d -> %d", got, f, hits, c.emcHits)
 	}
 }
-
-// TestPrefetchedEMCHashes: the hashes prefetchEMC computes while the
-// burst is parsed are the ones lookups probe the EMC with: a pmd
-// forwarding a few flows answers nearly all lookups from the EMC, and
-// every packet reaches the sink.
-func TestPrefetchedEMCHashes(t *testing.T) {
-	p, sink := benchPMD(t, 64, &dstTranslator{}, true)
-	p.cache.emcInv = 1 // insert every megaflow hit
-	for i := 0; i < 100; i++ {
-		p.poll()
-	}
-	if !p.cache.hashed {
-		t.Fatal("the EMC hashes were not computed ahead")
-	}
-	hits, start := p.cache.emcHits, sink.n
-	for i := 0; i < 100; i++ {
-		p.poll()
-	}
-	if got, sent := p.cache.emcHits-hits, sink.n-start; sent != 100*BurstSize || got < sent*9/10 {
-		t.Fatalf("%d of %d packets were EMC hits (%d sent)", got, 100*BurstSize, sent)
-	}
-	for i := range BurstSize {
-		if h := p.keys[i].Hash(); p.cache.hashes[i] != h {
-			t.Fatalf("packet %d: prefetched hash %#x, key hash %#x", i, p.cache.hashes[i], h)
-		}
-	}
-}

@@ -169,10 +169,6 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 		}
 		p.skip[i] = ul != nil && !p.fromUnderlay(ul, &pkts[i], k, &offs[i])
 	}
-	p.cache.hashed = false
-	if ul == nil && pc != nil && p.cache.usesEMC(pc) {
-		p.cache.prefetchEMC(keys)
-	}
 	p.flushTunnelRx()
 	pcPort := inPort
 	for i := range pkts {
