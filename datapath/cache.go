@@ -130,7 +130,10 @@ type subtable struct {
 	// lookup's time in scenario b's profile).
 	wordIdx [KeyWords]uint8
 	nWords  uint8
-	slots   []*cachedFlow
+	// four: the mask covers at most four words and wordIdx[:4] lists
+	// them padded with uncovered ones (see newSubtable)
+	four  bool
+	slots []*cachedFlow
 	// hashes[i] is slots[i].hash, so that a probe of a slot another key
 	// holds does not load that flow (a cache miss per probe).
 	hashes []uint64
@@ -439,23 +442,32 @@ func newSubtable(mask *FlowKey) *subtable {
 		}
 	}
 	// A mask usually covers two to four words (in_port, eth_type and
-	// nw_dst are words 2, 4 and 6). Its list is then padded to exactly
-	// four with a word it does not cover, whose masked value is zero in
-	// every key, so that lookups take the unrolled four-word path of
-	// find and sameMasked instead of a loop; hashes and comparisons over
-	// the padded list agree with those over the covered words alone.
-	for uncovered >= 0 && st.nWords < 4 {
-		st.wordIdx[st.nWords] = uint8(uncovered)
-		st.nWords++
+	// nw_dst are words 2, 4 and 6). Its list is then padded to four with
+	// a word it does not cover, whose masked value is zero in every key,
+	// so that find hashes and compares four words unrolled instead of in
+	// a loop. The hash of a subtable's keys is over the padded list.
+	if uncovered >= 0 && st.nWords <= 4 {
+		st.four = true
+		for i := st.nWords; i < 4; i++ {
+			st.wordIdx[i] = uint8(uncovered)
+		}
 	}
 	return st
 }
 
-// words returns the indexes of the key words the subtable's mask covers,
-// padded (see newSubtable).
+// words returns the indexes of the key words the subtable's mask covers.
 func (st *subtable) words() []uint8 { return st.wordIdx[:st.nWords] }
 
-// masked4 returns the masked words of a key in a subtable of four words.
+// hashWords returns the indexes of the words its keys' hash is over: the
+// covered ones, padded to four when st.four.
+func (st *subtable) hashWords() []uint8 {
+	if st.four {
+		return st.wordIdx[:4]
+	}
+	return st.words()
+}
+
+// masked4 returns the masked words of a key in a subtable with four.
 func (st *subtable) masked4(kw, mw *[KeyWords]uint64) (a, b, c, d uint64) {
 	w := &st.wordIdx
 	return kw[w[0]] & mw[w[0]], kw[w[1]] & mw[w[1]], kw[w[2]] & mw[w[2]], kw[w[3]] & mw[w[3]]
@@ -471,7 +483,7 @@ func mixWord(h, x uint64) uint64 {
 func (st *subtable) hashMasked(k *FlowKey) uint64 {
 	kw := k.Words()
 	h := uint64(hashSeed)
-	for _, w := range st.words() {
+	for _, w := range st.hashWords() {
 		h = mixWord(h, kw[w])
 	}
 	return finalMix(h)
@@ -494,7 +506,7 @@ func finalMix(h uint64) uint64 {
 // find returns the flow matching key (and its filters) in this subtable.
 func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 	kw, mw := key.Words(), st.mask.Words()
-	four := st.nWords == 4
+	four := st.four
 	var a0, a1, a2, a3 uint64
 	h := uint64(hashSeed)
 	if four {
