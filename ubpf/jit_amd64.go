@@ -304,9 +304,11 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 
 // emitEntry: the start of a run, entered by jitcall with the packet's
 // first byte in r11 and its length in r10. r1 and r2 are the arguments of
-// the program's kind (as Run gives them to the interpreter), the other
-// registers start at zero (as in the interpreter, and so that nothing of
-// Go's leaks), rcx at the program's first budget slice; rbp and the
+// the program's kind (as Run gives them to the interpreter); every other
+// register some path may read before writing it starts at zero (as in the
+// interpreter, and so that nothing of Go's leaks: jit_live_amd64.go), the
+// rest keep what Go left, which nothing reads; rcx at the program's first
+// budget slice; rbp and the
 // limits of the packet accesses the program makes come from the packet.
 // The run's stack span is zeroed here (Thread.beginRun does it for the
 // interpreter): a constant number of bytes below the stack's top.
@@ -322,8 +324,12 @@ func (c *jitCompiler) emitEntry(body label) {
 	if c.pktLen {
 		a.store(8, mb(ctxReg, offPktLen), tmpA)
 	}
+	zero := c.zeroRegs()
+	if c.pktSizes&^1 != 0 || c.p.stackSpan > 0 {
+		zero |= 1 // rax is the zero of the limits and of the stack span
+	}
 	for i, r := range jitReg {
-		if i != 1 && i != 2 || c.p.kind == KindXDP {
+		if zero&(1<<i) != 0 {
 			a.aluRR(aXor, false, r, r)
 		}
 	}
@@ -379,6 +385,20 @@ func (c *jitCompiler) emitEntry(body label) {
 		a.storeImm(8, mb(ctxReg, offDepth), 0)
 	}
 	a.jmp(body)
+}
+
+// zeroRegs returns the BPF registers (bits 0..9) the entry zeroes: those
+// a run may read before writing them (jit_live_amd64.go), but the
+// arguments the entry sets for the program's kind.
+func (c *jitCompiler) zeroRegs() uint16 {
+	args := uint16(1<<1 | 1<<2)
+	if c.p.kind == KindXDP {
+		args = 1 << 1
+	}
+	if len(c.insns) == 0 {
+		return allRegs &^ args
+	}
+	return liveIn(c.insns)[0] &^ args
 }
 
 // emitCommon: the shared exit and re-entry code.
