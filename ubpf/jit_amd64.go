@@ -121,6 +121,7 @@ var jitReg = [10]xreg{rax, rdi, rsi, rdx, r9, r8, rbx, r13, r14, r15}
 const (
 	ctxReg = r12 // *Thread
 	budReg = rcx
+	vbReg  = rcx // -pktVBase instead, when there is no budget to charge
 	pktReg = rbp
 	tmpA   = r10
 	tmpB   = r11
@@ -182,6 +183,9 @@ type jitCompiler struct {
 	// the budget (backward jumps, calls)
 	pktLen, resumes, charges bool
 	pktSizes                 uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
+	// vbReg: rcx holds -pktVBase (programs that do not charge the budget,
+	// which would live there); vbUsed: the code reads it
+	vbReg, vbUsed bool
 	facts                    []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
@@ -231,6 +235,7 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 		}
 	}
 	c.lSave, c.lReturn, c.lResume, c.lEntry = a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()
+	c.vbReg = !c.charges
 	c.facts = pktFacts(c.p, c.insns)
 
 	body := a.newLabel()
@@ -373,8 +378,11 @@ func (c *jitCompiler) emitEntry(body label) {
 		a.movImm(r1, regionPacket<<32)
 		a.movRR(true, r2, tmpA)
 	}
-	if c.charges || c.resumes { // the resume stub reloads rcx
+	switch {
+	case c.charges:
 		a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
+	case c.vbUsed: // the exits save rcx, the resume stub reloads it
+		a.movImm(vbReg, ^uint64(regionPacket<<32)+1) // -pktVBase (jitState.init)
 	}
 	if c.calls {
 		// r10 at the top of the run's stack span (see Thread.beginRun)
@@ -1084,12 +1092,13 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		generic()
 		return nil
 	}
-	c.pktSizes |= 1 << k
 	if f := c.facts[pc]; f != nil && f[base].kind == fPkt {
 		// a known packet offset (see jit_flow_amd64.go): in bounds iff
-		// below the limit for the size, else the generic path decides
+		// its last byte is below the packet's length (pktLim[0]), else
+		// the generic path decides
 		if o := f[base].v + int64(off); o >= 0 && o < 1<<31-8 {
-			a.aluMI(aCmp, true, mb(ctxReg, offPktLim+8*k), int32(o))
+			c.pktSizes |= 1
+			a.aluMI(aCmp, true, mb(ctxReg, offPktLim), int32(o)+int32(size)-1)
 			cont := a.newLabel()
 			a.jcc(ccBE, c.stub(func() {
 				generic()
@@ -1101,8 +1110,14 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		}
 	}
 	// the packet, else the generic path out of line
-	c.addr(tmpB, base, off)
-	a.aluRM(aSub, true, tmpB, mb(ctxReg, offPktVBase))
+	c.pktSizes |= 1 << k
+	if c.vbReg { // rcx = -pktVBase
+		a.lea(tmpB, mbi(jitReg[base], vbReg, 1, off))
+	} else {
+		c.addr(tmpB, base, off)
+		a.aluRM(aSub, true, tmpB, mb(ctxReg, offPktVBase))
+	}
+	c.vbUsed = true
 	a.aluRM(aCmp, true, tmpB, mb(ctxReg, offPktLim+8*k))
 	cont := a.newLabel()
 	a.jcc(ccAE, c.stub(func() {
