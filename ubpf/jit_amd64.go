@@ -67,7 +67,8 @@ package ubpf
 // BPF r0..r9 live in rax, rdi, rsi, rdx, r9, r8, rbx, r13, r14, r15. r10
 // (read-only for programs) lives in the Thread, since only calls and
 // returns change it; stack accesses through r10 use jitState.fp, its real
-// address. r12 holds the *Thread, rcx the budget, rbp the packet's first
+// address. r12 holds the *Thread, rcx the budget (or, in programs that
+// charge none, minus the packet's virtual base), rbp the packet's first
 // byte, r10 and r11 are scratch. The code never writes rsp.
 //
 // # Memory accesses
@@ -84,11 +85,18 @@ package ubpf
 //     without calls, one compare of r10 with them; then one load of fp
 //     and the access.
 //   - Through a register the JIT knows to hold the packet's start plus a
-//     constant: one compare of that offset with pktLim for the access
-//     size, then the access at rbp plus the constant.
+//     constant: one compare of the offset of the access's last byte with
+//     the packet's length (pktLim[0]), then the access at rbp plus the
+//     constant; no compare at all when the JIT's own facts prove the
+//     packet that long on every path (an earlier access at a known
+//     offset, or a branch on the length the entry put in r2: see
+//     jit_flow_amd64.go).
 //   - Otherwise, first the packet: virtual address minus the packet's
-//     virtual base, compared unsigned with pktLim for the access size
-//     (one subtraction, one compare), then the access at rbp+offset.
+//     virtual base, compared unsigned with pktLim for the access size,
+//     then the access at rbp+offset. In programs without budget charges
+//     rcx holds minus the virtual base (a constant, regionPacket<<32), so
+//     the subtraction folds into the LEA of the address; otherwise it
+//     reads pktVBase from the Thread.
 //   - Anything else, and whatever the fast paths above did not accept
 //     (out of line): the generic translation of the interpreter: region =
 //     address>>32 below numRegions, offset+size at most the region's
@@ -313,8 +321,10 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 // register some path may read before writing it starts at zero (as in the
 // interpreter, and so that nothing of Go's leaks: jit_live_amd64.go), the
 // rest keep what Go left, which nothing reads; rcx at the program's first
-// budget slice; rbp and the
-// limits of the packet accesses the program makes come from the packet.
+// budget slice, or minus the packet's virtual base; rbp and the limits
+// of the packet accesses the program makes (pktLim[0] for those at known
+// offsets, pktLim[k] for those of 1<<k bytes at others) come from the
+// packet.
 // The run's stack span is zeroed here (Thread.beginRun does it for the
 // interpreter): a constant number of bytes below the stack's top.
 // r10 and its real address are set by Thread.bind, unless the program
@@ -1097,6 +1107,12 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		// its last byte is below the packet's length (pktLim[0]), else
 		// the generic path decides
 		if o := f[base].v + int64(off); o >= 0 && o < 1<<31-8 {
+			if o+int64(size) <= f[pktMinSlot].v {
+				// an earlier access or length check on every path
+				// proved the packet that long
+				do(mb(pktReg, int32(o)))
+				return nil
+			}
 			c.pktSizes |= 1
 			a.aluMI(aCmp, true, mb(ctxReg, offPktLim), int32(o)+int32(size)-1)
 			cont := a.newLabel()

@@ -18,6 +18,14 @@ package ubpf
 //   - A map lookup whose map is known is done inline (arrays) or exits
 //     to Go with the map already resolved.
 //
+// Besides, a lower bound of the packet's length (slot pktMinSlot) holds on
+// every path: an access at a known packet offset that completed (by the
+// fast path or the generic one) proves the packet holds its bytes, and so
+// does a branch on the length as the filter's entry set it (r2 and its
+// copies, kind fLen) against a constant. An access at a known offset
+// below that bound needs no check: the packet does not change length
+// during a run (no helper resizes it).
+//
 // This relies on nothing the verifier concluded: the facts follow from
 // the instructions alone (after any call nothing is known of r0..r5:
 // inline hash lookups zero r1..r5; a local call restores r6..r9 and r10;
@@ -28,7 +36,13 @@ const (
 	fConst         // value = v
 	fPkt           // value = packet virtual base + v
 	fStack         // value = r10 + v
+	fLen           // value = the packet's length + v
 )
+
+// pktMinSlot is the slot of flowState that holds no register (r10 lives
+// in memory) but a bound: the packet is at least v bytes long (kind
+// fUnknown, so that nothing takes it for a register's fact).
+const pktMinSlot = 10
 
 type fact struct {
 	kind uint8
@@ -39,7 +53,11 @@ type flowState [11]fact
 
 func joinFacts(a, b flowState) (flowState, bool) {
 	changed := false
-	for i := range a {
+	if b[pktMinSlot].v < a[pktMinSlot].v {
+		a[pktMinSlot].v = b[pktMinSlot].v
+		changed = true
+	}
+	for i := range a[:pktMinSlot] {
 		if a[i] != b[i] && a[i].kind != fUnknown {
 			a[i] = fact{}
 			changed = true
@@ -72,6 +90,7 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 	var entry flowState
 	if p.kind == KindFilter {
 		entry[1] = fact{kind: fPkt}
+		entry[2] = fact{kind: fLen}
 	}
 	push(0, entry)
 	for pc := range insns {
@@ -154,9 +173,17 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 		case opLdAbsB, opLdAbsH, opLdAbsW, opLdIndB, opLdIndH, opLdIndW:
 			s[0] = fact{}
 		case opStB, opStH, opStW, opStDW, opStxB, opStxH, opStxW, opStxDW:
+			s.accessed(ins.dst, ins.off, ldxSize[ins.op])
 		default:
+			if ins.op >= opLdxB && ins.op <= opLdxSW {
+				s.accessed(ins.src, ins.off, ldxSize[ins.op])
+				set(fact{})
+				break
+			}
 			if isJumpOp(ins.op) {
-				push(int(ins.off), s)
+				taken := s
+				lenBranch(ins, &taken, &s)
+				push(int(ins.off), taken)
 			} else {
 				set(fact{}) // every other op writes dst with something else
 			}
@@ -164,4 +191,38 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 		push(next, s)
 	}
 	return in
+}
+
+// accessed records that an access of size bytes at base+off completed:
+// when base holds a known packet offset, the packet holds those bytes.
+func (s *flowState) accessed(base uint8, off int32, size int) {
+	if base >= 10 || s[base].kind != fPkt {
+		return
+	}
+	if o := s[base].v + int64(off); o >= 0 && o < 1<<31 {
+		s[pktMinSlot].v = max(s[pktMinSlot].v, o+int64(size))
+	}
+}
+
+// lenBranch refines the length bound on both ways of a conditional jump
+// that compares the packet's length (64 bits, unsigned) with a constant.
+func lenBranch(ins *insn, taken, fall *flowState) {
+	if ins.dst >= 10 || fall[ins.dst] != (fact{kind: fLen}) {
+		return
+	}
+	k := int64(ins.imm)
+	if k < 0 || k > 1<<24 {
+		return
+	}
+	raise := func(s *flowState, min int64) { s[pktMinSlot].v = max(s[pktMinSlot].v, min) }
+	switch ins.op {
+	case opJlt64I, opJne64I: // not taken: len >= k, len == k
+		raise(fall, k)
+	case opJle64I:
+		raise(fall, k+1)
+	case opJge64I, opJeq64I:
+		raise(taken, k)
+	case opJgt64I:
+		raise(taken, k+1)
+	}
 }

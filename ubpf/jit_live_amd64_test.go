@@ -145,3 +145,83 @@ func TestJITUnwrittenRegsZero(t *testing.T) {
 		}
 	}
 }
+
+// TestJITPacketBound: the packet length bound the JIT's flow facts derive
+// (jit_flow_amd64.go) right after the last load or store of each program
+// (each is followed by "mov %r4, 0", which no jump targets), and, for
+// every packet length around it, the same outcome in both engines (an
+// access the bound wrongly spared from its check would read past the
+// packet where the interpreter faults).
+func TestJITPacketBound(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  string
+		want int64
+	}{
+		{"none", "mov %r0, 0\nexit", 0},
+		{"access", "ldxh %r0, [%r1+12]\nmov %r4, 0\nexit", 14},
+		{"access via copy and add", "mov %r3, %r1\nadd %r3, 20\nldxw %r0, [%r3+2]\nmov %r4, 0\nexit", 26},
+		{"store", "stb [%r1+5], 1\nmov %r4, 0\nmov %r0, 0\nexit", 6},
+		{"larger of two", "ldxw %r0, [%r1+10]\nldxb %r0, [%r1+2]\nmov %r4, 0\nexit", 14},
+		{"jlt falls through", "mov %r0, 0\njlt %r2, 42, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 42},
+		{"at the bound", "mov %r0, 0\njlt %r2, 42, out\nldxb %r0, [%r1+41]\nmov %r4, 0\nout:\nexit", 42},
+		{"just past the bound", "mov %r0, 0\njlt %r2, 42, out\nldxh %r0, [%r1+41]\nmov %r4, 0\nout:\nexit", 43},
+		{"just past an access", "ldxh %r0, [%r1+12]\nldxb %r0, [%r1+14]\nmov %r4, 0\nexit", 15},
+		{"jlt taken: no bound", "mov %r0, 0\njlt %r2, 42, ok\nexit\nok:\nldxb %r0, [%r1+3]\nmov %r4, 0\nexit", 4},
+		{"jle falls through", "mov %r0, 0\njle %r2, 42, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 43},
+		{"jge taken", "mov %r0, 0\njge %r2, 30, ok\nexit\nok:\nldxb %r0, [%r1+3]\nmov %r4, 0\nexit", 30},
+		{"jge falls through: no bound", "mov %r0, 0\njge %r2, 30, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 4},
+		{"jgt taken", "mov %r0, 0\njgt %r2, 30, ok\nexit\nok:\nldxb %r0, [%r1+3]\nmov %r4, 0\nexit", 31},
+		{"jgt falls through: no bound", "mov %r0, 0\njgt %r2, 30, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 4},
+		{"jeq taken", "mov %r0, 0\njeq %r2, 9, ok\nexit\nok:\nldxb %r0, [%r1+3]\nmov %r4, 0\nexit", 9},
+		{"jeq falls through: no bound", "mov %r0, 0\njeq %r2, 9, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 4},
+		{"jne falls through", "mov %r0, 0\njne %r2, 9, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 9},
+		{"length copy", "mov %r0, 0\nmov %r5, %r2\njlt %r5, 20, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 20},
+		{"length changed", "mov %r0, 0\nadd %r2, 8\njlt %r2, 20, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 4},
+		{"length minus then plus", "mov %r0, 0\nsub %r2, 8\nadd %r2, 8\njlt %r2, 20, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 20},
+		{"32-bit copy: no bound", "mov %r0, 0\nmov32 %r2, %r2\njlt %r2, 20, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 4},
+		{"32-bit compare: no bound", "mov %r0, 0\njlt32 %r2, 20, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 4},
+		{"signed compare: no bound", "mov %r0, 0\njslt %r2, 20, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 4},
+		{"negative constant: no bound", "mov %r0, 0\njlt %r2, -1, out\nldxb %r0, [%r1+3]\nmov %r4, 0\nout:\nexit", 4},
+		{"join keeps the smaller", `
+mov %r0, 0
+jeq %r3, 0, b
+ldxb %r0, [%r1+30]
+ja c
+b:
+ldxb %r0, [%r1+10]
+c:
+ldxb %r0, [%r1+1]
+mov %r4, 0
+exit`, 11},
+		{"kept across a helper call", "ldxb %r6, [%r1+15]\ncall 2\nldxb %r0, [%r1+0]\nmov %r4, 0\nexit", 16},
+		{"length lost at a helper call", "mov %r6, %r1\nmov %r0, 0\ncall 2\njlt %r2, 20, out\nldxb %r0, [%r6+3]\nmov %r4, 0\nout:\nexit", 4},
+		{"negative offset: no bound", "mov %r3, %r1\nadd %r3, 4\nldxb %r0, [%r3-6]\nmov %r4, 0\nexit", 0},
+		{"unknown pointer: no bound", "mov %r3, %r1\nadd %r3, %r2\nldxb %r0, [%r3-1]\nmov %r4, 0\nexit", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, plain := decodePlain(t, tc.src, KindFilter)
+			facts := pktFacts(p, plain)
+			at := len(p.raw) - 1
+			for i, in := range p.raw {
+				if c := in.class(); c == classLDX || c == classST || c == classSTX {
+					at = i + 1
+				}
+			}
+			if f := facts[at]; f == nil {
+				t.Fatal("unreachable")
+			} else if got := f[pktMinSlot].v; got != tc.want {
+				t.Errorf("bound %d, want %d", got, tc.want)
+			}
+			interp, jit := unverified(t, tc.src, KindFilter, 0)
+			interp.fast = false // interp has no code
+			for n := 0; n <= 48; n++ {
+				pkt := make([]byte, n)
+				for i := range pkt {
+					pkt[i] = byte(i + 1)
+				}
+				runBoth(t, interp, jit, pkt)
+			}
+		})
+	}
+}
