@@ -194,7 +194,7 @@ type jitCompiler struct {
 	// vbReg: rcx holds -pktVBase (programs that do not charge the budget,
 	// which would live there); vbUsed: the code reads it
 	vbReg, vbUsed bool
-	facts                    []*flowState
+	facts         []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
 
