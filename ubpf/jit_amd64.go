@@ -91,6 +91,10 @@ package ubpf
 //     packet that long on every path (an earlier access at a known
 //     offset, or a branch on the length the entry put in r2: see
 //     jit_flow_amd64.go).
+//   - Through a register the JIT knows to hold the packet's start plus an
+//     offset in a known range (jit_flow_amd64.go), when the facts prove
+//     the packet holds every offset of the range: no compare, one LEA of
+//     the offset (rcx = minus the virtual base) and the access.
 //   - Otherwise, first the packet: virtual address minus the packet's
 //     virtual base, compared unsigned with pktLim for the access size,
 //     then the access at rbp+offset. In programs without budget charges
@@ -1122,6 +1126,17 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 			}))
 			do(mb(pktReg, int32(o)))
 			a.bind(cont)
+			return nil
+		}
+	}
+	if f := c.facts[pc]; f != nil && c.vbReg && f[base].kind == fPktR {
+		// a packet offset in a known range (jit_flow_amd64.go): no
+		// check when every offset of the range is in the part of the
+		// packet the facts proved there; rcx = -pktVBase
+		if lo, hi := f[base].v+int64(off), f[base].hi+int64(off); lo >= 0 && hi+int64(size) <= f[pktMinSlot].v {
+			c.vbUsed = true
+			a.lea(tmpB, mbi(jitReg[base], vbReg, 1, 0))
+			do(mbi(pktReg, tmpB, 1, off))
 			return nil
 		}
 	}

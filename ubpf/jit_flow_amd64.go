@@ -26,6 +26,14 @@ package ubpf
 // below that bound needs no check: the packet does not change length
 // during a run (no helper resizes it).
 //
+// In programs without backward jumps, scalars also get unsigned ranges
+// within [0, 1<<32) (byte, half and word loads, and with a mask, shifts
+// and adds by constants, sums; joins take the hull), and so do packet
+// pointers plus such scalars (fPktR). An access through such a pointer
+// whose every offset lies in the part of the packet the length bound
+// proved needs no check either. (With loops, a join would widen a range
+// once per round: there ranges are only kept where both paths agree.)
+//
 // This relies on nothing the verifier concluded: the facts follow from
 // the instructions alone (after any call nothing is known of r0..r5:
 // inline hash lookups zero r1..r5; a local call restores r6..r9 and r10;
@@ -37,6 +45,8 @@ const (
 	fPkt           // value = packet virtual base + v
 	fStack         // value = r10 + v
 	fLen           // value = the packet's length + v
+	fRange         // v <= value <= hi (unsigned), hi < 1<<32
+	fPktR          // value = packet virtual base + x, v <= x <= hi < 1<<32
 )
 
 // pktMinSlot is the slot of flowState that holds no register (r10 lives
@@ -47,11 +57,63 @@ const pktMinSlot = 10
 type fact struct {
 	kind uint8
 	v    int64
+	hi   int64 // fRange, fPktR
+}
+
+const rangeMax = 1<<32 - 1
+
+// scalarRange: the bounds of a scalar known to lie in [0, rangeMax].
+func scalarRange(f fact) (lo, hi int64, ok bool) {
+	switch {
+	case f.kind == fConst && f.v >= 0 && f.v <= rangeMax:
+		return f.v, f.v, true
+	case f.kind == fRange:
+		return f.v, f.hi, true
+	}
+	return 0, 0, false
+}
+
+// pktRange: the bounds of the packet offset of a packet pointer.
+func pktRange(f fact) (lo, hi int64, ok bool) {
+	switch {
+	case f.kind == fPkt && f.v >= 0 && f.v <= rangeMax:
+		return f.v, f.v, true
+	case f.kind == fPktR:
+		return f.v, f.hi, true
+	}
+	return 0, 0, false
+}
+
+// mkRange: kind (fRange or fPktR) over [lo, hi], or unknown when the
+// bounds leave [0, rangeMax].
+func mkRange(kind uint8, lo, hi int64) fact {
+	if lo < 0 || hi > rangeMax || lo > hi {
+		return fact{}
+	}
+	return fact{kind: kind, v: lo, hi: hi}
+}
+
+// hull joins two range facts of the same sort.
+func hull(a, b fact) (fact, bool) {
+	if alo, ahi, ok := scalarRange(a); ok {
+		if blo, bhi, ok := scalarRange(b); ok {
+			return mkRange(fRange, min(alo, blo), max(ahi, bhi)), true
+		}
+	}
+	if alo, ahi, ok := pktRange(a); ok {
+		if blo, bhi, ok := pktRange(b); ok {
+			return mkRange(fPktR, min(alo, blo), max(ahi, bhi)), true
+		}
+	}
+	return fact{}, false
 }
 
 type flowState [11]fact
 
-func joinFacts(a, b flowState) (flowState, bool) {
+// joinFacts joins the facts b of one more path into a. Ranges widen to
+// their hull only when ranges is set (loop-free programs: a loop could
+// widen them one step per round).
+func joinFacts(a, b flowState, ranges bool) (flowState, bool) {
 	changed := false
 	if b[pktMinSlot].v < a[pktMinSlot].v {
 		a[pktMinSlot].v = b[pktMinSlot].v
@@ -59,8 +121,14 @@ func joinFacts(a, b flowState) (flowState, bool) {
 	}
 	for i := range a[:pktMinSlot] {
 		if a[i] != b[i] && a[i].kind != fUnknown {
-			a[i] = fact{}
-			changed = true
+			j, ok := hull(a[i], b[i])
+			if !ok || !ranges {
+				j = fact{}
+			}
+			if j != a[i] {
+				a[i] = j
+				changed = true
+			}
 		}
 	}
 	return a, changed
@@ -72,6 +140,12 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 	n := len(insns)
 	in := make([]*flowState, n)
 	var work []int
+	ranges := true
+	for pc := range insns {
+		if isJumpOp(insns[pc].op) && int(insns[pc].off) <= pc {
+			ranges = false
+		}
+	}
 	push := func(pc int, s flowState) {
 		if pc < 0 || pc >= n {
 			return
@@ -82,7 +156,7 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 			work = append(work, pc)
 			return
 		}
-		if j, changed := joinFacts(*in[pc], s); changed {
+		if j, changed := joinFacts(*in[pc], s, ranges); changed {
 			*in[pc] = j
 			work = append(work, pc)
 		}
@@ -110,6 +184,12 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 				s[d] = f
 			}
 		}
+		get := func(r uint8) fact {
+			if r < 10 {
+				return s[r]
+			}
+			return fact{}
+		}
 		switch ins.op {
 		case opMov64I, opMov32I:
 			set(fact{kind: fConst, v: int64(ins.imm)})
@@ -130,19 +210,59 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 			if ins.op == opSub64I {
 				v = -v
 			}
-			if d < 10 && s[d].kind != fUnknown {
-				s[d].v += v
+			if d < 10 {
+				s[d] = addConst(s[d], v)
 			}
 		case opAdd64R:
 			if d < 10 && ins.src < 10 {
 				a, b := s[d], s[ins.src]
+				alo, ahi, aScalar := scalarRange(a)
+				blo, bhi, bScalar := scalarRange(b)
+				plo, phi, aPkt := pktRange(a)
+				qlo, qhi, bPkt := pktRange(b)
 				switch {
+				case (a.kind == fRange || a.kind == fPktR) && b.kind == fConst:
+					s[d] = addConst(a, b.v)
+				case a.kind == fConst && (b.kind == fRange || b.kind == fPktR):
+					s[d] = addConst(b, a.v)
 				case a.kind != fUnknown && b.kind == fConst:
 					s[d].v += b.v
 				case a.kind == fConst && b.kind != fUnknown:
 					s[d] = fact{kind: b.kind, v: a.v + b.v}
+				case aScalar && bScalar:
+					s[d] = mkRange(fRange, alo+blo, ahi+bhi)
+				case aPkt && bScalar:
+					s[d] = mkRange(fPktR, plo+blo, phi+bhi)
+				case aScalar && bPkt:
+					s[d] = mkRange(fPktR, alo+qlo, ahi+qhi)
 				default:
 					s[d] = fact{}
+				}
+			} else {
+				set(fact{})
+			}
+		case opAnd64I:
+			// within [0, the mask] when it is not negative, and never
+			// above the value
+			_, h, ok := scalarRange(get(d))
+			if m := int64(ins.imm); m >= 0 && m <= rangeMax {
+				if !ok || h > m {
+					h = m
+				}
+				ok = true
+			}
+			if ok {
+				set(mkRange(fRange, 0, h))
+			} else {
+				set(fact{})
+			}
+		case opLsh64I, opRsh64I:
+			k := ins.imm & 63
+			if lo, hi, ok := scalarRange(get(d)); ok && k < 32 {
+				if ins.op == opLsh64I {
+					set(mkRange(fRange, lo<<k, hi<<k))
+				} else {
+					set(mkRange(fRange, lo>>k, hi>>k))
 				}
 			} else {
 				set(fact{})
@@ -177,7 +297,16 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 		default:
 			if ins.op >= opLdxB && ins.op <= opLdxSW {
 				s.accessed(ins.src, ins.off, ldxSize[ins.op])
-				set(fact{})
+				switch ins.op { // zero-extended
+				case opLdxB:
+					set(mkRange(fRange, 0, 0xff))
+				case opLdxH:
+					set(mkRange(fRange, 0, 0xffff))
+				case opLdxW:
+					set(mkRange(fRange, 0, rangeMax))
+				default:
+					set(fact{})
+				}
 				break
 			}
 			if isJumpOp(ins.op) {
@@ -225,4 +354,17 @@ func lenBranch(ins *insn, taken, fall *flowState) {
 	case opJgt64I:
 		raise(taken, k+1)
 	}
+}
+
+// addConst: f plus the constant c (wrapping for exact facts; ranges must
+// stay in [0, rangeMax]).
+func addConst(f fact, c int64) fact {
+	switch f.kind {
+	case fUnknown:
+		return f
+	case fRange, fPktR:
+		return mkRange(f.kind, f.v+c, f.hi+c)
+	}
+	f.v += c
+	return f
 }

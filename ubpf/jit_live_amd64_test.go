@@ -225,3 +225,102 @@ exit`, 11},
 		})
 	}
 }
+
+// TestJITPacketRanges: packet pointers whose offset lies in a known range
+// (jit_flow_amd64.go) go unchecked when the whole range is below the
+// length bound; both engines agree at every length, whatever the bytes
+// that choose the offset.
+func TestJITPacketRanges(t *testing.T) {
+	const vlan = `
+mov %r0, 0
+jlt %r2, 42, out
+ldxh %r3, [%r1+12]
+mov %r4, 14
+jne %r3, 0x81, novlan
+mov %r4, 18
+novlan:
+mov %r5, %r1
+add %r5, %r4
+`
+	const ihl = `
+mov %r0, 0
+jlt %r2, 64, out
+ldxb %r3, [%r1+0]
+and %r3, 0xf
+lsh %r3, 2
+mov %r5, %r1
+add %r5, %r3
+`
+	for _, tc := range []struct {
+		name      string
+		src       string
+		lo, hi    int64 // the range of r5 at the access
+		unchecked bool
+	}{
+		{"vlan at the bound", vlan + "ldxw %r0, [%r5+20]\nout:\nexit", 14, 18, true},
+		{"vlan past the bound", vlan + "ldxw %r0, [%r5+21]\nout:\nexit", 14, 18, false},
+		{"vlan below the start", vlan + "ldxw %r0, [%r5-15]\nout:\nexit", 14, 18, false},
+		{"vlan at the start", vlan + "ldxw %r0, [%r5-14]\nout:\nexit", 14, 18, true},
+		{"ihl at the bound", ihl + "ldxw %r0, [%r5+0]\nout:\nexit", 0, 60, true},
+		{"ihl past the bound", ihl + "ldxw %r0, [%r5+1]\nout:\nexit", 0, 60, false},
+		{"ihl then add", ihl + "add %r5, 2\nldxh %r0, [%r5+0]\nout:\nexit", 2, 62, true},
+		{"ihl then sub past the start", ihl + "sub %r5, 1\nldxb %r0, [%r5+0]\nout:\nexit", 0, 0, false},
+		{"and with a negative mask keeps the range", ihl + "and %r3, -1\nmov %r5, %r1\nadd %r5, %r3\nldxb %r0, [%r5+0]\nout:\nexit", 0, 60, true},
+		{"rsh", "mov %r0, 0\njlt %r2, 20, out\nldxb %r3, [%r1+0]\nrsh %r3, 4\nmov %r5, %r1\nadd %r5, %r3\nldxw %r0, [%r5+1]\nout:\nexit", 0, 15, true},
+		{"a word is too wide", "mov %r0, 0\njlt %r2, 20, out\nldxw %r3, [%r1+0]\nmov %r5, %r1\nadd %r5, %r3\nldxb %r0, [%r5+0]\nout:\nexit", 0, rangeMax, false},
+		{"32-bit ops lose the range", ihl + "add32 %r3, 0\nmov %r5, %r1\nadd %r5, %r3\nldxb %r0, [%r5+0]\nout:\nexit", 0, 0, false},
+		{"a loop drops joined ranges", `
+mov %r0, 0
+jlt %r2, 64, out
+mov %r4, 0
+loop:
+mov %r5, %r1
+add %r5, %r4
+ldxb %r0, [%r5+0]
+add %r4, 1
+jlt %r4, 3, loop
+out:
+exit`, 0, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, plain := decodePlain(t, tc.src, KindFilter)
+			facts := pktFacts(p, plain)
+			at := -1
+			for i, in := range p.raw {
+				if in.class() == classLDX && in.Src == 5 {
+					at = i
+				}
+			}
+			f := facts[at]
+			if f == nil {
+				t.Fatal("unreachable")
+			}
+			if tc.hi == 0 {
+				if f[5].kind == fPktR {
+					t.Errorf("r5 = packet + [%d, %d], want unknown", f[5].v, f[5].hi)
+				}
+			} else if f[5].kind != fPktR || f[5].v != tc.lo || f[5].hi != tc.hi {
+				t.Errorf("r5 %+v, want packet + [%d, %d]", f[5], tc.lo, tc.hi)
+			}
+			off, size := int64(p.raw[at].Off), int64(sizeBytes(p.raw[at].Op))
+			got := f[5].kind == fPktR && f[5].v+off >= 0 && f[5].hi+off+size <= f[pktMinSlot].v
+			if got != tc.unchecked {
+				t.Errorf("unchecked %v, want %v (bound %d)", got, tc.unchecked, f[pktMinSlot].v)
+			}
+			interp, jit := unverified(t, tc.src, KindFilter, 0)
+			interp.fast = false // interp has no code
+			for n := 0; n <= 80; n++ {
+				for _, fill := range []func(i int) byte{
+					func(i int) byte { return byte(i + 1) },
+					func(i int) byte { return map[int]byte{0: 0xff, 12: 0x81, 13: 0}[i] },
+				} {
+					pkt := make([]byte, n)
+					for i := range pkt {
+						pkt[i] = fill(i)
+					}
+					runBoth(t, interp, jit, pkt)
+				}
+			}
+		})
+	}
+}
