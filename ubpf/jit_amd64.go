@@ -1133,7 +1133,8 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		// a packet offset in a known range (jit_flow_amd64.go): no
 		// check when every offset of the range is in the part of the
 		// packet the facts proved there; rcx = -pktVBase
-		if lo, hi := f[base].v+int64(off), f[base].hi+int64(off); lo >= 0 && hi+int64(size) <= f[pktMinSlot].v {
+		lo, hi := f[base].v+int64(off), f[base].hi+int64(off)
+		if lo >= 0 && (hi+int64(size) <= f[pktMinSlot].v || f[base].rel && int64(off)+int64(size) <= f[base].slack) {
 			c.vbUsed = true
 			a.lea(tmpB, mbi(jitReg[base], vbReg, 1, 0))
 			do(mbi(pktReg, tmpB, 1, off))

@@ -31,7 +31,12 @@ package ubpf
 // and adds by constants, sums; joins take the hull), and so do packet
 // pointers plus such scalars (fPktR). An access through such a pointer
 // whose every offset lies in the part of the packet the length bound
-// proved needs no check either. (With loops, a join would widen a range
+// proved needs no check either. Each range also names the value it is
+// (the instruction that made it) plus an exact constant, which copies and
+// constant adds keep; a 64-bit unsigned compare of a named range with the
+// length in r2 bounds on that way every value of the same name, and the
+// packet pointers made from them, by the length (relBranch): an access
+// through such a pointer that stays within that slack needs no check. (With loops, a join would widen a range
 // once per round: there ranges are only kept where both paths agree.)
 //
 // This relies on nothing the verifier concluded: the facts follow from
@@ -58,6 +63,14 @@ type fact struct {
 	kind uint8
 	v    int64
 	hi   int64 // fRange, fPktR
+	// fRange, fPktR in loop-free programs: id (not 0) names the value
+	// (the packet offset, for fPktR) that instruction id-1 produced, and
+	// this one is that value plus d, exactly; with rel, this value (the
+	// offset) plus slack is at most the packet's length
+	id    int32
+	d     int64
+	slack int64
+	rel   bool
 }
 
 const rangeMax = 1<<32 - 1
@@ -184,6 +197,14 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 				s[d] = f
 			}
 		}
+		// fresh names a range the instruction makes (unless it keeps
+		// the name pktPlus gave it)
+		fresh := func(f fact) fact {
+			if ranges && f.kind != fUnknown && f.id == 0 {
+				f.id = int32(pc + 1)
+			}
+			return f
+		}
 		get := func(r uint8) fact {
 			if r < 10 {
 				return s[r]
@@ -230,11 +251,11 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 				case a.kind == fConst && b.kind != fUnknown:
 					s[d] = fact{kind: b.kind, v: a.v + b.v}
 				case aScalar && bScalar:
-					s[d] = mkRange(fRange, alo+blo, ahi+bhi)
+					s[d] = fresh(mkRange(fRange, alo+blo, ahi+bhi))
 				case aPkt && bScalar:
-					s[d] = mkRange(fPktR, plo+blo, phi+bhi)
+					s[d] = fresh(pktPlus(a, b, mkRange(fPktR, plo+blo, phi+bhi)))
 				case aScalar && bPkt:
-					s[d] = mkRange(fPktR, alo+qlo, ahi+qhi)
+					s[d] = fresh(pktPlus(b, a, mkRange(fPktR, alo+qlo, ahi+qhi)))
 				default:
 					s[d] = fact{}
 				}
@@ -252,7 +273,7 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 				ok = true
 			}
 			if ok {
-				set(mkRange(fRange, 0, h))
+				set(fresh(mkRange(fRange, 0, h)))
 			} else {
 				set(fact{})
 			}
@@ -260,9 +281,9 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 			k := ins.imm & 63
 			if lo, hi, ok := scalarRange(get(d)); ok && k < 32 {
 				if ins.op == opLsh64I {
-					set(mkRange(fRange, lo<<k, hi<<k))
+					set(fresh(mkRange(fRange, lo<<k, hi<<k)))
 				} else {
-					set(mkRange(fRange, lo>>k, hi>>k))
+					set(fresh(mkRange(fRange, lo>>k, hi>>k)))
 				}
 			} else {
 				set(fact{})
@@ -299,11 +320,11 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 				s.accessed(ins.src, ins.off, ldxSize[ins.op])
 				switch ins.op { // zero-extended
 				case opLdxB:
-					set(mkRange(fRange, 0, 0xff))
+					set(fresh(mkRange(fRange, 0, 0xff)))
 				case opLdxH:
-					set(mkRange(fRange, 0, 0xffff))
+					set(fresh(mkRange(fRange, 0, 0xffff)))
 				case opLdxW:
-					set(mkRange(fRange, 0, rangeMax))
+					set(fresh(mkRange(fRange, 0, rangeMax)))
 				default:
 					set(fact{})
 				}
@@ -312,6 +333,9 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 			if isJumpOp(ins.op) {
 				taken := s
 				lenBranch(ins, &taken, &s)
+				if ranges {
+					relBranch(ins, &taken, &s)
+				}
 				push(int(ins.off), taken)
 			} else {
 				set(fact{}) // every other op writes dst with something else
@@ -363,8 +387,78 @@ func addConst(f fact, c int64) fact {
 	case fUnknown:
 		return f
 	case fRange, fPktR:
-		return mkRange(f.kind, f.v+c, f.hi+c)
+		g := mkRange(f.kind, f.v+c, f.hi+c)
+		if g.kind != fUnknown {
+			g.id, g.d, g.slack, g.rel = f.id, f.d+c, f.slack-c, f.rel
+		}
+		return g
 	}
 	f.v += c
 	return f
+}
+
+// pktPlus: the packet pointer p (an exact offset) plus the scalar x, in
+// range r: the offset is x's value plus p's, so it keeps x's name and
+// relation to the length.
+func pktPlus(p, x, r fact) fact {
+	if r.kind == fUnknown || p.kind != fPkt || x.kind != fRange || x.id == 0 {
+		return r
+	}
+	r.id, r.d, r.slack, r.rel = x.id, x.d+p.v, x.slack-p.v, x.rel
+	return r
+}
+
+// relBranch: a conditional jump that compares (64 bits, unsigned) a
+// named range with the packet's length, as the entry set it, bounds on
+// the way where it is at most the length every value of the same name:
+// x + (dx - d) + plus <= len for each y = x's value + d.
+func relBranch(ins *insn, taken, fall *flowState) {
+	if !regForm[ins.op] || ins.dst >= 10 || ins.src >= 10 {
+		return
+	}
+	isLen := func(r uint8) bool { return fall[r] == fact{kind: fLen} }
+	var x uint8 // the range's register
+	var to *flowState
+	plus := int64(0)
+	switch {
+	case isLen(ins.src): // x op len
+		x = ins.dst
+		switch ins.op {
+		case opJgt64R: // not taken: x <= len
+			to = fall
+		case opJle64R:
+			to = taken
+		case opJge64R: // not taken: x < len
+			to, plus = fall, 1
+		case opJlt64R:
+			to, plus = taken, 1
+		}
+	case isLen(ins.dst): // len op x
+		x = ins.src
+		switch ins.op {
+		case opJlt64R: // not taken: len >= x
+			to = fall
+		case opJge64R:
+			to = taken
+		case opJle64R: // not taken: len > x
+			to, plus = fall, 1
+		case opJgt64R:
+			to, plus = taken, 1
+		}
+	}
+	if to == nil {
+		return
+	}
+	fx := to[x]
+	if fx.kind != fRange || fx.id == 0 {
+		return
+	}
+	for r := range to[:pktMinSlot] {
+		f := &to[r]
+		if (f.kind == fRange || f.kind == fPktR) && f.id == fx.id {
+			if sl := fx.d - f.d + plus; !f.rel || sl > f.slack {
+				f.slack, f.rel = sl, true
+			}
+		}
+	}
 }

@@ -251,12 +251,69 @@ lsh %r3, 2
 mov %r5, %r1
 add %r5, %r3
 `
+	// r5 = the packet + r3, with r3 + 8 compared with the length
+	rel := func(cmp string) string {
+		return `
+mov %r0, 0
+ldxb %r3, [%r1+0]
+and %r3, 0x3f
+mov %r7, %r3
+add %r7, 8
+` + cmp + `
+mov %r5, %r1
+add %r5, %r3
+`
+	}
 	for _, tc := range []struct {
 		name      string
 		src       string
 		lo, hi    int64 // the range of r5 at the access
 		unchecked bool
 	}{
+		{"jgt len falls through", rel("jgt %r7, %r2, out") + "ldxh %r0, [%r5+6]\nout:\nexit", 0, 63, true},
+		{"jgt len past the slack", rel("jgt %r7, %r2, out") + "ldxh %r0, [%r5+7]\nout:\nexit", 0, 63, false},
+		{"jgt len below the start", rel("jgt %r7, %r2, out") + "ldxb %r0, [%r5-1]\nout:\nexit", 0, 63, false},
+		{"jge len falls through", rel("jge %r7, %r2, out") + "ldxh %r0, [%r5+7]\nout:\nexit", 0, 63, true},
+		{"jge len past the slack", rel("jge %r7, %r2, out") + "ldxh %r0, [%r5+8]\nout:\nexit", 0, 63, false},
+		{"jle len taken", rel("jle %r7, %r2, ok\nexit\nok:") + "ldxh %r0, [%r5+6]\nout:\nexit", 0, 63, true},
+		{"jle len falls through: no relation", rel("jle %r7, %r2, out") + "ldxb %r0, [%r5+0]\nout:\nexit", 0, 63, false},
+		{"jlt len taken", rel("jlt %r7, %r2, ok\nexit\nok:") + "ldxh %r0, [%r5+7]\nout:\nexit", 0, 63, true},
+		{"jgt len taken: no relation", rel("jgt %r7, %r2, ok\nexit\nok:") + "ldxb %r0, [%r5+0]\nout:\nexit", 0, 63, false},
+		{"len jlt falls through", rel("jlt %r2, %r7, out") + "ldxh %r0, [%r5+6]\nout:\nexit", 0, 63, true},
+		{"len jlt past the slack", rel("jlt %r2, %r7, out") + "ldxh %r0, [%r5+7]\nout:\nexit", 0, 63, false},
+		{"len jle falls through", rel("jle %r2, %r7, out") + "ldxh %r0, [%r5+7]\nout:\nexit", 0, 63, true},
+		{"len jge taken", rel("jge %r2, %r7, ok\nexit\nok:") + "ldxh %r0, [%r5+6]\nout:\nexit", 0, 63, true},
+		{"len jgt taken", rel("jgt %r2, %r7, ok\nexit\nok:") + "ldxh %r0, [%r5+7]\nout:\nexit", 0, 63, true},
+		{"len jgt falls through: no relation", rel("jgt %r2, %r7, out") + "ldxb %r0, [%r5+0]\nout:\nexit", 0, 63, false},
+		{"32-bit compare: no relation", rel("jgt32 %r7, %r2, out") + "ldxb %r0, [%r5+0]\nout:\nexit", 0, 63, false},
+		{"signed compare: no relation", rel("jsgt %r7, %r2, out") + "ldxb %r0, [%r5+0]\nout:\nexit", 0, 63, false},
+		{"moved after the compare", rel("jgt %r7, %r2, out\nadd %r3, 1") + "ldxh %r0, [%r5+5]\nout:\nexit", 1, 64, true},
+		{"moved past the slack", rel("jgt %r7, %r2, out\nadd %r3, 1") + "ldxh %r0, [%r5+6]\nout:\nexit", 1, 64, false},
+		{"another value", `
+mov %r0, 0
+ldxb %r3, [%r1+0]
+ldxb %r7, [%r1+0]
+add %r7, 8
+jgt %r7, %r2, out
+mov %r5, %r1
+add %r5, %r3
+ldxb %r0, [%r5+0]
+out:
+exit`, 0, 255, false},
+		{"a join drops the relation", `
+mov %r0, 0
+ldxb %r3, [%r1+0]
+and %r3, 0x3f
+mov %r7, %r3
+add %r7, 8
+jeq %r3, 1, skip
+jgt %r7, %r2, out
+skip:
+mov %r5, %r1
+add %r5, %r3
+ldxb %r0, [%r5+0]
+out:
+exit`, 0, 63, false},
 		{"vlan at the bound", vlan + "ldxw %r0, [%r5+20]\nout:\nexit", 14, 18, true},
 		{"vlan past the bound", vlan + "ldxw %r0, [%r5+21]\nout:\nexit", 14, 18, false},
 		{"vlan below the start", vlan + "ldxw %r0, [%r5-15]\nout:\nexit", 14, 18, false},
@@ -303,7 +360,8 @@ exit`, 0, 0, false},
 				t.Errorf("r5 %+v, want packet + [%d, %d]", f[5], tc.lo, tc.hi)
 			}
 			off, size := int64(p.raw[at].Off), int64(sizeBytes(p.raw[at].Op))
-			got := f[5].kind == fPktR && f[5].v+off >= 0 && f[5].hi+off+size <= f[pktMinSlot].v
+			got := f[5].kind == fPktR && f[5].v+off >= 0 &&
+				(f[5].hi+off+size <= f[pktMinSlot].v || f[5].rel && off+size <= f[5].slack)
 			if got != tc.unchecked {
 				t.Errorf("unchecked %v, want %v (bound %d)", got, tc.unchecked, f[pktMinSlot].v)
 			}
@@ -313,6 +371,7 @@ exit`, 0, 0, false},
 				for _, fill := range []func(i int) byte{
 					func(i int) byte { return byte(i + 1) },
 					func(i int) byte { return map[int]byte{0: 0xff, 12: 0x81, 13: 0}[i] },
+					func(i int) byte { return map[int]byte{0: 0x10}[i] },
 				} {
 					pkt := make([]byte, n)
 					for i := range pkt {
