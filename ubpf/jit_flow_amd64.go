@@ -358,17 +358,28 @@ func (s *flowState) accessed(base uint8, off int32, size int) {
 }
 
 // lenBranch refines the length bound on both ways of a conditional jump
-// that compares the packet's length (64 bits, unsigned) with a constant.
+// that compares (64 bits, unsigned) the packet's length, as the entry set
+// it, with a constant: an immediate, or a register known to hold one, on
+// either side.
 func lenBranch(ins *insn, taken, fall *flowState) {
-	if ins.dst >= 10 || fall[ins.dst] != (fact{kind: fLen}) {
+	isLen := func(r uint8) bool { return r < 10 && fall[r] == fact{kind: fLen} }
+	isConst := func(r uint8) bool { return r < 10 && fall[r].kind == fConst }
+	op, k := ins.op, int64(0)
+	switch {
+	case !regForm[op] && isLen(ins.dst): // len op imm
+		k = int64(ins.imm)
+	case regForm[op] && isLen(ins.dst) && isConst(ins.src): // len op k
+		op, k = op-1, fall[ins.src].v
+	case regForm[op] && isConst(ins.dst) && isLen(ins.src): // k op len: len op' k
+		op, k = lenMirror[op-1], fall[ins.dst].v
+	default:
 		return
 	}
-	k := int64(ins.imm)
 	if k < 0 || k > 1<<24 {
 		return
 	}
 	raise := func(s *flowState, min int64) { s[pktMinSlot].v = max(s[pktMinSlot].v, min) }
-	switch ins.op {
+	switch op {
 	case opJlt64I, opJne64I: // not taken: len >= k, len == k
 		raise(fall, k)
 	case opJle64I:
@@ -378,6 +389,12 @@ func lenBranch(ins *insn, taken, fall *flowState) {
 	case opJgt64I:
 		raise(taken, k+1)
 	}
+}
+
+// lenMirror: the jump of len op' k for k op len (64-bit, immediate form).
+var lenMirror = map[uint8]uint8{
+	opJgt64I: opJlt64I, opJge64I: opJle64I, opJlt64I: opJgt64I, opJle64I: opJge64I,
+	opJeq64I: opJeq64I, opJne64I: opJne64I,
 }
 
 // addConst: f plus the constant c (wrapping for exact facts; ranges must
