@@ -190,14 +190,16 @@ type jitCompiler struct {
 	back        map[[2]int]label
 	calls       bool   // the program has local calls
 	landing     []bool // per instruction: a jump or local call lands there
-	// what the entry must set up: the code reads the packet's length
-	// from the Thread (pktLen), re-enters after an exit (resume), charges
-	// the budget (backward jumps, calls)
-	pktLen, resumes, charges bool
-	pktSizes                 uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
+	// charges: the code charges the budget (backward jumps, calls)
+	charges bool
 	// vbReg: rcx holds -pktVBase (programs that do not charge the budget,
-	// which would live there); vbUsed: the code reads it
-	vbReg, vbUsed bool
+	// which would live there)
+	vbReg bool
+	// need: what the entry must set up, learnt while compiling the rest;
+	// known: the same, from a first pass, so that the entry can come
+	// first and fall into the body
+	need  entryNeeds
+	known *entryNeeds
 	facts         []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
@@ -205,12 +207,29 @@ type jitCompiler struct {
 	lSave, lReturn, lResume, lEntry label
 }
 
-// compileJIT compiles the decoded, unfused instructions of p.
+// entryNeeds is what the entry must set up for the rest of the code.
+type entryNeeds struct {
+	pktLen   bool  // the code reads the packet's length from the Thread
+	resumes  bool  // it re-enters after an exit (the resume stub)
+	vbUsed   bool  // it reads -pktVBase in rcx
+	pktSizes uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
+}
+
+// compileJIT compiles the decoded, unfused instructions of p, twice: the
+// first pass learns what the entry must set up, the second puts the
+// entry first, falling into the body.
 func compileJIT(p *Program, insns []insn) (*jitCode, error) {
 	c := &jitCompiler{p: p, insns: insns}
-	code, entry, resume, err := c.compile()
+	if _, _, _, err := c.compile(); err != nil {
+		return nil, err
+	}
+	c2 := &jitCompiler{p: p, insns: insns, known: &c.need}
+	code, entry, resume, err := c2.compile()
 	if err != nil {
 		return nil, err
+	}
+	if c2.need != c.need {
+		return nil, fmt.Errorf("jit: the passes disagree on the entry: %+v, then %+v", c.need, c2.need)
 	}
 	return mapCode(code, entry, resume)
 }
@@ -251,6 +270,9 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 	c.facts = pktFacts(c.p, c.insns)
 
 	body := a.newLabel()
+	if c.known != nil {
+		c.emitEntry(body)
+	}
 	a.bind(body)
 	for pc := 0; pc < n; pc++ {
 		in := &c.insns[pc]
@@ -287,7 +309,9 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 		c.stubs[i]()
 	}
 	c.emitCommon()
-	c.emitEntry(body)
+	if c.known == nil {
+		c.emitEntry(body)
+	}
 	if a.err != nil {
 		return nil, 0, 0, a.err
 	}
@@ -311,7 +335,7 @@ func (c *jitCompiler) exitStub(kind, arg uint64, pc int, resume label) label {
 func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 	a := &c.a
 	if resume >= 0 {
-		c.resumes = true
+		c.need.resumes = true
 		a.leaRIP(tmpA, resume)
 		a.store(8, mb(ctxReg, offResume), tmpA)
 	}
@@ -335,16 +359,20 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 // has local calls (a run that faulted in a callee leaves them changed).
 func (c *jitCompiler) emitEntry(body label) {
 	a := &c.a
+	need := c.need
+	if c.known != nil {
+		need = *c.known
+	}
 	a.bind(c.lEntry)
 	a.movRR(true, pktReg, tmpB)
-	if c.resumes { // the resume stub reloads rbp
+	if need.resumes { // the resume stub reloads rbp
 		a.store(8, mb(ctxReg, offPktBase), pktReg)
 	}
-	if c.pktLen {
+	if need.pktLen {
 		a.store(8, mb(ctxReg, offPktLen), tmpA)
 	}
 	zero := c.zeroRegs()
-	if c.pktSizes&^1 != 0 || c.p.stackSpan > 0 {
+	if need.pktSizes&^1 != 0 || c.p.stackSpan > 0 {
 		zero |= 1 // rax is the zero of the limits and of the stack span
 	}
 	for i, r := range jitReg {
@@ -353,7 +381,7 @@ func (c *jitCompiler) emitEntry(body label) {
 		}
 	}
 	for k := 0; k < 4; k++ {
-		if c.pktSizes&(1<<k) == 0 {
+		if need.pktSizes&(1<<k) == 0 {
 			continue
 		}
 		// pktLim[k] = max(len - size + 1, 0)
@@ -395,7 +423,7 @@ func (c *jitCompiler) emitEntry(body label) {
 	switch {
 	case c.charges:
 		a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
-	case c.vbUsed: // the exits save rcx, the resume stub reloads it
+	case need.vbUsed: // the exits save rcx, the resume stub reloads it
 		a.movImm(vbReg, ^uint64(regionPacket<<32)+1) // -pktVBase (jitState.init)
 	}
 	if c.calls {
@@ -406,7 +434,9 @@ func (c *jitCompiler) emitEntry(body label) {
 		a.store(8, mb(ctxReg, offFP), tmpA)
 		a.storeImm(8, mb(ctxReg, offDepth), 0)
 	}
-	a.jmp(body)
+	if c.known == nil {
+		a.jmp(body)
+	} // else the body follows
 }
 
 // zeroRegs returns the BPF registers (bits 0..9) the entry zeroes: those
@@ -686,7 +716,7 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 	case opLdPktEnd:
 		a.movImm(d, regionPacket<<32)
 		a.aluRM(aOr, true, d, mb(ctxReg, offPktLen))
-		c.pktLen = true
+		c.need.pktLen = true
 	case opBpfLoop:
 		return fmt.Errorf("insn %d: bpf_loop is not compiled yet (the program runs in the interpreter)", pc)
 	default:
@@ -1117,7 +1147,7 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 				do(mb(pktReg, int32(o)))
 				return nil
 			}
-			c.pktSizes |= 1
+			c.need.pktSizes |= 1
 			a.aluMI(aCmp, true, mb(ctxReg, offPktLim), int32(o)+int32(size)-1)
 			cont := a.newLabel()
 			a.jcc(ccBE, c.stub(func() {
@@ -1135,21 +1165,21 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		// packet the facts proved there; rcx = -pktVBase
 		lo, hi := f[base].v+int64(off), f[base].hi+int64(off)
 		if lo >= 0 && (hi+int64(size) <= f[pktMinSlot].v || f[base].rel && int64(off)+int64(size) <= f[base].slack) {
-			c.vbUsed = true
+			c.need.vbUsed = true
 			a.lea(tmpB, mbi(jitReg[base], vbReg, 1, 0))
 			do(mbi(pktReg, tmpB, 1, off))
 			return nil
 		}
 	}
 	// the packet, else the generic path out of line
-	c.pktSizes |= 1 << k
+	c.need.pktSizes |= 1 << k
 	if c.vbReg { // rcx = -pktVBase
 		a.lea(tmpB, mbi(jitReg[base], vbReg, 1, off))
 	} else {
 		c.addr(tmpB, base, off)
 		a.aluRM(aSub, true, tmpB, mb(ctxReg, offPktVBase))
 	}
-	c.vbUsed = true
+	c.need.vbUsed = true
 	a.aluRM(aCmp, true, tmpB, mb(ctxReg, offPktLim+8*k))
 	cont := a.newLabel()
 	a.jcc(ccAE, c.stub(func() {
@@ -1232,7 +1262,7 @@ func (c *jitCompiler) ldabs(in *insn) error {
 	a.aluRI(aAdd, true, tmpA, int32(n))
 	a.jcc(ccB, out) // carry: wrapped
 	a.aluRM(aCmp, true, tmpA, mb(ctxReg, offPktLen))
-	c.pktLen = true
+	c.need.pktLen = true
 	a.jcc(ccA, out)
 	m := mbi(pktReg, tmpB, 1, 0)
 	switch n {
