@@ -200,7 +200,7 @@ type jitCompiler struct {
 	// first and fall into the body
 	need  entryNeeds
 	known *entryNeeds
-	facts         []*flowState
+	facts []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
 
