@@ -67,9 +67,12 @@ package ubpf
 // BPF r0..r9 live in rax, rdi, rsi, rdx, r9, r8, rbx, r13, r14, r15. r10
 // (read-only for programs) lives in the Thread, since only calls and
 // returns change it; stack accesses through r10 use jitState.fp, its real
-// address. r12 holds the *Thread, rcx the budget (or, in programs that
-// charge none, minus the packet's virtual base), rbp the packet's first
-// byte, r10 and r11 are scratch. The code never writes rsp.
+// address. r12 holds the *Thread, rcx the budget, rbp the packet's first
+// byte, r10 and r11 are scratch. In programs that charge no budget, rcx
+// holds minus the packet's virtual base (regionPacket<<32, a constant)
+// and rbp the packet's first byte minus its virtual base, so that a
+// register holding a packet pointer indexes the packet directly
+// ([rbp + reg + off], see pktAt). The code never writes rsp.
 //
 // # Memory accesses
 //
@@ -86,21 +89,20 @@ package ubpf
 //     and the access.
 //   - Through a register the JIT knows to hold the packet's start plus a
 //     constant: one compare of the offset of the access's last byte with
-//     the packet's length (pktLim[0]), then the access at rbp plus the
-//     constant; no compare at all when the JIT's own facts prove the
+//     the packet's length (pktLim[0]), then the access (pktAt); no
+//     compare at all when the JIT's own facts prove the
 //     packet that long on every path (an earlier access at a known
 //     offset, or a branch on the length the entry put in r2: see
 //     jit_flow_amd64.go).
 //   - Through a register the JIT knows to hold the packet's start plus an
 //     offset in a known range (jit_flow_amd64.go), when the facts prove
-//     the packet holds every offset of the range: no compare, one LEA of
-//     the offset (rcx = minus the virtual base) and the access.
+//     the packet holds every offset of the range: no compare, just the
+//     access (pktAt).
 //   - Otherwise, first the packet: virtual address minus the packet's
 //     virtual base, compared unsigned with pktLim for the access size,
-//     then the access at rbp+offset. In programs without budget charges
-//     rcx holds minus the virtual base (a constant, regionPacket<<32), so
-//     the subtraction folds into the LEA of the address; otherwise it
-//     reads pktVBase from the Thread.
+//     then the access. In programs without budget charges rcx holds minus
+//     the virtual base, so the subtraction folds into the LEA of the
+//     address; otherwise it reads pktVBase from the Thread.
 //   - Anything else, and whatever the fast paths above did not accept
 //     (out of line): the generic translation of the interpreter: region =
 //     address>>32 below numRegions, offset+size at most the region's
@@ -349,10 +351,10 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 // register some path may read before writing it starts at zero (as in the
 // interpreter, and so that nothing of Go's leaks: jit_live_amd64.go), the
 // rest keep what Go left, which nothing reads; rcx at the program's first
-// budget slice, or minus the packet's virtual base; rbp and the limits
-// of the packet accesses the program makes (pktLim[0] for those at known
-// offsets, pktLim[k] for those of 1<<k bytes at others) come from the
-// packet.
+// budget slice, or minus the packet's virtual base; rbp (see Machine
+// state) and the limits of the packet accesses the program makes
+// (pktLim[0] for those at known offsets, pktLim[k] for those of 1<<k
+// bytes at others) come from the packet, when the code reads them.
 // The run's stack span is zeroed here (Thread.beginRun does it for the
 // interpreter): a constant number of bytes below the stack's top.
 // r10 and its real address are set by Thread.bind, unless the program
@@ -364,7 +366,13 @@ func (c *jitCompiler) emitEntry(body label) {
 		need = *c.known
 	}
 	a.bind(c.lEntry)
-	a.movRR(true, pktReg, tmpB)
+	switch {
+	case !c.vbReg:
+		a.movRR(true, pktReg, tmpB)
+	case need.vbUsed: // rbp = the packet minus its virtual base (pktAt)
+		a.movImm(vbReg, ^uint64(regionPacket<<32)+1) // -pktVBase (jitState.init)
+		a.lea(pktReg, mbi(tmpB, vbReg, 1, 0))
+	}
 	if need.resumes { // the resume stub reloads rbp
 		a.store(8, mb(ctxReg, offPktBase), pktReg)
 	}
@@ -423,8 +431,8 @@ func (c *jitCompiler) emitEntry(body label) {
 	switch {
 	case c.charges:
 		a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
-	case need.vbUsed: // the exits save rcx, the resume stub reloads it
-		a.movImm(vbReg, ^uint64(regionPacket<<32)+1) // -pktVBase (jitState.init)
+	case need.vbUsed && c.p.stackSpan > 16*8: // rep stos took rcx
+		a.movImm(vbReg, ^uint64(regionPacket<<32)+1)
 	}
 	if c.calls {
 		// r10 at the top of the run's stack span (see Thread.beginRun)
@@ -1144,7 +1152,7 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 			if o+int64(size) <= f[pktMinSlot].v {
 				// an earlier access or length check on every path
 				// proved the packet that long
-				do(mb(pktReg, int32(o)))
+				do(c.pktAt(base, off, o))
 				return nil
 			}
 			c.need.pktSizes |= 1
@@ -1154,7 +1162,7 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 				generic()
 				a.jmp(cont)
 			}))
-			do(mb(pktReg, int32(o)))
+			do(c.pktAt(base, off, o))
 			a.bind(cont)
 			return nil
 		}
@@ -1162,12 +1170,10 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 	if f := c.facts[pc]; f != nil && c.vbReg && f[base].kind == fPktR {
 		// a packet offset in a known range (jit_flow_amd64.go): no
 		// check when every offset of the range is in the part of the
-		// packet the facts proved there; rcx = -pktVBase
+		// packet the facts proved there
 		lo, hi := f[base].v+int64(off), f[base].hi+int64(off)
 		if lo >= 0 && (hi+int64(size) <= f[pktMinSlot].v || f[base].rel && int64(off)+int64(size) <= f[base].slack) {
-			c.need.vbUsed = true
-			a.lea(tmpB, mbi(jitReg[base], vbReg, 1, 0))
-			do(mbi(pktReg, tmpB, 1, off))
+			do(c.pktAt(base, off, 0))
 			return nil
 		}
 	}
@@ -1186,9 +1192,26 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		generic()
 		a.jmp(cont)
 	}))
-	do(mbi(pktReg, tmpB, 1, 0))
+	if c.vbReg {
+		do(c.pktAt(base, off, 0))
+	} else {
+		do(mbi(pktReg, tmpB, 1, 0))
+	}
 	a.bind(cont)
 	return nil
+}
+
+// pktAt: the real address of a packet access through BPF register base
+// plus off, at packet offset o when the register's offset is known. With
+// vbReg, rbp is the packet's first byte minus its virtual base, so the
+// register indexes it directly; otherwise rbp is the packet's first byte
+// (o must be known).
+func (c *jitCompiler) pktAt(base uint8, off int32, o int64) mem {
+	if c.vbReg {
+		c.need.vbUsed = true
+		return mbi(pktReg, jitReg[base], 1, off)
+	}
+	return mb(pktReg, int32(o))
 }
 
 // genericAccess: the access through the Thread's region tables.
@@ -1264,6 +1287,10 @@ func (c *jitCompiler) ldabs(in *insn) error {
 	a.aluRM(aCmp, true, tmpA, mb(ctxReg, offPktLen))
 	c.need.pktLen = true
 	a.jcc(ccA, out)
+	if c.vbReg { // rbp = the packet minus its virtual base (pktAt)
+		c.need.vbUsed = true
+		a.aluRR(aSub, true, tmpB, vbReg)
+	}
 	m := mbi(pktReg, tmpB, 1, 0)
 	switch n {
 	case 1:
