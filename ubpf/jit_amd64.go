@@ -350,7 +350,7 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 // the program's kind (as Run gives them to the interpreter); every other
 // register some path may read before writing it starts at zero (as in the
 // interpreter, and so that nothing of Go's leaks: jit_live_amd64.go), the
-// rest keep what Go left, which nothing reads; rcx at the program's first
+// rest (arguments too) keep what Go left, which nothing reads; rcx at the program's first
 // budget slice, or minus the packet's virtual base; rbp (see Machine
 // state) and the limits of the packet accesses the program makes
 // (pktLim[0] for those at known offsets, pktLim[k] for those of 1<<k
@@ -414,18 +414,22 @@ func (c *jitCompiler) emitEntry(body label) {
 			a.repStosq()
 		}
 	}
+	// the arguments, unless no path reads them
 	r1, r2 := jitReg[1], jitReg[2]
-	switch c.p.kind {
-	case KindXDP:
+	live := c.liveAtEntry()
+	switch {
+	case live&(1<<1) == 0:
+	case c.p.kind == KindXDP:
 		a.movImm(r1, regionCtx<<32)
-	case KindRaw: // r1 = len > 0 ? the buffer : 0
-		a.movRR(true, r2, tmpA)
+	case c.p.kind == KindRaw: // r1 = len > 0 ? the buffer : 0
 		a.aluRR(aXor, false, r1, r1)
 		a.movImm(tmpB, regionPacket<<32)
-		a.testRR(true, r2, r2)
+		a.testRR(true, tmpA, tmpA)
 		a.cmov(ccNE, r1, tmpB)
 	default:
 		a.movImm(r1, regionPacket<<32)
+	}
+	if live&(1<<2) != 0 && c.p.kind != KindXDP {
 		a.movRR(true, r2, tmpA)
 	}
 	switch {
@@ -455,10 +459,16 @@ func (c *jitCompiler) zeroRegs() uint16 {
 	if c.p.kind == KindXDP {
 		args = 1 << 1
 	}
+	return c.liveAtEntry() &^ args
+}
+
+// liveAtEntry returns the registers (bits 0..9) a run may read before
+// writing them.
+func (c *jitCompiler) liveAtEntry() uint16 {
 	if len(c.insns) == 0 {
-		return allRegs &^ args
+		return allRegs
 	}
-	return liveIn(c.insns)[0] &^ args
+	return liveIn(c.insns)[0]
 }
 
 // emitCommon: the shared exit and re-entry code.
