@@ -297,6 +297,11 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 			}
 		}
 		a.bind(c.lbl[pc])
+		if c.movAdd(pc) {
+			pc++
+			a.bind(c.lbl[pc])
+			continue
+		}
 		if err := c.insn(pc, in); err != nil {
 			return nil, 0, 0, fmt.Errorf("insn %d (%s): %w", pc, Disasm(c.p.raw, pc), err)
 		}
@@ -343,6 +348,35 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 	}
 	a.movImm(tmpB, kind|arg<<8|uint64(uint32(pc))<<32)
 	a.jmp(c.lSave)
+}
+
+// movAdd compiles the pair at pc "dst = src; dst += x" (a constant or a
+// register) as one LEA, unless a jump lands between the two; it reports
+// whether it did.
+func (c *jitCompiler) movAdd(pc int) bool {
+	if pc+1 >= len(c.insns) || c.landing[pc+1] {
+		return false
+	}
+	mv, ad := &c.insns[pc], &c.insns[pc+1]
+	if mv.op != opMov64R || mv.dst >= 10 || mv.src >= 10 || ad.dst != mv.dst {
+		return false
+	}
+	d, s := jitReg[mv.dst], jitReg[mv.src]
+	switch {
+	case ad.op == opAdd64I:
+		c.a.lea(d, mb(s, int32(int64(ad.imm))))
+	case ad.op == opSub64I && int32(int64(ad.imm)) != -1<<31:
+		c.a.lea(d, mb(s, -int32(int64(ad.imm))))
+	case ad.op == opAdd64R && ad.src < 10:
+		x := jitReg[ad.src]
+		if ad.src == mv.dst { // dst += dst: src twice
+			x = s
+		}
+		c.a.lea(d, mbi(s, x, 1, 0))
+	default:
+		return false
+	}
+	return true
 }
 
 // emitEntry: the start of a run, entered by jitcall with the packet's

@@ -392,3 +392,28 @@ exit`, 0, 0, false},
 		})
 	}
 }
+
+// TestJITMovAdd: "dst = src; dst += x" compiled as one LEA gives the
+// interpreter's results, in each form and with a jump landing on the add.
+func TestJITMovAdd(t *testing.T) {
+	for _, src := range []string{
+		"mov %r6, %r2\nadd %r6, 7\nmov %r0, %r6\nexit",
+		"mov %r6, %r2\nadd %r6, -9\nmov %r0, %r6\nexit",
+		"mov %r6, %r2\nsub %r6, 5\nmov %r0, %r6\nexit",
+		"mov %r6, %r2\nsub %r6, -2147483648\nmov %r0, %r6\nexit",
+		"mov %r6, %r2\nadd %r6, 2147483647\nmov %r0, %r6\nexit",
+		"mov %r3, 40\nmov %r7, %r2\nadd %r7, %r3\nmov %r0, %r7\nexit",
+		"mov %r7, %r2\nadd %r7, %r7\nmov %r0, %r7\nexit",
+		"mov %r2, %r2\nadd %r2, %r2\nmov %r0, %r2\nexit",
+		"mov %r0, %r1\nadd %r0, %r2\nsub %r0, %r1\nexit",
+		"mov %r8, %r2\nadd %r8, 1\nadd %r8, %r8\nmov %r0, %r8\nexit",
+		"mov %r6, 3\njeq %r2, 5, add\nmov %r6, %r2\nadd:\nadd %r6, 100\nmov %r0, %r6\nexit",
+		"mov %r6, %r2\nadd32 %r6, -1\nmov %r0, %r6\nexit",
+	} {
+		interp, jit := unverified(t, src, KindFilter, 0)
+		interp.fast = false // interp has no code
+		for n := 0; n < 12; n++ {
+			runBoth(t, interp, jit, make([]byte, n))
+		}
+	}
+}
