@@ -130,7 +130,10 @@ type subtable struct {
 	// lookup's time in scenario b's profile).
 	wordIdx [KeyWords]uint8
 	nWords  uint8
-	slots   []*cachedFlow
+	// four: the mask covers at most four words and wordIdx[:4] lists
+	// them padded with uncovered ones (see newSubtable)
+	four  bool
+	slots []*cachedFlow
 	// hashes[i] is slots[i].hash, so that a probe of a slot another key
 	// holds does not load that flow (a cache miss per probe).
 	hashes []uint64
@@ -164,10 +167,9 @@ type flowCache struct {
 	limit int64
 
 	// The burst being looked up (the pmd's arrays) and the index of the
-	// packet in it, for filters, which get in (filled when one runs), and
-	// a memo of their results.
+	// packet in it, for filters, which get in (filled when one runs; its
+	// PMD, the owning pmd's, set once), and a memo of their results.
 	burst *burst
-	pmdNo int // FilterInput.PMD of the pmd that owns the cache
 	cur   int
 	in    FilterInput
 	memo  [8]memoEntry
@@ -268,6 +270,19 @@ func (f *cachedFlow) setFilters() {
 // filter: a filtered packet pays for every frame between the classifier
 // and the program.
 func (c *flowCache) filtersPass(f *cachedFlow) bool {
+	if f.nFilters == 1 && c.memoN == 0 {
+		// The common case: one program, the packet's first. Its result
+		// is worth remembering only when the lookup goes on (it is not
+		// the one f wants); when it is, f is the packet's flow.
+		r := c.match(f.first)
+		if r != f.firstWant {
+			m := &c.memo[0] // field by field, see match
+			m.Filter, m.Want = f.first, r
+			c.memoN = 1
+			return false
+		}
+		return true
+	}
 next:
 	for k := 0; k < int(f.nFilters); k++ {
 		flt, want := f.first, f.firstWant
@@ -283,15 +298,9 @@ next:
 				continue next
 			}
 		}
-		b, i := c.burst, c.cur
-		// field by field: a composite literal is built in a temporary with
-		// narrow stores (Off) and copied with wide loads, which the CPU
-		// cannot forward from them: a stall of a dozen cycles per run
-		in := &c.in
-		in.Data, in.Key, in.Off, in.PMD = b.pkts[i].Data, &b.keys[i], b.offs[i], c.pmdNo
-		r := flt.Match(in)
+		r := c.match(flt)
 		if c.memoN < len(c.memo) {
-			m := &c.memo[c.memoN] // field by field, as c.in
+			m := &c.memo[c.memoN] // field by field, see match
 			m.Filter, m.Want = flt, r
 			c.memoN++
 		}
@@ -300,6 +309,17 @@ next:
 		}
 	}
 	return true
+}
+
+// match runs flt on the packet being looked up.
+func (c *flowCache) match(flt Filter) bool {
+	b, i := c.burst, c.cur
+	// field by field: a composite literal is built in a temporary with
+	// narrow stores (Off) and copied with wide loads, which the CPU
+	// cannot forward from them: a stall of a dozen cycles per run
+	in := &c.in
+	in.Data, in.Key, in.Off = b.pkts[i].Data, &b.keys[i], b.offs[i] // in.PMD is set once
+	return flt.Match(in)
 }
 
 func (c *flowCache) emcInsert(h uint64, f *cachedFlow) {
@@ -412,10 +432,24 @@ func (c *flowCache) judgeEMC(now int64) {
 
 func newSubtable(mask *FlowKey) *subtable {
 	st := &subtable{mask: *mask, slots: make([]*cachedFlow, 16), hashes: make([]uint64, 16)}
+	uncovered := -1
 	for i, w := range mask.Words() {
 		if w != 0 {
 			st.wordIdx[st.nWords] = uint8(i)
 			st.nWords++
+		} else if uncovered < 0 {
+			uncovered = i
+		}
+	}
+	// A mask usually covers two to four words (in_port, eth_type and
+	// nw_dst are words 2, 4 and 6). Its list is then padded to four with
+	// a word it does not cover, whose masked value is zero in every key,
+	// so that find hashes and compares four words unrolled instead of in
+	// a loop. The hash of a subtable's keys is over the padded list.
+	if uncovered >= 0 && st.nWords <= 4 {
+		st.four = true
+		for i := st.nWords; i < 4; i++ {
+			st.wordIdx[i] = uint8(uncovered)
 		}
 	}
 	return st
@@ -424,16 +458,38 @@ func newSubtable(mask *FlowKey) *subtable {
 // words returns the indexes of the key words the subtable's mask covers.
 func (st *subtable) words() []uint8 { return st.wordIdx[:st.nWords] }
 
+// hashWords returns the indexes of the words its keys' hash is over: the
+// covered ones, padded to four when st.four.
+func (st *subtable) hashWords() []uint8 {
+	if st.four {
+		return st.wordIdx[:4]
+	}
+	return st.words()
+}
+
+// masked4 returns the masked words of a key in a subtable with four.
+func (st *subtable) masked4(kw, mw *[KeyWords]uint64) (a, b, c, d uint64) {
+	w := &st.wordIdx
+	return kw[w[0]] & mw[w[0]], kw[w[1]] & mw[w[1]], kw[w[2]] & mw[w[2]], kw[w[3]] & mw[w[3]]
+}
+
+// mixWord is one step of the hash of a subtable's masked words.
+func mixWord(h, x uint64) uint64 {
+	h = (h ^ x) * 0xff51afd7ed558ccd
+	return h ^ h>>29
+}
+
 // hashMasked hashes the covered words of an already masked key.
 func (st *subtable) hashMasked(k *FlowKey) uint64 {
 	kw := k.Words()
-	h := uint64(0x9e3779b97f4a7c15)
-	for _, w := range st.words() {
-		h = (h ^ kw[w]) * 0xff51afd7ed558ccd
-		h ^= h >> 29
+	h := uint64(hashSeed)
+	for _, w := range st.hashWords() {
+		h = mixWord(h, kw[w])
 	}
 	return finalMix(h)
 }
+
+const hashSeed = 0x9e3779b97f4a7c15
 
 // finalMix spreads every bit of h over the low bits that index the
 // slots. Without it, keys that differ in a few bits of one word (the 256
@@ -450,10 +506,16 @@ func finalMix(h uint64) uint64 {
 // find returns the flow matching key (and its filters) in this subtable.
 func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 	kw, mw := key.Words(), st.mask.Words()
-	h := uint64(0x9e3779b97f4a7c15)
-	for _, w := range st.words() {
-		h = (h ^ (kw[w] & mw[w])) * 0xff51afd7ed558ccd
-		h ^= h >> 29
+	four := st.four
+	var a0, a1, a2, a3 uint64
+	h := uint64(hashSeed)
+	if four {
+		a0, a1, a2, a3 = st.masked4(kw, mw)
+		h = mixWord(mixWord(mixWord(mixWord(h, a0), a1), a2), a3)
+	} else {
+		for _, w := range st.words() {
+			h = mixWord(h, kw[w]&mw[w])
+		}
 	}
 	h = finalMix(h)
 	n := uint64(len(st.slots) - 1)
@@ -462,7 +524,15 @@ func (st *subtable) find(key *FlowKey, c *flowCache) *cachedFlow {
 		if f == nil {
 			return nil
 		}
-		if st.hashes[i] != h || !st.sameMasked(kw, mw, f) {
+		if st.hashes[i] != h {
+			continue
+		}
+		if four {
+			fw, w := f.mf.Key.Words(), &st.wordIdx // f's key is masked
+			if fw[w[0]] != a0 || fw[w[1]] != a1 || fw[w[2]] != a2 || fw[w[3]] != a3 {
+				continue
+			}
+		} else if !st.sameMasked(kw, mw, f) {
 			continue
 		}
 		for ; f != nil; f = f.next {

@@ -275,3 +275,48 @@ func TestEMCHitIsMegaflowMatch(t *testing.T) {
 		t.Fatalf("a packet inside the flow: got %p (want %p), EMC hits %d -> %d", got, f, hits, c.emcHits)
 	}
 }
+
+// TestSubtableWordCounts: find agrees with the hash insert computed, and
+// compares exactly the covered words, for masks of one to seven words
+// (up to four take find's unrolled path over a padded word list, more
+// its loop).
+func TestSubtableWordCounts(t *testing.T) {
+	fields := []func(k *FlowKey, v uint32){
+		func(k *FlowKey, v uint32) { k.InPort = v },
+		func(k *FlowKey, v uint32) { k.EthType = uint16(v) },
+		func(k *FlowKey, v uint32) { k.NwDst = v },
+		func(k *FlowKey, v uint32) { k.TpDst = uint16(v) },
+		func(k *FlowKey, v uint32) { k.TunID = uint64(v) },
+		func(k *FlowKey, v uint32) { k.MPLSLSE = v },
+		func(k *FlowKey, v uint32) { k.PBBISID = v },
+	}
+	for n := 1; n <= len(fields); n++ {
+		var mask, in FlowKey
+		for _, set := range fields[:n] {
+			set(&mask, 0xffffffff)
+			set(&in, 7)
+		}
+		st := newSubtable(&mask)
+		if covered := int(st.nWords); st.four != (covered <= 4) {
+			t.Fatalf("%d fields, %d words: four = %v", n, covered, st.four)
+		}
+		var c flowCache
+		f := &cachedFlow{}
+		f.mf.Mask = mask
+		f.mf.Key.And(&in, &mask)
+		f.hash = st.hashMasked(&f.mf.Key)
+		st.add(f)
+		outside := in
+		outside.NwSrc, outside.EthSrc = 99, [6]byte{1, 2, 3}
+		if got := st.find(&outside, &c); got != f {
+			t.Fatalf("%d fields: a key equal in the covered words was not found", n)
+		}
+		for i, set := range fields[:n] {
+			k := in
+			set(&k, 8)
+			if got := st.find(&k, &c); got != nil {
+				t.Fatalf("%d fields: a key that differs in field %d was found", n, i)
+			}
+		}
+	}
+}

@@ -71,8 +71,8 @@ func parseUDPTCP4(frame []byte, inPort uint32, key *FlowKey) bool {
 		return false
 	}
 	*key = FlowKey{InPort: inPort}
-	copy(key.EthDst[:], frame[0:6])
-	copy(key.EthSrc[:], frame[6:12])
+	key.EthDst = [6]byte(frame[0:6]) // a conversion, not a copy: no memmove call
+	key.EthSrc = [6]byte(frame[6:12])
 	key.EthType = EthTypeIPv4
 	key.NwTos = ip[header.IPv4TOS]
 	key.NwTTL = ip[header.IPv4TTL]

@@ -49,7 +49,7 @@ type burst struct {
 func newPMD(dp *Datapath) *pmd {
 	p := &pmd{dp: dp, dirty: make([]*cachedFlow, 0, 1024)}
 	p.cache.init(&p.burst, dp.cfg.EMCInsertInv, &dp.megaflows, dp.cfg.FlowLimit)
-	p.cache.pmdNo = 1 // pmd 0; runPMD sets the pmd's own
+	p.cache.in.PMD = 1 // pmd 0; runPMD sets the pmd's own
 	p.arena.init()
 	return p
 }
@@ -159,8 +159,15 @@ func (p *pmd) processBurst(inPort uint32, pkts []Packet) {
 	// cache for the lookups. Packets of a tunnel underlay are decapsulated
 	// here and continue with the tunnel as their in_port (tunnel.go).
 	for i := range pkts {
-		offs[i] = Parse(pkts[i].Data, inPort, &keys[i])
-		p.skip[i] = ul != nil && !p.fromUnderlay(ul, &pkts[i], &keys[i], &offs[i])
+		// Parse, by hand: its call cost a third of its fast path's
+		// instructions
+		d, k := pkts[i].Data, &keys[i]
+		if parseUDPTCP4(d, inPort, k) {
+			offs[i] = Offsets{L3: 14, L4: 14 + 20}
+		} else {
+			offs[i] = parseFull(d, inPort, k)
+		}
+		p.skip[i] = ul != nil && !p.fromUnderlay(ul, &pkts[i], k, &offs[i])
 	}
 	p.flushTunnelRx()
 	pcPort := inPort
