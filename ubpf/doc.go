@@ -152,8 +152,12 @@
 // Defence in depth: programs never see Go pointers. Every address is a
 // (region, offset) pair translated and bounds-checked at each access
 // against the run's regions (stack, context, packet, map values, ring
-// buffer records), in both engines, whatever the verifier proved;
-// read-only regions have no writable mapping. The values of an array,
+// buffer records), in both engines, whatever the verifier proved (the
+// JIT leaves out only packet checks that its own reading of the
+// instructions, not the verifier, proves redundant: accesses within what
+// the program's completed accesses or its comparisons with the packet's
+// length already cover, see jit_flow_amd64.go); read-only regions have
+// no writable mapping. The values of an array,
 // hash or LPM map are one region (per thread slot for per-thread maps), so
 // an access through a lookup's pointer is checked against its map. If the
 // verifier were wrong, a bad access stops that run with a [*RunError]: the

@@ -68,7 +68,11 @@ package ubpf
 // (read-only for programs) lives in the Thread, since only calls and
 // returns change it; stack accesses through r10 use jitState.fp, its real
 // address. r12 holds the *Thread, rcx the budget, rbp the packet's first
-// byte, r10 and r11 are scratch. The code never writes rsp.
+// byte, r10 and r11 are scratch. In programs that charge no budget, rcx
+// holds minus the packet's virtual base (regionPacket<<32, a constant)
+// and rbp the packet's first byte minus its virtual base, so that a
+// register holding a packet pointer indexes the packet directly
+// ([rbp + reg + off], see pktAt). The code never writes rsp.
 //
 // # Memory accesses
 //
@@ -84,11 +88,21 @@ package ubpf
 //     without calls, one compare of r10 with them; then one load of fp
 //     and the access.
 //   - Through a register the JIT knows to hold the packet's start plus a
-//     constant: one compare of that offset with pktLim for the access
-//     size, then the access at rbp plus the constant.
+//     constant: one compare of the offset of the access's last byte with
+//     the packet's length (pktLim[0]), then the access (pktAt); no
+//     compare at all when the JIT's own facts prove the
+//     packet that long on every path (an earlier access at a known
+//     offset, or a branch on the length the entry put in r2: see
+//     jit_flow_amd64.go).
+//   - Through a register the JIT knows to hold the packet's start plus an
+//     offset in a known range (jit_flow_amd64.go), when the facts prove
+//     the packet holds every offset of the range: no compare, just the
+//     access (pktAt).
 //   - Otherwise, first the packet: virtual address minus the packet's
-//     virtual base, compared unsigned with pktLim for the access size
-//     (one subtraction, one compare), then the access at rbp+offset.
+//     virtual base, compared unsigned with pktLim for the access size,
+//     then the access. In programs without budget charges rcx holds minus
+//     the virtual base, so the subtraction folds into the LEA of the
+//     address; otherwise it reads pktVBase from the Thread.
 //   - Anything else, and whatever the fast paths above did not accept
 //     (out of line): the generic translation of the interpreter: region =
 //     address>>32 below numRegions, offset+size at most the region's
@@ -121,6 +135,7 @@ var jitReg = [10]xreg{rax, rdi, rsi, rdx, r9, r8, rbx, r13, r14, r15}
 const (
 	ctxReg = r12 // *Thread
 	budReg = rcx
+	vbReg  = rcx // -pktVBase instead, when there is no budget to charge
 	pktReg = rbp
 	tmpA   = r10
 	tmpB   = r11
@@ -177,24 +192,46 @@ type jitCompiler struct {
 	back        map[[2]int]label
 	calls       bool   // the program has local calls
 	landing     []bool // per instruction: a jump or local call lands there
-	// what the entry must set up: the code reads the packet's length
-	// from the Thread (pktLen), re-enters after an exit (resume), charges
-	// the budget (backward jumps, calls)
-	pktLen, resumes, charges bool
-	pktSizes                 uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
-	facts                    []*flowState
+	// charges: the code charges the budget (backward jumps, calls)
+	charges bool
+	// vbReg: rcx holds -pktVBase (programs that do not charge the budget,
+	// which would live there)
+	vbReg bool
+	// need: what the entry must set up, learnt while compiling the rest;
+	// known: the same, from a first pass, so that the entry can come
+	// first and fall into the body
+	need  entryNeeds
+	known *entryNeeds
+	facts []*flowState
 
 	stubs []func() // out-of-line code, emitted after the body
 
 	lSave, lReturn, lResume, lEntry label
 }
 
-// compileJIT compiles the decoded, unfused instructions of p.
+// entryNeeds is what the entry must set up for the rest of the code.
+type entryNeeds struct {
+	pktLen   bool  // the code reads the packet's length from the Thread
+	resumes  bool  // it re-enters after an exit (the resume stub)
+	vbUsed   bool  // it reads -pktVBase in rcx
+	pktSizes uint8 // 1<<k: packet fast paths of 1<<k bytes use pktLim[k]
+}
+
+// compileJIT compiles the decoded, unfused instructions of p, twice: the
+// first pass learns what the entry must set up, the second puts the
+// entry first, falling into the body.
 func compileJIT(p *Program, insns []insn) (*jitCode, error) {
 	c := &jitCompiler{p: p, insns: insns}
-	code, entry, resume, err := c.compile()
+	if _, _, _, err := c.compile(); err != nil {
+		return nil, err
+	}
+	c2 := &jitCompiler{p: p, insns: insns, known: &c.need}
+	code, entry, resume, err := c2.compile()
 	if err != nil {
 		return nil, err
+	}
+	if c2.need != c.need {
+		return nil, fmt.Errorf("jit: the passes disagree on the entry: %+v, then %+v", c.need, c2.need)
 	}
 	return mapCode(code, entry, resume)
 }
@@ -231,9 +268,13 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 		}
 	}
 	c.lSave, c.lReturn, c.lResume, c.lEntry = a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()
+	c.vbReg = !c.charges
 	c.facts = pktFacts(c.p, c.insns)
 
 	body := a.newLabel()
+	if c.known != nil {
+		c.emitEntry(body)
+	}
 	a.bind(body)
 	for pc := 0; pc < n; pc++ {
 		in := &c.insns[pc]
@@ -256,6 +297,11 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 			}
 		}
 		a.bind(c.lbl[pc])
+		if c.movAdd(pc) {
+			pc++
+			a.bind(c.lbl[pc])
+			continue
+		}
 		if err := c.insn(pc, in); err != nil {
 			return nil, 0, 0, fmt.Errorf("insn %d (%s): %w", pc, Disasm(c.p.raw, pc), err)
 		}
@@ -270,7 +316,9 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 		c.stubs[i]()
 	}
 	c.emitCommon()
-	c.emitEntry(body)
+	if c.known == nil {
+		c.emitEntry(body)
+	}
 	if a.err != nil {
 		return nil, 0, 0, a.err
 	}
@@ -294,7 +342,7 @@ func (c *jitCompiler) exitStub(kind, arg uint64, pc int, resume label) label {
 func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 	a := &c.a
 	if resume >= 0 {
-		c.resumes = true
+		c.need.resumes = true
 		a.leaRIP(tmpA, resume)
 		a.store(8, mb(ctxReg, offResume), tmpA)
 	}
@@ -302,33 +350,80 @@ func (c *jitCompiler) exitTo(kind, arg uint64, pc int, resume label) {
 	a.jmp(c.lSave)
 }
 
+// movAdd compiles the pair at pc "dst = src; dst += x" (a constant or a
+// register) as one LEA, unless a jump lands between the two; it reports
+// whether it did.
+func (c *jitCompiler) movAdd(pc int) bool {
+	if pc+1 >= len(c.insns) || c.landing[pc+1] {
+		return false
+	}
+	mv, ad := &c.insns[pc], &c.insns[pc+1]
+	if mv.op != opMov64R || mv.dst >= 10 || mv.src >= 10 || ad.dst != mv.dst {
+		return false
+	}
+	d, s := jitReg[mv.dst], jitReg[mv.src]
+	switch {
+	case ad.op == opAdd64I:
+		c.a.lea(d, mb(s, int32(int64(ad.imm))))
+	case ad.op == opSub64I && int32(int64(ad.imm)) != -1<<31:
+		c.a.lea(d, mb(s, -int32(int64(ad.imm))))
+	case ad.op == opAdd64R && ad.src < 10:
+		x := jitReg[ad.src]
+		if ad.src == mv.dst { // dst += dst: src twice
+			x = s
+		}
+		c.a.lea(d, mbi(s, x, 1, 0))
+	default:
+		return false
+	}
+	return true
+}
+
 // emitEntry: the start of a run, entered by jitcall with the packet's
 // first byte in r11 and its length in r10. r1 and r2 are the arguments of
-// the program's kind (as Run gives them to the interpreter), the other
-// registers start at zero (as in the interpreter, and so that nothing of
-// Go's leaks), rcx at the program's first budget slice; rbp and the
-// limits of the packet accesses the program makes come from the packet.
+// the program's kind (as Run gives them to the interpreter); every other
+// register some path may read before writing it starts at zero (as in the
+// interpreter, and so that nothing of Go's leaks: jit_live_amd64.go), the
+// rest (arguments too) keep what Go left, which nothing reads; rcx at the program's first
+// budget slice, or minus the packet's virtual base; rbp (see Machine
+// state) and the limits of the packet accesses the program makes
+// (pktLim[0] for those at known offsets, pktLim[k] for those of 1<<k
+// bytes at others) come from the packet, when the code reads them.
 // The run's stack span is zeroed here (Thread.beginRun does it for the
 // interpreter): a constant number of bytes below the stack's top.
 // r10 and its real address are set by Thread.bind, unless the program
 // has local calls (a run that faulted in a callee leaves them changed).
 func (c *jitCompiler) emitEntry(body label) {
 	a := &c.a
+	need := c.need
+	if c.known != nil {
+		need = *c.known
+	}
 	a.bind(c.lEntry)
-	a.movRR(true, pktReg, tmpB)
-	if c.resumes { // the resume stub reloads rbp
+	switch {
+	case !c.vbReg:
+		a.movRR(true, pktReg, tmpB)
+	case need.vbUsed: // rbp = the packet minus its virtual base (pktAt)
+		a.movImm(vbReg, ^uint64(regionPacket<<32)+1) // -pktVBase (jitState.init)
+		a.lea(pktReg, mbi(tmpB, vbReg, 1, 0))
+	}
+	if need.resumes { // the resume stub reloads rbp
 		a.store(8, mb(ctxReg, offPktBase), pktReg)
 	}
-	if c.pktLen {
+	if need.pktLen {
 		a.store(8, mb(ctxReg, offPktLen), tmpA)
 	}
+	zero := c.zeroRegs()
+	if need.pktSizes&^1 != 0 || c.p.stackSpan > 0 {
+		zero |= 1 // rax is the zero of the limits and of the stack span
+	}
 	for i, r := range jitReg {
-		if i != 1 && i != 2 || c.p.kind == KindXDP {
+		if zero&(1<<i) != 0 {
 			a.aluRR(aXor, false, r, r)
 		}
 	}
 	for k := 0; k < 4; k++ {
-		if c.pktSizes&(1<<k) == 0 {
+		if need.pktSizes&(1<<k) == 0 {
 			continue
 		}
 		// pktLim[k] = max(len - size + 1, 0)
@@ -353,22 +448,29 @@ func (c *jitCompiler) emitEntry(body label) {
 			a.repStosq()
 		}
 	}
+	// the arguments, unless no path reads them
 	r1, r2 := jitReg[1], jitReg[2]
-	switch c.p.kind {
-	case KindXDP:
+	live := c.liveAtEntry()
+	switch {
+	case live&(1<<1) == 0:
+	case c.p.kind == KindXDP:
 		a.movImm(r1, regionCtx<<32)
-	case KindRaw: // r1 = len > 0 ? the buffer : 0
-		a.movRR(true, r2, tmpA)
+	case c.p.kind == KindRaw: // r1 = len > 0 ? the buffer : 0
 		a.aluRR(aXor, false, r1, r1)
 		a.movImm(tmpB, regionPacket<<32)
-		a.testRR(true, r2, r2)
+		a.testRR(true, tmpA, tmpA)
 		a.cmov(ccNE, r1, tmpB)
 	default:
 		a.movImm(r1, regionPacket<<32)
+	}
+	if live&(1<<2) != 0 && c.p.kind != KindXDP {
 		a.movRR(true, r2, tmpA)
 	}
-	if c.charges || c.resumes { // the resume stub reloads rcx
+	switch {
+	case c.charges:
 		a.movImm(budReg, uint64(min(c.p.budget, jitSlice)))
+	case need.vbUsed && c.p.stackSpan > 16*8: // rep stos took rcx
+		a.movImm(vbReg, ^uint64(regionPacket<<32)+1)
 	}
 	if c.calls {
 		// r10 at the top of the run's stack span (see Thread.beginRun)
@@ -378,7 +480,29 @@ func (c *jitCompiler) emitEntry(body label) {
 		a.store(8, mb(ctxReg, offFP), tmpA)
 		a.storeImm(8, mb(ctxReg, offDepth), 0)
 	}
-	a.jmp(body)
+	if c.known == nil {
+		a.jmp(body)
+	} // else the body follows
+}
+
+// zeroRegs returns the BPF registers (bits 0..9) the entry zeroes: those
+// a run may read before writing them (jit_live_amd64.go), but the
+// arguments the entry sets for the program's kind.
+func (c *jitCompiler) zeroRegs() uint16 {
+	args := uint16(1<<1 | 1<<2)
+	if c.p.kind == KindXDP {
+		args = 1 << 1
+	}
+	return c.liveAtEntry() &^ args
+}
+
+// liveAtEntry returns the registers (bits 0..9) a run may read before
+// writing them.
+func (c *jitCompiler) liveAtEntry() uint16 {
+	if len(c.insns) == 0 {
+		return allRegs
+	}
+	return liveIn(c.insns)[0]
 }
 
 // emitCommon: the shared exit and re-entry code.
@@ -644,7 +768,7 @@ func (c *jitCompiler) insn(pc int, in *insn) error {
 	case opLdPktEnd:
 		a.movImm(d, regionPacket<<32)
 		a.aluRM(aOr, true, d, mb(ctxReg, offPktLen))
-		c.pktLen = true
+		c.need.pktLen = true
 	case opBpfLoop:
 		return fmt.Errorf("insn %d: bpf_loop is not compiled yet (the program runs in the interpreter)", pc)
 	default:
@@ -1064,34 +1188,74 @@ func (c *jitCompiler) access(pc int, write, atomic bool, size int, base uint8, o
 		generic()
 		return nil
 	}
-	c.pktSizes |= 1 << k
 	if f := c.facts[pc]; f != nil && f[base].kind == fPkt {
 		// a known packet offset (see jit_flow_amd64.go): in bounds iff
-		// below the limit for the size, else the generic path decides
+		// its last byte is below the packet's length (pktLim[0]), else
+		// the generic path decides
 		if o := f[base].v + int64(off); o >= 0 && o < 1<<31-8 {
-			a.aluMI(aCmp, true, mb(ctxReg, offPktLim+8*k), int32(o))
+			if o+int64(size) <= f[pktMinSlot].v {
+				// an earlier access or length check on every path
+				// proved the packet that long
+				do(c.pktAt(base, off, o))
+				return nil
+			}
+			c.need.pktSizes |= 1
+			a.aluMI(aCmp, true, mb(ctxReg, offPktLim), int32(o)+int32(size)-1)
 			cont := a.newLabel()
 			a.jcc(ccBE, c.stub(func() {
 				generic()
 				a.jmp(cont)
 			}))
-			do(mb(pktReg, int32(o)))
+			do(c.pktAt(base, off, o))
 			a.bind(cont)
 			return nil
 		}
 	}
+	if f := c.facts[pc]; f != nil && c.vbReg && f[base].kind == fPktR {
+		// a packet offset in a known range (jit_flow_amd64.go): no
+		// check when every offset of the range is in the part of the
+		// packet the facts proved there
+		lo, hi := f[base].v+int64(off), f[base].hi+int64(off)
+		if lo >= 0 && (hi+int64(size) <= f[pktMinSlot].v || f[base].rel && int64(off)+int64(size) <= f[base].slack) {
+			do(c.pktAt(base, off, 0))
+			return nil
+		}
+	}
 	// the packet, else the generic path out of line
-	c.addr(tmpB, base, off)
-	a.aluRM(aSub, true, tmpB, mb(ctxReg, offPktVBase))
+	c.need.pktSizes |= 1 << k
+	if c.vbReg { // rcx = -pktVBase
+		a.lea(tmpB, mbi(jitReg[base], vbReg, 1, off))
+	} else {
+		c.addr(tmpB, base, off)
+		a.aluRM(aSub, true, tmpB, mb(ctxReg, offPktVBase))
+	}
+	c.need.vbUsed = true
 	a.aluRM(aCmp, true, tmpB, mb(ctxReg, offPktLim+8*k))
 	cont := a.newLabel()
 	a.jcc(ccAE, c.stub(func() {
 		generic()
 		a.jmp(cont)
 	}))
-	do(mbi(pktReg, tmpB, 1, 0))
+	if c.vbReg {
+		do(c.pktAt(base, off, 0))
+	} else {
+		do(mbi(pktReg, tmpB, 1, 0))
+	}
 	a.bind(cont)
 	return nil
+}
+
+// pktAt: the real address of a packet access through BPF register base
+// plus off, at packet offset o when the register's offset is known. With
+// vbReg, rbp is the packet's first byte minus its virtual base, so the
+// register indexes it directly; otherwise rbp is the packet's first byte
+// (o must be known).
+func (c *jitCompiler) pktAt(base uint8, off int32, o int64) mem {
+	if c.vbReg {
+		c.need.vbUsed = true
+		return mbi(pktReg, jitReg[base], 1, off)
+	}
+	return mb(pktReg, int32(o))
 }
 
 // genericAccess: the access through the Thread's region tables.
@@ -1165,8 +1329,12 @@ func (c *jitCompiler) ldabs(in *insn) error {
 	a.aluRI(aAdd, true, tmpA, int32(n))
 	a.jcc(ccB, out) // carry: wrapped
 	a.aluRM(aCmp, true, tmpA, mb(ctxReg, offPktLen))
-	c.pktLen = true
+	c.need.pktLen = true
 	a.jcc(ccA, out)
+	if c.vbReg { // rbp = the packet minus its virtual base (pktAt)
+		c.need.vbUsed = true
+		a.aluRR(aSub, true, tmpB, vbReg)
+	}
 	m := mbi(pktReg, tmpB, 1, 0)
 	switch n {
 	case 1:

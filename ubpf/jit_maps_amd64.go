@@ -244,8 +244,9 @@ func (c *jitCompiler) storedWhole(pc int, off int64, n int) bool {
 		case in.dst == 10:
 		case f != nil && f[in.dst].kind == fStack:
 			base = f[in.dst].v
-		case f != nil && f[in.dst].kind == fPkt:
-			continue // the packet, not the stack
+		case f != nil && f[in.dst].kind == fPkt && f[in.dst].v+int64(in.off) >= 0 &&
+			f[in.dst].v+int64(in.off)+size <= 1<<32:
+			continue // the packet's region, not the stack
 		default:
 			return false // it may write anywhere
 		}
