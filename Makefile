@@ -68,6 +68,8 @@ man: build
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzDecode -fuzztime 60s ./openflow/
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime 60s ./datapath/
+	$(GO) test -run XXX -fuzz FuzzJITDiffProgen -fuzztime 60s ./ubpf/
+	$(GO) test -run XXX -fuzz FuzzJITUnverified -fuzztime 60s ./ubpf/
 
 bench:
 	$(GO) test -run XXX -bench . -benchmem ./datapath/...
