@@ -657,6 +657,25 @@ cell() { # cell ROW SWITCH FIELD: the median, with the spread when there are rou
 	if [ "$ROUNDS" -gt 1 ] && [ "$m" != - ]; then echo "$m ($(spread "$@"))"; else echo "$m"; fi
 }
 ratio() { awk -v g="$1" -v o="$2" 'BEGIN { if (g == "-" || o == "-" || o == 0) print "-"; else printf "%.2f", g / o }'; }
+# rratio ROW1 SWITCH1 ROW2 SWITCH2 FIELD: the median over rounds of ROW1's
+# figure over ROW2's in the same round, and the per-round ratios. Rows run
+# seconds apart within a round, so this is robust to the host's slow mode,
+# which comes and goes over minutes (a ratio of medians can pair a slow
+# window of one row with a quick one of the other).
+rratio() {
+	awk -v r1="$1" -v w1="$2" -v r2="$3" -v w2="$4" -v f="$5" '
+		$4 != "fail" && $2 == r1 && $3 == w1 { a[$1] = $f + 0 }
+		$4 != "fail" && $2 == r2 && $3 == w2 { b[$1] = $f + 0 }
+		END {
+			for (k in a) if ((k in b) && b[k] > 0) { v[n++] = a[k] / b[k]; r[k] = a[k] / b[k] }
+			if (n == 0) { print "-"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+			if (n % 2) m = v[int(n / 2)]; else m = (v[n / 2 - 1] + v[n / 2]) / 2
+			s = ""
+			for (k = 1; k <= 99; k++) if (k in r) s = s (s == "" ? "" : ", ") sprintf("%.2f", r[k])
+			printf "%.2f (rounds: %s)", m, s
+		}' "$RAW"
+}
 describe() {
 	case $1 in
 	a-emc-off) echo "(a) 256 x nw_dst/24, 10k flows, 64 B; OVS EMC off" ;;
@@ -714,12 +733,22 @@ describe() {
 		case " $SCENARIOS " in *" a "*) ;; *) continue ;; esac
 		printf '  churn %s: per CPU-s, goko keeps %s of its quiet (a) rate, OVS %s of its (a, EMC off)\n' "$s" \
 			"$(ratio "$(median "$s" goko 7)" "$(median a goko 7)")" "$(ratio "$(median "$s" ovs 7)" "$(median a-emc-off ovs 7)")"
+		printf '    paired by round: goko %s; OVS %s\n' "$(rratio "$s" goko a goko 7)" "$(rratio "$s" ovs a-emc-off ovs 7)"
 	done
 	case " $SCENARIOS " in *" g "*)
 		printf '  filter (g): goko with the filter on every rule keeps %s of its rate without it (Mpps), %s per CPU-s\n' \
 			"$(ratio "$(median g goko 4)" "$(median g-nofilter goko 4)")" "$(ratio "$(median g goko 7)" "$(median g-nofilter goko 7)")"
+		printf '    paired by round (per CPU-s): %s\n' "$(rratio g goko g-nofilter goko 7)"
 		;;
 	esac
+	echo "  goko/OVS per CPU-s paired by round (each round runs a row's switches seconds apart):"
+	for s in $SCENARIOS; do
+		for row in $(scenario_rows "$s"); do
+			g=$s
+			[ "$row" = g-nofilter ] && g=g-nofilter
+			printf '    %-50s %s\n' "$(describe "$row")" "$(rratio "$g" goko "$row" ovs 7)"
+		done
+	done
 	echo
 	echo "total time $(( $(date +%s) - START ))s; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/table.txt"
