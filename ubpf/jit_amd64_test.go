@@ -45,7 +45,7 @@ func unverifiedSpan(t *testing.T, src string, kind Kind, budget, span int) (inte
 		return p
 	}
 	interp, jit = mk(), mk()
-	interp.jit = nil
+	interp.jit, interp.fast = nil, false // the interpreter copy: no code, so no fast path
 	if jit.jit == nil {
 		t.Fatal("not compiled")
 	}
