@@ -479,7 +479,7 @@ func mixWord(h, x uint64) uint64 {
 	return h ^ h>>29
 }
 
-// hashMasked hashes the covered words of an already masked key.
+// hashMasked hashes an already masked key over hashWords, as find does.
 func (st *subtable) hashMasked(k *FlowKey) uint64 {
 	kw := k.Words()
 	h := uint64(hashSeed)

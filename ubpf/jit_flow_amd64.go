@@ -76,22 +76,18 @@ type fact struct {
 const rangeMax = 1<<32 - 1
 
 // scalarRange: the bounds of a scalar known to lie in [0, rangeMax].
-func scalarRange(f fact) (lo, hi int64, ok bool) {
-	switch {
-	case f.kind == fConst && f.v >= 0 && f.v <= rangeMax:
-		return f.v, f.v, true
-	case f.kind == fRange:
-		return f.v, f.hi, true
-	}
-	return 0, 0, false
-}
+func scalarRange(f fact) (lo, hi int64, ok bool) { return bounds(f, fConst, fRange) }
 
 // pktRange: the bounds of the packet offset of a packet pointer.
-func pktRange(f fact) (lo, hi int64, ok bool) {
+func pktRange(f fact) (lo, hi int64, ok bool) { return bounds(f, fPkt, fPktR) }
+
+// bounds: f's value (exact kind) or range (ranged kind) within
+// [0, rangeMax].
+func bounds(f fact, exact, ranged uint8) (lo, hi int64, ok bool) {
 	switch {
-	case f.kind == fPkt && f.v >= 0 && f.v <= rangeMax:
+	case f.kind == exact && f.v >= 0 && f.v <= rangeMax:
 		return f.v, f.v, true
-	case f.kind == fPktR:
+	case f.kind == ranged:
 		return f.v, f.hi, true
 	}
 	return 0, 0, false
