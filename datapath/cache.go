@@ -50,6 +50,8 @@ import (
 	"math/bits"
 	"sort"
 	"sync/atomic"
+
+	"github.com/goko-net/goko/ubpf"
 )
 
 const (
@@ -80,11 +82,16 @@ type cachedFlow struct {
 	dead      bool // evicted: EMC entries pointing here are stale
 	simple    bool // fit for simple match (see portClassifier.simple)
 	firstWant bool // see first
+	// nFilters is len(mf.Filters) up to 255 (more: 255), without the
+	// pointer chase
+	nFilters uint8
 	// out is the tx queue index when the actions are a single plain
 	// output (the common case), which the pmd then runs without
 	// execute's pointer chases through actions; -1 otherwise.
-	out      int32
-	nFilters uint32 // len(mf.Filters), without the pointer chase
+	out int32
+	// firstProg is first's program when first is a ProgramFilter: the
+	// cache runs it itself (see filtersPass)
+	firstProg *atomic.Pointer[ubpf.Program]
 	// st is the subtable of the flow's mask: an EMC hit compares the
 	// packet's key with the flow's in the words that mask covers
 	st *subtable
@@ -168,10 +175,11 @@ type flowCache struct {
 
 	// The burst being looked up (the pmd's arrays) and the index of the
 	// packet in it, for filters, which get in (filled when one runs; its
-	// PMD, the owning pmd's, set once), and a memo of their results.
+	// VM, the pmd's own, set once), and a memo of their results.
 	burst *burst
 	cur   int
 	in    FilterInput
+	vm    *ubpf.Thread // the pmd's, in.VM
 	memo  [8]memoEntry
 	memoN int
 
@@ -182,6 +190,8 @@ type memoEntry = FilterCheck
 
 func (c *flowCache) init(b *burst, emcInv int, total *atomic.Int64, limit int) {
 	c.burst, c.total, c.limit = b, total, int64(limit)
+	c.vm = ubpf.NewThread()
+	c.in.VM = c.vm
 	c.emc = make([]emcEntry, emcEntries)
 	c.emcTrusted = true
 	c.emcInv = uint64(max(emcInv, 0))
@@ -259,9 +269,12 @@ func (c *flowCache) lookup(i int, key *FlowKey, pc *portClassifier) *cachedFlow 
 // setFilters sets what filtersPass reads from f.mf.Filters.
 func (f *cachedFlow) setFilters() {
 	fs := f.mf.Filters
-	f.nFilters = uint32(len(fs))
+	f.nFilters = uint8(min(len(fs), 255))
 	if len(fs) > 0 {
 		f.first, f.firstWant = fs[0].Filter, fs[0].Want
+		if pf, ok := f.first.(ProgramFilter); ok {
+			f.firstProg = pf.Program()
+		}
 	}
 }
 
@@ -274,7 +287,12 @@ func (c *flowCache) filtersPass(f *cachedFlow) bool {
 		// The common case: one program, the packet's first. Its result
 		// is worth remembering only when the lookup goes on (it is not
 		// the one f wants); when it is, f is the packet's flow.
-		r := c.match(f.first)
+		var r bool
+		if pr := f.firstProg; pr != nil {
+			r = pr.Load().Match(c.vm, c.burst.pkts[c.cur].Data)
+		} else {
+			r = c.match(f.first)
+		}
 		if r != f.firstWant {
 			m := &c.memo[0] // field by field, see match
 			m.Filter, m.Want = f.first, r
@@ -284,7 +302,7 @@ func (c *flowCache) filtersPass(f *cachedFlow) bool {
 		return true
 	}
 next:
-	for k := 0; k < int(f.nFilters); k++ {
+	for k := range f.mf.Filters {
 		flt, want := f.first, f.firstWant
 		if k > 0 {
 			fc := &f.mf.Filters[k]
@@ -318,7 +336,7 @@ func (c *flowCache) match(flt Filter) bool {
 	// narrow stores (Off) and copied with wide loads, which the CPU
 	// cannot forward from them: a stall of a dozen cycles per run
 	in := &c.in
-	in.Data, in.Key, in.Off = b.pkts[i].Data, &b.keys[i], b.offs[i] // in.PMD is set once
+	in.Data, in.Key, in.Off = b.pkts[i].Data, &b.keys[i], b.offs[i] // in.VM is set once
 	return flt.Match(in)
 }
 

@@ -618,7 +618,6 @@ func (dp *Datapath) runPMD(idx int, started chan<- error) {
 	started <- nil
 	p := newPMD(dp)
 	p.idx = idx
-	p.cache.in.PMD = idx + 1
 	st := &dp.pmds[idx]
 	idle := 0
 	for {

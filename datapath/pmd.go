@@ -49,7 +49,6 @@ type burst struct {
 func newPMD(dp *Datapath) *pmd {
 	p := &pmd{dp: dp, dirty: make([]*cachedFlow, 0, 1024)}
 	p.cache.init(&p.burst, dp.cfg.EMCInsertInv, &dp.megaflows, dp.cfg.FlowLimit)
-	p.cache.in.PMD = 1 // pmd 0; runPMD sets the pmd's own
 	p.arena.init()
 	return p
 }

@@ -26,6 +26,12 @@ package datapath
 // Datapath to the OpenFlow layer, for ActUserspace (Upcaller): the packet,
 // its key, and the context the translator attached to the action.
 
+import (
+	"sync/atomic"
+
+	"github.com/goko-net/goko/ubpf"
+)
+
 // FilterInput is one packet as a filter sees it: the frame as received
 // (after tunnel decapsulation) and what the parser found. Filters only
 // read it.
@@ -33,10 +39,10 @@ type FilterInput struct {
 	Data []byte
 	Key  *FlowKey
 	Off  Offsets
-	// PMD is 1 + the index of the datapath thread running the filter,
-	// 0 on any other goroutine. No two goroutines run filters with the
-	// same non-zero PMD at once, so a filter may keep scratch per PMD.
-	PMD int
+	// VM is the eBPF scratch (a ubpf.Thread) of the datapath thread
+	// running the filter, nil on any other goroutine. Only that thread
+	// uses it, so a run on it claims nothing.
+	VM *ubpf.Thread
 }
 
 // Filter is a packet filter run by the datapath: an eBPF program, or
@@ -44,6 +50,17 @@ type FilterInput struct {
 // by several datapath threads and must not allocate.
 type Filter interface {
 	Match(in *FilterInput) bool
+}
+
+// ProgramFilter is a Filter that runs the eBPF program its Program
+// pointer holds (which may be replaced at any time): Match(in) must be
+// Program().Load().Match(in.VM, in.Data) when in.VM is set. The datapath
+// runs such a filter itself, on its own VM, without building a
+// FilterInput or calling Match: on a cache hit, that glue cost as much as
+// a short program.
+type ProgramFilter interface {
+	Filter
+	Program() *atomic.Pointer[ubpf.Program]
 }
 
 // FilterCheck is one step of an Oko filter chain (Oko: the Open vSwitch
@@ -119,7 +136,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey, off *Offsets) *cachedFlow {
 	p.cnt.upcalls++
 	ver := p.dp.version.Load()
 	m := &p.miss
-	*m = Miss{FilterInput: FilterInput{Data: pkt.Data, Key: key, Off: *off, PMD: p.idx + 1}, Known: p.cache.memo[:p.cache.memoN]}
+	*m = Miss{FilterInput: FilterInput{Data: pkt.Data, Key: key, Off: *off, VM: p.cache.vm}, Known: p.cache.memo[:p.cache.memoN]}
 	f := &cachedFlow{}
 	t := &f.mf.Translation
 	p.dp.cfg.Translator.Translate(m, t)

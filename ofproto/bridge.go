@@ -143,7 +143,7 @@ func New(cfg Config) *Bridge {
 		groups:  map[uint32]*group{},
 		meters:  map[uint32]*meter{},
 		conns:   map[*Conn]struct{}{},
-		filters: filterRegistry{progs: map[uint32]*filterProg{}, pool: newVMPool(1)},
+		filters: filterRegistry{progs: map[uint32]*filterProg{}, pool: newVMPool()},
 		started: time.Now(),
 	}
 	b.missSendLen.Store(128)
@@ -156,7 +156,6 @@ func (b *Bridge) Name() string { return b.cfg.Name }
 // SetDatapath attaches the datapath this bridge programs.
 func (b *Bridge) SetDatapath(dp *datapath.Datapath) {
 	b.dp = dp
-	b.filters.pool = newVMPool(dp.PMDs())
 }
 
 // Run does the bridge's periodic work until ctx ends: it expires flows

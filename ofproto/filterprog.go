@@ -14,7 +14,8 @@ package ofproto
 // the new program answers differently simply misses and is translated
 // again.
 //
-// A run borrows its VM scratch from the bridge's pool (vmpool.go); the
+// A run on a datapath thread uses that thread's VM scratch, elsewhere it
+// borrows one from the bridge's pool (vmpool.go); the
 // wire messages that load programs are in experimenter.go, and what
 // controllers do with maps in filtermaps.go.
 
@@ -31,7 +32,8 @@ import (
 // maxFilterProgs is how many programs a bridge holds at most.
 const maxFilterProgs = 4096
 
-// filterProg is a registry entry. It implements datapath.Filter.
+// filterProg is a registry entry. It implements datapath.ProgramFilter:
+// on a cache hit the datapath runs the current program itself.
 type filterProg struct {
 	id       uint32
 	prog     atomic.Pointer[ubpf.Program]
@@ -43,15 +45,17 @@ type filterProg struct {
 // as no match (ubpf counts and logs it).
 func (f *filterProg) Match(in *datapath.FilterInput) bool {
 	p := f.prog.Load()
-	if in.PMD > 0 && in.PMD <= len(f.pool.pmds) {
-		r, err := p.Run(f.pool.pmds[in.PMD-1], in.Data)
-		return err == nil && p.IsMatch(r)
+	if in.VM != nil {
+		return p.Match(in.VM, in.Data)
 	}
 	s := f.pool.acquire()
-	r, err := p.Run(s.t, in.Data)
+	ok := p.Match(s.t, in.Data)
 	s.busy.Store(false)
-	return err == nil && p.IsMatch(r)
+	return ok
 }
+
+// Program is the entry's program pointer, for the datapath.
+func (f *filterProg) Program() *atomic.Pointer[ubpf.Program] { return &f.prog }
 
 // filterRegistry is a bridge's programs. Changed under Bridge.modMu and
 // Bridge.mu held for writing; read under either.

@@ -4,11 +4,11 @@ package ofproto
 //
 // The VM needs per-thread scratch (a ubpf.Thread). Filters run on the pmd
 // threads (cache hits and upcalls) and on OpenFlow connection goroutines
-// (packet-out through the pipeline). Each pmd has a Thread of its own
-// (the datapath says which pmd runs a filter, FilterInput.PMD): a run
-// there claims nothing, and the Thread's counters take plain stores. The
-// other goroutines share a pool, sized from the processor count, and a
-// run claims a free Thread with one compare-and-swap: no lock, and no
+// (packet-out through the pipeline). Each pmd has a Thread of its own,
+// which the datapath owns and passes in (FilterInput.VM): a run there
+// claims nothing, and the Thread's counters take plain stores. The other
+// goroutines share this pool, sized from the processor count, and a run
+// claims a free Thread with one compare-and-swap: no lock, and no
 // allocation.
 
 import (
@@ -18,9 +18,8 @@ import (
 	"github.com/goko-net/goko/ubpf"
 )
 
-// vmPool holds the pmds' Threads and the ones other filter runs borrow.
+// vmPool holds the Threads that filter runs off the pmds borrow.
 type vmPool struct {
-	pmds  []*ubpf.Thread // pmd i's, used by no other goroutine
 	slots []vmSlot
 	next  atomic.Uint32
 }
@@ -31,17 +30,13 @@ type vmSlot struct {
 	_    [48]byte // keep busy flags of different slots on different cache lines
 }
 
-// newVMPool makes a Thread for each of pmds datapath threads and sizes the
-// shared pool for the goroutines that can run at once (connections
-// running a packet-out through the pipeline) plus one, so a free slot is
-// normally found at the first or second try.
-func newVMPool(pmds int) *vmPool {
-	p := &vmPool{slots: make([]vmSlot, runtime.GOMAXPROCS(0)+1), pmds: make([]*ubpf.Thread, pmds)}
+// newVMPool sizes the pool for the goroutines that can run at once
+// (connections running a packet-out through the pipeline) plus one, so a
+// free slot is normally found at the first or second try.
+func newVMPool() *vmPool {
+	p := &vmPool{slots: make([]vmSlot, runtime.GOMAXPROCS(0)+1)}
 	for i := range p.slots {
 		p.slots[i].t = ubpf.NewThread()
-	}
-	for i := range p.pmds {
-		p.pmds[i] = ubpf.NewThread()
 	}
 	return p
 }

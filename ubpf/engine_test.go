@@ -1,6 +1,7 @@
 package ubpf_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,5 +74,65 @@ func runConfEngine(t *testing.T, c confCase, e ubpf.Engine) {
 	}
 	if uint32(got) != uint32(c.result) || got != c.result && c.result>>32 != 0 {
 		t.Fatalf("result %#x, want %#x", got, c.result)
+	}
+}
+
+// TestMatchAgreesWithRun: Match is Run followed by IsMatch, with a fault
+// as no match, on every engine and every path a run takes (the JIT's fast
+// path, the timed runs, exits to Go for helpers, faults), and it counts
+// runs, matches and errors as Run does.
+func TestMatchAgreesWithRun(t *testing.T) {
+	cases := []struct {
+		name   string
+		kind   ubpf.Kind
+		src    string
+		budget int
+		want   bool // Match's answer
+		fault  bool
+	}{
+		{"r0=1", ubpf.KindFilter, "mov %r0, 1\nexit", 0, true, false},
+		{"r0=0", ubpf.KindFilter, "mov %r0, 0\nexit", 0, false, false},
+		{"r0=2", ubpf.KindFilter, "mov %r0, 2\nexit", 0, false, false},
+		{"xdp pass", ubpf.KindXDP, "mov %r0, 2\nexit", 0, true, false},
+		{"xdp r0=1", ubpf.KindXDP, "mov %r0, 1\nexit", 0, false, false},
+		{"helper", ubpf.KindFilter, "call 5\nmov %r0, 1\nexit", 0, true, false},
+		{"budget", ubpf.KindFilter, "mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 1000, loop\nmov %r0, 1\nexit", 100, false, true},
+	}
+	pkt := make([]byte, 64)
+	for _, e := range engines() {
+		for _, c := range cases {
+			for _, measure := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/measure=%v", e, c.name, measure), func(t *testing.T) {
+					p, err := ubpf.Load(mustAsm(t, c.src), ubpf.LoadOptions{Kind: c.kind, Engine: e, Logger: quiet,
+						MeasureTime: measure, RunBudget: c.budget})
+					if err != nil {
+						t.Fatal(err)
+					}
+					th := ubpf.NewThread()
+					defer th.Close()
+					const n = 600 // more than two timed runs' interval
+					for i := 0; i < n; i++ {
+						if got := p.Match(th, pkt); got != c.want {
+							t.Fatalf("run %d: Match %v, want %v", i, got, c.want)
+						}
+						r, err := p.Run(th, pkt)
+						if (err != nil) != c.fault || (err == nil && p.IsMatch(r) != c.want) {
+							t.Fatalf("run %d: Run r0=%d err=%v", i, r, err)
+						}
+					}
+					s := p.Stats()
+					wantMatches, wantErrors := uint64(0), uint64(0)
+					if c.want {
+						wantMatches = 2 * n
+					}
+					if c.fault {
+						wantErrors = 2 * n
+					}
+					if s.Runs != 2*n || s.Matches != wantMatches || s.Errors != wantErrors {
+						t.Fatalf("stats %+v, want %d runs, %d matches, %d errors", s, 2*n, wantMatches, wantErrors)
+					}
+				})
+			}
+		}
 	}
 }

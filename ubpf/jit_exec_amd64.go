@@ -27,10 +27,16 @@ func jitcall(t *Thread, pc uintptr, pkt unsafe.Pointer, n uint64) (exit, r0 uint
 //go:noescape
 func run(p *Program, t *Thread, pkt []byte) (r0 uint64, err error)
 
-// runSlow and runExited are reached from run by tail jumps in assembly,
-// which Go's tools do not read: this reference keeps them (and what they
-// call) visibly used.
-var _ = [...]any{runSlow, runExited}
+// match is Match (jit_amd64.s): run's fast path with the match as its
+// result, or a tail jump to matchSlow or matchExited.
+//
+//go:noescape
+func match(p *Program, t *Thread, pkt []byte) bool
+
+// runSlow, runExited, matchSlow and matchExited are reached from run and
+// match by tail jumps in assembly, which Go's tools do not read: this
+// reference keeps them (and what they call) visibly used.
+var _ = [...]any{runSlow, runExited, matchSlow, matchExited}
 
 // bindFast lets the runs of p on t take run's fast path: p is t's bound program,
 // compiled, and eligible (Program.fast).

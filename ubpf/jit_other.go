@@ -27,6 +27,11 @@ func run(p *Program, t *Thread, pkt []byte) (uint64, error) {
 	return runSlow(p, t, pkt)
 }
 
+// match is Match: every run takes matchSlow here.
+func match(p *Program, t *Thread, pkt []byte) bool {
+	return matchSlow(p, t, pkt)
+}
+
 // runJITExits is never called here.
 func (p *Program) runJITExits(t *Thread, pkt []byte, _ uint64) (uint64, error) {
 	return p.runFull(t, pkt, &p.stats[t.slot&(ThreadSlots-1)])

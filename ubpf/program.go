@@ -334,6 +334,17 @@ func runExited(p *Program, t *Thread, pkt []byte) (uint64, error) {
 	return p.runJITExits(t, pkt, t.jit.exit)
 }
 
+// matchSlow and matchExited are Match's runSlow and runExited.
+func matchSlow(p *Program, t *Thread, pkt []byte) bool {
+	r, err := runSlow(p, t, pkt)
+	return err == nil && p.IsMatch(r)
+}
+
+func matchExited(p *Program, t *Thread, pkt []byte) bool {
+	r, err := runExited(p, t, pkt)
+	return err == nil && p.IsMatch(r)
+}
+
 // timeNext reports whether t's next run of p is one of the timed ones.
 func (p *Program) timeNext(t *Thread) bool {
 	return atomic.LoadUint64(&p.stats[t.slot&(ThreadSlots-1)].runs)%timeEvery == 0
@@ -435,11 +446,13 @@ func count(c *uint64, n uint64, own bool) {
 	}
 }
 
-// Match runs the program and reports whether it matched; a failed run is
-// no match.
+// Match runs the program on pkt with the thread t, as Run does, and
+// reports whether it matched: it ran to the end and returned what
+// IsMatch takes for a match. A run-time fault is no match (Run counts and
+// logs it). Match inlines into its caller, as Run does: a switch running
+// a filter per packet pays for no Go frame between itself and the code.
 func (p *Program) Match(t *Thread, pkt []byte) bool {
-	ret, err := p.Run(t, pkt)
-	return err == nil && p.IsMatch(ret)
+	return match(p, t, pkt)
 }
 
 // CompatibleMaps returns, by name, the maps of old whose declarations are
