@@ -242,10 +242,14 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) ([]insn, error) {
 		}
 		out[pc] = d
 	}
-	// Weigh backward jumps and local calls: taken, they cost the run's
-	// budget what the loop body or the callee may execute before the next
-	// such charge, so the budget counts instructions (bodies longer than
-	// 255 count as 255; see RunBudget).
+	// Weigh backward jumps that close a loop, and local calls: taken,
+	// they cost the run's budget what the loop body or the callee may
+	// execute before the next such charge, so the budget counts
+	// instructions (bodies longer than 255 count as 255; see RunBudget).
+	// A backward jump on no cycle (compilers put a shared return block
+	// before the code that jumps to it) is taken at most once per run,
+	// like a forward jump, and is not charged either: a program whose
+	// jumps form no cycle runs at most once through each instruction.
 	funcEnd := make([]int, len(out)) // per function start: where it ends
 	starts := append([]int{0}, p.callbacks...)
 	for pc := range out {
@@ -267,10 +271,11 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) ([]insn, error) {
 	for _, cb := range p.callbacks {
 		p.funcWeight[cb] = weight(funcEnd[cb] - cb)
 	}
+	cyclic := loopJumps(out)
 	for pc := range out {
 		d := &out[pc]
 		switch {
-		case isJumpOp(d.op) && int(d.off) <= pc:
+		case isJumpOp(d.op) && int(d.off) <= pc && cyclic[pc]:
 			d.back = weight(pc - int(d.off) + 1)
 		case d.op == opCallLocal:
 			d.back = weight(funcEnd[d.off] - int(d.off))
@@ -292,6 +297,104 @@ func (p *Program) decode(ldImm map[int]uint64, ctx []uint8) ([]insn, error) {
 		}
 	}
 	return plain, nil
+}
+
+// loopJumps reports, per instruction, whether it is a jump whose edge to
+// its target lies on a cycle of the control-flow graph (edges: fallthrough,
+// jump targets; a call falls through, its callee is charged on its own;
+// exit and the second slot of an LDDW have none). It finds the strongly
+// connected components (Tarjan's algorithm, iterative): an edge lies on a
+// cycle when both ends are in one component.
+func loopJumps(insns []insn) []bool {
+	n := len(insns)
+	succ := func(pc int, buf *[2]int) []int {
+		in := &insns[pc]
+		out := buf[:0]
+		switch {
+		case in.op == opExit || in.op == opInvalid:
+		case in.op == opJa:
+			out = append(out, int(in.off))
+		case isJumpOp(in.op):
+			out = append(out, pc+1, int(in.off))
+		case in.op == opLdImm64:
+			out = append(out, pc+2)
+		default:
+			out = append(out, pc+1)
+		}
+		k := 0
+		for _, t := range out {
+			if t >= 0 && t < n {
+				out[k] = t
+				k++
+			}
+		}
+		return out[:k]
+	}
+	const unseen = -1
+	index, low, comp := make([]int, n), make([]int, n), make([]int, n)
+	for i := range index {
+		index[i], comp[i] = unseen, unseen
+	}
+	onStack := make([]bool, n)
+	var stack []int
+	type frame struct{ pc, next int }
+	var call []frame
+	next, comps := 0, 0
+	var buf [2]int
+	for root := 0; root < n; root++ {
+		if index[root] != unseen {
+			continue
+		}
+		call = append(call, frame{root, 0})
+		index[root], low[root] = next, next
+		next++
+		stack = append(stack, root)
+		onStack[root] = true
+		for len(call) > 0 {
+			f := &call[len(call)-1]
+			ss := succ(f.pc, &buf)
+			if f.next < len(ss) {
+				t := ss[f.next]
+				f.next++
+				switch {
+				case index[t] == unseen:
+					index[t], low[t] = next, next
+					next++
+					stack = append(stack, t)
+					onStack[t] = true
+					call = append(call, frame{t, 0})
+				case onStack[t]:
+					low[f.pc] = min(low[f.pc], index[t])
+				}
+				continue
+			}
+			pc := f.pc
+			call = call[:len(call)-1]
+			if len(call) > 0 {
+				parent := call[len(call)-1].pc
+				low[parent] = min(low[parent], low[pc])
+			}
+			if low[pc] == index[pc] {
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					onStack[w] = false
+					comp[w] = comps
+					if w == pc {
+						break
+					}
+				}
+				comps++
+			}
+		}
+	}
+	cyclic := make([]bool, n)
+	for pc := range insns {
+		if t := int(insns[pc].off); isJumpOp(insns[pc].op) && t >= 0 && t < n && comp[t] == comp[pc] {
+			cyclic[pc] = true // t == pc included: a jump to itself
+		}
+	}
+	return cyclic
 }
 
 // isJumpOp reports whether op is JA or a conditional jump (off = target).

@@ -252,17 +252,16 @@ func (c *jitCompiler) compile() (code []byte, entry, resume int, err error) {
 		if (isJumpOp(in.op) || in.op == opCallLocal) && in.off >= 0 && int(in.off) < n {
 			c.landing[in.off] = true
 		}
-		if isJumpOp(in.op) && int(in.off) <= pc {
-			t := int(in.off)
-			if t < 0 {
-				return nil, 0, 0, fmt.Errorf("insn %d: jump target %d out of range", pc, t)
-			}
-			c.backWeights[t] = appendWeight(c.backWeights[t], in.back)
+		if isJumpOp(in.op) && int(in.off) < 0 {
+			return nil, 0, 0, fmt.Errorf("insn %d: jump target %d out of range", pc, in.off)
+		}
+		if charged(pc, in) {
+			c.backWeights[in.off] = appendWeight(c.backWeights[in.off], in.back)
 		}
 		if in.op == opCallLocal {
 			c.calls = true
 		}
-		c.charges = c.charges || in.op == opCallLocal || (isJumpOp(in.op) && int(in.off) <= pc)
+		c.charges = c.charges || in.op == opCallLocal || charged(pc, in)
 		if in.op == opLdImm64 {
 			pc++
 		}
@@ -571,10 +570,17 @@ func (c *jitCompiler) target(pc int, in *insn) (label, error) {
 	if t < 0 || t >= len(c.insns) {
 		return 0, fmt.Errorf("jump target %d out of range", t)
 	}
-	if t <= pc {
+	if charged(pc, in) {
 		return c.back[[2]int{t, int(in.back)}], nil
 	}
 	return c.lbl[t], nil
+}
+
+// charged reports whether the jump in at pc charges the budget: a
+// backward jump that closes a loop (decode weighs only those; one on no
+// cycle is taken at most once per run, as a forward jump).
+func charged(pc int, in *insn) bool {
+	return isJumpOp(in.op) && int(in.off) <= pc && in.back > 0
 }
 
 func appendWeight(ws []uint8, w uint8) []uint8 {

@@ -151,8 +151,8 @@ func pktFacts(p *Program, insns []insn) []*flowState {
 	var work []int
 	ranges := true
 	for pc := range insns {
-		if isJumpOp(insns[pc].op) && int(insns[pc].off) <= pc {
-			ranges = false
+		if charged(pc, &insns[pc]) {
+			ranges = false // a loop (see loopJumps)
 		}
 	}
 	push := func(pc int, s flowState) {
