@@ -3,8 +3,12 @@ package datapath
 import (
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"unsafe"
+
+	"github.com/goko-net/goko/ubpf"
+	"github.com/goko-net/goko/ubpf/asm"
 )
 
 // These benchmarks drive one pmd iteration at a time on the benchmark's own
@@ -66,6 +70,35 @@ func (inPortTranslator) Translate(m *Miss, mf *Translation) {
 type constFilter struct{ runs int }
 
 func (f *constFilter) Match(in *FilterInput) bool { f.runs++; return len(in.Data) > 0 }
+
+// progFilter is a ProgramFilter, as ofproto's registry entries are; its
+// Match counts the runs the datapath left to it.
+type progFilter struct {
+	prog  atomic.Pointer[ubpf.Program]
+	calls int
+}
+
+func (f *progFilter) Match(in *FilterInput) bool {
+	f.calls++
+	return f.prog.Load().Match(in.VM, in.Data)
+}
+
+func (f *progFilter) Program() *atomic.Pointer[ubpf.Program] { return &f.prog }
+
+// newProgFilter loads a filter returning r0 (compiled where the JIT runs).
+func newProgFilter(t testing.TB, r0 int) *progFilter {
+	code, err := asm.Assemble(fmt.Sprintf("mov %%r0, %d\nexit", r0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ubpf.Load(code, ubpf.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &progFilter{}
+	f.prog.Store(p)
+	return f
+}
 
 // udpFrames returns n 64-byte UDP frames of n distinct 5-tuples spread over
 // 256 destination /24s.
@@ -159,6 +192,13 @@ func BenchmarkPMD(b *testing.B) {
 			runPMD(b, p, sink)
 		})
 	}
+	// One eBPF program (r0 = 1), which the cache runs itself: the glue
+	// of a filter run over filters=0.
+	b.Run("filters=1/ebpf", func(b *testing.B) {
+		tr := &dstTranslator{filters: []FilterCheck{{Filter: newProgFilter(b, 1), Want: true}}}
+		p, sink := benchPMD(b, 1000, tr, true)
+		runPMD(b, p, sink)
+	})
 }
 
 func TestCacheEntrySizes(t *testing.T) {

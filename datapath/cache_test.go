@@ -3,6 +3,8 @@ package datapath
 import (
 	"sync/atomic"
 	"testing"
+
+	"github.com/goko-net/goko/ubpf"
 )
 
 // boolFilter always gives its result.
@@ -318,5 +320,67 @@ func TestSubtableWordCounts(t *testing.T) {
 				t.Fatalf("%d fields: a key that differs in field %d was found", n, i)
 			}
 		}
+	}
+}
+
+// knownTranslator is dstTranslator recording what each miss brought.
+type knownTranslator struct {
+	dstTranslator
+	vms   map[*ubpf.Thread]bool
+	known []FilterCheck // the last miss's
+}
+
+func (t *knownTranslator) Translate(m *Miss, mf *Translation) {
+	t.vms[m.VM] = true
+	t.known = append(t.known[:0], m.Known...)
+	t.dstTranslator.Translate(m, mf)
+}
+
+// TestProgramFilterOnHit: the cache runs a ProgramFilter's current program
+// itself on the pmd's VM (the program counts the runs, Match is never
+// called), a program swapped in answers from the next packet on, and a
+// miss brings the result the cache already got.
+func TestProgramFilterOnHit(t *testing.T) {
+	f := newProgFilter(t, 1)
+	tr := &knownTranslator{dstTranslator: dstTranslator{filters: []FilterCheck{{Filter: f, Want: true}}},
+		vms: map[*ubpf.Thread]bool{}}
+	p, sink := benchPMD(t, 100, tr, true)
+	for i := 0; i < 100; i++ {
+		p.poll()
+	}
+	misses := p.dp.Stats().Misses
+	if misses == 0 || misses > 100 || sink.n == 0 {
+		t.Fatalf("%d misses, %d forwarded: want the 100 flows' first packets to miss", misses, sink.n)
+	}
+	if len(tr.vms) != 1 || !tr.vms[p.cache.vm] || p.cache.vm == nil {
+		t.Fatalf("translations saw VMs %v, want only the pmd's %p", tr.vms, p.cache.vm)
+	}
+	runs0, sent0 := f.prog.Load().Stats().Runs, sink.n
+	for i := 0; i < 100; i++ {
+		p.poll()
+	}
+	hits := sink.n - sent0
+	if got := p.dp.Stats().Misses; got != misses {
+		t.Fatalf("%d more misses with the flows cached", got-misses)
+	}
+	if runs := f.prog.Load().Stats().Runs - runs0; runs != hits || f.calls != 0 {
+		t.Fatalf("%d hits ran the program %d times and called Match %d times, want %d and 0", hits, runs, f.calls, hits)
+	}
+
+	// swap in a program that does not match: every packet misses, and the
+	// miss knows the result
+	f.prog.Store(newProgFilter(t, 0).prog.Load())
+	sent0 = sink.n
+	for i := 0; i < 10; i++ {
+		p.poll()
+	}
+	if got := p.dp.Stats().Misses - misses; got != sink.n-sent0 || got == 0 {
+		t.Fatalf("%d misses for %d packets after the swap, want every packet", got, sink.n-sent0)
+	}
+	if len(tr.known) != 1 || tr.known[0].Filter != Filter(f) || tr.known[0].Want {
+		t.Fatalf("the miss knew %+v, want the filter's false", tr.known)
+	}
+	if f.calls != 0 {
+		t.Fatalf("Match called %d times", f.calls)
 	}
 }

@@ -323,3 +323,51 @@ exit`, ks, keyPtr)
 		}
 	}
 }
+
+// TestJITDiffEmptyLookups compares the engines on lookups in maps that
+// are empty (the JIT's miss before hashing, which takes the program's
+// next test of r0 itself) or that became empty again, with the result
+// tested by jeq, by jne, by a 32-bit jeq (not taken over) and not at all.
+func TestJITDiffEmptyLookups(t *testing.T) {
+	skipNoJIT(t)
+	tests := map[string]string{
+		"jeq":   "jeq %r0, 0, miss\nldxdw %r0, [%r0]\nexit",
+		"jne":   "jne %r0, 0, hit\nja miss\nhit:\nldxdw %r0, [%r0]\nexit",
+		"jeq32": "jeq32 %r0, 0, miss\nmov %r0, 1\nexit",
+		"none":  "mov %r6, %r0\nmov %r0, 7\njeq %r6, 0, miss\nexit",
+	}
+	for name, test := range tests {
+		for _, refill := range []bool{false, true} {
+			src := fmt.Sprintf(`
+jlt %%r2, 4, miss
+ldxw %%r3, [%%r1]
+stxw [%%r10-4], %%r3
+mov %%r2, %%r10
+add %%r2, -4
+lddw %%r1, map(0)
+call 1
+%s
+miss:
+mov %%r0, 0xdead
+exit`, test)
+			code, err := asm.Assemble(src)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			pkts := [][]byte{{1, 2, 3, 4}, {5, 6, 7, 8}, {1, 2, 3}}
+			d := &diffProg{kind: KindRaw, code: code,
+				specs: []MapSpec{{Name: "h", Type: MapHash, KeySize: 4, ValueSize: 8, MaxEntries: 8}}}
+			if refill { // an entry added and deleted: empty again
+				d.fill = func(ms []*Map) {
+					ms[0].Update([]byte{1, 2, 3, 4}, make([]byte, 8), 0)
+					ms[0].Delete([]byte{1, 2, 3, 4})
+				}
+			}
+			t.Run(fmt.Sprintf("%s/refill=%v", name, refill), func(t *testing.T) {
+				if !diffCheck(t, d, pkts) {
+					t.Fatal("does not load")
+				}
+			})
+		}
+	}
+}

@@ -16,14 +16,16 @@ package ubpf
 // programs, the Go heap does not move objects, and these arrays are never
 // reallocated (shard tables are, and are read through the shard).
 //
-// r1..r5 are zero after the lookup (the verifier lets no program read
-// them after a call, and zero leaves nothing of the probe, such as the
-// address of a Go structure, in them); r2, the key's address, is saved
+// r1..r5 are zero after a lookup that hashed the key (the verifier lets
+// no program read them after a call, and zero leaves nothing of the
+// probe, such as the address of a Go structure, in them); r2, the key's address, is saved
 // in the Thread first for the exit to Go that a busy shard takes.
 //
 // An empty map (hashMap.cnt) answers a miss before the key is hashed, a
 // shard with no published slot (hashShard.used) before its table is
 // probed: lookups in an empty or sparse deny list touch no table line.
+// The miss of an empty map leaves r1..r5 as they were (the probe has not
+// used them yet) and takes the program's next jump on r0 == 0 itself.
 
 import "unsafe"
 
@@ -43,7 +45,7 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 		return false, nil
 	}
 	a := &c.a
-	after, done, slow, miss, found, empty := a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()
+	after, done, slow, miss, found, empty, none := a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()
 	// the key's real address in r10
 	if err := c.access(pc, false, false, ks, 2, 0, func(m mem) { a.lea(tmpA, m) }); err != nil {
 		return false, err
@@ -51,7 +53,7 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 	// an empty map: a miss, without hashing (see hashMap.cnt)
 	a.movImm(tmpB, uint64(uintptr(unsafe.Pointer(&h.cnt))))
 	a.aluMI(aCmp, true, mb(tmpB, 0), 0)
-	a.jcc(ccE, empty)
+	a.jcc(ccE, none)
 	a.store(8, regMem(2), jitReg[2]) // for the exit to Go; r1..r5 are scratch below
 	k0, k1, ha, hb := rdi, rsi, r8, r9
 	// key words (zero-padded, as keyWord) and the hash's two inputs (as
@@ -171,6 +173,12 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 	a.bind(empty)
 	a.aluRR(aXor, false, rax, rax)
 	a.jmp(done)
+	// an empty map: nothing of the probe is in r1..r5 yet, which keep
+	// the program's values (unreadable after a call, as after any helper),
+	// and the null goes straight where the program's test of it leads
+	a.bind(none)
+	a.aluRR(aXor, false, rax, rax)
+	a.jmp(c.afterNull(pc, after))
 	// found at position rax: the entry from the slot again
 	a.bind(found)
 	a.load(4, r8, mbi(tmpB, rax, 8, 0))
@@ -209,6 +217,27 @@ func (c *jitCompiler) hashLookup(pc, mi int, h *hashMap) (bool, error) {
 		c.exitTo(exitLookup, uint64(mi), pc, after)
 	})
 	return true, nil
+}
+
+// afterNull is where r0 = 0 after the call at pc leads: when the next
+// instruction is a forward jump on r0 == 0 or r0 != 0 (the program's
+// test of a lookup's result), where it goes with r0 = 0; else after.
+func (c *jitCompiler) afterNull(pc int, after label) label {
+	if pc+1 >= len(c.insns) {
+		return after
+	}
+	in := &c.insns[pc+1]
+	t := int(in.off)
+	if in.dst&15 != 0 || in.imm != 0 || t <= pc+1 || t >= len(c.insns) || pc+2 >= len(c.insns) {
+		return after
+	}
+	switch in.op {
+	case opJeq64I:
+		return c.lbl[t]
+	case opJne64I:
+		return c.lbl[pc+2]
+	}
+	return after
 }
 
 // storedWhole reports whether the n (4 or 8) stack bytes at r10+off were
