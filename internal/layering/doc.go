@@ -2,11 +2,12 @@
 // architecture that a reviewer would otherwise have to remember:
 //
 //   - Dependencies flow one way. openflow and ubpf know nothing of the
-//     switch; datapath knows nothing of OpenFlow (nor of ubpf: filters
-//     reach it through datapath.Filter); ofproto knows no daemon, client
-//     or CLI; netctl and ofclient talk to switches over OpenFlow and link
-//     none of the switch or of the ofctl CLI (ctl); the header vocabulary
-//     depends on nothing of goko.
+//     switch; datapath knows nothing of OpenFlow (it runs eBPF filter
+//     programs itself, with ubpf, on a VM thread per pmd; other filters,
+//     such as conntrack's, reach it through datapath.Filter); ofproto
+//     knows no daemon, client or CLI; netctl and ofclient talk to
+//     switches over OpenFlow and link none of the switch or of the ofctl
+//     CLI (ctl); the header vocabulary depends on nothing of goko.
 //   - One invalidation path. The datapath's caches are invalidated only
 //     through Datapath.Revalidate and Datapath.Invalidate, which outside
 //     package datapath only ofproto's Bridge.update calls (ofproto/change.go
