@@ -89,9 +89,9 @@ type cachedFlow struct {
 	// output (the common case), which the pmd then runs without
 	// execute's pointer chases through actions; -1 otherwise.
 	out int32
-	// firstProg is first's program when first is a ProgramFilter: the
-	// cache runs it itself (see filtersPass)
-	firstProg *atomic.Pointer[ubpf.Program]
+	// soleProg is first's program when first is a ProgramFilter and the
+	// chain's only filter: the cache runs it itself (see filtersPass)
+	soleProg *atomic.Pointer[ubpf.Program]
 	// st is the subtable of the flow's mask: an EMC hit compares the
 	// packet's key with the flow's in the words that mask covers
 	st *subtable
@@ -272,31 +272,46 @@ func (f *cachedFlow) setFilters() {
 	f.nFilters = uint8(min(len(fs), 255))
 	if len(fs) > 0 {
 		f.first, f.firstWant = fs[0].Filter, fs[0].Want
-		if pf, ok := f.first.(ProgramFilter); ok {
-			f.firstProg = pf.Program()
+		if pf, ok := f.first.(ProgramFilter); ok && len(fs) == 1 {
+			f.soleProg = pf.Program()
 		}
 	}
 }
 
 // filtersPass runs f's filter chain on pkt, reusing results the packet
-// already got from the same programs. One function, not a call per
-// filter: a filtered packet pays for every frame between the classifier
-// and the program.
+// already got from the same programs. The common case, one eBPF program
+// that is the packet's first filter, runs here: no FilterInput, no
+// interface call, and a frame small enough for the call into the code to
+// be most of it. Its result is worth remembering only when the lookup
+// goes on (it is not the one f wants); when it is, f is the packet's
+// flow.
 func (c *flowCache) filtersPass(f *cachedFlow) bool {
-	if f.nFilters == 1 && c.memoN == 0 {
-		// The common case: one program, the packet's first. Its result
-		// is worth remembering only when the lookup goes on (it is not
-		// the one f wants); when it is, f is the packet's flow.
-		var r bool
-		if pr := f.firstProg; pr != nil {
-			r = pr.Load().Match(c.vm, c.burst.pkts[c.cur].Data)
-		} else {
-			r = c.match(f.first)
+	if pr := f.soleProg; pr != nil && c.memoN == 0 {
+		if pr.Load().Match(c.vm, c.burst.pkts[c.cur&(BurstSize-1)].Data) == f.firstWant {
+			return true
 		}
+		c.rememberFirst(f, !f.firstWant)
+		return false
+	}
+	return c.chainPass(f)
+}
+
+// rememberFirst records that f's first filter gave r, as the packet's
+// first result.
+func (c *flowCache) rememberFirst(f *cachedFlow, r bool) {
+	m := &c.memo[0] // field by field, see match
+	m.Filter, m.Want = f.first, r
+	c.memoN = 1
+}
+
+// chainPass is filtersPass for every other chain: one filter of another
+// kind (the same shortcut through the memo), or several, each run at
+// most once per packet.
+func (c *flowCache) chainPass(f *cachedFlow) bool {
+	if f.nFilters == 1 && c.memoN == 0 {
+		r := c.match(f.first)
 		if r != f.firstWant {
-			m := &c.memo[0] // field by field, see match
-			m.Filter, m.Want = f.first, r
-			c.memoN = 1
+			c.rememberFirst(f, r)
 			return false
 		}
 		return true
