@@ -179,7 +179,6 @@ type flowCache struct {
 	burst *burst
 	cur   int
 	in    FilterInput
-	vm    *ubpf.Thread // the pmd's, in.VM
 	memo  [8]memoEntry
 	memoN int
 
@@ -190,8 +189,7 @@ type memoEntry = FilterCheck
 
 func (c *flowCache) init(b *burst, emcInv int, total *atomic.Int64, limit int) {
 	c.burst, c.total, c.limit = b, total, int64(limit)
-	c.vm = ubpf.NewThread()
-	c.in.VM = c.vm
+	c.in.VM = ubpf.NewThread()
 	c.emc = make([]emcEntry, emcEntries)
 	c.emcTrusted = true
 	c.emcInv = uint64(max(emcInv, 0))
@@ -287,7 +285,7 @@ func (f *cachedFlow) setFilters() {
 // flow.
 func (c *flowCache) filtersPass(f *cachedFlow) bool {
 	if pr := f.soleProg; pr != nil && c.memoN == 0 {
-		if pr.Load().Match(c.vm, c.burst.pkts[c.cur&(BurstSize-1)].Data) == f.firstWant {
+		if pr.Load().Match(c.in.VM, c.burst.pkts[c.cur&(BurstSize-1)].Data) == f.firstWant {
 			return true
 		}
 		c.rememberFirst(f, !f.firstWant)

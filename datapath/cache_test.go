@@ -352,8 +352,8 @@ func TestProgramFilterOnHit(t *testing.T) {
 	if misses == 0 || misses > 100 || sink.n == 0 {
 		t.Fatalf("%d misses, %d forwarded: want the 100 flows' first packets to miss", misses, sink.n)
 	}
-	if len(tr.vms) != 1 || !tr.vms[p.cache.vm] || p.cache.vm == nil {
-		t.Fatalf("translations saw VMs %v, want only the pmd's %p", tr.vms, p.cache.vm)
+	if len(tr.vms) != 1 || !tr.vms[p.cache.in.VM] || p.cache.in.VM == nil {
+		t.Fatalf("translations saw VMs %v, want only the pmd's %p", tr.vms, p.cache.in.VM)
 	}
 	runs0, sent0 := f.prog.Load().Stats().Runs, sink.n
 	for i := 0; i < 100; i++ {

@@ -624,7 +624,8 @@ func (dp *Datapath) runPMD(idx int, started chan<- error) {
 		select {
 		case <-dp.stop:
 			p.foldCounters()
-			p.cache.flush() // so that Stats counts no megaflows of a stopped pmd
+			p.cache.flush()       // so that Stats counts no megaflows of a stopped pmd
+			p.cache.in.VM.Close() // its counter slot is free for another VM
 			return
 		default:
 		}

@@ -136,7 +136,7 @@ func (p *pmd) upcall(pkt *Packet, key *FlowKey, off *Offsets) *cachedFlow {
 	p.cnt.upcalls++
 	ver := p.dp.version.Load()
 	m := &p.miss
-	*m = Miss{FilterInput: FilterInput{Data: pkt.Data, Key: key, Off: *off, VM: p.cache.vm}, Known: p.cache.memo[:p.cache.memoN]}
+	*m = Miss{FilterInput: FilterInput{Data: pkt.Data, Key: key, Off: *off, VM: p.cache.in.VM}, Known: p.cache.memo[:p.cache.memoN]}
 	f := &cachedFlow{}
 	t := &f.mf.Translation
 	p.dp.cfg.Translator.Translate(m, t)

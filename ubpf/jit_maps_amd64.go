@@ -18,8 +18,9 @@ package ubpf
 //
 // r1..r5 are zero after a lookup that hashed the key (the verifier lets
 // no program read them after a call, and zero leaves nothing of the
-// probe, such as the address of a Go structure, in them); r2, the key's address, is saved
-// in the Thread first for the exit to Go that a busy shard takes.
+// probe, such as the address of a Go structure, in them); r2, the key's
+// address, is saved in the Thread first for the exit to Go that a busy
+// shard takes.
 //
 // An empty map (hashMap.cnt) answers a miss before the key is hashed, a
 // shard with no published slot (hashShard.used) before its table is
